@@ -1,0 +1,46 @@
+// Package atomicfile writes files so that a reader, or a crash, sees either
+// the old content or the new one, never a mix: every write dist makes goes
+// through here.
+package atomicfile
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// WriteFile replaces path with data by writing a temporary file in the same
+// directory, syncing it and renaming it over path. An existing file keeps
+// its mode; a new one gets perm.
+func WriteFile(path string, data []byte, perm fs.FileMode) (err error) {
+	if st, err := os.Stat(path); err == nil {
+		perm = st.Mode().Perm()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return err
+	}
+	if err = tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

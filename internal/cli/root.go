@@ -1,0 +1,166 @@
+// Package cli holds dist's cobra commands. A command parses its flags, calls
+// one package to do the work and prints what it returns; nothing else.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+
+	"github.com/distbuild/dist/internal/fetch"
+	"github.com/distbuild/dist/internal/lock"
+	"github.com/distbuild/dist/internal/lockfile"
+	"github.com/distbuild/dist/internal/manifest"
+)
+
+// Version is dist's own version, set at link time by the Makefile.
+var Version = ""
+
+// Exit codes, as DESIGN.md fixes them.
+const (
+	ExitOK     = 0
+	ExitFailed = 1 // a check failed
+	ExitUsage  = 2 // usage or configuration error
+)
+
+// exitError carries an exit code; its message, if any, is printed on stderr.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+
+func failed(err error) error { return &exitError{code: ExitFailed, err: err} }
+func usage(err error) error  { return &exitError{code: ExitUsage, err: err} }
+
+// app is the state every command shares: global flags and streams.
+type app struct {
+	dir     string
+	json    bool
+	verbose bool
+	jobs    int
+	stdout  io.Writer
+	stderr  io.Writer
+
+	client *fetch.Client
+}
+
+func (a *app) manifest() (*manifest.Manifest, error) {
+	m, err := manifest.Load(a.dir)
+	if err != nil {
+		return nil, usage(err)
+	}
+	return m, nil
+}
+
+func (a *app) http() *fetch.Client {
+	if a.client == nil {
+		a.client = fetch.New(fetch.Options{Jobs: a.jobs})
+		a.client.Progress = newProgress(a.stderr)
+	}
+	return a.client
+}
+
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (a *app) logf(format string, args ...any) {
+	if a.verbose {
+		fmt.Fprintf(a.stderr, format+"\n", args...)
+	}
+}
+
+func versionString() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+// NewRoot builds the command tree writing to the given streams.
+func NewRoot(stdout, stderr io.Writer) *cobra.Command {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:           "dist",
+		Short:         "Pin, version, build and ship a server distribution",
+		Version:       versionString(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if a.dir != "" {
+				st, err := os.Stat(a.dir)
+				if err != nil || !st.IsDir() {
+					return usage(fmt.Errorf("-C %s: not a directory", a.dir))
+				}
+			} else {
+				a.dir = "."
+			}
+			return nil
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetVersionTemplate("dist {{.Version}}\n")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usage(err) })
+	pf := root.PersistentFlags()
+	pf.StringVarP(&a.dir, "directory", "C", "", "run as if dist was started in `DIR`")
+	pf.BoolVar(&a.json, "json", false, "print data as JSON where a command reports data")
+	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what is being done on stderr")
+	pf.IntVar(&a.jobs, "jobs", fetch.DefaultJobs, "network requests in flight at once")
+
+	root.AddCommand(newInitCmd(a), newLockCmd(a))
+	return root
+}
+
+// Execute runs dist with os.Args and returns the process exit code.
+func Execute() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	return Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+}
+
+// Run runs dist with args and returns the exit code; tests call it directly.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := NewRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := ExitFailed
+	var ee *exitError
+	var ue *lock.UsageError
+	var pe *lockfile.ParseError
+	var me *manifest.Error
+	switch {
+	case errors.As(err, &ee):
+		code = ee.code
+	case errors.As(err, &ue), errors.As(err, &pe), errors.As(err, &me):
+		code = ExitUsage
+	case isCobraUsage(err):
+		code = ExitUsage
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintf(stderr, "dist: %s\n", msg)
+	}
+	return code
+}

@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/distbuild/dist/internal/testenv/fixtures"
+	"github.com/distbuild/dist/internal/testenv/goproxy"
+	"github.com/distbuild/dist/internal/testenv/pyindex"
+	"github.com/distbuild/dist/internal/testenv/registry"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"dist": func() { os.Exit(Execute()) },
+	})
+}
+
+// TestScripts runs the end-to-end scripts in testdata/script against real
+// local servers: a PEP 503/691 index, a GOPROXY and a registry.
+func TestScripts(t *testing.T) {
+	idx := pyindex.Start(t, fixtures.KintoProjects()...)
+	proxy := goproxy.Start(t, fixtures.GoModules()...)
+	reg := registry.StartInProcess(t)
+	registry.PushRandomImage(t, reg+"/library/python:3.12-slim", "linux/amd64", "linux/arm64")
+	registry.PushRandomImage(t, reg+"/library/python:3.13-slim", "linux/amd64", "linux/arm64")
+	registry.PushRandomImage(t, reg+"/library/python:3.13", "linux/amd64")
+	_, pipErr := exec.Command("python3", "-m", "pip", "--version").CombinedOutput()
+
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("INDEX", idx.IndexURL())
+			env.Setenv("GOPROXY", proxy.URL)
+			env.Setenv("GOSUMDB", "off")
+			env.Setenv("REGISTRY", reg)
+			env.Setenv("DIST_CACHE_DIR", filepath.Join(env.WorkDir, ".cache"))
+			env.Setenv("HOME", filepath.Join(env.WorkDir, ".home"))
+			env.Setenv("DOCKER_CONFIG", filepath.Join(env.WorkDir, ".docker"))
+			env.Setenv("PIP_NO_CACHE_DIR", "1")
+			env.Setenv("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+			if pipErr == nil {
+				env.Setenv("HAVE_PIP", "1")
+			}
+			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "pip":
+				return pipErr == nil, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// index-fail N: the package index answers the next N requests with 500.
+			"index-fail": func(ts *testscript.TestScript, neg bool, args []string) {
+				n, err := strconv.Atoi(args[0])
+				ts.Check(err)
+				idx.FailNext(n)
+			},
+			// index-tamper FILE: the index serves other bytes for FILE.
+			"index-tamper": func(ts *testscript.TestScript, neg bool, args []string) {
+				idx.Tamper(args[0])
+			},
+			// index-publish NAME VERSION: a new release appears on the index.
+			"index-publish": func(ts *testscript.TestScript, neg bool, args []string) {
+				ts.Check(idx.Add(pyindex.Project{Name: args[0], Versions: []pyindex.Release{{Version: args[1]}}}))
+			},
+			// same-bytes A B: A and B are identical files.
+			"same-bytes": func(ts *testscript.TestScript, neg bool, args []string) {
+				a, b := ts.ReadFile(args[0]), ts.ReadFile(args[1])
+				if (a == b) == neg {
+					ts.Fatalf("%s and %s: same=%v", args[0], args[1], a == b)
+				}
+			},
+			// image-push REF: push a fresh random image to the test registry.
+			"image-push": func(ts *testscript.TestScript, neg bool, args []string) {
+				registry.PushRandomImage(t, ts.Getenv("REGISTRY")+"/"+args[0], "linux/amd64")
+			},
+		},
+		RequireExplicitExec: true,
+	})
+}

@@ -1,0 +1,407 @@
+// Package fetch is dist's one way onto the network: an HTTP client with
+// timeouts, retries with backoff and a single concurrency limit shared by every
+// ecosystem, and a content-addressed download cache so that no artifact is
+// fetched twice.
+package fetch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/jdx/go-netrc"
+)
+
+// DefaultJobs is the default number of requests in flight at once.
+const DefaultJobs = 8
+
+// Client performs every HTTP request dist makes.
+type Client struct {
+	http  *http.Client
+	cache *Cache
+	sem   chan struct{}
+
+	// Progress, when set, is told about every download so that the CLI can
+	// draw a progress bar; fetch itself never writes to the terminal.
+	Progress Progress
+
+	netrcOnce sync.Once
+	netrc     *netrc.Netrc
+}
+
+// Progress receives download events. Implementations must be safe for
+// concurrent use.
+type Progress interface {
+	Start(name string, size int64)
+	Add(n int64)
+	Done(name string)
+}
+
+// Options configures a Client.
+type Options struct {
+	Jobs     int           // concurrency limit; DefaultJobs when 0
+	Retries  int           // attempts after the first; 3 when 0, none when negative
+	Timeout  time.Duration // per request; 60s when 0
+	CacheDir string        // DefaultCacheDir() when empty
+	// RetryWaitMin is the first backoff; tests shorten it.
+	RetryWaitMin time.Duration
+}
+
+// New returns a Client.
+func New(o Options) *Client {
+	if o.Jobs <= 0 {
+		o.Jobs = DefaultJobs
+	}
+	if o.Retries == 0 {
+		o.Retries = 3
+	} else if o.Retries < 0 {
+		o.Retries = 0
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 60 * time.Second
+	}
+	if o.RetryWaitMin == 0 {
+		o.RetryWaitMin = 200 * time.Millisecond
+	}
+	if o.CacheDir == "" {
+		o.CacheDir = DefaultCacheDir()
+	}
+	c := &Client{cache: &Cache{Dir: o.CacheDir}, sem: make(chan struct{}, o.Jobs)}
+
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.MaxIdleConnsPerHost = o.Jobs
+	base.ResponseHeaderTimeout = o.Timeout
+	rc := retryablehttp.NewClient()
+	rc.HTTPClient = &http.Client{Transport: base}
+	rc.RetryMax = o.Retries
+	rc.RetryWaitMin = o.RetryWaitMin
+	rc.RetryWaitMax = 5 * time.Second
+	rc.Logger = nil
+	// Hand the last response back instead of a bare "giving up" error, so the
+	// caller can name the status the server kept answering with.
+	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	c.http = &http.Client{Transport: &limited{sem: c.sem, next: &retryablehttp.RoundTripper{Client: rc}}}
+	return c
+}
+
+// Jobs reports the concurrency limit.
+func (c *Client) Jobs() int { return cap(c.sem) }
+
+// Transport returns the client's round tripper (limit, retries, credentials
+// already handled) for libraries that take one, such as go-containerregistry.
+func (c *Client) Transport() http.RoundTripper { return c.http.Transport }
+
+// Cache returns the content-addressed cache.
+func (c *Client) Cache() *Cache { return c.cache }
+
+// limited holds one slot of the shared limit from the moment a request is sent
+// until its body is closed, so that the limit counts transfers, not headers.
+type limited struct {
+	sem  chan struct{}
+	next http.RoundTripper
+}
+
+func (l *limited) RoundTrip(req *http.Request) (*http.Response, error) {
+	select {
+	case l.sem <- struct{}{}:
+	case <-req.Context().Done():
+		return nil, req.Context().Err()
+	}
+	resp, err := l.next.RoundTrip(req)
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	resp.Body = &releaseOnClose{ReadCloser: resp.Body, release: func() { <-l.sem }}
+	return resp, nil
+}
+
+type releaseOnClose struct {
+	io.ReadCloser
+	once    sync.Once
+	release func()
+}
+
+func (r *releaseOnClose) Close() error {
+	err := r.ReadCloser.Close()
+	r.once.Do(r.release)
+	return err
+}
+
+// StatusError is returned for a response that is not 2xx.
+type StatusError struct {
+	URL    string // redacted
+	Status int
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("%s: %d %s", e.URL, e.Status, http.StatusText(e.Status))
+}
+
+// IsNotFound reports whether err is a 404 or 410 from the server.
+func IsNotFound(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) && (se.Status == http.StatusNotFound || se.Status == http.StatusGone)
+}
+
+// Redact removes any password from a URL so that it can be printed.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	return u.String()
+}
+
+// Get performs a GET with the given headers and returns the response when it
+// is 2xx. Credentials in the URL, or for its host in ~/.netrc, are moved into
+// an Authorization header so that they never appear in an error.
+func (c *Client) Get(ctx context.Context, rawURL string, header http.Header) (*http.Response, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Redact(rawURL), err)
+	}
+	user, pass, hasAuth := c.credentials(u)
+	u.User = nil
+	shown := u.String()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, shown, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", shown, err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("User-Agent", "dist")
+	if hasAuth {
+		req.SetBasicAuth(user, pass)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", shown, unwrapURLError(err))
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		resp.Body.Close()
+		return nil, &StatusError{URL: shown, Status: resp.StatusCode}
+	}
+	return resp, nil
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		var ne net.Error
+		if errors.As(ue.Err, &ne) && ne.Timeout() {
+			return errors.New("timed out")
+		}
+		return ue.Err
+	}
+	return err
+}
+
+// GetBytes GETs a document and returns its body.
+func (c *Client) GetBytes(ctx context.Context, rawURL string, header http.Header) ([]byte, http.Header, error) {
+	resp, err := c.Get(ctx, rawURL, header)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", resp.Request.URL.Redacted(), err)
+	}
+	return b, resp.Header, nil
+}
+
+func (c *Client) credentials(u *url.URL) (user, pass string, ok bool) {
+	if u.User != nil {
+		p, _ := u.User.Password()
+		return u.User.Username(), p, true
+	}
+	c.netrcOnce.Do(func() {
+		path := os.Getenv("NETRC")
+		if path == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return
+			}
+			path = filepath.Join(home, ".netrc")
+		}
+		if n, err := netrc.Parse(path); err == nil {
+			c.netrc = n
+		}
+	})
+	if c.netrc == nil {
+		return "", "", false
+	}
+	m := c.netrc.Machine(u.Hostname())
+	if m == nil {
+		return "", "", false
+	}
+	return m.Get("login"), m.Get("password"), true
+}
+
+// Download fetches rawURL into the cache and returns the cached file's path.
+// When want ("sha256:<hex>") is given, a cached copy is used without any
+// request, and the bytes are checked against it; a mismatch is an error and
+// nothing is cached. Without want, the URL itself is the cache key.
+func (c *Client) Download(ctx context.Context, rawURL, want string) (string, error) {
+	if want != "" {
+		if p, ok := c.cache.Lookup(want); ok {
+			return p, nil
+		}
+	} else if d, ok := c.cache.lookupURL(rawURL); ok {
+		if p, ok := c.cache.Lookup(d); ok {
+			return p, nil
+		}
+	}
+	resp, err := c.Get(ctx, rawURL, nil)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	name := Redact(rawURL)
+	var body io.Reader = resp.Body
+	if c.Progress != nil {
+		c.Progress.Start(name, resp.ContentLength)
+		defer c.Progress.Done(name)
+		body = &progressReader{r: body, p: c.Progress}
+	}
+	p, got, err := c.cache.Put(body, want)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	if want == "" {
+		c.cache.rememberURL(rawURL, got)
+	}
+	return p, nil
+}
+
+type progressReader struct {
+	r io.Reader
+	p Progress
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.p.Add(int64(n))
+	return n, err
+}
+
+// DefaultCacheDir is $DIST_CACHE_DIR, or dist/ under the user's cache directory.
+func DefaultCacheDir() string {
+	if d := os.Getenv("DIST_CACHE_DIR"); d != "" {
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "dist")
+	}
+	return filepath.Join(os.TempDir(), "dist-cache")
+}
+
+// Cache is a directory of files named by the sha256 of their content.
+type Cache struct {
+	Dir string
+}
+
+// HashMismatchError reports bytes that do not hash to what was expected.
+type HashMismatchError struct {
+	Want, Got string
+}
+
+func (e *HashMismatchError) Error() string {
+	return fmt.Sprintf("hash mismatch: expected %s, got %s", e.Want, e.Got)
+}
+
+func (c *Cache) path(digest string) (string, bool) {
+	hexs, ok := strings.CutPrefix(digest, "sha256:")
+	if !ok || len(hexs) != 64 {
+		return "", false
+	}
+	return filepath.Join(c.Dir, "sha256", hexs[:2], hexs), true
+}
+
+// Lookup returns the path of the cached blob with the given digest.
+func (c *Cache) Lookup(digest string) (string, bool) {
+	p, ok := c.path(strings.ToLower(digest))
+	if !ok {
+		return "", false
+	}
+	if _, err := os.Stat(p); err != nil {
+		return "", false
+	}
+	return p, true
+}
+
+// Put stores r's bytes and returns their path and digest. When want is not
+// empty, bytes that hash otherwise are refused.
+func (c *Cache) Put(r io.Reader, want string) (string, string, error) {
+	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+		return "", "", err
+	}
+	tmp, err := os.CreateTemp(c.Dir, ".part-*")
+	if err != nil {
+		return "", "", err
+	}
+	defer os.Remove(tmp.Name())
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(tmp, h), r); err != nil {
+		tmp.Close()
+		return "", "", err
+	}
+	if err := tmp.Close(); err != nil {
+		return "", "", err
+	}
+	got := "sha256:" + hex.EncodeToString(h.Sum(nil))
+	if want != "" && !strings.EqualFold(want, got) {
+		return "", got, &HashMismatchError{Want: want, Got: got}
+	}
+	p, _ := c.path(got)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return "", "", err
+	}
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		return "", "", err
+	}
+	return p, got, nil
+}
+
+func (c *Cache) urlKey(rawURL string) string {
+	s := sha256.Sum256([]byte(Redact(rawURL)))
+	return filepath.Join(c.Dir, "urls", hex.EncodeToString(s[:]))
+}
+
+func (c *Cache) lookupURL(rawURL string) (string, bool) {
+	b, err := os.ReadFile(c.urlKey(rawURL))
+	if err != nil {
+		return "", false
+	}
+	return strings.TrimSpace(string(b)), true
+}
+
+func (c *Cache) rememberURL(rawURL, digest string) {
+	p := c.urlKey(rawURL)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return
+	}
+	// A lost URL record only costs a second download, so errors are ignored.
+	tmp := fmt.Sprintf("%s.%d", p, os.Getpid())
+	if os.WriteFile(tmp, []byte(digest+"\n"), 0o644) == nil {
+		os.Rename(tmp, p)
+	}
+}

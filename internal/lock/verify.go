@@ -1,0 +1,165 @@
+package lock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/distbuild/dist/internal/lockfile"
+	"github.com/distbuild/dist/internal/source"
+)
+
+// Problem is one thing verify found wrong.
+type Problem struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+	Problem string `json:"problem"`
+}
+
+func (p Problem) String() string {
+	return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Problem)
+}
+
+// VerifyResult is what verify checked and found.
+type VerifyResult struct {
+	Entries  int       `json:"entries"`
+	Hashes   int       `json:"hashes"`
+	Files    int       `json:"files"`
+	Problems []Problem `json:"problems"`
+}
+
+// VerifyOptions configures Verify.
+type VerifyOptions struct {
+	// Download re-hashes the bytes of every locked artifact.
+	Download bool
+}
+
+// Verify checks every entry of every target: pinned and hashed, not pinned
+// twice at different versions within an ecosystem, and every hash one the
+// index publishes for that version (and, with Download, one the bytes have).
+// It reports every problem it finds; the error return is for failures to
+// check at all.
+func Verify(ctx context.Context, targets []*Target, o VerifyOptions) (*VerifyResult, error) {
+	res := &VerifyResult{Problems: []Problem{}}
+	type job struct {
+		t *Target
+		e *lockfile.Entry
+	}
+	var jobs []job
+	type seenPin struct {
+		file    string
+		line    int
+		version string
+	}
+	seen := map[string]seenPin{}
+	for _, t := range targets {
+		eco := t.Source.Ecosystem()
+		norm := lockfile.Normalizer(eco)
+		for _, e := range t.File.Entries() {
+			res.Entries++
+			res.Hashes += len(e.Hashes)
+			bad := func(format string, args ...any) {
+				res.Problems = append(res.Problems, Problem{File: t.Lock.Path, Line: e.Line, Name: e.Name, Version: e.Version, Problem: fmt.Sprintf(format, args...)})
+			}
+			if !e.Pinned() {
+				if e.Op == "" {
+					bad("%s is not pinned (want %s==VERSION)", e.Name, e.Name)
+				} else {
+					bad("%s is not pinned with == (found %s%s)", e.Name, e.Op, e.Version)
+				}
+				continue
+			}
+			key := eco + "\x00" + norm(e.Name)
+			if prev, ok := seen[key]; ok && prev.version != e.Version {
+				bad("%s==%s conflicts with %s==%s at %s:%d", e.Name, e.Version, e.Name, prev.version, prev.file, prev.line)
+			} else if !ok {
+				seen[key] = seenPin{t.Lock.Path, e.Line, e.Version}
+			}
+			if len(e.Hashes) == 0 {
+				bad("%s==%s has no --hash", e.Name, e.Version)
+				continue
+			}
+			jobs = append(jobs, job{t, e})
+		}
+	}
+	problems := make([][]Problem, len(jobs))
+	files := make([]int, len(jobs))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, j := range jobs {
+		g.Go(func() error {
+			ps, n, err := verifyEntry(gctx, j.t, j.e, o)
+			problems[i], files[i] = ps, n
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for i := range jobs {
+		res.Problems = append(res.Problems, problems[i]...)
+		res.Files += files[i]
+	}
+	sort.SliceStable(res.Problems, func(i, j int) bool {
+		a, b := res.Problems[i], res.Problems[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+	return res, nil
+}
+
+func verifyEntry(ctx context.Context, t *Target, e *lockfile.Entry, o VerifyOptions) ([]Problem, int, error) {
+	var out []Problem
+	bad := func(format string, args ...any) {
+		out = append(out, Problem{File: t.Lock.Path, Line: e.Line, Name: e.Name, Version: e.Version, Problem: fmt.Sprintf(format, args...)})
+	}
+	rel, err := t.Source.Release(ctx, e.Name, e.Version)
+	if errors.Is(err, source.ErrNotFound) {
+		bad("%s==%s: %v", e.Name, e.Version, err)
+		return out, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s:%d: %w", t.Lock.Path, e.Line, err)
+	}
+	published := map[string]int{}
+	for i, a := range rel.Artifacts {
+		if a.Hash != "" {
+			published[lockfile.NormHash(a.Hash)] = i
+		}
+	}
+	var wanted []int
+	for _, h := range e.Hashes {
+		i, ok := published[lockfile.NormHash(h)]
+		if !ok {
+			bad("%s==%s: hash %s is not published by the index for this version", e.Name, e.Version, h)
+			continue
+		}
+		wanted = append(wanted, i)
+	}
+	if !o.Download || len(wanted) == 0 {
+		return out, 0, nil
+	}
+	// Download only what a locked install would: the artifacts whose hashes
+	// the entry lists.
+	sub := &source.Release{Name: rel.Name, Version: rel.Version, ProjectURL: rel.ProjectURL}
+	for _, i := range wanted {
+		sub.Artifacts = append(sub.Artifacts, rel.Artifacts[i])
+	}
+	got, err := t.Source.Rehash(ctx, sub)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s:%d: %s==%s: %w", t.Lock.Path, e.Line, e.Name, e.Version, err)
+	}
+	for i, a := range sub.Artifacts {
+		if i < len(got) && !strings.EqualFold(lockfile.NormHash(got[i]), lockfile.NormHash(a.Hash)) {
+			bad("%s==%s: %s: the lockfile says %s, the downloaded bytes hash to %s", e.Name, e.Version, a.Filename, a.Hash, got[i])
+		}
+	}
+	return out, len(sub.Artifacts), nil
+}

@@ -1,0 +1,330 @@
+// Package manifest loads dist.yaml: strictly (an unknown key or a wrong type
+// is an error naming file and line), with defaults filled in and paths kept
+// relative to the repository root.
+package manifest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/distbuild/dist/internal/source"
+	"github.com/distbuild/dist/internal/version"
+)
+
+// FileName is the manifest's name at the repository root.
+const FileName = "dist.yaml"
+
+// Manifest is dist.yaml.
+type Manifest struct {
+	Name            string            `yaml:"name"`
+	Changelog       string            `yaml:"changelog"`
+	VersionFile     string            `yaml:"version_file"`
+	TagFormat       string            `yaml:"tag_format"`
+	DevMarker       string            `yaml:"dev_marker"`
+	ReleaseBranches []string          `yaml:"release_branches"`
+	Lockfiles       []Lockfile        `yaml:"lockfiles"`
+	Configs         []Config          `yaml:"configs"`
+	Vars            map[string]string `yaml:"vars"`
+	Image           *Image            `yaml:"image"`
+	GitHub          *GitHub           `yaml:"github"`
+	Policy          map[string]string `yaml:"policy"`
+
+	// Dir is the repository root the manifest was loaded from.
+	Dir string `yaml:"-"`
+	// Path is the manifest's path as shown in errors.
+	Path string `yaml:"-"`
+}
+
+// Lockfile is one entry of lockfiles:.
+type Lockfile struct {
+	Path      string `yaml:"path"`
+	Ecosystem string `yaml:"ecosystem"`
+	Index     string `yaml:"index"`
+	// PythonVersion and Platform narrow the pypi files pinned, as hashin's
+	// --python-version and --platform do.
+	PythonVersion []string `yaml:"python_version"`
+	Platform      []string `yaml:"platform"`
+	Line          int      `yaml:"-"`
+}
+
+// Config is one template rendered to an example config.
+type Config struct {
+	Template string `yaml:"template"`
+	Output   string `yaml:"output"`
+	Line     int    `yaml:"-"`
+}
+
+// Image describes the container image.
+type Image struct {
+	Repository string            `yaml:"repository"`
+	Base       string            `yaml:"base"`
+	Platforms  []string          `yaml:"platforms"`
+	Entrypoint []string          `yaml:"entrypoint"`
+	Cmd        []string          `yaml:"cmd"`
+	Env        map[string]string `yaml:"env"`
+	Workdir    string            `yaml:"workdir"`
+	User       string            `yaml:"user"`
+	Ports      []string          `yaml:"ports"`
+	Labels     map[string]string `yaml:"labels"`
+	Files      []FileCopy        `yaml:"files"`
+	Python     *Python           `yaml:"python"`
+	Go         *GoBuild          `yaml:"go"`
+}
+
+// FileCopy copies a repository path into the image.
+type FileCopy struct {
+	Src string `yaml:"src"`
+	Dst string `yaml:"dst"`
+}
+
+// Python says where wheels go in the base image.
+type Python struct {
+	SitePackages string `yaml:"site_packages"`
+	Interpreter  string `yaml:"interpreter"`
+}
+
+// GoBuild names the main package of a gomod server.
+type GoBuild struct {
+	Main string `yaml:"main"`
+	Path string `yaml:"path"`
+}
+
+// GitHub configures release drafts.
+type GitHub struct {
+	Repository string `yaml:"repository"`
+	APIURL     string `yaml:"api_url"`
+	TokenEnv   string `yaml:"token_env"`
+}
+
+// PolicyRules are the rule names a policy: map may set.
+var PolicyRules = []string{
+	"dependency-major", "dependency-minor", "dependency-patch",
+	"dependency-added", "dependency-removed", "dependency-downgraded",
+	"config-key-added", "config-key-removed", "config-default-changed",
+	"breaking-changes",
+}
+
+// Error is a configuration error at a place in the manifest.
+type Error struct {
+	Path string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
+}
+
+// ErrNotFound is returned by Load when dir has no dist.yaml.
+var ErrNotFound = errors.New("no " + FileName + " found (run dist init, or use -C DIR)")
+
+// Load reads dir/dist.yaml.
+func Load(dir string) (*Manifest, error) {
+	p := filepath.Join(dir, FileName)
+	data, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := Parse(FileName, data)
+	if err != nil {
+		return nil, err
+	}
+	m.Dir = dir
+	return m, nil
+}
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+var unknownField = regexp.MustCompile(`^field (\S+) not found in type .*$`)
+
+// Parse decodes and validates a manifest; path is used in errors.
+func Parse(path string, data []byte) (*Manifest, error) {
+	m := &Manifest{Path: path}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(m); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(path, err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err == nil {
+		for i := range m.Lockfiles {
+			m.Lockfiles[i].Line = lineOf(&root, "lockfiles", i)
+		}
+		for i := range m.Configs {
+			m.Configs[i].Line = lineOf(&root, "configs", i)
+		}
+	}
+	m.Path = path
+	m.defaults()
+	if err := m.validate(&root); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// yamlError turns yaml.v3's messages into "file:line: message", one per
+// problem, so that every error reads the same.
+func yamlError(path string, err error) error {
+	var te *yaml.TypeError
+	var msgs []string
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{err.Error()}
+	}
+	var out []string
+	for _, s := range msgs {
+		line := 0
+		if m := yamlLine.FindStringSubmatch(s); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			s = m[2]
+		}
+		if m := unknownField.FindStringSubmatch(s); m != nil {
+			s = fmt.Sprintf("unknown key %q", m[1])
+		}
+		s = strings.TrimPrefix(s, "yaml: ")
+		out = append(out, (&Error{Path: path, Line: line, Msg: s}).Error())
+	}
+	return errors.New(strings.Join(out, "\n"))
+}
+
+// lineOf finds the line of root[key][i] in a parsed document.
+func lineOf(root *yaml.Node, key string, i int) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	if n.Kind != yaml.MappingNode {
+		return 0
+	}
+	for k := 0; k+1 < len(n.Content); k += 2 {
+		if n.Content[k].Value == key {
+			seq := n.Content[k+1]
+			if seq.Kind == yaml.SequenceNode && i < len(seq.Content) {
+				return seq.Content[i].Line
+			}
+			return seq.Line
+		}
+	}
+	return 0
+}
+
+func (m *Manifest) defaults() {
+	if m.Changelog == "" {
+		m.Changelog = "CHANGELOG.md"
+	}
+	if m.VersionFile == "" {
+		m.VersionFile = "VERSION"
+	}
+	if m.TagFormat == "" {
+		m.TagFormat = "{version}"
+	}
+	if m.DevMarker == "" {
+		m.DevMarker = ".dev0"
+	}
+	if len(m.ReleaseBranches) == 0 {
+		m.ReleaseBranches = []string{"main", "master", "*.x"}
+	}
+}
+
+func (m *Manifest) validate(root *yaml.Node) error {
+	bad := func(line int, format string, args ...any) error {
+		return &Error{Path: m.Path, Line: line, Msg: fmt.Sprintf(format, args...)}
+	}
+	if m.Name == "" {
+		return bad(0, "name is required")
+	}
+	if !strings.Contains(m.TagFormat, "{version}") {
+		return bad(0, "tag_format %q must contain {version}", m.TagFormat)
+	}
+	seen := map[string]bool{}
+	for _, l := range m.Lockfiles {
+		if l.Path == "" {
+			return bad(l.Line, "lockfile without a path")
+		}
+		if err := checkRelative(l.Path); err != nil {
+			return bad(l.Line, "lockfile %s: %v", l.Path, err)
+		}
+		if seen[filepath.Clean(l.Path)] {
+			return bad(l.Line, "lockfile %s is listed twice", l.Path)
+		}
+		seen[filepath.Clean(l.Path)] = true
+		known := false
+		for _, e := range source.Ecosystems {
+			known = known || e == l.Ecosystem
+		}
+		if !known {
+			return bad(l.Line, "lockfile %s: unknown ecosystem %q (want %s)", l.Path, l.Ecosystem, strings.Join(source.Ecosystems, ", "))
+		}
+	}
+	for _, c := range m.Configs {
+		if c.Template == "" || c.Output == "" {
+			return bad(c.Line, "a config needs both template and output")
+		}
+		for _, p := range []string{c.Template, c.Output} {
+			if err := checkRelative(p); err != nil {
+				return bad(c.Line, "%s: %v", p, err)
+			}
+		}
+	}
+	for rule, level := range m.Policy {
+		known := false
+		for _, r := range PolicyRules {
+			known = known || r == rule
+		}
+		if !known {
+			return bad(0, "policy: unknown rule %q (want one of %s)", rule, strings.Join(PolicyRules, ", "))
+		}
+		if _, err := version.ParseLevel(level); err != nil {
+			return bad(0, "policy: %s: %v", rule, err)
+		}
+	}
+	return nil
+}
+
+// checkRelative refuses paths that leave the repository.
+func checkRelative(p string) error {
+	if filepath.IsAbs(p) {
+		return errors.New("must be relative to the repository root")
+	}
+	c := filepath.Clean(p)
+	if c == ".." || strings.HasPrefix(c, "../") {
+		return errors.New("is outside the repository")
+	}
+	return nil
+}
+
+// Abs returns a manifest-relative path as a path on disk.
+func (m *Manifest) Abs(rel string) string { return filepath.Join(m.Dir, rel) }
+
+// Lockfile returns the lockfile entry for a path given on the command line
+// (relative to the repository root or to the current directory).
+func (m *Manifest) Lockfile(path string) (*Lockfile, error) {
+	want := filepath.Clean(path)
+	for i := range m.Lockfiles {
+		l := &m.Lockfiles[i]
+		if filepath.Clean(l.Path) == want {
+			return l, nil
+		}
+		if abs, err := filepath.Abs(path); err == nil {
+			if a2, err := filepath.Abs(m.Abs(l.Path)); err == nil && a2 == abs {
+				return l, nil
+			}
+		}
+	}
+	return nil, &Error{Path: m.Path, Msg: fmt.Sprintf("%s is not listed under lockfiles:", path)}
+}

@@ -1,0 +1,141 @@
+package pypi
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+func normalizeOptions(o Options) Options {
+	var out Options
+	for _, v := range o.PythonVersion {
+		if v = strings.ToLower(strings.TrimSpace(v)); v != "" {
+			out.PythonVersion = append(out.PythonVersion, v)
+		}
+	}
+	// pip spells platforms with "-" or "." too ("manylinux2014-x86_64",
+	// "macosx-11.0-arm64"); wheel filenames only ever use "_".
+	for _, p := range o.Platform {
+		p = strings.ToLower(strings.TrimSpace(p))
+		p = strings.NewReplacer("-", "_", ".", "_").Replace(p)
+		if p != "" {
+			out.Platform = append(out.Platform, p)
+		}
+	}
+	return out
+}
+
+func (o Options) describe() string {
+	var parts []string
+	if len(o.PythonVersion) > 0 {
+		parts = append(parts, "python "+strings.Join(o.PythonVersion, ", "))
+	}
+	if len(o.Platform) > 0 {
+		parts = append(parts, "platform "+strings.Join(o.Platform, ", "))
+	}
+	return strings.Join(parts, " and ")
+}
+
+// keep reports whether a file survives the narrowing.
+func (o Options) keep(f fileInfo) bool {
+	if !f.wheel {
+		return true
+	}
+	if len(o.PythonVersion) > 0 && !o.pythonOK(f) {
+		return false
+	}
+	if len(o.Platform) > 0 && !o.platformOK(f) {
+		return false
+	}
+	return true
+}
+
+var majorMinor = regexp.MustCompile(`^(\d)\.(\d+)$`)
+
+func (o Options) pythonOK(f fileInfo) bool {
+	abi3 := false
+	for _, a := range f.abi {
+		abi3 = abi3 || a == "abi3"
+	}
+	for _, want := range o.PythonVersion {
+		m := majorMinor.FindStringSubmatch(want)
+		for _, py := range f.py {
+			if m == nil {
+				if py == want {
+					return true
+				}
+				continue
+			}
+			major, minor := m[1], m[2]
+			switch py {
+			case "py" + major, "py" + major + minor, "cp" + major + minor:
+				return true
+			}
+			// A stable-ABI wheel built for 3.X runs on every later 3.Y.
+			if rest, ok := strings.CutPrefix(py, "cp"+major); ok && abi3 && rest != "" {
+				built, err1 := strconv.Atoi(rest)
+				target, err2 := strconv.Atoi(minor)
+				if err1 == nil && err2 == nil && built <= target {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (o Options) platformOK(f fileInfo) bool {
+	for _, plat := range f.plat {
+		if plat == "any" {
+			return true
+		}
+		for _, want := range o.Platform {
+			if plat == want || linuxCompatible(want, plat) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// The PEP 599 names of manylinux, as PEP 600 glibc versions.
+var manylinuxLegacy = map[string][2]int{
+	"manylinux1":    {2, 5},
+	"manylinux2010": {2, 12},
+	"manylinux2014": {2, 17},
+}
+
+var linuxTag = regexp.MustCompile(`^(manylinux|musllinux)_(\d+)_(\d+)_(.+)$`)
+
+type linuxPlat struct {
+	family       string
+	major, minor int
+	arch         string
+}
+
+func parseLinux(tag string) (linuxPlat, bool) {
+	for legacy, v := range manylinuxLegacy {
+		if arch, ok := strings.CutPrefix(tag, legacy+"_"); ok {
+			return linuxPlat{"manylinux", v[0], v[1], arch}, true
+		}
+	}
+	m := linuxTag.FindStringSubmatch(tag)
+	if m == nil {
+		return linuxPlat{}, false
+	}
+	major, _ := strconv.Atoi(m[2])
+	minor, _ := strconv.Atoi(m[3])
+	return linuxPlat{m[1], major, minor, m[4]}, true
+}
+
+// linuxCompatible reports whether a wheel for platform tag have installs on a
+// system described by want: same libc family and architecture, and a libc no
+// newer.
+func linuxCompatible(want, have string) bool {
+	w, ok1 := parseLinux(want)
+	h, ok2 := parseLinux(have)
+	if !ok1 || !ok2 || w.family != h.family || w.arch != h.arch {
+		return false
+	}
+	return h.major < w.major || (h.major == w.major && h.minor <= w.minor)
+}

@@ -1,0 +1,87 @@
+// Package sources opens the right index for a lockfile: it is the one place
+// that knows every ecosystem's constructor and where its settings come from
+// (dist.yaml, flags, the environment).
+package sources
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/distbuild/dist/internal/fetch"
+	"github.com/distbuild/dist/internal/lock"
+	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/source"
+	"github.com/distbuild/dist/internal/source/gomod"
+	"github.com/distbuild/dist/internal/source/oci"
+	"github.com/distbuild/dist/internal/source/pypi"
+)
+
+// DefaultPyPIIndex is used when neither dist.yaml, a flag nor PIP_INDEX_URL names one.
+const DefaultPyPIIndex = "https://pypi.org/simple"
+
+// Settings are the command-line overrides.
+type Settings struct {
+	IndexURL      string   // --index-url, for pypi
+	PythonVersion []string // --python-version
+	Platform      []string // --platform
+	Insecure      bool     // plain HTTP to any registry
+}
+
+// Opener returns a lock.Opener sharing one client (and so one concurrency
+// limit and one cache) across every lockfile, and one source per index.
+func Opener(client *fetch.Client, s Settings) lock.Opener {
+	cache := map[string]source.Source{}
+	return func(l *manifest.Lockfile) (source.Source, error) {
+		switch l.Ecosystem {
+		case source.PyPI:
+			// The flag wins, then the environment (as pip reads it), then
+			// dist.yaml: a user pointing pip at a mirror wants dist there too.
+			index := firstNonEmpty(s.IndexURL, os.Getenv("PIP_INDEX_URL"), l.Index, DefaultPyPIIndex)
+			opts := pypi.Options{PythonVersion: firstList(s.PythonVersion, l.PythonVersion), Platform: firstList(s.Platform, l.Platform)}
+			key := fmt.Sprintf("pypi %s %v %v", index, opts.PythonVersion, opts.Platform)
+			if src, ok := cache[key]; ok {
+				return src, nil
+			}
+			src := pypi.New(client, index, opts)
+			cache[key] = src
+			return src, nil
+		case source.GoMod:
+			if src, ok := cache["gomod"]; ok {
+				return src, nil
+			}
+			env := gomod.EnvFromOS()
+			if l.Index != "" {
+				env.GOPROXY = l.Index
+			}
+			src := gomod.New(client, env)
+			cache["gomod"] = src
+			return src, nil
+		case source.OCI:
+			if src, ok := cache["oci"]; ok {
+				return src, nil
+			}
+			src := oci.New(client, oci.Options{Insecure: s.Insecure})
+			cache["oci"] = src
+			return src, nil
+		}
+		return nil, fmt.Errorf("unknown ecosystem %q", l.Ecosystem)
+	}
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func firstList(ls ...[]string) []string {
+	for _, l := range ls {
+		if len(l) > 0 {
+			return l
+		}
+	}
+	return nil
+}
