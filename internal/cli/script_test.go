@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -77,6 +79,16 @@ func TestScripts(t *testing.T) {
 				a, b := ts.ReadFile(args[0]), ts.ReadFile(args[1])
 				if (a == b) == neg {
 					ts.Fatalf("%s and %s: same=%v", args[0], args[1], a == b)
+				}
+			},
+			// sum-in-lock JSON LOCKFILE: the Sum that `go mod download -json`
+			// printed to JSON is the hash the lockfile holds.
+			"sum-in-lock": func(ts *testscript.TestScript, neg bool, args []string) {
+				var d struct{ Path, Version, Sum string }
+				ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &d))
+				want := fmt.Sprintf("%s==%s \\\n    --hash=%s\n", d.Path, d.Version, d.Sum)
+				if d.Sum == "" || !strings.Contains(ts.ReadFile(args[1]), want) {
+					ts.Fatalf("%s does not hold %q", args[1], want)
 				}
 			},
 			// image-push REF: push a fresh random image to the test registry.

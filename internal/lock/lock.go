@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 
@@ -126,6 +127,9 @@ func lockHashes(ecosystem string, rel *source.Release) []string {
 	if ecosystem == source.GoMod && len(hs) > 1 {
 		return hs[:1]
 	}
+	// Sorted, as pip-compile and hashin write them, so that the order an
+	// index lists files in never shows up as a change.
+	sort.Strings(hs)
 	return hs
 }
 
@@ -275,7 +279,8 @@ func (t *Target) pin(rel *source.Release, kind string, force bool) Pinned {
 	if e := t.File.Find(rel.Name, norm); e != nil {
 		p.From = e.Version
 		p.Kind = classify(eco, e.Version, rel.Version, &p)
-		if !t.File.Update(e, rel.Name, rel.Version, hs) {
+		// The user's spelling of the name stays: only the pin changes.
+		if !t.File.Update(e, e.Name, rel.Version, hs) {
 			p.Kind = "unchanged"
 		} else if p.Kind == "unchanged" {
 			p.Kind = "rehashed"

@@ -261,10 +261,6 @@ func (s *Source) build(norm string, doc *rawPage) *page {
 		}
 		return r
 	}
-	dists := map[*release]string{}
-	sdistSeen := map[*release]bool{}
-	var anyDist string
-	var anySdist bool
 	for _, f := range doc.files {
 		info, ok := parseFilename(f.filename, norm)
 		if !ok {
@@ -277,9 +273,6 @@ func (s *Source) build(norm string, doc *rawPage) *page {
 		if !info.wheel && r.sdistSpelling == "" {
 			r.sdistSpelling = info.version
 		}
-		if anyDist == "" || (!info.wheel && !anySdist) {
-			anyDist, anySdist = info.dist, !info.wheel
-		}
 		if f.yanked {
 			r.yanked++
 			continue
@@ -287,12 +280,6 @@ func (s *Source) build(norm string, doc *rawPage) *page {
 		if !s.opts.keep(info) {
 			r.filtered++
 			continue
-		}
-		// An sdist spells the name as given to the build tool; a wheel's
-		// spelling has "-" and "." escaped. So the first sdist wins.
-		if _, ok := dists[r]; !ok || (!info.wheel && !sdistSeen[r]) {
-			dists[r] = info.dist
-			sdistSeen[r] = !info.wheel
 		}
 		r.files = append(r.files, source.Artifact{
 			Filename:       f.filename,
@@ -328,23 +315,10 @@ func (s *Source) build(norm string, doc *rawPage) *page {
 	}
 	p.versions = sortVersions(listed)
 
+	// PEP 503's normalized form is the canonical name: it is what PyPI's
+	// JSON API returns and what pip-compile and uv write, and it does not
+	// change with the kind of page (JSON or HTML) an index serves.
 	p.name = norm
-	switch {
-	case doc.name != "" && Normalize(doc.name) == norm:
-		p.name = doc.name
-	default:
-		// The newest release's files spell the name as the project does now.
-		dist := anyDist
-		for i := len(p.versions) - 1; i >= 0; i-- {
-			if d, ok := dists[p.releases[versionKey(p.versions[i])]]; ok {
-				dist = d
-				break
-			}
-		}
-		if d := strings.ReplaceAll(dist, "_", "-"); d != "" && Normalize(d) == norm {
-			p.name = d
-		}
-	}
 	return p
 }
 

@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/distbuild/dist/internal/testenv/fixtures"
 	"github.com/distbuild/dist/internal/testenv/pyindex"
 )
 
@@ -32,7 +33,15 @@ func main() {
 	size := flag.Int("size", 100, "approximate size of each file, in KB")
 	lockfile := flag.String("lockfile", "", "write a hashed requirements file pinning every project here")
 	pinOldest := flag.Bool("pin-oldest", false, "pin the oldest version in -lockfile instead of the newest, for upgrade benchmarks")
+	fixture := flag.String("fixture", "", `serve a named fixture instead of generated projects ("kinto": the Kinto-shaped example in testdata/kinto-dist)`)
 	flag.Parse()
+	if *fixture != "" {
+		if err := serveFixture(*addr, *fixture); err != nil {
+			fmt.Fprintln(os.Stderr, "pyindex:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *projects < 1 || *files < 1 || *versions < 1 || *size < 0 {
 		fmt.Fprintln(os.Stderr, "pyindex: -projects, -files and -versions must be at least 1, -size at least 0")
 		os.Exit(2)
@@ -106,7 +115,28 @@ func run(addr string, nProjects, nFiles, nVersions, sizeKB int, lockfile string,
 	}
 	fmt.Println(srv.IndexURL() + "/")
 	fmt.Fprintf(os.Stderr, "pyindex: %d files generated in %s\n", nProjects*nVersions*nFiles, time.Since(start).Round(time.Millisecond))
+	return serve(srv, ln)
+}
 
+func serveFixture(addr, name string) error {
+	if name != "kinto" {
+		return fmt.Errorf("unknown fixture %q (want kinto)", name)
+	}
+	srv, err := pyindex.New(fixtures.KintoProjects()...)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv.URL = "http://" + ln.Addr().String()
+	fmt.Println(srv.IndexURL() + "/")
+	return serve(srv, ln)
+}
+
+// serve runs until SIGINT or SIGTERM.
+func serve(srv *pyindex.Server, ln net.Listener) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	hs := &http.Server{Handler: srv}
@@ -121,4 +151,3 @@ func run(addr string, nProjects, nFiles, nVersions, sizeKB int, lockfile string,
 	}
 	return nil
 }
-

@@ -1,0 +1,175 @@
+package fetch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func newClient(t *testing.T, jobs int) *Client {
+	return New(Options{Jobs: jobs, CacheDir: t.TempDir(), RetryWaitMin: time.Millisecond})
+}
+
+func digest(b []byte) string {
+	s := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(s[:])
+}
+
+func TestRetriesThenSucceeds(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) <= 2 {
+			http.Error(w, "boom", 503)
+			return
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	defer srv.Close()
+	b, _, err := newClient(t, 2).GetBytes(context.Background(), srv.URL, nil)
+	if err != nil || string(b) != "ok" || n.Load() != 3 {
+		t.Fatalf("got %q %v after %d requests", b, err, n.Load())
+	}
+}
+
+func TestGivesUpWithStatus(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "x", 500) }))
+	defer srv.Close()
+	_, _, err := newClient(t, 2).GetBytes(context.Background(), srv.URL+"/a", nil)
+	var se *StatusError
+	if !errors.As(err, &se) || se.Status != 500 || err.Error() != srv.URL+"/a: 500 Internal Server Error" {
+		t.Fatalf("got %v", err)
+	}
+	srv404 := httptest.NewServer(http.NotFoundHandler())
+	defer srv404.Close()
+	if _, _, err := newClient(t, 2).GetBytes(context.Background(), srv404.URL, nil); !IsNotFound(err) {
+		t.Fatalf("404: %v", err)
+	}
+}
+
+// TestOneLimit: however many goroutines ask, no more than Jobs transfers
+// are in flight, and a slot is held until the body is closed.
+func TestOneLimit(t *testing.T) {
+	var cur, peak atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := cur.Add(1)
+		for {
+			p := peak.Load()
+			if c <= p || peak.CompareAndSwap(p, c) {
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+		cur.Add(-1)
+		fmt.Fprint(w, r.URL.Path)
+	}))
+	defer srv.Close()
+	c := newClient(t, 3)
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Go(func() {
+			if _, _, err := c.GetBytes(context.Background(), fmt.Sprintf("%s/%d", srv.URL, i), nil); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if peak.Load() > 3 || peak.Load() < 2 {
+		t.Errorf("peak in flight %d, limit 3", peak.Load())
+	}
+}
+
+func TestDownloadCache(t *testing.T) {
+	body := []byte("wheel bytes")
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Write(body)
+	}))
+	defer srv.Close()
+	c := newClient(t, 2)
+	ctx := context.Background()
+	p, err := c.Download(ctx, srv.URL+"/f.whl", digest(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != string(body) {
+		t.Fatalf("cached %q", b)
+	}
+	// By digest and by URL: no second request.
+	if _, err := c.Download(ctx, srv.URL+"/other-name.whl", digest(body)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Download(ctx, srv.URL+"/g.zip", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Download(ctx, srv.URL+"/g.zip", ""); err != nil {
+		t.Fatal(err)
+	}
+	if hits.Load() != 2 {
+		t.Errorf("%d requests, want 2", hits.Load())
+	}
+	// A mismatch names both digests and caches nothing under the wanted one.
+	want := digest([]byte("something else"))
+	_, err = c.Download(ctx, srv.URL+"/h.whl", want)
+	var me *HashMismatchError
+	if !errors.As(err, &me) || me.Got != digest(body) || me.Want != want {
+		t.Fatalf("mismatch: %v", err)
+	}
+	if _, ok := c.Cache().Lookup(want); ok {
+		t.Error("mismatched bytes cached under the wanted digest")
+	}
+	left, _ := filepath.Glob(filepath.Join(c.Cache().Dir, ".part-*"))
+	if len(left) > 0 {
+		t.Errorf("partial files left: %v", left)
+	}
+}
+
+func TestCredentialsNeverShown(t *testing.T) {
+	var auth atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, p, _ := r.BasicAuth()
+		auth.Store(u + ":" + p)
+		http.Error(w, "nope", 500)
+	}))
+	defer srv.Close()
+	u := strings.Replace(srv.URL, "http://", "http://alice:s3cret@", 1)
+	_, _, err := newClient(t, 1).GetBytes(context.Background(), u+"/simple/", nil)
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("error shows the password: %v", err)
+	}
+	if auth.Load() != "alice:s3cret" {
+		t.Errorf("server saw %v", auth.Load())
+	}
+	if got := Redact("https://bob:pw@example.org/x"); got != "https://bob@example.org/x" {
+		t.Errorf("Redact: %s", got)
+	}
+}
+
+func TestNetrc(t *testing.T) {
+	var auth atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, p, _ := r.BasicAuth()
+		auth.Store(u + ":" + p)
+	}))
+	defer srv.Close()
+	rc := filepath.Join(t.TempDir(), "netrc")
+	os.WriteFile(rc, []byte("machine 127.0.0.1 login carol password hunter2\n"), 0o600)
+	t.Setenv("NETRC", rc)
+	if _, _, err := newClient(t, 1).GetBytes(context.Background(), srv.URL, nil); err != nil {
+		t.Fatal(err)
+	}
+	if auth.Load() != "carol:hunter2" {
+		t.Errorf("server saw %v", auth.Load())
+	}
+}

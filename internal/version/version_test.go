@@ -1,0 +1,103 @@
+package version
+
+import "testing"
+
+func TestClassify(t *testing.T) {
+	for _, tc := range []struct{ eco, a, b, want string }{
+		{"pypi", "1.2.3", "2.0.0", "major"},
+		{"pypi", "1.2.3", "1.3.0", "minor"},
+		{"pypi", "1.2.3", "1.2.4", "patch"},
+		{"pypi", "1.2", "1.3", "minor"},
+		{"pypi", "1.2", "1.2.1", "patch"},
+		{"pypi", "14.3.0", "15.0.0rc1", "major"},
+		{"pypi", "1.0.0rc1", "1.0.0", "patch"},
+		{"pypi", "1.0.0", "1.0.0.post1", "patch"},
+		{"pypi", "2.0", "1.9", "major"}, // downgrades are sized like the upgrade
+		{"pypi", "0.3.1", "0.4.0", "major"},
+		{"pypi", "0.3.1", "0.3.2", "patch"},
+		{"pypi", "0.0.3", "0.0.4", "major"},
+		{"pypi", "1!1.0", "1!2.0", "major"},
+		{"gomod", "v1.2.3", "v1.3.0", "minor"},
+		{"gomod", "v0.3.0", "v0.4.0", "major"},
+		{"gomod", "v1.0.0-rc.1", "v1.0.0", "patch"},
+		{"oci", "3.12-slim", "3.13-slim", "minor"},
+		{"oci", "3.12.1", "3.12.2", "patch"},
+		{"oci", "v1", "v2", "major"},
+		{"pypi", "1.0", "1.0.0", "none"},
+	} {
+		a, err := Parse(tc.eco, tc.a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Parse(tc.eco, tc.b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Classify(a, b).String(); got != tc.want {
+			t.Errorf("%s %s -> %s: %s, want %s", tc.eco, tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+func TestLatest(t *testing.T) {
+	for _, tc := range []struct {
+		eco  string
+		in   []string
+		pre  bool
+		like string
+		want string
+	}{
+		{"pypi", []string{"1.0", "2.0rc1", "1.10", "1.9"}, false, "", "1.10"},
+		{"pypi", []string{"1.0", "2.0rc1", "1.10"}, true, "", "2.0rc1"},
+		{"pypi", []string{"1.0", "2.0.dev3"}, false, "", "1.0"},
+		{"gomod", []string{"v1.0.0", "v1.1.0-beta.1", "v1.0.1"}, false, "", "v1.0.1"},
+		{"oci", []string{"latest", "3.12-slim", "3.13-slim", "3.13", "3.14.0-slim", "3.14-rc1-slim"}, false, "3.12-slim", "3.13-slim"},
+		{"oci", []string{"latest", "3.12-slim", "3.13", "3.13.1", "1.0.0", "3.13.2"}, false, "1.0.0", "3.13.2"},
+	} {
+		var like *V
+		if tc.like != "" {
+			l, _ := Parse(tc.eco, tc.like)
+			like = &l
+		}
+		got, ok := Latest(tc.eco, tc.in, tc.pre, like)
+		if !ok || got.Raw != tc.want {
+			t.Errorf("%v: %q, want %q", tc.in, got.Raw, tc.want)
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct{ eco, in string }{
+		{"pypi", "one.two"}, {"gomod", "1.2.3"}, {"gomod", "v1.2"}, {"oci", "latest"}, {"npm", "1.0.0"},
+	} {
+		if _, err := Parse(tc.eco, tc.in); err == nil {
+			t.Errorf("%s %q parsed", tc.eco, tc.in)
+		}
+	}
+}
+
+// FuzzClassify checks the classifier never panics and is symmetric: a
+// downgrade is sized like the matching upgrade, and equal versions are None.
+func FuzzClassify(f *testing.F) {
+	for _, s := range [][2]string{{"1.2.3", "2.0"}, {"0.1", "0.1.1"}, {"1!2.0rc1", "2.0.post3"}, {"v1.0.0", "v1.0.0-rc.1"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, x, y string) {
+		for _, eco := range []string{"pypi", "gomod", "oci"} {
+			a, err1 := Parse(eco, x)
+			b, err2 := Parse(eco, y)
+			if err1 != nil || err2 != nil {
+				continue
+			}
+			if Classify(a, b) != Classify(b, a) {
+				t.Fatalf("%s: %q<->%q asymmetric", eco, x, y)
+			}
+			if (Compare(a, b) == 0) != (Classify(a, b) == None) {
+				t.Fatalf("%s: %q %q compare %d classify %v", eco, x, y, Compare(a, b), Classify(a, b))
+			}
+			if Compare(a, b) != -Compare(b, a) {
+				t.Fatalf("%s: compare not antisymmetric", eco)
+			}
+		}
+	})
+}
