@@ -128,6 +128,8 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	pf.IntVar(&a.jobs, "jobs", fetch.DefaultJobs, "network requests in flight at once")
 
 	root.AddCommand(newInitCmd(a), newLockCmd(a))
+	root.AddCommand(releaseCommands(a)...)
+	root.AddCommand(imageCommands(a)...)
 	return root
 }
 

@@ -13,13 +13,13 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/pmezard/go-difflib/difflib"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/source"
+	"github.com/distbuild/dist/internal/textdiff"
 	"github.com/distbuild/dist/internal/version"
 )
 
@@ -94,11 +94,7 @@ func (t *Target) Diff() string {
 	if !t.Changed() {
 		return ""
 	}
-	d, _ := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A: difflib.SplitLines(string(t.orig)), B: difflib.SplitLines(string(t.File.Bytes())),
-		FromFile: "a/" + t.Lock.Path, ToFile: "b/" + t.Lock.Path, Context: 3,
-	})
-	return d
+	return textdiff.Unified(t.Lock.Path, string(t.orig), string(t.File.Bytes()))
 }
 
 // Write saves the target atomically when it changed.

@@ -16,8 +16,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/distbuild/dist/internal/policy"
 	"github.com/distbuild/dist/internal/source"
-	"github.com/distbuild/dist/internal/version"
 )
 
 // FileName is the manifest's name at the repository root.
@@ -103,14 +103,6 @@ type GitHub struct {
 	Repository string `yaml:"repository"`
 	APIURL     string `yaml:"api_url"`
 	TokenEnv   string `yaml:"token_env"`
-}
-
-// PolicyRules are the rule names a policy: map may set.
-var PolicyRules = []string{
-	"dependency-major", "dependency-minor", "dependency-patch",
-	"dependency-added", "dependency-removed", "dependency-downgraded",
-	"config-key-added", "config-key-removed", "config-default-changed",
-	"breaking-changes",
 }
 
 // Error is a configuration error at a place in the manifest.
@@ -214,7 +206,7 @@ func lineOf(root *yaml.Node, key string, i int) int {
 	for k := 0; k+1 < len(n.Content); k += 2 {
 		if n.Content[k].Value == key {
 			seq := n.Content[k+1]
-			if seq.Kind == yaml.SequenceNode && i < len(seq.Content) {
+			if seq.Kind == yaml.SequenceNode && i >= 0 && i < len(seq.Content) {
 				return seq.Content[i].Line
 			}
 			return seq.Line
@@ -281,17 +273,8 @@ func (m *Manifest) validate(root *yaml.Node) error {
 			}
 		}
 	}
-	for rule, level := range m.Policy {
-		known := false
-		for _, r := range PolicyRules {
-			known = known || r == rule
-		}
-		if !known {
-			return bad(0, "policy: unknown rule %q (want one of %s)", rule, strings.Join(PolicyRules, ", "))
-		}
-		if _, err := version.ParseLevel(level); err != nil {
-			return bad(0, "policy: %s: %v", rule, err)
-		}
+	if _, err := policy.ParseRules(m.Policy); err != nil {
+		return bad(lineOf(root, "policy", -1), "%v", err)
 	}
 	return nil
 }

@@ -91,7 +91,13 @@ type Pin struct {
 // ErrNotFound is wrapped by errors for a name or version the index does not have.
 var ErrNotFound = errors.New("not found")
 
-// NotFound returns an error wrapping ErrNotFound.
+// NotFound returns an error that is ErrNotFound for errors.Is and reads as
+// the message alone (the message already says what was not found).
 func NotFound(format string, args ...any) error {
-	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrNotFound)
+	return &notFound{msg: fmt.Sprintf(format, args...)}
 }
+
+type notFound struct{ msg string }
+
+func (e *notFound) Error() string        { return e.msg }
+func (e *notFound) Is(target error) bool { return target == ErrNotFound }

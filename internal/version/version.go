@@ -232,3 +232,37 @@ func Classify(a, b V) Level {
 	}
 	return Patch
 }
+
+// Next returns the X.Y.Z release that follows base by level: major resets
+// minor and patch, minor resets patch. Below 1.0 a major bump still raises
+// the first number (0.9.1 -> 1.0.0): a distribution's version states what
+// its users must do, and a breaking change should be loud.
+func Next(base V, l Level) string {
+	r := append([]uint64(nil), base.Release...)
+	for len(r) < 3 {
+		r = append(r, 0)
+	}
+	r = r[:3]
+	switch l {
+	case Major:
+		r[0], r[1], r[2] = r[0]+1, 0, 0
+	case Minor:
+		r[1], r[2] = r[1]+1, 0
+	case Patch:
+		r[2]++
+	}
+	return fmt.Sprintf("%d.%d.%d", r[0], r[1], r[2])
+}
+
+// Final returns the release a development or pre-release version leads to:
+// "14.1.0" for "14.1.0.dev0" and "14.1.0rc1"; a final version unchanged.
+func Final(v V) string {
+	if !v.Pre {
+		return v.Raw
+	}
+	parts := make([]string, len(v.Release))
+	for i, n := range v.Release {
+		parts[i] = strconv.FormatUint(n, 10)
+	}
+	return strings.Join(parts, ".")
+}

@@ -101,3 +101,25 @@ func FuzzClassify(f *testing.F) {
 		}
 	})
 }
+
+func TestNextAndFinal(t *testing.T) {
+	for _, tc := range []struct {
+		base string
+		l    Level
+		want string
+	}{
+		{"14.0.0", Major, "15.0.0"}, {"14.0.3", Minor, "14.1.0"}, {"14.0", Patch, "14.0.1"},
+		{"0.9.1", Major, "1.0.0"}, {"1.2.3.4", Patch, "1.2.4"},
+	} {
+		b, _ := Parse("pypi", tc.base)
+		if got := Next(b, tc.l); got != tc.want {
+			t.Errorf("Next(%s, %v) = %s, want %s", tc.base, tc.l, got, tc.want)
+		}
+	}
+	for in, want := range map[string]string{"14.1.0.dev0": "14.1.0", "2.0rc1": "2.0", "1.0.0": "1.0.0", "1.0.post1": "1.0.post1"} {
+		v, _ := Parse("pypi", in)
+		if got := Final(v); got != want {
+			t.Errorf("Final(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

