@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,12 @@ import (
 	"github.com/distbuild/dist/internal/testenv/registry"
 )
 
+type indexKey struct{}
+
+func index(ts *testscript.TestScript) *pyindex.Server {
+	return ts.Value(indexKey{}).(*pyindex.Server)
+}
+
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"dist": func() { os.Exit(Execute()) },
@@ -27,7 +34,6 @@ func TestMain(m *testing.M) {
 // TestScripts runs the end-to-end scripts in testdata/script against real
 // local servers: a PEP 503/691 index, a GOPROXY and a registry.
 func TestScripts(t *testing.T) {
-	idx := pyindex.Start(t, fixtures.KintoProjects()...)
 	proxy := goproxy.Start(t, fixtures.GoModules()...)
 	reg := registry.StartInProcess(t)
 	registry.PushRandomImage(t, reg+"/library/python:3.12-slim", "linux/amd64", "linux/arm64")
@@ -38,6 +44,16 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
+			// Each script gets its own index, since scripts run in parallel
+			// and some make theirs fail or serve tampered files.
+			idx, err := pyindex.New(fixtures.KintoProjects()...)
+			if err != nil {
+				return err
+			}
+			hs := httptest.NewServer(idx)
+			env.Defer(hs.Close)
+			idx.URL = hs.URL
+			env.Values[indexKey{}] = idx
 			env.Setenv("INDEX", idx.IndexURL())
 			env.Setenv("GOPROXY", proxy.URL)
 			env.Setenv("GOSUMDB", "off")
@@ -64,15 +80,15 @@ func TestScripts(t *testing.T) {
 			"index-fail": func(ts *testscript.TestScript, neg bool, args []string) {
 				n, err := strconv.Atoi(args[0])
 				ts.Check(err)
-				idx.FailNext(n)
+				index(ts).FailNext(n)
 			},
 			// index-tamper FILE: the index serves other bytes for FILE.
 			"index-tamper": func(ts *testscript.TestScript, neg bool, args []string) {
-				idx.Tamper(args[0])
+				index(ts).Tamper(args[0])
 			},
 			// index-publish NAME VERSION: a new release appears on the index.
 			"index-publish": func(ts *testscript.TestScript, neg bool, args []string) {
-				ts.Check(idx.Add(pyindex.Project{Name: args[0], Versions: []pyindex.Release{{Version: args[1]}}}))
+				ts.Check(index(ts).Add(pyindex.Project{Name: args[0], Versions: []pyindex.Release{{Version: args[1]}}}))
 			},
 			// same-bytes A B: A and B are identical files.
 			"same-bytes": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -101,3 +101,11 @@ type notFound struct{ msg string }
 
 func (e *notFound) Error() string        { return e.msg }
 func (e *notFound) Is(target error) bool { return target == ErrNotFound }
+
+// Fetcher is implemented by sources whose artifacts can be copied out, as
+// dist bundle does for an offline install.
+type Fetcher interface {
+	// Fetch returns a local file holding the artifact's bytes, checked
+	// against a.Hash.
+	Fetch(ctx context.Context, rel *Release, a Artifact) (string, error)
+}

@@ -18,6 +18,7 @@
 #   BENCH_RUNS=3         timed runs per command (the median is reported)
 #   BENCH_LATENCY_MS=20  per-request delay of the proxy; 0 skips that part
 #   BENCH_TMPDIR=dir     where the temp files go (default: $TMPDIR or /tmp)
+#   BENCH_NO_HYPERFINE=1 time with date +%s.%N even when hyperfine is there
 # hyperfine is used when installed; otherwise runs are timed with
 # date +%s.%N. Nothing is installed by this script.
 set -euo pipefail
@@ -47,6 +48,8 @@ trap 'exit 130' INT TERM
 
 log() { printf '%s\n' "$*" >&2; }
 have() { command -v "$1" >/dev/null 2>&1; }
+hyperfine=0
+if [[ ${BENCH_NO_HYPERFINE:-0} != 1 ]] && have hyperfine; then hyperfine=1; fi
 
 # start NAME OUTFILE COMMAND...: start a server that prints its URL as the
 # first line of stdout; sets $url.
@@ -144,7 +147,7 @@ timeit() {
 	local name=$1 prepare=$2 cmd=$3
 	log ""
 	log "== $name"
-	if have hyperfine; then
+	if ((hyperfine)); then
 		local json=$work/hf.json
 		timeout -k 5 $((RUNS * CMD_TIMEOUT + 30)) hyperfine --style basic --shell bash \
 			--runs "$RUNS" --prepare "$prepare" --command-name "$name" --export-json "$json" \
@@ -209,7 +212,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 	echo "================ dist lock add --jobs benchmark ================"
 	echo "index:    pyindex on 127.0.0.1, $PROJECTS projects x 3 files x ~1 KB; empty lockfile, cold cache each run"
 	echo "machine:  $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) now"
-	echo "timing:   $(have hyperfine && hyperfine --version || echo 'bash date +%s.%N'), median of $RUNS"
+	echo "timing:   $( ((hyperfine)) && hyperfine --version || echo 'bash date +%s.%N'), median of $RUNS"
 	echo "command:  dist -C DIR [--jobs 1] lock add -f lockfiles/default.txt --index-url INDEX bench-pkg-0001 ... bench-pkg-$(printf %04d "$PROJECTS")"
 	echo
 	printf '  %-40s %s\n' "loopback, default --jobs (8)" "$(fmt "$t_def")"

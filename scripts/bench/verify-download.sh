@@ -15,6 +15,7 @@
 #                       (default: $TMPDIR or /tmp; try /dev/shm to take the
 #                       disk out of the picture)
 #   BENCH_STRICT=1      exit 1 when a target is missed (default: report only)
+#   BENCH_NO_HYPERFINE=1 time with date +%s.%N even when hyperfine is there
 # hyperfine is used when installed (apt-get install hyperfine); otherwise
 # runs are timed with date +%s.%N. Nothing is installed by this script.
 set -euo pipefail
@@ -45,6 +46,8 @@ trap 'exit 130' INT TERM
 
 log() { printf '%s\n' "$*" >&2; }
 have() { command -v "$1" >/dev/null 2>&1; }
+hyperfine=0
+if [[ ${BENCH_NO_HYPERFINE:-0} != 1 ]] && have hyperfine; then hyperfine=1; fi
 
 # ---- the index -------------------------------------------------------------
 log "== building pyindex"
@@ -82,7 +85,7 @@ timeit() {
 	local name=$1 prepare=$2 cmd=$3
 	log ""
 	log "== $name"
-	if have hyperfine; then
+	if ((hyperfine)); then
 		local json=$work/hf.json
 		timeout -k 5 $((RUNS * CMD_TIMEOUT + 30)) hyperfine --style basic --shell bash \
 			--runs "$RUNS" --prepare "$prepare" --command-name "$name" --export-json "$json" \
@@ -107,7 +110,7 @@ mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1e6 }'; }
 
 log ""
 log "load average before timing: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (other work on the machine skews every figure)"
-if have hyperfine; then log "timer: $(hyperfine --version), median of $RUNS"; else log "timer: bash date +%s.%N (hyperfine not installed), median of $RUNS"; fi
+if ((hyperfine)); then log "timer: $(hyperfine --version), median of $RUNS"; else log "timer: bash date +%s.%N (hyperfine not installed or BENCH_NO_HYPERFINE=1), median of $RUNS"; fi
 
 # ---- a. dist lock verify --download ------------------------------------------
 # One untimed run checks the result and leaves the reference copy of all
@@ -206,7 +209,7 @@ missed=0
 	echo "================ dist lock verify --download benchmark ================"
 	echo "index:    pyindex on 127.0.0.1, $PROJECTS projects x $FILES files x ~$SIZE_KB KB ($(mb "$dist_bytes") in $dist_files files)"
 	echo "machine:  $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) now; temp dir on $(df --output=fstype "$work" | tail -n1)"
-	echo "timing:   $(have hyperfine && hyperfine --version || echo 'bash date +%s.%N'), median of $RUNS, every run with a cold cache"
+	echo "timing:   $( ((hyperfine)) && hyperfine --version || echo 'bash date +%s.%N'), median of $RUNS, every run with a cold cache"
 	echo
 	printf '  %-46s %s   %4s files  %s\n' "dist lock verify --download (--jobs 8, default)" "$(fmt "$t_dist")" "$dist_files" "$(mb "$dist_bytes")"
 	printf '  %-46s %s\n' "dist --jobs 1 lock verify --download" "$(fmt "$t_dist1")"

@@ -294,47 +294,52 @@ func (s *Source) Release(ctx context.Context, name, version string) (*source.Rel
 func (s *Source) Rehash(ctx context.Context, rel *source.Release) ([]string, error) {
 	out := make([]string, len(rel.Artifacts))
 	for i, a := range rel.Artifacts {
-		isMod := strings.HasSuffix(a.Filename, "/go.mod")
-		if !isMod && !strings.HasSuffix(a.Filename, ".zip") {
-			return nil, wrap(rel.Name, rel.Version, fmt.Errorf("artifact %q is neither a module zip nor a go.mod", a.Filename))
-		}
-		var local string
 		var err error
 		switch {
-		case a.URL != "":
-			local, err = s.download(ctx, a.URL)
-		case isMod:
-			var data []byte
-			data, _, err = s.goMod(ctx, rel.Name, rel.Version)
-			if err == nil {
-				out[i], err = goModHash(data)
-				if err != nil {
-					return nil, wrap(rel.Name, rel.Version, err)
-				}
-				continue
-			}
+		case strings.HasSuffix(a.Filename, "/go.mod"):
+			out[i], err = s.rehashGoMod(ctx, rel, a)
+		case strings.HasSuffix(a.Filename, ".zip"):
+			out[i], err = s.rehashZip(ctx, rel, a)
 		default:
-			local, _, err = s.zipFile(ctx, rel.Name, rel.Version)
+			err = fmt.Errorf("artifact %q is neither a module zip nor a go.mod", a.Filename)
 		}
-		if err != nil {
-			return nil, wrap(rel.Name, rel.Version, err)
-		}
-		if isMod {
-			data, err := os.ReadFile(local)
-			if err == nil {
-				out[i], err = goModHash(data)
-			}
-			if err != nil {
-				return nil, wrap(rel.Name, rel.Version, err)
-			}
-			continue
-		}
-		out[i], _, err = zipHash(rel.Name, rel.Version, local)
 		if err != nil {
 			return nil, wrap(rel.Name, rel.Version, err)
 		}
 	}
 	return out, nil
+}
+
+func (s *Source) rehashGoMod(ctx context.Context, rel *source.Release, a source.Artifact) (string, error) {
+	var data []byte
+	var err error
+	if a.URL == "" {
+		data, _, err = s.goMod(ctx, rel.Name, rel.Version)
+	} else {
+		var local string
+		if local, err = s.download(ctx, a.URL); err == nil {
+			data, err = os.ReadFile(local)
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	return goModHash(data)
+}
+
+func (s *Source) rehashZip(ctx context.Context, rel *source.Release, a source.Artifact) (string, error) {
+	var local string
+	var err error
+	if a.URL == "" {
+		local, _, err = s.zipFile(ctx, rel.Name, rel.Version)
+	} else {
+		local, err = s.download(ctx, a.URL)
+	}
+	if err != nil {
+		return "", err
+	}
+	h, _, err := zipHash(rel.Name, rel.Version, local)
+	return h, err
 }
 
 // goModHash is go.sum's "/go.mod" hash: dirhash over one file named

@@ -47,7 +47,6 @@ func (s *Source) BuildList(ctx context.Context, name, version string) ([]source.
 
 	g := &graph{
 		src:     s,
-		main:    module.Version{Path: name, Version: version},
 		exclude: map[module.Version]bool{},
 		replace: map[module.Version]module.Version{},
 	}
@@ -129,7 +128,6 @@ type summary struct {
 // module's directives and the go.mod summaries already read.
 type graph struct {
 	src     *Source
-	main    module.Version
 	exclude map[module.Version]bool
 	replace map[module.Version]module.Version
 	loaded  sync.Map // module.Version → *loadOnce

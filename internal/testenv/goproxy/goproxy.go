@@ -248,6 +248,8 @@ func ModulePath(modPath, suffix string) string {
 	return "/" + ep + "/@v/" + suffix
 }
 
+// ServeHTTP answers the GOPROXY protocol from Dir, and the checksum
+// database under /sumdb/SumDBName/.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.requests[r.URL.Path]++

@@ -1,0 +1,296 @@
+// Package bundle writes the offline tarball of a distribution: its
+// lockfiles, every locked artifact (each checked against its hash), the
+// rendered config, VERSION, the changelog and an install script, so that
+// an air-gapped host installs with no network, in the spirit of the Sync
+// server's release tarball and vendor directory.
+//
+// The tarball is reproducible: entries sorted, fixed owners, modes and
+// mtimes, and gzip without a timestamp or name.
+package bundle
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/module"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/distbuild/dist/internal/atomicfile"
+	"github.com/distbuild/dist/internal/lock"
+	"github.com/distbuild/dist/internal/lockfile"
+	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/source"
+)
+
+// Options configures Write.
+type Options struct {
+	// Output is the .tar.gz to write.
+	Output string
+	// ModTime stamps every entry (SOURCE_DATE_EPOCH, or the commit's time).
+	ModTime time.Time
+	// Version names the top directory, NAME-VERSION/.
+	Version string
+}
+
+// Result says what went in.
+type Result struct {
+	Path      string   `json:"path"`
+	Root      string   `json:"root"`
+	Artifacts int      `json:"artifacts"`
+	Bytes     int64    `json:"bytes"`
+	Skipped   []string `json:"skipped,omitempty"` // lockfiles not bundled, with why
+}
+
+type entry struct {
+	name string // inside the root directory
+	mode int64
+	data []byte // small files
+	file string // or a file on disk
+}
+
+// Write builds the bundle from the manifest and its loaded lockfiles.
+func Write(ctx context.Context, m *manifest.Manifest, targets []*lock.Target, o Options) (*Result, error) {
+	root := m.Name + "-" + o.Version
+	res := &Result{Path: o.Output, Root: root}
+	var mu sync.Mutex
+	var entries []entry
+	add := func(e entry) {
+		mu.Lock()
+		entries = append(entries, e)
+		mu.Unlock()
+	}
+	for _, f := range []string{m.VersionFile, m.Changelog, manifest.FileName} {
+		data, err := os.ReadFile(m.Abs(f))
+		if err != nil {
+			return nil, err
+		}
+		add(entry{name: f, mode: 0o644, data: data})
+	}
+	for _, c := range m.Configs {
+		data, err := os.ReadFile(m.Abs(c.Output))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s: not rendered yet (run dist config render)", c.Output)
+		} else if err != nil {
+			return nil, err
+		}
+		add(entry{name: c.Output, mode: 0o644, data: data})
+	}
+	var pypiLocks, gomodLocks []string
+	g, gctx := errgroup.WithContext(ctx)
+	for _, t := range targets {
+		add(entry{name: t.Lock.Path, mode: 0o644, data: t.File.Bytes()})
+		eco := t.Source.Ecosystem()
+		fetcher, ok := t.Source.(source.Fetcher)
+		if !ok {
+			res.Skipped = append(res.Skipped, fmt.Sprintf("%s: %s artifacts are not bundled (push the image instead)", t.Lock.Path, eco))
+			continue
+		}
+		switch eco {
+		case source.PyPI:
+			pypiLocks = append(pypiLocks, t.Lock.Path)
+		case source.GoMod:
+			gomodLocks = append(gomodLocks, t.Lock.Path)
+		}
+		for _, e := range t.File.Entries() {
+			if !e.Pinned() || len(e.Hashes) == 0 {
+				return nil, fmt.Errorf("%s:%d: %s is not pinned with hashes (run dist lock verify)", t.Lock.Path, e.Line, e.Name)
+			}
+			g.Go(func() error {
+				files, err := fetchEntry(gctx, t, fetcher, e)
+				if err != nil {
+					return err
+				}
+				for _, f := range files {
+					add(f)
+				}
+				return nil
+			})
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	add(entry{name: "install.sh", mode: 0o755, data: installScript(pypiLocks, gomodLocks, m)})
+	// One module version may be needed by two lockfiles: keep one copy.
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
+	var uniq []entry
+	for i, e := range entries {
+		if i > 0 && e.name == entries[i-1].name {
+			continue
+		}
+		uniq = append(uniq, e)
+		if strings.HasPrefix(e.name, "vendor/") && !strings.HasSuffix(e.name, "/list") && !strings.HasSuffix(e.name, ".info") {
+			res.Artifacts++
+		}
+	}
+	var buf bytes.Buffer
+	if err := writeTarGz(&buf, root, uniq, o.ModTime); err != nil {
+		return nil, err
+	}
+	res.Bytes = int64(buf.Len())
+	if err := atomicfile.WriteFile(o.Output, buf.Bytes(), 0o644); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// fetchEntry copies the artifacts an entry's hashes name: for pypi the
+// files pip would choose among (vendor/pypi/FILE), for Go modules a
+// GOPROXY tree (vendor/goproxy/...) that GOPROXY=file:// reads.
+func fetchEntry(ctx context.Context, t *lock.Target, f source.Fetcher, e *lockfile.Entry) ([]entry, error) {
+	rel, err := t.Source.Release(ctx, e.Name, e.Version)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%d: %w", t.Lock.Path, e.Line, err)
+	}
+	want := map[string]bool{}
+	for _, h := range e.Hashes {
+		want[lockfile.NormHash(h)] = true
+	}
+	var out []entry
+	switch t.Source.Ecosystem() {
+	case source.PyPI:
+		n := 0
+		for _, a := range rel.Artifacts {
+			if !want[lockfile.NormHash(a.Hash)] {
+				continue
+			}
+			p, err := f.Fetch(ctx, rel, a)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", t.Lock.Path, e.Line, err)
+			}
+			out = append(out, entry{name: "vendor/pypi/" + path.Base(a.Filename), mode: 0o644, file: p})
+			n++
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("%s:%d: %s==%s: none of its hashes is a file the index publishes", t.Lock.Path, e.Line, e.Name, e.Version)
+		}
+	case source.GoMod:
+		esc, err := module.EscapePath(rel.Name)
+		if err != nil {
+			return nil, err
+		}
+		ev, err := module.EscapeVersion(rel.Version)
+		if err != nil {
+			return nil, err
+		}
+		dir := "vendor/goproxy/" + esc + "/@v/"
+		zipOK := false
+		for _, a := range rel.Artifacts {
+			p, err := f.Fetch(ctx, rel, a)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", t.Lock.Path, e.Line, err)
+			}
+			if strings.HasSuffix(a.Filename, ".zip") {
+				if !want[a.Hash] {
+					return nil, fmt.Errorf("%s:%d: %s==%s: the proxy's zip hashes to %s, not to the pinned hash", t.Lock.Path, e.Line, e.Name, e.Version, a.Hash)
+				}
+				zipOK = true
+				out = append(out, entry{name: dir + ev + ".zip", mode: 0o644, file: p})
+			} else {
+				out = append(out, entry{name: dir + ev + ".mod", mode: 0o644, file: p})
+			}
+		}
+		if !zipOK {
+			return nil, fmt.Errorf("%s:%d: %s==%s: no module zip", t.Lock.Path, e.Line, e.Name, e.Version)
+		}
+		info, _ := json.Marshal(map[string]string{"Version": rel.Version})
+		out = append(out, entry{name: dir + ev + ".info", mode: 0o644, data: append(info, '\n')},
+			entry{name: dir + "list", mode: 0o644, data: []byte(rel.Version + "\n")})
+	}
+	return out, nil
+}
+
+func writeTarGz(w io.Writer, root string, entries []entry, mtime time.Time) error {
+	zw, err := gzip.NewWriterLevel(w, gzip.BestCompression)
+	if err != nil {
+		return err
+	}
+	tw := tar.NewWriter(zw)
+	mtime = mtime.UTC().Truncate(time.Second)
+	dirs := map[string]bool{}
+	hdr := func(name string, mode int64, size int64, typ byte) *tar.Header {
+		return &tar.Header{Name: name, Mode: mode, Size: size, Typeflag: typ, ModTime: mtime, Format: tar.FormatPAX}
+	}
+	var mkdirs func(d string) error
+	mkdirs = func(d string) error {
+		if d == "." || d == "" || dirs[d] {
+			return nil
+		}
+		if err := mkdirs(path.Dir(d)); err != nil {
+			return err
+		}
+		dirs[d] = true
+		return tw.WriteHeader(hdr(d+"/", 0o755, 0, tar.TypeDir))
+	}
+	for _, e := range entries {
+		name := path.Join(root, e.name)
+		if err := mkdirs(path.Dir(name)); err != nil {
+			return err
+		}
+		data := e.data
+		if e.file != "" {
+			if data, err = os.ReadFile(e.file); err != nil {
+				return err
+			}
+		}
+		if err := tw.WriteHeader(hdr(name, e.mode, int64(len(data)), tar.TypeReg)); err != nil {
+			return err
+		}
+		if _, err := tw.Write(data); err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return zw.Close()
+}
+
+func installScript(pypiLocks, gomodLocks []string, m *manifest.Manifest) []byte {
+	var b strings.Builder
+	b.WriteString(`#!/bin/sh
+# Offline install of ` + m.Name + `, written by dist bundle.
+# Every file under vendor/ was checked against the lockfiles' hashes when the
+# bundle was made, and is checked again by the installer below.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+`)
+	if len(pypiLocks) > 0 {
+		b.WriteString("\n# Python packages: pip reads only vendor/ and refuses any file whose hash is not pinned.\n")
+		b.WriteString("${PYTHON:-python3} -m pip install --no-index --find-links \"$here/vendor/pypi\" --require-hashes")
+		for _, l := range pypiLocks {
+			fmt.Fprintf(&b, " \\\n    -r \"$here/%s\"", l)
+		}
+		b.WriteString(" \\\n    \"$@\"\n")
+	}
+	if len(gomodLocks) > 0 {
+		main := "MODULE/cmd/SERVER"
+		if m.Image != nil && m.Image.Go != nil && m.Image.Go.Main != "" {
+			main = m.Image.Go.Main
+		}
+		b.WriteString(`
+# Go modules: vendor/goproxy is a module proxy on disk. Build the server from
+# it with no network; go checks every module against go.sum's hashes, which
+# are the lockfile's (` + strings.Join(gomodLocks, ", ") + `):
+#
+#   GOPROXY="file://$here/vendor/goproxy" GOSUMDB=off GOFLAGS=-mod=mod \
+#     go install ` + main + `@VERSION
+#
+# with VERSION the pinned version of its module.
+echo "Go modules are in $here/vendor/goproxy: see the comment in install.sh to build offline."
+`)
+	}
+	return []byte(b.String())
+}

@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/distbuild/dist/internal/bundle"
+	"github.com/distbuild/dist/internal/lock"
+	"github.com/distbuild/dist/internal/sources"
+)
+
+func newBundleCmd(a *app) *cobra.Command {
+	var out string
+	var settings sources.Settings
+	cmd := &cobra.Command{
+		Use:   "bundle [-o FILE]",
+		Short: "Write an offline tarball: lockfiles, every hashed artifact, rendered config, install script",
+		Args:  argsUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := a.manifest()
+			if err != nil {
+				return err
+			}
+			ver, err := os.ReadFile(m.Abs(m.VersionFile))
+			if err != nil {
+				return usage(fmt.Errorf("%s: %w", m.VersionFile, err))
+			}
+			version := strings.TrimSpace(string(ver))
+			targets, err := lock.Load(m, "", sources.Opener(a.http(), settings))
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = filepath.Join(m.Dir, "build", m.Name+"-"+version+".tar.gz")
+			}
+			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+				return err
+			}
+			mtime, err := a.sourceDate()
+			if err != nil {
+				return err
+			}
+			res, err := bundle.Write(cmd.Context(), m, targets, bundle.Options{Output: out, ModTime: mtime, Version: version})
+			if err != nil {
+				return failed(err)
+			}
+			if a.json {
+				return a.printJSON(res)
+			}
+			for _, s := range res.Skipped {
+				fmt.Fprintf(a.stderr, "note: %s\n", s)
+			}
+			fmt.Fprintf(a.stdout, "wrote %s (%s/, %d artifacts, %d bytes)\n", res.Path, res.Root, res.Artifacts, res.Bytes)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "tarball to write (default build/NAME-VERSION.tar.gz)")
+	cmd.Flags().StringSliceVar(&settings.Platform, "platform", nil, "bundle only pypi files for these platform tags (e.g. manylinux2014_x86_64)")
+	cmd.Flags().StringSliceVar(&settings.PythonVersion, "python-version", nil, "bundle only pypi files for these Python versions")
+	return cmd
+}
+
+// sourceDate is SOURCE_DATE_EPOCH when set (the reproducible-builds
+// convention), else the Unix epoch.
+func (a *app) sourceDate() (time.Time, error) {
+	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return time.Time{}, usage(fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds", s))
+		}
+		return time.Unix(n, 0).UTC(), nil
+	}
+	return time.Unix(0, 0).UTC(), nil
+}

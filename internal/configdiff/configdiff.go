@@ -1,0 +1,198 @@
+// Package configdiff reads a configuration file into a flat map of settings
+// and compares two such maps, so that a release can say which settings a
+// distribution added, removed or gave a new default.
+//
+// Every format flattens to the same shape, dotted keys to string values, so
+// the SemVer policy needs one rule set for INI, env, YAML, TOML and JSON:
+//
+//   - INI: "section.key"; keys before the first section have no prefix.
+//   - env: the variable name.
+//   - YAML, TOML, JSON: the path of mapping keys joined with ".".
+//
+// Lists are one setting whose value is the list as compact JSON: appending a
+// plugin to a list changes that setting's default, it does not add a key. An
+// empty mapping is a setting with the value "{}", so that adding an empty
+// section is still seen.
+//
+// Diff cannot tell a renamed key from one removed and another added: without
+// a mapping from old to new names there is nothing to pair them by, and both
+// halves already require a major release under the policy, so a rename shows
+// as key-removed plus key-added.
+package configdiff
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Format is a configuration file syntax.
+type Format string
+
+// Formats Parse understands.
+const (
+	INI  Format = "ini"
+	Env  Format = "env"
+	YAML Format = "yaml"
+	TOML Format = "toml"
+	JSON Format = "json"
+)
+
+// ErrUnsupported is wrapped by Parse for a file whose extension names no
+// known format.
+var ErrUnsupported = errors.New("no known config format")
+
+// FormatOf picks the format from the file's extension.
+func FormatOf(path string) (Format, bool) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".ini", ".cfg", ".conf":
+		return INI, true
+	case ".env":
+		return Env, true
+	case ".yaml", ".yml":
+		return YAML, true
+	case ".toml":
+		return TOML, true
+	case ".json":
+		return JSON, true
+	}
+	return "", false
+}
+
+// Setting is one key's value and where it is written.
+type Setting struct {
+	Value string
+	Line  int // 1-based; 0 when the parser cannot tell
+}
+
+// Config maps flattened keys to their settings.
+type Config map[string]Setting
+
+// Keys returns the keys in sorted order.
+func (c Config) Keys() []string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// set adds a key, refusing a second one: a config that says the same thing
+// twice has no single default to compare.
+func (c Config) set(path, key string, s Setting) error {
+	if old, dup := c[key]; dup {
+		msg := fmt.Sprintf("duplicate key %q", key)
+		if old.Line > 0 {
+			msg += fmt.Sprintf(" (first at line %d)", old.Line)
+		}
+		return &ParseError{Path: path, Line: s.Line, Msg: msg}
+	}
+	c[key] = s
+	return nil
+}
+
+// ParseError names the file and line of a problem.
+type ParseError struct {
+	Path string
+	Line int
+	Msg  string
+}
+
+func (e *ParseError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
+}
+
+// Parse reads a config in the format its extension names. path is used to
+// pick the format and in errors.
+func Parse(path string, data []byte) (Config, error) {
+	f, ok := FormatOf(path)
+	if !ok {
+		return nil, fmt.Errorf("%s: %w (want .ini, .cfg, .conf, .env, .yaml, .yml, .toml or .json)", path, ErrUnsupported)
+	}
+	return ParseFormat(f, path, data)
+}
+
+// ParseFormat reads a config in the given format; path is used in errors.
+func ParseFormat(f Format, path string, data []byte) (Config, error) {
+	// Editors on Windows put a byte order mark first; no format wants it in
+	// its first key.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	switch f {
+	case INI:
+		return parseINIConfig(path, data)
+	case Env:
+		return parseEnv(path, data)
+	case YAML:
+		return parseYAML(path, data)
+	case TOML:
+		return parseTOML(path, data)
+	case JSON:
+		return parseJSON(path, data)
+	}
+	return nil, fmt.Errorf("%s: %w: %q", path, ErrUnsupported, f)
+}
+
+// Kind says how a key differs between two configs.
+type Kind string
+
+// Change kinds, named like the policy rules they feed
+// (config-key-added, config-key-removed, config-default-changed).
+const (
+	KeyAdded       Kind = "key-added"
+	KeyRemoved     Kind = "key-removed"
+	DefaultChanged Kind = "default-changed"
+)
+
+// Change is one key that differs.
+type Change struct {
+	Kind Kind
+	Key  string
+	From string // value before; "" when added
+	To   string // value after; "" when removed
+	Line int    // line in the newer config, or in the older one for a removal
+}
+
+// Diff reports what changed from old to cur, sorted by key. Either may be
+// nil (a config that did not exist).
+func Diff(old, cur Config) []Change {
+	var out []Change
+	for k, n := range cur {
+		o, ok := old[k]
+		switch {
+		case !ok:
+			out = append(out, Change{Kind: KeyAdded, Key: k, To: n.Value, Line: n.Line})
+		case o.Value != n.Value:
+			out = append(out, Change{Kind: DefaultChanged, Key: k, From: o.Value, To: n.Value, Line: n.Line})
+		}
+	}
+	for k, o := range old {
+		if _, ok := cur[k]; !ok {
+			out = append(out, Change{Kind: KeyRemoved, Key: k, From: o.Value, Line: o.Line})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// join builds a dotted key.
+func join(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
+}
+
+// lineAt is the 1-based line holding byte offset off.
+func lineAt(data []byte, off int) int {
+	if off > len(data) {
+		off = len(data)
+	}
+	return bytes.Count(data[:off], []byte("\n")) + 1
+}

@@ -1,0 +1,215 @@
+package configdiff
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// maxDepth bounds alias and merge-key resolution: yaml.v3 refuses an anchor
+// that contains itself, but a chain of merges can still be made long enough
+// to matter.
+const maxDepth = 100
+
+var yamlErrLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+func parseYAML(path string, data []byte) (Config, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var docs []*yaml.Node
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, yamlError(path, err)
+		}
+		docs = append(docs, &doc)
+	}
+	c := Config{}
+	for i, doc := range docs {
+		// A stream of several documents keeps them apart by index; the
+		// usual single document gets no prefix.
+		prefix := ""
+		if len(docs) > 1 {
+			prefix = strconv.Itoa(i)
+		}
+		root := doc
+		if root.Kind == yaml.DocumentNode {
+			if len(root.Content) == 0 {
+				continue
+			}
+			root = root.Content[0]
+		}
+		root = deref(root)
+		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+			continue
+		}
+		if root.Kind != yaml.MappingNode {
+			return nil, &ParseError{Path: path, Line: root.Line, Msg: "the top level is not a mapping"}
+		}
+		if err := flattenYAML(c, path, prefix, root, 0); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func yamlError(path string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := yamlErrLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &ParseError{Path: path, Line: line, Msg: m[2]}
+	}
+	return &ParseError{Path: path, Msg: msg}
+}
+
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < maxDepth; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+type yamlPair struct{ key, value *yaml.Node }
+
+// pairs returns a mapping's entries with merge keys ("<<: *base") resolved:
+// merged entries come after the explicit ones and never replace them, and an
+// earlier merge source wins over a later one, as the merge-key spec says.
+func pairs(path string, m *yaml.Node, depth int) ([]yamlPair, error) {
+	if depth > maxDepth {
+		return nil, &ParseError{Path: path, Line: m.Line, Msg: "merge keys nested too deeply"}
+	}
+	var out, merges []yamlPair
+	seen := map[string]int{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := deref(m.Content[i]), m.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return nil, &ParseError{Path: path, Line: k.Line, Msg: "only scalar mapping keys can be compared"}
+		}
+		if k.Tag == "!!merge" {
+			merges = append(merges, yamlPair{k, v})
+			continue
+		}
+		if first, dup := seen[k.Value]; dup {
+			return nil, &ParseError{Path: path, Line: k.Line, Msg: fmt.Sprintf("duplicate key %q (first at line %d)", k.Value, first)}
+		}
+		seen[k.Value] = k.Line
+		out = append(out, yamlPair{k, v})
+	}
+	for _, mp := range merges {
+		v := deref(mp.value)
+		var sources []*yaml.Node
+		switch v.Kind {
+		case yaml.MappingNode:
+			sources = []*yaml.Node{v}
+		case yaml.SequenceNode:
+			for _, s := range v.Content {
+				sources = append(sources, deref(s))
+			}
+		}
+		for _, s := range sources {
+			if s.Kind != yaml.MappingNode {
+				return nil, &ParseError{Path: path, Line: mp.key.Line, Msg: "a merge key (<<) must refer to a mapping"}
+			}
+			inner, err := pairs(path, s, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range inner {
+				if _, dup := seen[p.key.Value]; !dup {
+					seen[p.key.Value] = p.key.Line
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func flattenYAML(c Config, path, prefix string, m *yaml.Node, depth int) error {
+	ps, err := pairs(path, m, depth)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		key := join(prefix, p.key.Value)
+		v := deref(p.value)
+		line := p.key.Line
+		switch {
+		case v.Kind == yaml.MappingNode && len(v.Content) > 0:
+			if depth >= maxDepth {
+				return &ParseError{Path: path, Line: line, Msg: "mappings nested too deeply"}
+			}
+			if err := flattenYAML(c, path, key, v, depth+1); err != nil {
+				return err
+			}
+			continue
+		case v.Kind == yaml.MappingNode:
+			err = c.set(path, key, Setting{Value: "{}", Line: line})
+		case v.Kind == yaml.SequenceNode:
+			var b []byte
+			b, err = json.Marshal(yamlJSON(v, 0))
+			if err == nil {
+				err = c.set(path, key, Setting{Value: string(b), Line: line})
+			}
+		default:
+			err = c.set(path, key, Setting{Value: yamlScalar(v), Line: line})
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// yamlScalar is a scalar as written, without quotes; the spellings of null
+// (~, null, nothing) all read "null" so that they never differ.
+func yamlScalar(n *yaml.Node) string {
+	if n.Tag == "!!null" {
+		return "null"
+	}
+	return n.Value
+}
+
+// yamlJSON turns a list into something encoding/json can print, for the
+// one-value form lists take.
+func yamlJSON(n *yaml.Node, depth int) any {
+	n = deref(n)
+	if depth > maxDepth {
+		return nil
+	}
+	switch n.Kind {
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			out = append(out, yamlJSON(c, depth+1))
+		}
+		return out
+	case yaml.MappingNode:
+		out := map[string]any{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			out[deref(n.Content[i]).Value] = yamlJSON(n.Content[i+1], depth+1)
+		}
+		return out
+	}
+	switch n.Tag {
+	case "!!null":
+		return nil
+	case "!!bool", "!!int", "!!float":
+		// Numbers and booleans print bare when JSON can spell them as
+		// YAML did (0x1F or .inf cannot), so [1, "1"] stay apart.
+		if json.Valid([]byte(n.Value)) {
+			return json.RawMessage(n.Value)
+		}
+	}
+	return n.Value
+}

@@ -1,0 +1,80 @@
+package gitrepo
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// ResolveCommit turns a revision (a branch, tag, full or abbreviated hash,
+// "HEAD", "1.0.0~2", ...) into the commit it names, peeling tags.
+func (r *Repo) ResolveCommit(rev string) (string, error) {
+	c, err := r.commitAt(rev)
+	if err != nil {
+		return "", err
+	}
+	return c.Hash.String(), nil
+}
+
+func (r *Repo) commitAt(rev string) (*object.Commit, error) {
+	h, err := r.repo.ResolveRevision(plumbing.Revision(rev))
+	if err != nil {
+		return nil, fmt.Errorf("unknown revision %q: %w", rev, err)
+	}
+	// ResolveRevision stops at an annotated tag's object for a full ref
+	// name such as refs/tags/1.0.0: peel it.
+	commit, _, err := r.peel(*h)
+	if err != nil {
+		return nil, fmt.Errorf("revision %q: %w", rev, err)
+	}
+	return r.repo.CommitObject(commit)
+}
+
+// FileAt reads a file as it is in the commit rev names, from the object
+// database and not from a checkout. ok is false when the commit has no file
+// at p; a directory at p is an error. A symbolic link reads as its target,
+// as `git show REV:PATH` prints it.
+func (r *Repo) FileAt(rev, p string) (data []byte, ok bool, err error) {
+	c, err := r.commitAt(rev)
+	if err != nil {
+		return nil, false, err
+	}
+	p = strings.TrimPrefix(path.Clean("/"+strings.ReplaceAll(p, `\`, "/")), "/")
+	if p == "" {
+		return nil, false, fmt.Errorf("%s: empty path", rev)
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return nil, false, err
+	}
+	e, err := tree.FindEntry(p)
+	if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("%s:%s: %w", rev, p, err)
+	}
+	if e.Mode == filemode.Dir || e.Mode == filemode.Submodule {
+		return nil, false, fmt.Errorf("%s:%s is a %s, not a file", rev, p, map[bool]string{true: "directory", false: "submodule"}[e.Mode == filemode.Dir])
+	}
+	blob, err := r.repo.BlobObject(e.Hash)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s:%s: %w", rev, p, err)
+	}
+	rd, err := blob.Reader()
+	if err != nil {
+		return nil, false, err
+	}
+	defer rd.Close()
+	data, err = io.ReadAll(rd)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s:%s: %w", rev, p, err)
+	}
+	return data, true, nil
+}
