@@ -127,7 +127,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what is being done on stderr")
 	pf.IntVar(&a.jobs, "jobs", fetch.DefaultJobs, "network requests in flight at once")
 
-	root.AddCommand(newInitCmd(a), newLockCmd(a), newBundleCmd(a))
+	root.AddCommand(newInitCmd(a), newLockCmd(a), newBundleCmd(a), newConfigCmd(a))
 	root.AddCommand(releaseCommands(a)...)
 	root.AddCommand(imageCommands(a)...)
 	return root

@@ -7,11 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
-
-	"github.com/pmezard/go-difflib/difflib"
 
 	"github.com/distbuild/dist/internal/atomicfile"
+	"github.com/distbuild/dist/internal/textdiff"
 )
 
 // Write writes each output atomically, creating its directory, and returns
@@ -43,8 +41,9 @@ type Drift struct {
 }
 
 // Check compares each output with the file on disk and returns one Drift
-// per file that differs. The diffs use a/ and b/ prefixes, so that
-// "git apply" or "patch -p1" can apply them.
+// per file that differs, with the diff from the file to the render (a
+// missing file diffs as empty). A last line that differs only by its
+// newline still shows, as "\ No newline at end of file".
 func Check(outputs []Output) ([]Drift, error) {
 	var drifts []Drift
 	for _, o := range outputs {
@@ -56,40 +55,7 @@ func Check(outputs []Output) ([]Drift, error) {
 		if !missing && bytes.Equal(old, o.Content) {
 			continue
 		}
-		from := "a/" + o.Path
-		if missing {
-			from = "/dev/null"
-		}
-		text, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-			A:        diffLines(old),
-			B:        diffLines(o.Content),
-			FromFile: from,
-			ToFile:   "b/" + o.Path,
-			Context:  3,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", o.Path, err)
-		}
-		drifts = append(drifts, Drift{Path: o.Path, Missing: missing, Diff: text})
+		drifts = append(drifts, Drift{Path: o.Path, Missing: missing, Diff: textdiff.Unified(o.Path, string(old), string(o.Content))})
 	}
 	return drifts, nil
-}
-
-// diffLines splits after each newline. A last line without one gets diff's
-// "\ No newline at end of file" marker as part of its text, so that files
-// differing only there still show a change, as they would with git diff;
-// difflib's own splitter would add the newline and report no difference.
-func diffLines(b []byte) []string {
-	var out []string
-	s := string(b)
-	for s != "" {
-		i := strings.IndexByte(s, '\n')
-		if i < 0 {
-			out = append(out, s+"\n\\ No newline at end of file\n")
-			break
-		}
-		out = append(out, s[:i+1])
-		s = s[i+1:]
-	}
-	return out
 }
