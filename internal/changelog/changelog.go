@@ -1,14 +1,20 @@
 // Package changelog reads and edits CHANGELOG.md and CHANGELOG.rst files the
-// way zest.releaser writes them, newest entry first:
+// way zest.releaser writes them, newest entry first. In Markdown:
 //
-//	## 14.1.0 (unreleased)            14.1.0 (unreleased)
-//	                                  ===================
+//	## 14.1.0 (unreleased)
+//
 //	- Nothing changed yet.
-//	                                  - Nothing changed yet.
+//
 //	## 14.0.0 (2024-05-02)
-//	                                  14.0.0 (2024-05-02)
-//	**Breaking changes**              ===================
-//	...                               ...
+//
+//	**Breaking changes**
+//
+// and in ReST, with any underline character, optionally overlined too:
+//
+//	14.1.0 (unreleased)
+//	-------------------
+//
+//	- Nothing changed yet.
 //
 // Editing is lossless: the file is kept as its lines, an edit rewrites only
 // the lines it is about, and a file parsed and written back unchanged is
@@ -20,9 +26,11 @@
 // first heading that reads "VERSION (DATE)" or "VERSION (unreleased)" sets
 // the entry level (a Markdown "#" count, or a ReST adornment style), so
 // zest.releaser's "-" underlines, kinto-dist's "=" ones and a Markdown file
-// that uses "# " all work. Keep-a-changelog headings ("## [1.0.0] -
-// 2024-05-02", "## [Unreleased]") are read; dist does not rewrite them
-// because their link definitions would need rewriting too.
+// that uses "# " (or setext underlines) all work. Sub-sections are
+// sub-headings or whole-line bold text ("**Breaking changes**").
+// Keep-a-changelog headings ("## [1.0.0] - 2024-05-02", "## [Unreleased]")
+// are read, and generated sections merged into them, but dist does not
+// rewrite them because their link definitions would need rewriting too.
 //
 // Content that dist generates (one block per changed component) is wrapped in
 // comment markers so that a later run finds and replaces it without touching
@@ -34,7 +42,9 @@
 //
 // The eight hex digits are a checksum of the block's content when dist wrote
 // it: a block whose content no longer matches was edited by hand, and its
-// lines are then kept as hand-written text rather than replaced.
+// lines are then kept as hand-written text rather than replaced. Notes
+// written outside the markers are never touched; that is where hand-written
+// remarks about an upgrade belong.
 package changelog
 
 import (
@@ -155,7 +165,10 @@ func Load(path string) (*Changelog, error) {
 // errors.
 func Parse(path string, data []byte) (*Changelog, error) {
 	c := &Changelog{Path: path, orig: string(data), lines: splitLines(string(data)), nl: "\n"}
-	if strings.Contains(c.orig, "\r\n") {
+	// The first line ending decides, rather than any "\r\n" anywhere: a
+	// stray "\r" line that gets an ending added must not switch the style
+	// the next time the file is read.
+	if len(c.lines) > 0 && strings.HasSuffix(c.lines[0], "\r\n") {
 		c.nl = "\r\n"
 	}
 	c.Format = detectFormat(path, c.lines)

@@ -3,6 +3,7 @@ package changelog
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -158,12 +159,12 @@ func parseVersionHeading(text string) (versionHeading, bool) {
 }
 
 var (
-	atxRE      = regexp.MustCompile(`^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$`)
-	atxCloseRE = regexp.MustCompile(`(^|[ \t]+)#+$`)
-	fenceRE    = regexp.MustCompile("^ {0,3}(`{3,}|~{3,})")
+	atxRE        = regexp.MustCompile(`^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$`)
+	atxCloseRE   = regexp.MustCompile(`(^|[ \t]+)#+$`)
+	fenceRE      = regexp.MustCompile("^ {0,3}(`{3,}|~{3,})")
 	fenceCloseRE = regexp.MustCompile("^ {0,3}(`{3,}|~{3,})[ \t]*$")
-	setextRE   = regexp.MustCompile(`^ {0,3}(={3,}|-{3,})[ \t]*$`)
-	mdBlockRE  = regexp.MustCompile(`^(?:[-*+][ \t]|\d+[.)][ \t]|>|#|<|` + "```" + `|~~~)`)
+	setextRE     = regexp.MustCompile(`^ {0,3}(={3,}|-{3,})[ \t]*$`)
+	mdBlockRE    = regexp.MustCompile(`^(?:[-*+][ \t]|\d+[.)][ \t]|>|#|<|` + "```" + `|~~~)`)
 )
 
 // scanMarkdown finds ATX and setext headings outside code fences, and marks
@@ -272,7 +273,7 @@ func (c *Changelog) scanReST() ([]heading, error) {
 			if _, _, midAdorn := adornment(mid); !isBlank(mid) && !midAdorn {
 				if ch2, n2, ok2 := adornment(c.text(i + 2)); ok2 {
 					if ch2 != ch || n2 != n {
-						return nil, &Error{Path: c.Path, Line: i + 2, Msg: "title overline and underline do not match"}
+						return nil, &Error{Path: c.Path, Line: i + 3, Msg: "title overline and underline do not match"}
 					}
 					s := len(mid) - len(strings.TrimLeft(mid, " \t"))
 					e := len(strings.TrimRight(mid, " \t"))
@@ -380,19 +381,18 @@ func (c *Changelog) fill(e *Entry, code []bool) {
 	}
 	e.code = append([]bool(nil), code[e.body:e.end]...)
 
+	// Ranging over maps here would make coverage vary from run to run,
+	// which stalls the fuzzer's minimizer; slices keep it deterministic.
 	var inRange []heading
-	rankSet := map[int]bool{}
+	var ranks []int
 	for _, h := range c.heads {
 		if h.first >= e.body && h.first < e.end {
 			inRange = append(inRange, h)
-			rankSet[h.rank] = true
+			ranks = append(ranks, h.rank)
 		}
 	}
-	var ranks []int
-	for r := range rankSet {
-		ranks = append(ranks, r)
-	}
 	sort.Ints(ranks)
+	ranks = slices.Compact(ranks)
 	e.subs = map[int]subHeading{}
 	for _, h := range inRange {
 		e.subs[h.first-e.body] = subHeading{n: h.n, depth: sort.SearchInts(ranks, h.rank) + 1, text: h.text}

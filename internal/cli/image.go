@@ -1,6 +1,346 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"text/tabwriter"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/distbuild/dist/internal/image"
+	"github.com/distbuild/dist/internal/image/inspect"
+	"github.com/distbuild/dist/internal/image/promote"
+)
 
 // imageCommands returns build, promote and inspect.
-func imageCommands(a *app) []*cobra.Command { return nil }
+func imageCommands(a *app) []*cobra.Command {
+	return []*cobra.Command{newBuildCmd(a), newPromoteCmd(a), newInspectCmd(a)}
+}
+
+func newBuildCmd(a *app) *cobra.Command {
+	var o image.BuildOptions
+	cmd := &cobra.Command{
+		Use:   "build [--platform P,...] [--output DEST]... [--dry-run]",
+		Short: "Build the image without a daemon, reproducibly, and write or push it",
+		Long: `Build the distribution's image: the base pinned by digest, then the
+dependencies, image.files, the rendered config, and the lockfiles with a
+release manifest. DEST is oci-layout:DIR (default ` + image.DefaultOutput + `),
+docker-archive:FILE, or a registry reference HOST/REPO[:TAG] (the tag defaults
+to the version), which pushes. --output may be repeated.`,
+		Args: argsUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := a.manifest()
+			if err != nil {
+				return err
+			}
+			o.Manifest = m
+			o.Client = a.http()
+			o.SourceDateEpoch = os.Getenv("SOURCE_DATE_EPOCH")
+			bar := newByteBar(a.stderr, "pushing")
+			if bar != nil {
+				o.Progress = bar.add
+				defer bar.finish()
+			}
+			rep, err := image.Build(cmd.Context(), o)
+			if bar != nil {
+				bar.finish()
+			}
+			if err != nil {
+				return imageError(err)
+			}
+			if a.json {
+				return a.printJSON(rep)
+			}
+			printBuild(a.stdout, rep)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&o.Platforms, "platform", nil, "build for these platforms (default: image.platforms, else "+"linux/amd64)")
+	f.StringArrayVarP(&o.Outputs, "output", "o", nil, "where to put the image: oci-layout:DIR, docker-archive:FILE or HOST/REPO[:TAG] (repeatable)")
+	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be built and where, without building")
+	f.BoolVar(&o.Insecure, "insecure", false, "allow plain HTTP to any registry (loopback registries always may)")
+	f.BoolVar(&o.Force, "force", false, "let a push move a tag that already names another image")
+	return cmd
+}
+
+// imageError gives an image error its exit code: 2 for the command line
+// and configuration, 1 for everything else (a missing file, a registry
+// that refused or failed, a tag that would move).
+func imageError(err error) error {
+	var ue *image.UsageError
+	var pu *promote.UsageError
+	if errors.As(err, &ue) || errors.As(err, &pu) {
+		return usage(err)
+	}
+	return failed(err)
+}
+
+func printBuild(w io.Writer, r *image.BuildReport) {
+	var plats []string
+	for _, p := range r.Platforms {
+		plats = append(plats, p.Platform)
+	}
+	if r.DryRun {
+		fmt.Fprintf(w, "would build %s %s for %s\n", r.Name, r.Version, strings.Join(plats, ", "))
+	} else {
+		fmt.Fprintf(w, "built %s %s: %s\n", r.Name, r.Version, r.Digest)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	base := r.Base
+	if base == "" {
+		base = "scratch"
+	}
+	fmt.Fprintf(tw, "  base\t%s\n", base)
+	if r.Commit != "" {
+		fmt.Fprintf(tw, "  commit\t%s\n", r.Commit)
+	}
+	fmt.Fprintf(tw, "  created\t%s\n", r.Created)
+	for _, l := range r.Layers {
+		fmt.Fprintf(tw, "  layer\t%s\t%d %s, %s\n", l.Role, l.Entries, plural(l.Entries, "entry", "entries"), humanBytes(l.Bytes))
+	}
+	for _, p := range r.Platforms {
+		if p.Digest != "" {
+			fmt.Fprintf(tw, "  %s\t%s\n", p.Platform, p.Digest)
+		}
+	}
+	tw.Flush()
+	verb := "wrote"
+	if r.DryRun {
+		verb = "would write"
+	}
+	for _, o := range r.Outputs {
+		switch {
+		case o.Kind == "registry" && r.DryRun:
+			fmt.Fprintf(w, "would push %s (tag %s)\n", o.Output, strings.Join(o.Tags, ", "))
+		case o.Kind == "registry":
+			line := fmt.Sprintf("pushed %s@%s (tag %s)", trimTag(o.Output), r.Digest, strings.Join(o.Tags, ", "))
+			if len(o.Moved) > 0 {
+				line += fmt.Sprintf("; moved %s from another image (--force)", strings.Join(o.Moved, ", "))
+			}
+			fmt.Fprintln(w, line)
+		default:
+			fmt.Fprintf(w, "%s %s\n", verb, o.Output)
+		}
+	}
+}
+
+func trimTag(ref string) string {
+	if i := strings.LastIndexByte(ref, ':'); i > strings.LastIndexByte(ref, '/') {
+		return ref[:i]
+	}
+	return ref
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func newPromoteCmd(a *app) *cobra.Command {
+	var repoFlag string
+	var dryRun, insecure bool
+	cmd := &cobra.Command{
+		Use:   "promote VERSION CHANNEL [--repository REPO]",
+		Short: "Point a channel tag (stage, prod) at the image of an already-pushed version",
+		Args:  argsUsage(cobra.ExactArgs(2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			repoStr := repoFlag
+			if repoStr == "" {
+				m, err := a.manifest()
+				if err != nil {
+					return err
+				}
+				if m.Image == nil || m.Image.Repository == "" {
+					return usage(errors.New("no repository: set image.repository in dist.yaml or pass --repository"))
+				}
+				repoStr = m.Image.Repository
+			}
+			rc := image.NewRegistryClient(a.http(), insecure)
+			repo, err := rc.ParseRepository(repoStr)
+			if err != nil {
+				return usage(fmt.Errorf("repository %q: %v", repoStr, err))
+			}
+			res, err := promote.Promote(cmd.Context(), rc, repo, args[0], args[1], dryRun)
+			if err != nil {
+				return imageError(err)
+			}
+			if a.json {
+				return a.printJSON(res)
+			}
+			from := ""
+			if res.Previous != "" && res.Changed {
+				from = " (was " + res.Previous + ")"
+			}
+			switch {
+			case !res.Changed:
+				fmt.Fprintf(a.stdout, "%s:%s already points at %s:%s (%s)\n", res.Repository, res.Channel, res.Repository, res.Version, res.Digest)
+			case res.DryRun:
+				fmt.Fprintf(a.stdout, "would promote %s:%s (%s) to %s%s\n", res.Repository, res.Version, res.Digest, res.Channel, from)
+			default:
+				fmt.Fprintf(a.stdout, "promoted %s:%s (%s) to %s%s\n", res.Repository, res.Version, res.Digest, res.Channel, from)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&repoFlag, "repository", "", "image repository (default: image.repository in dist.yaml)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would move, without moving it")
+	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to any registry (loopback registries always may)")
+	return cmd
+}
+
+func newInspectCmd(a *app) *cobra.Command {
+	var platform string
+	var insecure bool
+	cmd := &cobra.Command{
+		Use:   "inspect REF|oci-layout:DIR[:REF]",
+		Short: "Show the version, commit, pins and layers recorded in an image",
+		Args:  argsUsage(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o := inspect.Options{Client: image.NewRegistryClient(a.http(), insecure)}
+			if platform != "" {
+				p, err := v1.ParsePlatform(platform)
+				if err != nil {
+					return usage(fmt.Errorf("--platform %s: %v", platform, err))
+				}
+				o.Platform = p
+			}
+			src := args[0]
+			if rest, ok := strings.CutPrefix(src, inspect.LayoutPrefix); ok && !strings.HasPrefix(rest, "/") {
+				src = inspect.LayoutPrefix + joinDir(a.dir, rest)
+			}
+			r, err := inspect.Inspect(cmd.Context(), src, o)
+			if err != nil {
+				return failed(err)
+			}
+			r.Reference = args[0]
+			if a.json {
+				return a.printJSON(r)
+			}
+			printInspect(a.stdout, r)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&platform, "platform", "", "which image of an index to show (default: the first)")
+	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to any registry (loopback registries always may)")
+	return cmd
+}
+
+func joinDir(dir, p string) string {
+	if dir == "" || dir == "." {
+		return p
+	}
+	return strings.TrimSuffix(dir, "/") + "/" + p
+}
+
+func printInspect(w io.Writer, r *inspect.Report) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	rel := r.Release
+	fmt.Fprintf(tw, "image\t%s\n", r.Reference)
+	fmt.Fprintf(tw, "digest\t%s\n", r.Digest)
+	fmt.Fprintf(tw, "name\t%s\n", rel.Name)
+	fmt.Fprintf(tw, "version\t%s\n", rel.Version)
+	if rel.Commit != "" {
+		fmt.Fprintf(tw, "commit\t%s\n", rel.Commit)
+	}
+	fmt.Fprintf(tw, "created\t%s\n", rel.Created)
+	if rel.Source != "" {
+		fmt.Fprintf(tw, "source\t%s\n", rel.Source)
+	}
+	if rel.Base != nil {
+		fmt.Fprintf(tw, "base\t%s\n", rel.Base.Reference())
+	} else {
+		fmt.Fprintf(tw, "base\tscratch\n")
+	}
+	for _, p := range r.Platforms {
+		fmt.Fprintf(tw, "platform\t%s\t%s\n", p.Platform, p.Digest)
+	}
+	c := r.Config
+	if len(c.Entrypoint) > 0 {
+		fmt.Fprintf(tw, "entrypoint\t%s\n", quoteArgs(c.Entrypoint))
+	}
+	if len(c.Cmd) > 0 {
+		fmt.Fprintf(tw, "cmd\t%s\n", quoteArgs(c.Cmd))
+	}
+	if c.User != "" {
+		fmt.Fprintf(tw, "user\t%s\n", c.User)
+	}
+	if c.WorkingDir != "" {
+		fmt.Fprintf(tw, "workdir\t%s\n", c.WorkingDir)
+	}
+	if len(c.Ports) > 0 {
+		fmt.Fprintf(tw, "ports\t%s\n", strings.Join(c.Ports, " "))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "layers (%s):\n", r.Platform)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, l := range r.Layers {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", l.Role, l.Digest, humanBytes(l.Size))
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "pins:")
+	for _, lf := range rel.Lockfiles {
+		fmt.Fprintf(w, "  %s (%s)\n", lf.Path, lf.Ecosystem)
+		for _, p := range lf.Pins {
+			fmt.Fprintf(w, "    %s%s==%s  %s\n", p.Name, p.Extras, p.Version, strings.Join(p.Hashes, " "))
+		}
+	}
+}
+
+func quoteArgs(args []string) string {
+	q := make([]string, len(args))
+	for i, s := range args {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// byteBar counts bytes on stderr while images move; only on a terminal,
+// so that logs and CI output stay clean.
+type byteBar struct {
+	mu   sync.Mutex
+	bar  *progressbar.ProgressBar
+	done bool
+}
+
+func newByteBar(w io.Writer, what string) *byteBar {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return &byteBar{bar: progressbar.NewOptions64(-1, progressbar.OptionSetWriter(w), progressbar.OptionShowBytes(true),
+		progressbar.OptionSetDescription(what), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100_000_000))}
+}
+
+func (b *byteBar) add(n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	// A retried upload rewinds (n < 0); the bar shows bytes sent, so
+	// only forward counts.
+	if !b.done && n > 0 {
+		b.bar.Add64(n)
+	}
+}
+
+func (b *byteBar) finish() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.done {
+		b.done = true
+		b.bar.Finish()
+	}
+}

@@ -62,6 +62,15 @@ func TestScripts(t *testing.T) {
 			env.Setenv("HOME", filepath.Join(env.WorkDir, ".home"))
 			env.Setenv("DOCKER_CONFIG", filepath.Join(env.WorkDir, ".docker"))
 			env.Setenv("PIP_NO_CACHE_DIR", "1")
+			// Real git, deterministic identities and dates.
+			for k, v := range map[string]string{
+				"GIT_AUTHOR_NAME": "Dist Test", "GIT_AUTHOR_EMAIL": "dist@example.org",
+				"GIT_COMMITTER_NAME": "Dist Test", "GIT_COMMITTER_EMAIL": "dist@example.org",
+				"GIT_AUTHOR_DATE": "2026-01-02T03:04:05Z", "GIT_COMMITTER_DATE": "2026-01-02T03:04:05Z",
+				"GIT_CONFIG_NOSYSTEM": "1",
+			} {
+				env.Setenv(k, v)
+			}
 			env.Setenv("PIP_DISABLE_PIP_VERSION_CHECK", "1")
 			if pipErr == nil {
 				env.Setenv("HAVE_PIP", "1")
@@ -111,7 +120,27 @@ func TestScripts(t *testing.T) {
 			"image-push": func(ts *testscript.TestScript, neg bool, args []string) {
 				registry.PushRandomImage(t, ts.Getenv("REGISTRY")+"/"+args[0], "linux/amd64")
 			},
+			// expand FILE...: replace $VAR and ${VAR} in files with the
+			// script's environment, e.g. a registry's address in dist.yaml.
+			"expand": func(ts *testscript.TestScript, neg bool, args []string) {
+				for _, f := range args {
+					ts.Check(os.WriteFile(ts.MkAbs(f), []byte(os.Expand(ts.ReadFile(f), ts.Getenv)), 0o644))
+				}
+			},
+			// registry-start VAR [USER PASSWORD]: run Debian's docker-registry
+			// (with htpasswd authentication when USER is given) until the
+			// tests end, and set $VAR to its host:port. Guard with
+			// [docker-registry].
+			"registry-start": func(ts *testscript.TestScript, neg bool, args []string) {
+				var opts registry.Options
+				if len(args) == 3 {
+					opts.Htpasswd = map[string]string{args[1]: args[2]}
+				}
+				ts.Setenv(args[0], registry.StartDistribution(t, opts).Host)
+			},
 		},
 		RequireExplicitExec: true,
+		// UPDATE_GOLDEN=1 rewrites the golden files that cmp compares with.
+		UpdateScripts: os.Getenv("UPDATE_GOLDEN") != "",
 	})
 }

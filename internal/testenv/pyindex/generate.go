@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"maps"
 	"math/rand/v2"
 	"regexp"
@@ -42,7 +43,13 @@ func importName(name string) string {
 }
 
 func wheelFilename(name, ver, tag string) string {
-	return fmt.Sprintf("%s-%s-%s.whl", wheelName(name), strings.ReplaceAll(ver, "-", "_"), tag)
+	return wheelStem(name, ver) + "-" + tag + ".whl"
+}
+
+// wheelStem is the "{name}-{version}" a wheel's filename and its .data and
+// .dist-info directories start with.
+func wheelStem(name, ver string) string {
+	return wheelName(name) + "-" + strings.ReplaceAll(ver, "-", "_")
 }
 
 func sdistFilename(name, ver, ext string) string {
@@ -103,15 +110,17 @@ type member struct {
 	name  string
 	data  []byte
 	store bool // no compression: padding would only waste time in deflate
+	mode  fs.FileMode
 }
 
-func buildWheel(name, ver, tag, requiresPython string, pad int) ([]byte, error) {
+// buildWheel generates a wheel; extra's EntryPoints and Members add to it.
+func buildWheel(name, ver, tag, requiresPython string, pad int, extra File) ([]byte, error) {
 	tags, err := expandTag(tag)
 	if err != nil {
 		return nil, err
 	}
 	pkg := importName(name)
-	distInfo := fmt.Sprintf("%s-%s.dist-info", wheelName(name), strings.ReplaceAll(ver, "-", "_"))
+	distInfo := DistInfoDir(name, ver)
 	purelib := strings.HasSuffix(tag, "-none-any")
 
 	var wheel strings.Builder
@@ -123,10 +132,16 @@ func buildWheel(name, ver, tag, requiresPython string, pad int) ([]byte, error) 
 	if pad > 0 {
 		members = append(members, member{name: pkg + "/_pad.bin", data: padding(wheelFilename(name, ver, tag), pad), store: true})
 	}
+	for _, m := range extra.Members {
+		members = append(members, member{name: m.Name, data: []byte(m.Data), mode: m.Mode})
+	}
 	members = append(members,
 		member{name: distInfo + "/METADATA", data: []byte(metadata(name, ver, requiresPython))},
 		member{name: distInfo + "/WHEEL", data: []byte(wheel.String())},
 	)
+	if extra.EntryPoints != "" {
+		members = append(members, member{name: distInfo + "/entry_points.txt", data: []byte(extra.EntryPoints)})
+	}
 	var record strings.Builder
 	for _, m := range members {
 		sum := sha256.Sum256(m.data)
@@ -142,7 +157,10 @@ func buildWheel(name, ver, tag, requiresPython string, pad int) ([]byte, error) 
 		if m.store {
 			h.Method = zip.Store
 		}
-		h.SetMode(0o644)
+		if m.mode == 0 {
+			m.mode = 0o644
+		}
+		h.SetMode(m.mode)
 		w, err := zw.CreateHeader(h)
 		if err != nil {
 			return nil, err

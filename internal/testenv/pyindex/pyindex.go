@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -72,7 +73,34 @@ type File struct {
 	Pad int
 	// NoHash lists the file without a sha256, as some mirrors do.
 	NoHash bool
+	// EntryPoints, when set, is a wheel's .dist-info/entry_points.txt,
+	// written as given so that a test can also serve a malformed one.
+	EntryPoints string
+	// Members are more files of a wheel, added after the package's own and
+	// listed in RECORD. Names are written as given, unchecked, so that a
+	// test can also serve a wheel whose member escapes with "../";
+	// DataDir and DistInfoDir name the directories of .data and
+	// .dist-info files.
+	Members []Member
 }
+
+// Member is one extra file of a generated wheel.
+type Member struct {
+	Name string
+	Data string
+	// Mode is the member's Unix mode, 0644 when zero; installers give
+	// members with an exec bit an executable mode.
+	Mode fs.FileMode
+}
+
+// DataDir is the "{name}-{version}.data" directory of a generated wheel,
+// whose subdirectories (purelib, platlib, scripts, headers, data) are
+// installed into the scheme's directories of the same name.
+func DataDir(name, version string) string { return wheelStem(name, version) + ".data" }
+
+// DistInfoDir is the "{name}-{version}.dist-info" directory of a generated
+// wheel.
+func DistInfoDir(name, version string) string { return wheelStem(name, version) + ".dist-info" }
 
 // Wheel returns a wheel with the given tag.
 func Wheel(tag string) File { return File{Kind: KindWheel, Tag: tag} }
@@ -232,6 +260,9 @@ func (s *Server) Add(projects ...Project) error {
 					j.wheel, j.tag = true, f.Tag
 					filename = wheelFilename(p.Name, r.Version, f.Tag)
 				case KindSdist:
+					if f.EntryPoints != "" || len(f.Members) > 0 {
+						return fmt.Errorf("pyindex: %s %s: entry points and members are for wheels only", p.Name, r.Version)
+					}
 					if f.Ext == "" {
 						f.Ext = ".tar.gz"
 					}
@@ -265,7 +296,7 @@ func (s *Server) Add(projects ...Project) error {
 			defer func() { <-sem; close(j.done) }()
 			var data []byte
 			if j.wheel {
-				data, j.err = buildWheel(j.name, j.ver, j.tag, j.rp, j.pad)
+				data, j.err = buildWheel(j.name, j.ver, j.tag, j.rp, j.pad, j.a.file)
 			} else {
 				data, j.err = buildSdist(j.name, j.ver, j.ext, j.rp, j.pad)
 			}

@@ -390,3 +390,48 @@ func TestAddAndLockfile(t *testing.T) {
 		t.Error("a lockfile of a yanked release")
 	}
 }
+
+func TestWheelMembersAndEntryPoints(t *testing.T) {
+	data := DataDir("Demo.Tool", "1.0")
+	if data != "Demo_Tool-1.0.data" || DistInfoDir("Demo.Tool", "1.0") != "Demo_Tool-1.0.dist-info" {
+		t.Fatalf("DataDir %q, DistInfoDir %q", data, DistInfoDir("Demo.Tool", "1.0"))
+	}
+	s, err := New(Project{Name: "Demo.Tool", Versions: []Release{{Version: "1.0", Files: []File{{
+		EntryPoints: "[console_scripts]\ndemo = demo_tool.cli:main\n",
+		Members: []Member{
+			{Name: "demo_tool/cli.py", Data: "def main():\n    print('hi')\n"},
+			{Name: data + "/scripts/demo-sh", Data: "#!python\n", Mode: 0o755},
+			{Name: "../escapes.py", Data: "x = 1\n"},
+		},
+	}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := artifact(t, s, "Demo.Tool", "1.0", "Demo_Tool-1.0-py3-none-any.whl")
+	files := readZip(t, a.Data)
+	for name, want := range map[string]string{
+		"demo_tool/cli.py":                         "def main():\n    print('hi')\n",
+		data + "/scripts/demo-sh":                  "#!python\n",
+		"../escapes.py":                            "x = 1\n",
+		"Demo_Tool-1.0.dist-info/entry_points.txt": "[console_scripts]\ndemo = demo_tool.cli:main\n",
+	} {
+		if got, ok := files[name]; !ok || string(got) != want {
+			t.Errorf("%s = %q, %v", name, got, ok)
+		}
+	}
+	checkRecord(t, files, "Demo_Tool-1.0.dist-info/RECORD")
+	zr, _ := zip.NewReader(bytes.NewReader(a.Data), int64(len(a.Data)))
+	for _, f := range zr.File {
+		want := "-rw-r--r--"
+		if f.Name == data+"/scripts/demo-sh" {
+			want = "-rwxr-xr-x"
+		}
+		if got := f.Mode().String(); got != want {
+			t.Errorf("%s: mode %s, want %s", f.Name, got, want)
+		}
+	}
+
+	if _, err := New(Project{Name: "x", Versions: []Release{{Version: "1", Files: []File{{Kind: KindSdist, Members: []Member{{Name: "a"}}}}}}}); err == nil {
+		t.Error("members in an sdist were accepted")
+	}
+}

@@ -1,0 +1,504 @@
+package wheel
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/distbuild/dist/internal/source/pypi"
+)
+
+// Layout says where a wheel's files go in the image. Paths are absolute
+// in-image paths, slash-separated and clean.
+type Layout struct {
+	// SitePackages receives the wheel's root (purelib or platlib, whatever
+	// Root-Is-Purelib says) and .data/purelib and .data/platlib:
+	// image.python.site_packages.
+	SitePackages string
+	// Interpreter is image.python.interpreter: the shebang of scripts. Its
+	// directory receives .data/scripts and the console and GUI scripts.
+	Interpreter string
+	// Prefix receives .data/data, as sys.prefix does with pip
+	// ("share/man/x.1" lands in Prefix/share/man/x.1). When empty, the
+	// parent of the interpreter's directory: /usr/local for
+	// /usr/local/bin/python3.12.
+	Prefix string
+	// Include receives .data/headers, under a directory named after the
+	// pin, as pip's headers scheme does. When empty,
+	// Prefix/include/pythonX.Y, X.Y read from SitePackages or Interpreter
+	// (see PythonVersion); a wheel with headers is an error if neither
+	// says.
+	Include string
+}
+
+func (l Layout) resolve() (Layout, error) {
+	check := func(field, p string) error {
+		if !strings.HasPrefix(p, "/") || path.Clean(p) != p {
+			return fmt.Errorf("wheel: layout: %s %q is not a clean absolute path", field, p)
+		}
+		return nil
+	}
+	if err := check("SitePackages", l.SitePackages); err != nil {
+		return l, err
+	}
+	if err := check("Interpreter", l.Interpreter); err != nil {
+		return l, err
+	}
+	// The interpreter ends up in "#!" lines, which end at white space.
+	if strings.IndexFunc(l.Interpreter, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		return l, fmt.Errorf("wheel: layout: interpreter %q cannot be a shebang: it holds white space or control characters", l.Interpreter)
+	}
+	if l.Interpreter == "/" {
+		return l, errors.New("wheel: layout: the interpreter is /")
+	}
+	if l.Prefix == "" {
+		l.Prefix = path.Dir(path.Dir(l.Interpreter))
+	} else if err := check("Prefix", l.Prefix); err != nil {
+		return l, err
+	}
+	if l.Include == "" {
+		if v, ok := PythonVersion(l.SitePackages, l.Interpreter); ok {
+			l.Include = path.Join(l.Prefix, "include", "python"+v)
+		}
+	} else if err := check("Include", l.Include); err != nil {
+		return l, err
+	}
+	return l, nil
+}
+
+// validName is PEP 508's project name; a pin names the headers directory.
+var validName = regexp.MustCompile(`(?i)^([a-z0-9]|[a-z0-9][a-z0-9._-]*[a-z0-9])$`)
+
+// InstallFile is Install of the wheel at file, as fetch.Download leaves it.
+func InstallFile(file string, pin Pin, layout Layout) ([]File, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", pin, err)
+	}
+	return Install(data, pin, layout)
+}
+
+// Install unpacks a wheel's bytes for pin, laid out for an image, and
+// returns its files sorted by path; the same input gives the same output.
+//
+// The bytes are first checked against the pin's sha256 hashes; nothing is
+// parsed before. Then, as the binary distribution format says:
+//   - members are refused if absolute or if a ".." would take them out of
+//     their directory (ErrUnsafePath);
+//   - the wheel's RECORD hashes and sizes are checked against its members;
+//   - the root and .data/{purelib,platlib} go to Layout.SitePackages,
+//     .data/scripts to the interpreter's directory with a "#!python" first
+//     line (pythonw, python3 too, as pip does) replaced by
+//     "#!<Layout.Interpreter>", .data/headers to Layout.Include/<name>,
+//     .data/data to Layout.Prefix;
+//   - console_scripts and gui_scripts get pip's wrapper scripts in the
+//     interpreter's directory, and a .data/scripts file of the same name (a
+//     setuptools wrapper) is left out, as pip leaves it;
+//   - .dist-info/INSTALLER says "dist", RECORD is rewritten with the
+//     sha256 and size of every installed file, and neither REQUESTED nor
+//     direct_url.json is written.
+//
+// Two members (or a member and a generated file) for one path are an error
+// rather than a silent last-wins. Scripts are 0755, as are members whose
+// zip mode has an exec bit; other files 0644. A symlink member becomes a
+// file holding its target, as with pip, so nothing installed points
+// outside the layer. Directories are not returned: their modes are the
+// layer's business. No bytecode is compiled, since no Python runs.
+func Install(data []byte, pin Pin, layout Layout) ([]File, error) {
+	l, err := layout.resolve()
+	if err != nil {
+		return nil, err
+	}
+	if !validName.MatchString(pin.Name) {
+		return nil, fmt.Errorf("wheel: pin %q: not a valid project name", pin.String())
+	}
+	locked := pin.sha256s()
+	if len(locked) == 0 {
+		return nil, &Error{Pin: pin, Kind: ErrHashMismatch, Msg: "the lockfile lists no sha256 hash for it, so the wheel cannot be verified"}
+	}
+	sum := sha256.Sum256(data)
+	if got := hex.EncodeToString(sum[:]); !locked[got] {
+		return nil, &Error{Pin: pin, Kind: ErrHashMismatch, Msg: fmt.Sprintf("the wheel's bytes hash to sha256:%s, which the lockfile does not pin (it pins %s)", got, strings.Join(pin.Hashes, ", "))}
+	}
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	// ErrInsecurePath comes with a usable reader; the names are judged
+	// below, with a message that names the pin.
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		return nil, &Error{Pin: pin, Kind: ErrInvalidWheel, Msg: fmt.Sprintf("not a zip archive: %v", err)}
+	}
+	in := &installer{pin: pin, layout: l, out: map[string]*File{}, from: map[string]string{}}
+	if err := in.read(zr); err != nil {
+		return nil, err
+	}
+	return in.install()
+}
+
+type member struct {
+	name string // clean
+	data []byte
+	exec bool
+}
+
+type installer struct {
+	pin     Pin
+	layout  Layout
+	members []member
+	byName  map[string]*member
+	out     map[string]*File
+	from    map[string]string // installed path -> what it was made from
+}
+
+func (in *installer) fail(kind error, format string, args ...any) error {
+	return &Error{Pin: in.pin, Kind: kind, Msg: fmt.Sprintf(format, args...)}
+}
+
+// unsafeName says why a member name could write outside the directory it
+// is unpacked into, or "".
+func unsafeName(name string) string {
+	switch {
+	case name == "":
+		return "an empty name"
+	case strings.HasPrefix(name, "/"):
+		return "an absolute path"
+	case strings.ContainsAny(name, "\\\x00"):
+		// A backslash is a separator to Windows-made archives and to
+		// whoever unpacks the layer there; neither belongs in a name.
+		return "a backslash or NUL"
+	}
+	for _, part := range strings.Split(name, "/") {
+		if part == ".." {
+			return "a \"..\" that leaves its directory"
+		}
+	}
+	return ""
+}
+
+func (in *installer) read(zr *zip.Reader) error {
+	for _, f := range zr.File {
+		if why := unsafeName(f.Name); why != "" {
+			return in.fail(ErrUnsafePath, "member %q has %s; refusing to install it", f.Name, why)
+		}
+	}
+	seen := map[string]bool{}
+	for _, f := range zr.File {
+		if strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		name := path.Clean(f.Name)
+		if name == "." {
+			return in.fail(ErrInvalidWheel, "member %q has no file name", f.Name)
+		}
+		if seen[name] {
+			return in.fail(ErrInvalidWheel, "member %s appears twice", name)
+		}
+		seen[name] = true
+		rc, err := f.Open()
+		if err != nil {
+			return in.fail(ErrInvalidWheel, "member %s: %v", name, err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return in.fail(ErrInvalidWheel, "member %s: %v", name, err)
+		}
+		// As pip judges it: a regular file with any exec bit.
+		mode := f.ExternalAttrs >> 16
+		exec := mode&0o170000 == 0o100000 && mode&0o111 != 0
+		in.members = append(in.members, member{name: name, data: data, exec: exec})
+	}
+	in.byName = make(map[string]*member, len(in.members))
+	for i := range in.members {
+		in.byName[in.members[i].name] = &in.members[i]
+	}
+	return nil
+}
+
+func (in *installer) install() ([]File, error) {
+	distInfo, err := in.distInfo()
+	if err != nil {
+		return nil, err
+	}
+	if err := in.checkWheelFile(distInfo); err != nil {
+		return nil, err
+	}
+	if err := in.checkRecord(distInfo); err != nil {
+		return nil, err
+	}
+	var console, gui []script
+	if ep := in.byName[distInfo+"/entry_points.txt"]; ep != nil {
+		console, gui, err = parseEntryPoints(string(ep.data))
+		if err != nil {
+			return nil, in.fail(ErrEntryPoints, "%s/entry_points.txt: %v", distInfo, err)
+		}
+	}
+	wrapped := map[string]bool{}
+	for _, s := range slices.Concat(console, gui) {
+		wrapped[s.name] = true
+	}
+
+	l := in.layout
+	bin := path.Dir(l.Interpreter)
+	for _, m := range in.members {
+		first, rest, _ := strings.Cut(m.name, "/")
+		mode := fs.FileMode(0o644)
+		if m.exec {
+			mode = 0o755
+		}
+		if !strings.HasSuffix(first, ".data") {
+			switch m.name {
+			case distInfo + "/RECORD", distInfo + "/INSTALLER":
+				// Written below, for this install.
+				continue
+			}
+			if err := in.put(path.Join(l.SitePackages, m.name), m.data, mode, m.name); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		scheme, sub, ok := strings.Cut(rest, "/")
+		if !ok || sub == "" {
+			return nil, in.fail(ErrInvalidWheel, "member %s: .data files must be in <scheme>/<path>", m.name)
+		}
+		var dest string
+		switch scheme {
+		case "purelib", "platlib":
+			dest = path.Join(l.SitePackages, sub)
+		case "scripts":
+			if wrapped[wrapperOf(path.Base(sub))] {
+				// setuptools' own wrapper for an entry point, which pip
+				// replaces with its own.
+				continue
+			}
+			dest = path.Join(bin, sub)
+			m.data = fixShebang(m.data, l.Interpreter)
+			mode = 0o755
+		case "headers":
+			if l.Include == "" {
+				return nil, fmt.Errorf("%s: the wheel has headers and the layout does not say where they go: set Layout.Include", in.pin)
+			}
+			dest = path.Join(l.Include, in.pin.Name, sub)
+		case "data":
+			dest = path.Join(l.Prefix, sub)
+		default:
+			return nil, in.fail(ErrInvalidWheel, "member %s: unknown .data scheme %q (want purelib, platlib, scripts, headers or data)", m.name, scheme)
+		}
+		if err := in.put(dest, m.data, mode, m.name); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range slices.Concat(console, gui) {
+		if err := in.put(path.Join(bin, s.name), s.text(shebang(l.Interpreter)), 0o755, "entry point "+s.name); err != nil {
+			return nil, err
+		}
+	}
+	info := path.Join(l.SitePackages, distInfo)
+	if err := in.put(info+"/INSTALLER", []byte("dist\n"), 0o644, "INSTALLER"); err != nil {
+		return nil, err
+	}
+	record := info + "/RECORD"
+	if err := in.put(record, nil, 0o644, "RECORD"); err != nil {
+		return nil, err
+	}
+	in.out[record].Data = in.record(record)
+
+	files := make([]File, 0, len(in.out))
+	for _, f := range in.out {
+		files = append(files, *f)
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	return files, nil
+}
+
+// put adds one installed file; two sources for one path is an error, since
+// which should win depends on an order no wheel should rely on.
+func (in *installer) put(dest string, data []byte, mode fs.FileMode, src string) error {
+	if prev, dup := in.from[dest]; dup {
+		return in.fail(ErrInvalidWheel, "%s and %s both install to %s", prev, src, dest)
+	}
+	in.from[dest] = src
+	in.out[dest] = &File{Path: dest, Mode: mode, Data: data}
+	return nil
+}
+
+// wrapperOf is the entry point a setuptools-made script would stand for.
+func wrapperOf(name string) string {
+	lower := strings.ToLower(name)
+	for _, suffix := range []string{".exe", "-script.py", ".pya"} {
+		if strings.HasSuffix(lower, suffix) {
+			return name[:len(name)-len(suffix)]
+		}
+	}
+	return name
+}
+
+// fixShebang replaces a "#!python" first line, with whatever follows on
+// it, by one naming the interpreter, as pip does.
+func fixShebang(data []byte, interpreter string) []byte {
+	if !bytes.HasPrefix(data, []byte("#!python")) {
+		return data
+	}
+	rest := []byte(nil)
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		rest = data[i+1:]
+	}
+	return slices.Concat([]byte("#!"+interpreter+"\n"), rest)
+}
+
+// distInfo finds the one top-level .dist-info directory, which must be the
+// pin's.
+func (in *installer) distInfo() (string, error) {
+	var dirs []string
+	for _, m := range in.members {
+		if first, _, ok := strings.Cut(m.name, "/"); ok && strings.HasSuffix(first, ".dist-info") && !slices.Contains(dirs, first) {
+			dirs = append(dirs, first)
+		}
+	}
+	if len(dirs) != 1 {
+		return "", in.fail(ErrInvalidWheel, "want one .dist-info directory, found %d %v", len(dirs), dirs)
+	}
+	name, _, _ := strings.Cut(strings.TrimSuffix(dirs[0], ".dist-info"), "-")
+	if pypi.Normalize(name) != pypi.Normalize(in.pin.Name) {
+		return "", in.fail(ErrInvalidWheel, "the wheel is %s, not a wheel of %s", dirs[0], in.pin.Name)
+	}
+	return dirs[0], nil
+}
+
+// checkWheelFile reads WHEEL's Wheel-Version, which is 1.x for every
+// format this package knows how to install.
+func (in *installer) checkWheelFile(distInfo string) error {
+	w := in.byName[distInfo+"/WHEEL"]
+	if w == nil {
+		return in.fail(ErrInvalidWheel, "%s/WHEEL is missing", distInfo)
+	}
+	for _, line := range strings.Split(string(w.data), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || !strings.EqualFold(strings.TrimSpace(k), "Wheel-Version") {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		major, _, _ := strings.Cut(v, ".")
+		if major != "1" {
+			return in.fail(ErrInvalidWheel, "Wheel-Version %s: dist installs version 1 wheels", v)
+		}
+		return nil
+	}
+	return in.fail(ErrInvalidWheel, "%s/WHEEL has no Wheel-Version", distInfo)
+}
+
+// checkRecord checks the wheel's RECORD against its members. A wheel that
+// disagrees with itself was damaged after it was built; the lockfile's
+// hash only says it is the file that was published.
+func (in *installer) checkRecord(distInfo string) error {
+	rec := in.byName[distInfo+"/RECORD"]
+	if rec == nil {
+		return in.fail(ErrInvalidWheel, "%s/RECORD is missing", distInfo)
+	}
+	r := csv.NewReader(bytes.NewReader(rec.data))
+	r.FieldsPerRecord = -1
+	r.LazyQuotes = true
+	rows, err := r.ReadAll()
+	if err != nil {
+		return in.fail(ErrInvalidWheel, "%s/RECORD: %v", distInfo, err)
+	}
+	for _, row := range rows {
+		if len(row) < 2 || row[1] == "" {
+			continue
+		}
+		m := in.byName[path.Clean(row[0])]
+		if m == nil {
+			continue
+		}
+		algo, want, _ := strings.Cut(row[1], "=")
+		var h hash.Hash
+		switch algo {
+		case "sha256":
+			h = sha256.New()
+		case "sha384":
+			h = sha512.New384()
+		case "sha512":
+			h = sha512.New()
+		default:
+			// md5 and sha1 are not allowed in RECORD, and prove nothing.
+			continue
+		}
+		h.Write(m.data)
+		if got := base64.RawURLEncoding.EncodeToString(h.Sum(nil)); got != strings.TrimRight(want, "=") {
+			return in.fail(ErrInvalidWheel, "%s: RECORD says %s=%s, the member hashes to %s", m.name, algo, want, got)
+		}
+		if len(row) > 2 && row[2] != "" {
+			if n, err := strconv.Atoi(row[2]); err != nil || n != len(m.data) {
+				return in.fail(ErrInvalidWheel, "%s: RECORD says %s bytes, the member has %d", m.name, row[2], len(m.data))
+			}
+		}
+	}
+	return nil
+}
+
+// record is the installed RECORD: every file with its sha256 and size,
+// paths relative to site-packages as pip writes them, RECORD itself without
+// a hash, sorted by path.
+func (in *installer) record(self string) []byte {
+	paths := make([]string, 0, len(in.out))
+	for p := range in.out {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	var b bytes.Buffer
+	for _, p := range paths {
+		b.WriteString(csvField(relPath(in.layout.SitePackages, p)))
+		if p == self {
+			b.WriteString(",,\n")
+			continue
+		}
+		data := in.out[p].Data
+		sum := sha256.Sum256(data)
+		fmt.Fprintf(&b, ",sha256=%s,%d\n", base64.RawURLEncoding.EncodeToString(sum[:]), len(data))
+	}
+	return b.Bytes()
+}
+
+// csvField quotes a field the way Python's csv module does by default, so
+// that any installer reads the RECORD back.
+func csvField(s string) string {
+	if !strings.ContainsAny(s, ",\"\r\n") {
+		return s
+	}
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// relPath is the path of target relative to the directory base, both clean
+// and absolute.
+func relPath(base, target string) string {
+	split := func(p string) []string {
+		if p == "/" {
+			return nil
+		}
+		return strings.Split(p[1:], "/")
+	}
+	b, t := split(base), split(target)
+	i := 0
+	for i < len(b) && i < len(t) && b[i] == t[i] {
+		i++
+	}
+	parts := make([]string, 0, len(b)-i+len(t)-i)
+	for range b[i:] {
+		parts = append(parts, "..")
+	}
+	return strings.Join(append(parts, t[i:]...), "/")
+}
