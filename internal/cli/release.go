@@ -1,9 +1,230 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/distbuild/dist/internal/changelog"
+	"github.com/distbuild/dist/internal/github"
+	"github.com/distbuild/dist/internal/gitrepo"
+	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/release"
+	"github.com/distbuild/dist/internal/sources"
+)
 
 // releaseCommands returns plan, changelog, prerelease, release, postrelease
 // and notes.
 func releaseCommands(a *app) []*cobra.Command {
-	return []*cobra.Command{newPlanCmd(a), newChangelogCmd(a)}
+	return []*cobra.Command{newPlanCmd(a), newChangelogCmd(a), newPrereleaseCmd(a), newReleaseCmd(a), newPostreleaseCmd(a), newNotesCmd(a)}
+}
+
+func (a *app) releaseEnv(m *manifest.Manifest, dryRun bool) (*release.Env, error) {
+	repo, err := a.repo(m)
+	if err != nil {
+		return nil, err
+	}
+	env := &release.Env{M: m, Repo: repo, DryRun: dryRun, Log: func(format string, args ...any) {
+		fmt.Fprintf(a.stdout, format+"\n", args...)
+	}}
+	// DIST_TODAY pins the changelog date, for reproducible demos and tests.
+	if d := os.Getenv("DIST_TODAY"); d != "" {
+		t, err := time.Parse("2006-01-02", d)
+		if err != nil {
+			return nil, usage(fmt.Errorf("DIST_TODAY=%q: want YYYY-MM-DD", d))
+		}
+		env.Now = func() time.Time { return t }
+	}
+	return env, nil
+}
+
+// releaseError maps a release package error to an exit code: a refusal is a
+// failed check (1), a broken file a configuration error (2).
+func releaseError(err error) error {
+	var r *release.Refusal
+	if errors.As(err, &r) {
+		return failed(err)
+	}
+	var ce *changelog.Error
+	if errors.As(err, &ce) {
+		return usage(err)
+	}
+	return failed(err)
+}
+
+func gitAuth() gitrepo.Auth { return gitrepo.Auth{Token: os.Getenv("GITHUB_TOKEN")} }
+
+func newPrereleaseCmd(a *app) *cobra.Command {
+	var ver string
+	var dryRun bool
+	var skip []string
+	cmd := &cobra.Command{
+		Use:   "prerelease [--version V]",
+		Short: "Check, date the changelog entry, set VERSION, commit \"Preparing release V\"",
+		Args:  argsUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := a.manifest()
+			if err != nil {
+				return err
+			}
+			for _, s := range skip {
+				if s != "verify" {
+					return usage(fmt.Errorf("--skip %s: prerelease can skip only verify", s))
+				}
+			}
+			env, err := a.releaseEnv(m, dryRun)
+			if err != nil {
+				return err
+			}
+			defer env.Repo.Close()
+			_, err = release.Prerelease(cmd.Context(), env, release.PrereleaseOptions{
+				Version: ver, SkipVerify: len(skip) > 0, Open: sources.Opener(a.http(), sources.Settings{}),
+			})
+			if err != nil {
+				return releaseError(err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&ver, "version", "", "release this version (default: the policy's next version)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "run the checks and say what would change, changing nothing")
+	cmd.Flags().StringSliceVar(&skip, "skip", nil, "skip a check: verify (the lockfile check against the indexes)")
+	return cmd
+}
+
+func newReleaseCmd(a *app) *cobra.Command {
+	var o release.Options
+	var dryRun bool
+	var skip []string
+	var signKey string
+	cmd := &cobra.Command{
+		Use:   "release [--no-push] [--skip image,github]",
+		Short: "Annotated tag, image build and push, tag push, GitHub release draft",
+		Args:  argsUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := a.manifest()
+			if err != nil {
+				return err
+			}
+			for _, s := range skip {
+				switch s {
+				case "image":
+					o.SkipImage = true
+				case "github":
+					o.SkipGitHub = true
+				default:
+					return usage(fmt.Errorf("--skip %s: want image or github", s))
+				}
+			}
+			if o.SignKey, err = release.SigningKey(signKey); err != nil {
+				return usage(fmt.Errorf("signing key: %w", err))
+			}
+			if m.GitHub != nil && m.GitHub.Repository != "" {
+				tokenEnv := "GITHUB_TOKEN"
+				if m.GitHub.TokenEnv != "" {
+					tokenEnv = m.GitHub.TokenEnv
+				}
+				o.GitHub = &github.Client{API: m.GitHub.APIURL, Repo: m.GitHub.Repository, Token: os.Getenv(tokenEnv)}
+			}
+			if m.Image != nil && m.Image.Repository != "" {
+				o.Image = a.releaseImage(m, o.NoPush)
+			}
+			o.Auth = gitAuth()
+			env, err := a.releaseEnv(m, dryRun)
+			if err != nil {
+				return err
+			}
+			defer env.Repo.Close()
+			if _, err := release.Release(cmd.Context(), env, o); err != nil {
+				return releaseError(err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&o.NoPush, "no-push", false, "tag (and build the image) locally; push nothing")
+	cmd.Flags().StringSliceVar(&skip, "skip", nil, "skip steps: image, github")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would be done, doing nothing")
+	cmd.Flags().StringVar(&o.Remote, "remote", "origin", "git remote to push to")
+	cmd.Flags().StringVar(&signKey, "sign-key", "", "OpenPGP private key (file or armored text) to sign the tag with; default $DIST_SIGNING_KEY")
+	return cmd
+}
+
+func newPostreleaseCmd(a *app) *cobra.Command {
+	var o release.PostreleaseOptions
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "postrelease [--version NEXT]",
+		Short: "VERSION NEXT.dev0, a new unreleased changelog entry, commit \"Back to development: NEXT\"",
+		Args:  argsUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := a.manifest()
+			if err != nil {
+				return err
+			}
+			env, err := a.releaseEnv(m, dryRun)
+			if err != nil {
+				return err
+			}
+			defer env.Repo.Close()
+			o.Auth = gitAuth()
+			if _, err := release.Postrelease(cmd.Context(), env, o); err != nil {
+				return releaseError(err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&o.Version, "version", "", "the next version (default: the next patch)")
+	cmd.Flags().BoolVar(&o.NoPush, "no-push", false, "commit only; push nothing")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would change, changing nothing")
+	cmd.Flags().StringVar(&o.Remote, "remote", "origin", "git remote to push to")
+	return cmd
+}
+
+func newNotesCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "notes [VERSION]",
+		Short: "A changelog entry as GitHub Markdown (default: the latest dated one)",
+		Args:  argsUsage(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := a.manifest()
+			if err != nil {
+				return err
+			}
+			cl, err := changelog.Load(m.Abs(m.Changelog))
+			if err != nil {
+				return usage(err)
+			}
+			var e *changelog.Entry
+			if len(args) == 1 {
+				e, err = cl.Entry(args[0])
+			} else {
+				e, err = cl.LatestDated()
+			}
+			if err != nil {
+				return usage(err)
+			}
+			notes := cl.Notes(e)
+			fmt.Fprint(a.stdout, notes)
+			if !strings.HasSuffix(notes, "\n") {
+				fmt.Fprintln(a.stdout)
+			}
+			return nil
+		},
+	}
+}
+
+// releaseImage builds and pushes the image for a release; filled in by the
+// image commands.
+var releaseImageHook func(a *app, m *manifest.Manifest, noPush bool) func(ctx context.Context, version string) (string, error)
+
+func (a *app) releaseImage(m *manifest.Manifest, noPush bool) func(ctx context.Context, version string) (string, error) {
+	if releaseImageHook == nil {
+		return nil
+	}
+	return releaseImageHook(a, m, noPush)
 }

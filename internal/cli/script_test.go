@@ -3,6 +3,9 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/distbuild/dist/internal/gitrepo"
+	"github.com/distbuild/dist/internal/testenv/ghapi"
+	"github.com/distbuild/dist/internal/textdiff"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -19,7 +22,11 @@ import (
 	"github.com/distbuild/dist/internal/testenv/registry"
 )
 
-type indexKey struct{}
+type (
+	indexKey struct{}
+	ghKey    struct{}
+	snapKey  struct{}
+)
 
 func index(ts *testscript.TestScript) *pyindex.Server {
 	return ts.Value(indexKey{}).(*pyindex.Server)
@@ -54,6 +61,13 @@ func TestScripts(t *testing.T) {
 			env.Defer(hs.Close)
 			idx.URL = hs.URL
 			env.Values[indexKey{}] = idx
+			gh := ghapi.New("mozilla-services/kinto-dist", "gh-t0ken")
+			ghs := httptest.NewServer(gh)
+			env.Defer(ghs.Close)
+			gh.URL = ghs.URL
+			env.Values[ghKey{}] = gh
+			env.Setenv("GITHUB_API", gh.URL)
+			env.Values[snapKey{}] = map[string]string{}
 			env.Setenv("INDEX", idx.IndexURL())
 			env.Setenv("GOPROXY", proxy.URL)
 			env.Setenv("GOSUMDB", "off")
@@ -81,6 +95,16 @@ func TestScripts(t *testing.T) {
 			switch cond {
 			case "pip":
 				return pipErr == nil, nil
+			case "docker-registry":
+				// Missing under CI=true is a broken CI image, not a skip.
+				_, err := exec.LookPath("docker-registry")
+				if _, serr := os.Stat(registry.DistributionBinary); err != nil && serr != nil {
+					if os.Getenv("CI") == "true" {
+						return false, fmt.Errorf("docker-registry is not installed; CI must install it")
+					}
+					return false, nil
+				}
+				return true, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -114,6 +138,44 @@ func TestScripts(t *testing.T) {
 				want := fmt.Sprintf("%s==%s \\\n    --hash=%s\n", d.Path, d.Version, d.Sum)
 				if d.Sum == "" || !strings.Contains(ts.ReadFile(args[1]), want) {
 					ts.Fatalf("%s does not hold %q", args[1], want)
+				}
+			},
+			// subst FILE...: expand $VARS in files, for URLs known only at run time.
+			"subst": func(ts *testscript.TestScript, neg bool, args []string) {
+				for _, f := range args {
+					data := ts.ReadFile(f)
+					ts.Check(os.WriteFile(ts.MkAbs(f), []byte(os.Expand(data, ts.Getenv)), 0o644))
+				}
+			},
+			// gh-fail N: the GitHub API answers the next N requests with 500.
+			"gh-fail": func(ts *testscript.TestScript, neg bool, args []string) {
+				n, err := strconv.Atoi(args[0])
+				ts.Check(err)
+				ts.Value(ghKey{}).(*ghapi.Server).FailNext(n)
+			},
+			// gh-releases: print the releases the API holds.
+			"gh-releases": func(ts *testscript.TestScript, neg bool, args []string) {
+				for _, r := range ts.Value(ghKey{}).(*ghapi.Server).Releases() {
+					fmt.Fprintf(ts.Stdout(), "%s draft=%v body=%q\n", r.TagName, r.Draft, r.Body)
+				}
+			},
+			// snapshot save|same NAME DIR: digest DIR's work tree, index, HEAD
+			// and refs, or check that they are as saved.
+			"snapshot": func(ts *testscript.TestScript, neg bool, args []string) {
+				repo, err := gitrepo.Open(ts.MkAbs(args[2]))
+				ts.Check(err)
+				defer repo.Close()
+				lines, err := repo.SnapshotLines()
+				ts.Check(err)
+				got := strings.Join(lines, "\n")
+				saved := ts.Value(snapKey{}).(map[string]string)
+				switch args[0] {
+				case "save":
+					saved[args[1]] = got
+				case "same":
+					if got != saved[args[1]] {
+						ts.Fatalf("the repository changed:\n%s", textdiff.Unified("snapshot", saved[args[1]], got))
+					}
 				}
 			},
 			// image-push REF: push a fresh random image to the test registry.

@@ -1,7 +1,6 @@
 package gitrepo
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -53,12 +52,27 @@ func (r *Repo) FileAt(rev, p string) (data []byte, ok bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	e, err := tree.FindEntry(p)
-	if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("%s:%s: %w", rev, p, err)
+	// Walked by hand rather than with Tree.FindEntry, which reports a path
+	// through a file ("VERSION/x") as a missing object, indistinguishable
+	// from a damaged repository.
+	var e *object.TreeEntry
+	parts := strings.Split(p, "/")
+	for i, part := range parts {
+		e = nil
+		for j := range tree.Entries {
+			if tree.Entries[j].Name == part {
+				e = &tree.Entries[j]
+				break
+			}
+		}
+		if e == nil || (i < len(parts)-1 && e.Mode != filemode.Dir) {
+			return nil, false, nil
+		}
+		if i < len(parts)-1 {
+			if tree, err = object.GetTree(r.st, e.Hash); err != nil {
+				return nil, false, fmt.Errorf("%s:%s: %w", rev, p, err)
+			}
+		}
 	}
 	if e.Mode == filemode.Dir || e.Mode == filemode.Submodule {
 		return nil, false, fmt.Errorf("%s:%s is a %s, not a file", rev, p, map[bool]string{true: "directory", false: "submodule"}[e.Mode == filemode.Dir])

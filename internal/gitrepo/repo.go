@@ -9,6 +9,7 @@
 package gitrepo
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-billy/v5/osfs"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -116,11 +118,12 @@ func Open(dir string, opts ...Option) (*Repo, error) {
 	// go-git's PlainOpen would find the same directories, but it neither
 	// reports them (Snapshot and the index code need the real paths) nor
 	// keeps pack files open, which makes a history walk reopen the pack
-	// for every commit.
-	var fs = osfs.New(r.gitDir)
+	// for every commit; packFS then serves the packs from memory.
+	var fs billy.Filesystem = osfs.New(r.gitDir)
 	if r.commonDir != r.gitDir {
 		fs = dotgit.NewRepositoryFilesystem(osfs.New(r.gitDir), osfs.New(r.commonDir))
 	}
+	fs = packFS{Filesystem: fs, commonDir: r.commonDir}
 	r.st = filesystem.NewStorageWithOptions(fs, cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
 	r.repo, err = git.Open(r.st, osfs.New(r.root))
 	if err != nil {
@@ -206,16 +209,71 @@ func (r *Repo) HeadTime() (time.Time, error) {
 }
 
 func (r *Repo) getenv(key string) string {
-	for i := len(r.environ) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(r.environ[i], "="); ok && k == key {
-			return v
-		}
-	}
-	return ""
+	v, _ := r.lookupEnv(key)
+	return v
 }
 
-// config merges the repository's, the user's and the system's git config,
-// the repository's winning.
+// config is the repository's git config with the identity settings
+// (user.*, author.*, committer.*) it leaves unset filled in from the
+// user's and the system's config. The user's config is found from this
+// Repo's environment (GIT_CONFIG_GLOBAL, XDG_CONFIG_HOME, HOME), as git
+// finds it, and not go-git's way from the process's home directory, so a
+// test's WithEnviron keeps a developer's ~/.gitconfig out.
 func (r *Repo) config() (*config.Config, error) {
-	return r.repo.ConfigScoped(config.SystemScope)
+	local, err := r.st.Config()
+	if err != nil {
+		return nil, err
+	}
+	var files []string // highest precedence first
+	if g, ok := r.lookupEnv("GIT_CONFIG_GLOBAL"); ok {
+		files = append(files, g)
+	} else {
+		home := r.getenv("HOME")
+		if home != "" {
+			files = append(files, filepath.Join(home, ".gitconfig"))
+		}
+		if xdg := r.getenv("XDG_CONFIG_HOME"); xdg != "" {
+			files = append(files, filepath.Join(xdg, "git", "config"))
+		} else if home != "" {
+			files = append(files, filepath.Join(home, ".config", "git", "config"))
+		}
+	}
+	if r.getenv("GIT_CONFIG_NOSYSTEM") == "" {
+		sys := r.getenv("GIT_CONFIG_SYSTEM")
+		if sys == "" {
+			sys = "/etc/gitconfig"
+		}
+		files = append(files, sys)
+	}
+	fill := func(dst *string, src string) {
+		if *dst == "" {
+			*dst = src
+		}
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // absent, or /dev/null-like: git skips it too
+		}
+		c, err := config.ReadConfig(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		fill(&local.User.Name, c.User.Name)
+		fill(&local.User.Email, c.User.Email)
+		fill(&local.Author.Name, c.Author.Name)
+		fill(&local.Author.Email, c.Author.Email)
+		fill(&local.Committer.Name, c.Committer.Name)
+		fill(&local.Committer.Email, c.Committer.Email)
+	}
+	return local, nil
+}
+
+func (r *Repo) lookupEnv(key string) (string, bool) {
+	for i := len(r.environ) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(r.environ[i], "="); ok && k == key {
+			return v, true
+		}
+	}
+	return "", false
 }

@@ -1,9 +1,14 @@
 package gitrepo
 
 import (
+	"bufio"
+	"bytes"
 	"container/heap"
 	"errors"
 	"fmt"
+	commitgraph "github.com/go-git/go-git/v5/plumbing/format/commitgraph/v2"
+	"io"
+	"strconv"
 	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -99,19 +104,23 @@ type Release[V any] struct {
 // LatestReleaseTag finds the highest-versioned tag that matches tagFormat
 // and whose commit is reachable from HEAD (HEAD's own commit included): on
 // a 1.0.x maintenance branch that is 1.0.x's last release, not 1.4.0 from
-// main. parse reads the version part of a tag name (a tag it rejects is not
-// a release tag) and cmp orders two versions; a generic V lets each tag be
+// main. parse reads the version part of a tag name, which must start with
+// a digit (a tag it rejects is not a release tag), and cmp orders two
+// versions; a generic V lets each tag be
 // parsed once. Equal versions ("1.0" and "1.0.0") are told apart by tag
 // name, so the answer does not depend on ref order. The error wraps
 // ErrNoReleaseTag when no tag qualifies.
 //
-// Cost: every tag name is parsed, but tag objects are read and history is
-// walked only as far as needed. Candidates are tried from the highest
-// version down, and one walk from HEAD, newest commits first, is resumed
-// for each until it meets that candidate's commit: on a release branch the
-// answer is usually a few commits back. Proving a tag unreachable (a
-// maintenance branch, whose higher tags live on main) costs one walk of
-// HEAD's whole history, made once however many candidates are rejected.
+// Cost, for the `dist plan` budget: every tag name is parsed once and
+// compared about twice; tag objects are read and history is walked only as
+// far as needed. The highest candidate is found first and HEAD's history
+// walked, newest commits first, until it meets that candidate's commit: on
+// a release branch that is a few commits back. Proving a tag unreachable
+// (a maintenance branch, whose higher tags live on main) costs one walk of
+// HEAD's whole history; after it every reachable commit is known, and a
+// linear scan picks the highest reachable candidate. Annotated tags are
+// peeled with the values packed-refs records, reading a tag object only for
+// a loose tag that could beat the best found so far.
 func LatestReleaseTag[V any](r *Repo, tagFormat string, parse func(string) (V, error), cmp func(a, b V) int) (Release[V], error) {
 	var none Release[V]
 	if !strings.Contains(tagFormat, "{version}") {
@@ -121,52 +130,94 @@ func LatestReleaseTag[V any](r *Repo, tagFormat string, parse func(string) (V, e
 	if err != nil {
 		return none, err
 	}
-	refs, err := r.st.IterReferences()
+	refs, err := r.tagRefs()
 	if err != nil {
 		return none, err
 	}
-	cands := &candHeap[V]{cmp: cmp}
-	err = refs.ForEach(func(ref *plumbing.Reference) error {
-		name := ref.Name().String()
-		if !strings.HasPrefix(name, "refs/tags/") || ref.Type() != plumbing.HashReference {
-			return nil
-		}
-		tag := name[len("refs/tags/"):]
+	var cands []cand[V]
+	for tag, ref := range refs {
 		raw, ok := VersionFromTag(tagFormat, tag)
-		if !ok {
-			return nil
+		if !ok || raw[0] < '0' || raw[0] > '9' {
+			// PEP 440 parsers accept "v1.0" as 1.0: under "{version}" that
+			// would make v-prefixed tags of another scheme releases.
+			continue
 		}
 		v, err := parse(raw)
 		if err != nil {
-			return nil
+			continue
 		}
-		cands.items = append(cands.items, cand[V]{tag: tag, v: v, obj: ref.Hash()})
-		return nil
-	})
-	if err != nil {
-		return none, err
+		cands = append(cands, cand[V]{tag: tag, v: v, ref: ref})
 	}
-	heap.Init(cands)
+	// higher reports whether cands[i] beats cands[j]; the tag name breaks
+	// ties so that the answer does not depend on map order.
+	higher := func(i, j int) bool {
+		if c := cmp(cands[i].v, cands[j].v); c != 0 {
+			return c > 0
+		}
+		return cands[i].tag > cands[j].tag
+	}
+	found := func(i int, commit plumbing.Hash) (Release[V], error) {
+		return Release[V]{Tag: cands[i].tag, Version: cands[i].v, Commit: commit.String()}, nil
+	}
+	if len(cands) == 0 {
+		return none, ErrNoReleaseTag
+	}
 
 	w, err := newWalker(r, head)
 	if err != nil {
 		return none, err
 	}
-	for cands.Len() > 0 {
-		c := heap.Pop(cands).(cand[V])
-		commit, _, err := r.peel(c.obj)
-		if err != nil {
-			// A tag of a tree or blob, or one whose object is missing
-			// (a shallow or damaged clone): not a release of this history.
-			continue
+	defer w.close()
+	top := 0
+	for i := 1; i < len(cands); i++ {
+		if higher(i, top) {
+			top = i
 		}
-		ok, err := w.reaches(commit)
+	}
+	if commit, ok := r.peelRef(cands[top].ref); ok {
+		reached, err := w.reaches(commit)
 		if err != nil {
 			return none, err
 		}
-		if ok {
-			return Release[V]{Tag: c.tag, Version: c.v, Commit: commit.String()}, nil
+		if reached {
+			return found(top, commit)
 		}
+	}
+	if err := w.exhaust(); err != nil {
+		return none, err
+	}
+
+	// Every commit reachable from HEAD is in w.seen now. Settle what needs
+	// no object read first, so that the best so far rules out most of the
+	// loose tags that do.
+	best, bestCommit := -1, plumbing.ZeroHash
+	consider := func(i int, commit plumbing.Hash) {
+		if _, ok := w.seen[commit]; ok && (best < 0 || higher(i, best)) {
+			best, bestCommit = i, commit
+		}
+	}
+	var unpeeled []int
+	for i, c := range cands {
+		switch {
+		case i == top:
+		case !c.ref.peeled.IsZero():
+			consider(i, c.ref.peeled)
+		case w.isCommit(c.ref.obj):
+			consider(i, c.ref.obj) // a lightweight tag
+		default:
+			unpeeled = append(unpeeled, i)
+		}
+	}
+	for _, i := range unpeeled {
+		if best >= 0 && !higher(i, best) {
+			continue
+		}
+		if commit, ok := r.peelRef(cands[i].ref); ok {
+			consider(i, commit)
+		}
+	}
+	if best >= 0 {
+		return found(best, bestCommit)
 	}
 	if w.shallow {
 		return none, fmt.Errorf("%w (the clone is shallow: fetch the whole history, e.g. git fetch --unshallow --tags)", ErrNoReleaseTag)
@@ -174,32 +225,21 @@ func LatestReleaseTag[V any](r *Repo, tagFormat string, parse func(string) (V, e
 	return none, ErrNoReleaseTag
 }
 
+// peelRef is the commit a tag ref leads to, and false for a tag of a tree
+// or blob or one whose object is missing (a shallow or damaged clone): not
+// a release of this history.
+func (r *Repo) peelRef(ref tagRef) (plumbing.Hash, bool) {
+	if !ref.peeled.IsZero() {
+		return ref.peeled, true
+	}
+	commit, _, err := r.peel(ref.obj)
+	return commit, err == nil
+}
+
 type cand[V any] struct {
 	tag string
 	v   V
-	obj plumbing.Hash
-}
-
-// candHeap pops the highest version first.
-type candHeap[V any] struct {
-	items []cand[V]
-	cmp   func(a, b V) int
-}
-
-func (h *candHeap[V]) Len() int { return len(h.items) }
-func (h *candHeap[V]) Less(i, j int) bool {
-	if c := h.cmp(h.items[i].v, h.items[j].v); c != 0 {
-		return c > 0
-	}
-	return h.items[i].tag > h.items[j].tag
-}
-func (h *candHeap[V]) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
-func (h *candHeap[V]) Push(x any)   { h.items = append(h.items, x.(cand[V])) }
-func (h *candHeap[V]) Pop() any {
-	n := len(h.items) - 1
-	x := h.items[n]
-	h.items = h.items[:n]
-	return x
+	ref tagRef
 }
 
 // walker enumerates the commits reachable from HEAD, newest committer time
@@ -211,6 +251,25 @@ type walker struct {
 	queue   commitQueue
 	cut     map[plumbing.Hash]bool // shallow boundary: parents not present
 	shallow bool
+	graph   commitgraph.Index // nil without a commit-graph file
+}
+
+func (w *walker) close() {
+	if w.graph != nil {
+		w.graph.Close()
+	}
+}
+
+// isCommit reports whether h is known, without reading it, to be a commit.
+func (w *walker) isCommit(h plumbing.Hash) bool {
+	if _, ok := w.seen[h]; ok {
+		return true
+	}
+	if w.graph == nil {
+		return false
+	}
+	_, err := w.graph.GetIndexByHash(h)
+	return err == nil
 }
 
 func newWalker(r *Repo, head *object.Commit) (*walker, error) {
@@ -219,6 +278,7 @@ func newWalker(r *Repo, head *object.Commit) (*walker, error) {
 	if err != nil {
 		return nil, err
 	}
+	w.graph = r.openCommitGraph()
 	if len(sh) > 0 {
 		w.shallow = true
 		w.cut = map[plumbing.Hash]bool{}
@@ -228,6 +288,12 @@ func newWalker(r *Repo, head *object.Commit) (*walker, error) {
 	}
 	heap.Push(&w.queue, queued{head.Hash, head.Committer.When.Unix(), head.ParentHashes})
 	return w, nil
+}
+
+// exhaust walks the rest of the history.
+func (w *walker) exhaust() error {
+	_, err := w.reaches(plumbing.ZeroHash)
+	return err
 }
 
 func (w *walker) reaches(target plumbing.Hash) (bool, error) {
@@ -244,24 +310,69 @@ func (w *walker) reaches(target plumbing.Hash) (bool, error) {
 				continue
 			}
 			w.seen[p] = struct{}{}
-			obj, err := w.r.st.EncodedObject(plumbing.CommitObject, p)
+			when, parents, ok := graphCommit(w.graph, p)
+			if ok {
+				heap.Push(&w.queue, queued{p, when, parents})
+				if p == target {
+					return true, nil
+				}
+				continue
+			}
+			when, parents, err := w.r.commitHeader(p)
 			if errors.Is(err, plumbing.ErrObjectNotFound) && w.shallow {
 				continue
 			}
 			if err != nil {
 				return false, fmt.Errorf("walk history: commit %s: %w", p, err)
 			}
-			pc, err := object.DecodeCommit(w.r.st, obj)
-			if err != nil {
-				return false, fmt.Errorf("walk history: commit %s: %w", p, err)
-			}
-			heap.Push(&w.queue, queued{p, pc.Committer.When.Unix(), pc.ParentHashes})
+			heap.Push(&w.queue, queued{p, when, parents})
 			if p == target {
 				return true, nil
 			}
 		}
 	}
 	return false, nil
+}
+
+// commitHeader reads only what a history walk needs from a commit: its
+// parents and committer time. Decoding whole commits (messages,
+// signatures, identities) was most of the walk's cost.
+func (r *Repo) commitHeader(h plumbing.Hash) (when int64, parents []plumbing.Hash, err error) {
+	obj, err := r.st.EncodedObject(plumbing.CommitObject, h)
+	if err != nil {
+		return 0, nil, err
+	}
+	rd, err := obj.Reader()
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rd.Close()
+	br := bufio.NewReaderSize(rd, 512)
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil && err != bufio.ErrBufferFull {
+			if err == io.EOF {
+				return when, parents, nil
+			}
+			return 0, nil, err
+		}
+		if len(line) <= 1 {
+			return when, parents, nil // end of the header
+		}
+		switch {
+		case bytes.HasPrefix(line, []byte("parent ")):
+			parents = append(parents, plumbing.NewHash(string(bytes.TrimSpace(line[len("parent "):]))))
+		case bytes.HasPrefix(line, []byte("committer ")):
+			// "committer NAME <EMAIL> SECONDS ZONE"
+			f := bytes.Fields(line[bytes.LastIndexByte(line, '>')+1:])
+			if len(f) > 0 {
+				when, _ = strconv.ParseInt(string(f[0]), 10, 64)
+			}
+		}
+		for err == bufio.ErrBufferFull { // an over-long header line: skip the rest
+			_, err = br.ReadSlice('\n')
+		}
+	}
 }
 
 type queued struct {

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
-	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
@@ -26,6 +25,9 @@ import (
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/image/tarlayer"
 )
+
+// ErrNotCached is returned for a blob the store does not have.
+var ErrNotCached = errors.New("not in the cache")
 
 // Store is the image blob cache.
 type Store struct {
@@ -49,7 +51,7 @@ func (s *Store) Has(h v1.Hash) bool {
 func (s *Store) Bytes(h v1.Hash) ([]byte, error) {
 	p, ok := s.blobs.Lookup(h.String())
 	if !ok {
-		return nil, fmt.Errorf("blob %s is not in the cache", h)
+		return nil, fmt.Errorf("blob %s: %w", h, ErrNotCached)
 	}
 	return os.ReadFile(p)
 }
@@ -65,7 +67,7 @@ func (s *Store) Put(r io.Reader, want v1.Hash) error {
 func (s *Store) Layer(desc v1.Descriptor, diffID v1.Hash) (v1.Layer, error) {
 	p, ok := s.blobs.Lookup(desc.Digest.String())
 	if !ok {
-		return nil, fmt.Errorf("layer %s is not in the cache", desc.Digest)
+		return nil, fmt.Errorf("layer %s: %w", desc.Digest, ErrNotCached)
 	}
 	// The wrapper adds Uncompressed, for gzip and zstd alike, on top of
 	// what a stored blob knows.
@@ -326,6 +328,3 @@ func (i *storedImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) 
 	}
 	return nil, fmt.Errorf("image has no blob %s", h)
 }
-
-// IsCached reports whether err says a blob is missing from the store.
-func IsCached(err error) bool { return err != nil && strings.Contains(err.Error(), "is not in the cache") }

@@ -1,0 +1,225 @@
+// Package github drafts releases through the GitHub REST API (or a GitHub
+// Enterprise server's, at another base URL). It finds an existing release
+// for the tag before creating one, so that a re-run after a failure never
+// makes a second draft.
+package github
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// DefaultAPI is github.com's API.
+const DefaultAPI = "https://api.github.com"
+
+// Client talks to one repository's releases.
+type Client struct {
+	API   string // base URL
+	Repo  string // owner/name
+	Token string
+	HTTP  *http.Client
+	// Wait is the pause before retrying a 5xx; tests shorten it.
+	Wait time.Duration
+}
+
+// Release is the part of GitHub's release object dist reads and writes.
+type Release struct {
+	ID      int64  `json:"id,omitempty"`
+	TagName string `json:"tag_name"`
+	Name    string `json:"name"`
+	Body    string `json:"body"`
+	Draft   bool   `json:"draft"`
+	HTMLURL string `json:"html_url,omitempty"`
+}
+
+// APIError is a non-2xx answer. Its message never holds the token.
+type APIError struct {
+	Method, URL string
+	Status      int
+	Message     string
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("%s %s: %d %s", e.Method, e.URL, e.Status, http.StatusText(e.Status))
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	if e.Status == http.StatusUnauthorized {
+		msg += " (check the token)"
+	}
+	return msg
+}
+
+func (c *Client) url(path string) string {
+	api := strings.TrimRight(c.API, "/")
+	if api == "" {
+		api = DefaultAPI
+	}
+	return api + "/repos/" + c.Repo + path
+}
+
+// do sends one request; 5xx answers and dropped connections are retried
+// by the caller, which knows whether a retry is safe.
+func (c *Client) do(ctx context.Context, method, url string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/vnd.github+json")
+	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	h := c.HTTP
+	if h == nil {
+		h = http.DefaultClient
+	}
+	resp, err := h.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, url, errors.Unwrap(err))
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Message string `json:"message"`
+			Errors  []struct {
+				Code string `json:"code"`
+			} `json:"errors"`
+		}
+		json.Unmarshal(data, &e)
+		msg := e.Message
+		for _, x := range e.Errors {
+			msg += " (" + x.Code + ")"
+		}
+		return &APIError{Method: method, URL: url, Status: resp.StatusCode, Message: strings.ReplaceAll(msg, c.Token, "***")}
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+func retryable(err error) bool {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Status >= 500
+	}
+	return err != nil && !errors.Is(err, context.Canceled)
+}
+
+// FindByTag returns the release (draft or not) for a tag, or nil. Drafts
+// have no tag yet in GitHub's eyes, so the list is searched, not
+// /releases/tags/TAG.
+func (c *Client) FindByTag(ctx context.Context, tag string) (*Release, error) {
+	for page := 1; page <= 10; page++ {
+		var rs []Release
+		err := c.retry(ctx, func() error {
+			return c.do(ctx, http.MethodGet, fmt.Sprintf("%s?per_page=100&page=%d", c.url("/releases"), page), nil, &rs)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for i := range rs {
+			if rs[i].TagName == tag {
+				return &rs[i], nil
+			}
+		}
+		if len(rs) < 100 {
+			break
+		}
+	}
+	return nil, nil
+}
+
+func (c *Client) retry(ctx context.Context, f func() error) error {
+	wait := c.Wait
+	if wait == 0 {
+		wait = time.Second
+	}
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		if err = f(); !retryable(err) {
+			return err
+		}
+		select {
+		case <-time.After(wait << attempt):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return err
+}
+
+// Outcome says what EnsureDraft did.
+type Outcome string
+
+// Outcomes.
+const (
+	Created Outcome = "created"
+	Updated Outcome = "updated"
+	Existed Outcome = "existed"
+)
+
+// EnsureDraft makes sure a release exists for tag: it creates a draft, or
+// updates the body of an existing draft, and leaves a published release
+// alone. A create that failed with 5xx is retried only after checking
+// that the first attempt did not land after all.
+func (c *Client) EnsureDraft(ctx context.Context, tag, name, body string) (*Release, Outcome, error) {
+	if c.Token == "" {
+		return nil, "", errors.New("no GitHub token")
+	}
+	existing, err := c.FindByTag(ctx, tag)
+	if err != nil {
+		return nil, "", err
+	}
+	if existing != nil {
+		if !existing.Draft || existing.Body == body {
+			return existing, Existed, nil
+		}
+		var out Release
+		err := c.retry(ctx, func() error {
+			return c.do(ctx, http.MethodPatch, c.url(fmt.Sprintf("/releases/%d", existing.ID)), map[string]any{"body": body, "name": name}, &out)
+		})
+		return &out, Updated, err
+	}
+	in := Release{TagName: tag, Name: name, Body: body, Draft: true}
+	var out Release
+	err = c.retry(ctx, func() error {
+		err := c.do(ctx, http.MethodPost, c.url("/releases"), in, &out)
+		if retryable(err) {
+			if r, ferr := c.FindByTag(ctx, tag); ferr == nil && r != nil {
+				out = *r
+				return nil
+			}
+		}
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status == http.StatusUnprocessableEntity && strings.Contains(ae.Message, "already_exists") {
+			if r, ferr := c.FindByTag(ctx, tag); ferr == nil && r != nil {
+				out = *r
+				return nil
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return &out, Created, nil
+}

@@ -1,0 +1,311 @@
+// Package build turns a distribution repository into an image: the pinned
+// base, then the layers dist adds in a fixed order (dependencies,
+// image.files, rendered config, lockfiles and release manifest), the config
+// and the OCI labels and annotations. It writes nothing but the layer cache;
+// putting the result somewhere is package publish's job.
+package build
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/distbuild/dist/internal/image/base"
+	"github.com/distbuild/dist/internal/image/deps"
+	"github.com/distbuild/dist/internal/image/meta"
+	"github.com/distbuild/dist/internal/image/tarlayer"
+	"github.com/distbuild/dist/internal/lockfile"
+	"github.com/distbuild/dist/internal/manifest"
+)
+
+// DefaultPlatform is built when neither dist.yaml nor --platform names one.
+// It is fixed rather than the host's so that the same repository gives the
+// same image wherever it is built.
+const DefaultPlatform = "linux/amd64"
+
+// Options are a build's inputs beyond the repository.
+type Options struct {
+	Manifest *manifest.Manifest
+	// Platforms overrides image.platforms.
+	Platforms []string
+	// Version is the distribution's version (the VERSION file).
+	Version string
+	// Commit is the git commit built, empty outside git.
+	Commit string
+	// Time is every file's mtime and the image's creation time:
+	// SOURCE_DATE_EPOCH, or the commit's time.
+	Time time.Time
+	// Dependencies fills the dependencies layer; deps.None when nil.
+	Dependencies deps.Installer
+}
+
+// ConfigError is a problem with dist.yaml rather than with the files.
+type ConfigError struct{ Msg string }
+
+func (e *ConfigError) Error() string { return e.Msg }
+
+// Plan is everything a build will do, decided without touching the network
+// or compressing anything; --dry-run prints it.
+type Plan struct {
+	Options
+	Image     manifest.Image
+	Platforms []v1.Platform
+	Base      *base.Pin
+	UID, GID  int
+	// Layers dist adds that are the same on every platform, in order.
+	Layers  []PlannedLayer
+	Release *meta.Release
+	// Labels are the config labels and, for the org.opencontainers keys,
+	// the annotations; base.digest is added per platform.
+	Labels map[string]string
+}
+
+// PlannedLayer is a layer and the entries it will hold.
+type PlannedLayer struct {
+	Role    string
+	Entries []tarlayer.Entry
+}
+
+// Size is the bytes of file content in the layer.
+func (l PlannedLayer) Size() int64 {
+	var n int64
+	for _, e := range l.Entries {
+		n += e.Size
+	}
+	return n
+}
+
+// Prepare reads the repository and decides the build.
+func Prepare(o Options) (*Plan, error) {
+	m := o.Manifest
+	p := &Plan{Options: o}
+	if m.Image != nil {
+		p.Image = *m.Image
+	}
+	if p.Dependencies == nil {
+		p.Dependencies = deps.None{}
+	}
+	plats := o.Platforms
+	if len(plats) == 0 {
+		plats = p.Image.Platforms
+	}
+	if len(plats) == 0 {
+		plats = []string{DefaultPlatform}
+	}
+	seen := map[string]bool{}
+	for _, s := range plats {
+		pl, err := v1.ParsePlatform(strings.TrimSpace(s))
+		if err != nil || pl.OS == "" || pl.Architecture == "" {
+			return nil, &ConfigError{fmt.Sprintf("platform %q: want OS/ARCH[/VARIANT], e.g. linux/arm64", s)}
+		}
+		if seen[pl.String()] {
+			continue
+		}
+		seen[pl.String()] = true
+		p.Platforms = append(p.Platforms, *pl)
+	}
+
+	pin, err := base.Find(m)
+	if err != nil {
+		if ce, ok := err.(*base.ConfigError); ok {
+			return nil, &ConfigError{ce.Msg}
+		}
+		return nil, err
+	}
+	p.Base = pin
+
+	if p.UID, p.GID, err = owner(p.Image.User); err != nil {
+		return nil, err
+	}
+
+	files, configs := splitCopies(m, p.Image.Files)
+	fileEntries, err := tarlayer.Files(m.Dir, files)
+	if err != nil {
+		return nil, err
+	}
+	configEntries, err := tarlayer.Files(m.Dir, configs)
+	if err != nil {
+		return nil, err
+	}
+
+	p.Labels = labels(p)
+	p.Release, err = release(p)
+	if err != nil {
+		return nil, err
+	}
+	releaseEntries, err := releaseLayer(m, p.Release)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range []PlannedLayer{
+		{Role: meta.RoleFiles, Entries: fileEntries},
+		{Role: meta.RoleConfig, Entries: configEntries},
+		{Role: meta.RoleRelease, Entries: releaseEntries},
+	} {
+		// An empty layer would only add a blob and a history entry.
+		if len(l.Entries) > 0 {
+			p.Layers = append(p.Layers, l)
+		}
+	}
+	return p, nil
+}
+
+// owner is the uid and gid of every file: image.user when it is numeric
+// ("1000" or "1000:1000"), else root. A user name would need the base
+// image's /etc/passwd, which dist does not read: the files stay root's,
+// readable by anyone, and the name still becomes the config's user.
+func owner(user string) (int, int, error) {
+	if user == "" {
+		return 0, 0, nil
+	}
+	u, g, hasGroup := strings.Cut(user, ":")
+	uid, err := strconv.Atoi(u)
+	if err != nil {
+		return 0, 0, nil
+	}
+	gid := uid
+	if hasGroup {
+		if gid, err = strconv.Atoi(g); err != nil {
+			return 0, 0, nil
+		}
+	}
+	if uid < 0 || gid < 0 {
+		return 0, 0, &ConfigError{fmt.Sprintf("image.user %q: negative id", user)}
+	}
+	return uid, gid, nil
+}
+
+// splitCopies sorts image.files into the files layer and the config layer.
+// A configs output goes where image.files puts it when an entry names it
+// exactly; an output that no entry names or holds (through a directory) is
+// copied to /etc/<name>/<file name>, so that the rendered config is always
+// in the image.
+func splitCopies(m *manifest.Manifest, files []manifest.FileCopy) (fileCopies, configCopies []tarlayer.Copy) {
+	isOutput := map[string]bool{}
+	for _, c := range m.Configs {
+		isOutput[clean(c.Output)] = true
+	}
+	placed := map[string]bool{}
+	for _, f := range files {
+		c := tarlayer.Copy{Src: f.Src, Dst: f.Dst, What: "image.files"}
+		if isOutput[clean(f.Src)] {
+			c.What = "configs"
+			configCopies = append(configCopies, c)
+			placed[clean(f.Src)] = true
+			continue
+		}
+		fileCopies = append(fileCopies, c)
+		for out := range isOutput {
+			if src := clean(f.Src); src == "." || strings.HasPrefix(out, src+"/") {
+				placed[out] = true
+			}
+		}
+	}
+	for _, c := range m.Configs {
+		if !placed[clean(c.Output)] {
+			configCopies = append(configCopies, tarlayer.Copy{
+				Src: c.Output, Dst: "/etc/" + m.Name + "/" + path.Base(clean(c.Output)), What: "configs",
+			})
+		}
+	}
+	return fileCopies, configCopies
+}
+
+func clean(p string) string { return path.Clean(filepath.ToSlash(p)) }
+
+// source is the repository's URL for org.opencontainers.image.source. It
+// comes from dist.yaml only: a git remote's URL differs between clones
+// (a path, a mirror, an SSH spelling) and would change the digest.
+func source(m *manifest.Manifest) string {
+	if m.GitHub != nil && m.GitHub.Repository != "" {
+		return "https://github.com/" + m.GitHub.Repository
+	}
+	return ""
+}
+
+func labels(p *Plan) map[string]string {
+	l := map[string]string{
+		meta.Title:   p.Manifest.Name,
+		meta.Version: p.Version,
+		meta.Created: p.Time.UTC().Format(time.RFC3339),
+	}
+	if p.Commit != "" {
+		l[meta.Revision] = p.Commit
+	}
+	if s := source(p.Manifest); s != "" {
+		l[meta.Source] = s
+	}
+	if p.Base != nil && p.Base.Layout == "" {
+		l[meta.BaseName] = p.Base.Name
+		if p.Base.Tag != "" {
+			l[meta.BaseName] += ":" + p.Base.Tag
+		}
+	}
+	for k, v := range p.Image.Labels {
+		l[k] = v
+	}
+	return l
+}
+
+func release(p *Plan) (*meta.Release, error) {
+	m := p.Manifest
+	r := &meta.Release{
+		Name:      m.Name,
+		Version:   p.Version,
+		Commit:    p.Commit,
+		Created:   p.Time.UTC().Format(time.RFC3339),
+		Source:    p.Labels[meta.Source],
+		Lockfiles: []meta.Lockfile{},
+	}
+	if p.Base != nil {
+		r.Base = &meta.Base{Name: p.Base.Name, Tag: p.Base.Tag, Digest: p.Base.Digest.String()}
+	}
+	for _, lf := range m.Lockfiles {
+		data, err := os.ReadFile(m.Abs(lf.Path))
+		if err != nil {
+			return nil, fmt.Errorf("lockfile %s: %w", lf.Path, err)
+		}
+		f, err := lockfile.Parse(lf.Path, data)
+		if err != nil {
+			return nil, err
+		}
+		out := meta.Lockfile{Path: filepath.ToSlash(lf.Path), Ecosystem: lf.Ecosystem, Pins: []meta.Pin{}}
+		for _, e := range f.Entries() {
+			hashes := append([]string{}, e.Hashes...)
+			out.Pins = append(out.Pins, meta.Pin{Name: e.Name, Version: e.Version, Extras: e.Extras, Marker: e.Marker, Hashes: hashes})
+		}
+		r.Lockfiles = append(r.Lockfiles, out)
+	}
+	return r, nil
+}
+
+// releaseLayer holds release.json and a copy of every lockfile, so that
+// the image says exactly what went into it.
+func releaseLayer(m *manifest.Manifest, r *meta.Release) ([]tarlayer.Entry, error) {
+	doc, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	entries := []tarlayer.Entry{tarlayer.Bytes(meta.ReleasePath(m.Name), append(doc, '\n'), "release.json")}
+	var copies []tarlayer.Copy
+	for _, lf := range m.Lockfiles {
+		copies = append(copies, tarlayer.Copy{Src: lf.Path, Dst: "/" + meta.Dir(m.Name) + "/" + clean(lf.Path), What: "lockfiles"})
+	}
+	if len(copies) > 0 {
+		more, err := tarlayer.Files(m.Dir, copies)
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, more...)
+	}
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
+	return entries, nil
+}

@@ -1,0 +1,36 @@
+// Package deps is the slot for the dependencies layer: the first layer dist
+// puts above the base image, holding what the lockfiles pin (pypi wheels
+// unpacked into site-packages, a Go server built from the locked modules).
+//
+// The build asks an Installer for the layer's entries, once per platform,
+// because wheels and binaries differ between platforms. Nothing installs
+// dependencies yet; None leaves the layer out.
+package deps
+
+import (
+	"context"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/distbuild/dist/internal/image/tarlayer"
+	"github.com/distbuild/dist/internal/manifest"
+)
+
+// Installer produces the dependencies layer of one platform.
+type Installer interface {
+	// Entries returns the files to install for platform; none means the
+	// image has no dependencies layer. The build sorts and normalises them
+	// (owner, mode, mtime) like every other layer, so an installer only says
+	// what goes where and whether it is executable.
+	Entries(ctx context.Context, platform v1.Platform) ([]tarlayer.Entry, error)
+}
+
+// None installs nothing.
+type None struct{}
+
+// Entries implements Installer.
+func (None) Entries(context.Context, v1.Platform) ([]tarlayer.Entry, error) { return nil, nil }
+
+// For returns the Installer for a distribution. It is where the pypi and
+// gomod installers will be chosen from image.python and image.go.
+func For(m *manifest.Manifest) Installer { return None{} }

@@ -1,0 +1,337 @@
+// Package image is dist's daemonless image pipeline, in small packages
+// with one job each:
+//
+//	tarlayer   reproducible tar streams from repository files
+//	cache      layers and base-image blobs on disk by digest
+//	base       image.base: the pin in an oci lockfile, fetched by digest
+//	deps       the dependencies layer's slot (filled by a later change)
+//	build      the plan (what goes in) and the image or index (how)
+//	publish    OCI layout, docker-archive and registry outputs
+//	promote    channel tags moved to a version's digest
+//	inspect    what an image records about itself
+//	regclient  registry access: auth, plain-HTTP rule, retries, errors
+//	gitinfo    the commit and its time
+//	meta       release.json, labels and layer roles
+//
+// This file ties them together for `dist build` and `dist release`: read
+// the repository, plan, build, publish to every output.
+package image
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/distbuild/dist/internal/fetch"
+	"github.com/distbuild/dist/internal/image/base"
+	"github.com/distbuild/dist/internal/image/build"
+	"github.com/distbuild/dist/internal/image/cache"
+	"github.com/distbuild/dist/internal/image/deps"
+	"github.com/distbuild/dist/internal/image/gitinfo"
+	"github.com/distbuild/dist/internal/image/publish"
+	"github.com/distbuild/dist/internal/image/regclient"
+	"github.com/distbuild/dist/internal/image/tarlayer"
+	"github.com/distbuild/dist/internal/manifest"
+)
+
+// DefaultOutput is where `dist build` writes without --output.
+const DefaultOutput = "oci-layout:build/oci"
+
+// UsageError is a problem with the command line or the configuration
+// (exit 2); every other error is a failed build (exit 1).
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+func usagef(format string, args ...any) error {
+	return &UsageError{fmt.Errorf(format, args...)}
+}
+
+// BuildOptions are the inputs of Build.
+type BuildOptions struct {
+	Manifest *manifest.Manifest
+	// Platforms overrides image.platforms.
+	Platforms []string
+	// Outputs are destinations as on the command line; DefaultOutput when
+	// empty. Relative paths are taken from the repository root.
+	Outputs []string
+	DryRun  bool
+	// Insecure allows plain HTTP to any registry.
+	Insecure bool
+	// Force lets a push move a tag that names another image.
+	Force bool
+	// Client is dist's HTTP client: its transport, limit and cache.
+	Client *fetch.Client
+	// SourceDateEpoch is $SOURCE_DATE_EPOCH; the commit's time when empty.
+	SourceDateEpoch string
+	// Dependencies fills the dependencies layer; deps.For(Manifest) when nil.
+	Dependencies deps.Installer
+	// Progress counts bytes uploaded or copied from the cache.
+	Progress func(n int64)
+}
+
+// BuildReport is what Build did.
+type BuildReport struct {
+	Name      string           `json:"name"`
+	Version   string           `json:"version"`
+	Commit    string           `json:"commit,omitempty"`
+	Created   string           `json:"created"`
+	Digest    string           `json:"digest,omitempty"`
+	MediaType string           `json:"mediaType,omitempty"`
+	Base      string           `json:"base,omitempty"`
+	Platforms []PlatformReport `json:"platforms"`
+	Layers    []LayerReport    `json:"layers"`
+	Outputs   []OutputReport   `json:"outputs"`
+	DryRun    bool             `json:"dry_run,omitempty"`
+}
+
+// PlatformReport is one platform's image.
+type PlatformReport struct {
+	Platform string `json:"platform"`
+	Digest   string `json:"digest,omitempty"`
+}
+
+// LayerReport is one layer dist adds (the same on every platform).
+type LayerReport struct {
+	Role    string `json:"role"`
+	Entries int    `json:"entries"`
+	Bytes   int64  `json:"bytes"`
+}
+
+// OutputReport is one destination written.
+type OutputReport struct {
+	Output string   `json:"output"`
+	Kind   string   `json:"kind"`
+	Tags   []string `json:"tags,omitempty"`
+	Moved  []string `json:"moved,omitempty"`
+}
+
+// Build builds the distribution's image and writes it to every output.
+func Build(ctx context.Context, o BuildOptions) (*BuildReport, error) {
+	m := o.Manifest
+	version, err := readVersion(m)
+	if err != nil {
+		return nil, err
+	}
+	head, gitErr := gitinfo.Read(m.Dir)
+	commit := ""
+	if gitErr == nil {
+		commit = head.Commit
+	}
+	when, err := buildTime(o.SourceDateEpoch, head, gitErr)
+	if err != nil {
+		return nil, err
+	}
+	dests, err := parseOutputs(m, o.Outputs)
+	if err != nil {
+		return nil, err
+	}
+	installer := o.Dependencies
+	if installer == nil {
+		installer = deps.For(m)
+	}
+	plan, err := build.Prepare(build.Options{
+		Manifest: m, Platforms: o.Platforms, Version: version, Commit: commit, Time: when, Dependencies: installer,
+	})
+	var ce *build.ConfigError
+	if errors.As(err, &ce) {
+		return nil, &UsageError{err}
+	}
+	if err != nil {
+		return nil, err
+	}
+	rc := NewRegistryClient(o.Client, o.Insecure)
+	// Every registry output is parsed before anything is built, so that a
+	// typo costs nothing.
+	refs := map[int]name.Repository{}
+	tags := map[int][]string{}
+	for i, d := range dests {
+		if d.Kind != publish.Registry {
+			continue
+		}
+		repo, tag, err := registryDest(rc, d.Ref, version)
+		if err != nil {
+			return nil, err
+		}
+		refs[i], tags[i] = repo, []string{tag}
+	}
+
+	for _, d := range dests {
+		if d.Kind == publish.Archive && len(plan.Platforms) > 1 {
+			return nil, &UsageError{fmt.Errorf("--output %s: %w", d, publish.ErrArchiveIndex)}
+		}
+	}
+
+	rep := &BuildReport{
+		Name: m.Name, Version: version, Commit: commit, Created: plan.Release.Created,
+		Platforms: []PlatformReport{}, Layers: []LayerReport{}, Outputs: []OutputReport{}, DryRun: o.DryRun,
+	}
+	if plan.Base != nil {
+		rep.Base = plan.Base.Reference()
+	}
+	for _, l := range plan.Layers {
+		rep.Layers = append(rep.Layers, LayerReport{Role: l.Role, Entries: len(l.Entries), Bytes: l.Size()})
+	}
+	if o.DryRun {
+		for _, p := range plan.Platforms {
+			rep.Platforms = append(rep.Platforms, PlatformReport{Platform: p.String()})
+		}
+		for i, d := range dests {
+			rep.Outputs = append(rep.Outputs, OutputReport{Output: d.String(), Kind: kindName(d.Kind), Tags: tags[i]})
+		}
+		return rep, nil
+	}
+
+	store := cache.New(o.Client.Cache())
+	store.Progress = o.Progress
+	res, err := plan.Build(ctx, store, &base.Fetcher{Store: store, Client: rc})
+	if err != nil {
+		return nil, err
+	}
+	rep.Digest, rep.MediaType = res.Digest.String(), string(res.MediaType)
+	for _, pi := range res.Images {
+		rep.Platforms = append(rep.Platforms, PlatformReport{Platform: pi.Platform.String(), Digest: pi.Digest.String()})
+	}
+
+	pusher := &publish.Pusher{Client: rc, Force: o.Force}
+	pushed := map[string]name.Repository{}
+	for i, d := range dests {
+		out := OutputReport{Output: d.String(), Kind: kindName(d.Kind)}
+		switch d.Kind {
+		case publish.Layout:
+			if err := publish.WriteLayout(d.Path, res.Artifact, version); err != nil {
+				return rep, fmt.Errorf("%s: %w", d, err)
+			}
+		case publish.Archive:
+			tag, err := archiveTag(m, version)
+			if err != nil {
+				return rep, err
+			}
+			if err := publish.WriteArchive(d.Path, res.Artifact, tag); err != nil {
+				return rep, fmt.Errorf("%s: %w", d, err)
+			}
+			out.Tags = []string{tag.String()}
+		case publish.Registry:
+			repo := refs[i]
+			var from *name.Repository
+			if prev, ok := pushed[repo.RegistryStr()]; ok {
+				from = &prev
+			}
+			p, err := pusher.Push(ctx, res.Artifact, repo, tags[i], from)
+			if err != nil {
+				return rep, err
+			}
+			pushed[repo.RegistryStr()] = repo
+			out.Tags, out.Moved = p.Tags, p.Moved
+		}
+		rep.Outputs = append(rep.Outputs, out)
+	}
+	return rep, nil
+}
+
+// NewRegistryClient is a registry client on dist's HTTP client.
+func NewRegistryClient(c *fetch.Client, insecure bool) *regclient.Client {
+	return regclient.New(regclient.Options{Transport: c.Transport(), Jobs: c.Jobs(), Insecure: insecure})
+}
+
+func readVersion(m *manifest.Manifest) (string, error) {
+	b, err := os.ReadFile(m.Abs(m.VersionFile))
+	if err != nil {
+		return "", usagef("reading the version: %v", err)
+	}
+	v := strings.TrimSpace(string(b))
+	if v == "" {
+		return "", usagef("%s is empty", m.VersionFile)
+	}
+	return v, nil
+}
+
+// buildTime is SOURCE_DATE_EPOCH (the reproducible-builds convention), or
+// HEAD's commit time: never the clock, so a rebuild tomorrow is the same.
+func buildTime(epoch string, head *gitinfo.Head, gitErr error) (time.Time, error) {
+	if epoch != "" {
+		n, err := strconv.ParseInt(strings.TrimSpace(epoch), 10, 64)
+		if err != nil || n < 0 {
+			return time.Time{}, usagef("SOURCE_DATE_EPOCH=%q: want seconds since 1970", epoch)
+		}
+		return time.Unix(n, 0).UTC(), nil
+	}
+	if gitErr != nil {
+		return time.Time{}, usagef("%v: the image's time comes from HEAD's commit, or from SOURCE_DATE_EPOCH", gitErr)
+	}
+	return head.Time, nil
+}
+
+func parseOutputs(m *manifest.Manifest, outs []string) ([]publish.Dest, error) {
+	if len(outs) == 0 {
+		outs = []string{DefaultOutput}
+	}
+	var dests []publish.Dest
+	for _, s := range outs {
+		d, err := publish.ParseDest(s)
+		if err != nil {
+			return nil, &UsageError{fmt.Errorf("--output %w", err)}
+		}
+		if d.Kind != publish.Registry && !filepath.IsAbs(d.Path) {
+			d.Path = filepath.Join(m.Dir, d.Path)
+		}
+		dests = append(dests, d)
+	}
+	return dests, nil
+}
+
+// registryDest splits "host/repo[:tag]"; without a tag the version is the
+// tag.
+func registryDest(rc *regclient.Client, s, version string) (name.Repository, string, error) {
+	repoStr, tag := s, version
+	if i := strings.LastIndexByte(s, ':'); i > strings.LastIndexByte(s, '/') {
+		repoStr, tag = s[:i], s[i+1:]
+	}
+	repo, err := rc.ParseRepository(repoStr)
+	if err != nil {
+		return name.Repository{}, "", usagef("--output %s: %v", s, err)
+	}
+	if _, err := name.NewTag(repo.Name()+":"+tag, name.StrictValidation); err != nil {
+		return name.Repository{}, "", usagef("--output %s: %q cannot be a tag: %v", s, tag, err)
+	}
+	return repo, tag, nil
+}
+
+// archiveTag names the image in a docker-archive: image.repository, or the
+// distribution's name, at the version.
+func archiveTag(m *manifest.Manifest, version string) (name.Tag, error) {
+	repo := strings.ToLower(m.Name)
+	if m.Image != nil && m.Image.Repository != "" {
+		repo = m.Image.Repository
+	}
+	t, err := name.NewTag(repo+":"+version, name.WeakValidation)
+	if err != nil {
+		return name.Tag{}, usagef("docker-archive: %s:%s is not a valid image name: %v", repo, version, err)
+	}
+	return t, nil
+}
+
+func kindName(k publish.Kind) string {
+	switch k {
+	case publish.Layout:
+		return "oci-layout"
+	case publish.Archive:
+		return "docker-archive"
+	}
+	return "registry"
+}
+
+// IsPathError reports whether err is a file that could not go into the
+// image (missing, outside the repository).
+func IsPathError(err error) bool {
+	var pe *tarlayer.PathError
+	return errors.As(err, &pe)
+}

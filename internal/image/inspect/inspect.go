@@ -1,0 +1,221 @@
+// Package inspect reads back what an image built by dist records: the
+// release manifest (version, commit, pins), the config and the layers, from
+// a registry or an OCI layout. From a registry it reads manifests, the
+// config and the one small release layer, never the other blobs.
+package inspect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+
+	"github.com/distbuild/dist/internal/image/meta"
+	"github.com/distbuild/dist/internal/image/regclient"
+)
+
+// LayoutPrefix starts a layout source: "oci-layout:DIR" or
+// "oci-layout:DIR:REF" to choose an entry by its ref name.
+const LayoutPrefix = "oci-layout:"
+
+// Report is what inspect shows.
+type Report struct {
+	Reference string `json:"reference"`
+	Digest    string `json:"digest"`
+	MediaType string `json:"mediaType"`
+	// Platforms lists an index's images.
+	Platforms []PlatformImage `json:"platforms"`
+	// Platform is the image whose config and layers are shown.
+	Platform    string            `json:"platform"`
+	Release     *meta.Release     `json:"release"`
+	Config      Config            `json:"config"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Layers      []Layer           `json:"layers"`
+}
+
+// PlatformImage is one image of an index.
+type PlatformImage struct {
+	Platform string `json:"platform"`
+	Digest   string `json:"digest"`
+}
+
+// Config is the part of the image config a distribution sets.
+type Config struct {
+	Entrypoint []string          `json:"entrypoint,omitempty"`
+	Cmd        []string          `json:"cmd,omitempty"`
+	Env        []string          `json:"env,omitempty"`
+	WorkingDir string            `json:"workdir,omitempty"`
+	User       string            `json:"user,omitempty"`
+	Ports      []string          `json:"ports,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+}
+
+// Layer is one layer, with the role dist gave it.
+type Layer struct {
+	Role      string `json:"role"`
+	Digest    string `json:"digest"`
+	Size      int64  `json:"size"`
+	MediaType string `json:"mediaType"`
+}
+
+// Options configures Inspect.
+type Options struct {
+	Client *regclient.Client
+	// Platform chooses an index's image; the first one when nil.
+	Platform *v1.Platform
+}
+
+// Inspect reads the image src names.
+func Inspect(ctx context.Context, src string, o Options) (*Report, error) {
+	var (
+		desc v1.Descriptor
+		idx  v1.ImageIndex
+		img  v1.Image
+	)
+	if rest, ok := strings.CutPrefix(src, LayoutPrefix); ok {
+		d, ii, err := fromLayout(rest)
+		if err != nil {
+			return nil, err
+		}
+		desc = d
+		if d.MediaType.IsIndex() {
+			if idx, err = ii.ImageIndex(d.Digest); err != nil {
+				return nil, err
+			}
+		} else if img, err = ii.Image(d.Digest); err != nil {
+			return nil, err
+		}
+	} else {
+		ref, err := o.Client.ParseReference(src)
+		if err != nil {
+			return nil, err
+		}
+		rd, err := o.Client.Get(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		desc = rd.Descriptor
+		if rd.MediaType.IsIndex() {
+			idx, err = rd.ImageIndex()
+		} else {
+			img, err = rd.Image()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", src, err)
+		}
+	}
+	r := &Report{Reference: src, Digest: desc.Digest.String(), MediaType: string(desc.MediaType), Platforms: []PlatformImage{}}
+	if idx != nil {
+		im, err := idx.IndexManifest()
+		if err != nil {
+			return nil, err
+		}
+		r.Annotations = im.Annotations
+		var chosen *v1.Descriptor
+		for i, m := range im.Manifests {
+			if m.Platform == nil || m.Platform.OS == "unknown" {
+				continue
+			}
+			r.Platforms = append(r.Platforms, PlatformImage{Platform: m.Platform.String(), Digest: m.Digest.String()})
+			if chosen == nil && (o.Platform == nil || m.Platform.Satisfies(*o.Platform)) {
+				chosen = &im.Manifests[i]
+			}
+		}
+		if chosen == nil {
+			return nil, fmt.Errorf("%s has no image for the platform asked for", src)
+		}
+		chosenImg, err := idx.Image(chosen.Digest)
+		if err != nil {
+			return nil, err
+		}
+		img = chosenImg
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		return nil, err
+	}
+	if idx == nil {
+		r.Annotations = m.Annotations
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	if p := cf.Platform(); p != nil {
+		r.Platform = p.String()
+	}
+	r.Config = Config{
+		Entrypoint: cf.Config.Entrypoint, Cmd: cf.Config.Cmd, Env: cf.Config.Env,
+		WorkingDir: cf.Config.WorkingDir, User: cf.Config.User, Labels: cf.Config.Labels,
+	}
+	for p := range cf.Config.ExposedPorts {
+		r.Config.Ports = append(r.Config.Ports, p)
+	}
+	sort.Strings(r.Config.Ports)
+	roles := meta.Roles(cf)
+	for i, l := range m.Layers {
+		role := meta.RoleBase
+		if i < len(roles) {
+			role = roles[i]
+		}
+		r.Layers = append(r.Layers, Layer{Role: role, Digest: l.Digest.String(), Size: l.Size, MediaType: string(l.MediaType)})
+	}
+	r.Release, err = meta.ReadRelease(img)
+	if err != nil {
+		if errors.Is(err, meta.ErrNoRelease) {
+			return nil, fmt.Errorf("%s: %w", src, err)
+		}
+		return nil, fmt.Errorf("%s: reading release.json: %w", src, err)
+	}
+	return r, nil
+}
+
+// fromLayout picks the layout entry to inspect: the one named by ref, or
+// the only one.
+func fromLayout(s string) (v1.Descriptor, v1.ImageIndex, error) {
+	dir, ref := s, ""
+	if _, err := os.Stat(filepath.Join(dir, "index.json")); err != nil {
+		if i := strings.LastIndexByte(s, ':'); i > 0 {
+			dir, ref = s[:i], s[i+1:]
+		}
+	}
+	p, err := layout.FromPath(dir)
+	if err != nil {
+		return v1.Descriptor{}, nil, fmt.Errorf("%s%s: not an OCI layout: %w", LayoutPrefix, dir, err)
+	}
+	ii, err := p.ImageIndex()
+	if err != nil {
+		return v1.Descriptor{}, nil, err
+	}
+	im, err := ii.IndexManifest()
+	if err != nil {
+		return v1.Descriptor{}, nil, err
+	}
+	var names []string
+	var found []v1.Descriptor
+	for _, m := range im.Manifests {
+		n := m.Annotations[meta.RefName]
+		names = append(names, n)
+		if ref == "" || n == ref {
+			found = append(found, m)
+		}
+	}
+	switch {
+	case len(found) == 1:
+		if !found[0].MediaType.IsIndex() && !found[0].MediaType.IsImage() {
+			return v1.Descriptor{}, nil, fmt.Errorf("%s: %s is neither an image nor an index", dir, found[0].Digest)
+		}
+		return found[0], ii, nil
+	case len(found) == 0 && ref != "":
+		return v1.Descriptor{}, nil, fmt.Errorf("%s has no image named %q (it has %s)", dir, ref, strings.Join(names, ", "))
+	case len(found) == 0:
+		return v1.Descriptor{}, nil, fmt.Errorf("%s holds no image", dir)
+	}
+	return v1.Descriptor{}, nil, fmt.Errorf("%s holds %d images: choose one with %s%s:REF (%s)", dir, len(found), LayoutPrefix, dir, strings.Join(names, ", "))
+}

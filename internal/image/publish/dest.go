@@ -1,0 +1,86 @@
+// Package publish puts a built image somewhere: an OCI layout directory, a
+// docker-archive tarball (for docker load) or a registry. Building and
+// publishing are apart, as in ko: publish takes any image or index.
+package publish
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// Artifact is an image or an index: what build produces, what inspect and
+// promote find.
+type Artifact interface {
+	Digest() (v1.Hash, error)
+	MediaType() (types.MediaType, error)
+	RawManifest() ([]byte, error)
+	Size() (int64, error)
+}
+
+// Kind is a kind of destination.
+type Kind int
+
+// The destinations of a build.
+const (
+	Layout Kind = iota
+	Archive
+	Registry
+)
+
+// Prefixes of the destinations given by path.
+const (
+	LayoutPrefix  = "oci-layout:"
+	ArchivePrefix = "docker-archive:"
+)
+
+// Dest is one --output.
+type Dest struct {
+	Kind Kind
+	// Path is the directory or file of a layout or an archive.
+	Path string
+	// Ref is a registry reference as given: "host/repo:tag" or "host/repo".
+	Ref string
+}
+
+func (d Dest) String() string {
+	switch d.Kind {
+	case Layout:
+		return LayoutPrefix + d.Path
+	case Archive:
+		return ArchivePrefix + d.Path
+	}
+	return d.Ref
+}
+
+// ParseDest reads "oci-layout:DIR", "docker-archive:FILE" or a registry
+// reference.
+func ParseDest(s string) (Dest, error) {
+	if p, ok := strings.CutPrefix(s, LayoutPrefix); ok {
+		if p == "" {
+			return Dest{}, errors.New("oci-layout: needs a directory")
+		}
+		return Dest{Kind: Layout, Path: p}, nil
+	}
+	if p, ok := strings.CutPrefix(s, ArchivePrefix); ok {
+		if p == "" {
+			return Dest{}, errors.New("docker-archive: needs a file")
+		}
+		return Dest{Kind: Archive, Path: p}, nil
+	}
+	if s == "" {
+		return Dest{}, errors.New("empty output")
+	}
+	if strings.Contains(s, "@") {
+		return Dest{}, fmt.Errorf("%s: push to a tag (host/repo:tag) or a repository; the digest is the image's own", s)
+	}
+	// A registry destination names its host: a bare "app:1.0" would go to
+	// Docker Hub, and a mistyped "oci-layuot:dir" would be pushed there.
+	if !strings.Contains(s, "/") {
+		return Dest{}, fmt.Errorf("%s: unknown output (want oci-layout:DIR, docker-archive:FILE or HOST/REPO[:TAG])", s)
+	}
+	return Dest{Kind: Registry, Ref: s}, nil
+}

@@ -1,0 +1,340 @@
+// Package regclient is how the image code talks to registries: references
+// parsed with dist's plain-HTTP rule, credentials from the Docker keychain,
+// every request through fetch's client (one concurrency limit, retries), and
+// errors that name the registry and never carry a secret.
+package regclient
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// Options configures a Client.
+type Options struct {
+	// Transport carries every request; fetch.Client.Transport() in dist, so
+	// that registry traffic shares the concurrency limit and the retries.
+	Transport http.RoundTripper
+	// Jobs is how many blobs move at once; fetch.Client.Jobs().
+	Jobs int
+	// Insecure allows plain HTTP to any registry; loopback registries may
+	// always use it.
+	Insecure bool
+	// Keychain finds credentials; authn.DefaultKeychain when nil
+	// (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).
+	Keychain authn.Keychain
+}
+
+// Client talks to registries.
+type Client struct {
+	opts      Options
+	transport http.RoundTripper
+
+	mu    sync.Mutex
+	conns map[string]*conn
+}
+
+// conn is what one registry needs: credentials resolved once, and the
+// puller and pusher that keep its token exchanges to once per run.
+type conn struct {
+	puller  *remote.Puller
+	pusher  *remote.Pusher
+	secrets []string
+}
+
+// New returns a Client.
+func New(o Options) *Client {
+	if o.Transport == nil {
+		o.Transport = http.DefaultTransport
+	}
+	if o.Jobs <= 0 {
+		o.Jobs = 4
+	}
+	if o.Keychain == nil {
+		o.Keychain = authn.DefaultKeychain
+	}
+	return &Client{
+		opts:      o,
+		transport: &schemeGuard{next: o.Transport, insecure: o.Insecure},
+		conns:     map[string]*conn{},
+	}
+}
+
+// Jobs reports how many blobs move at once.
+func (c *Client) Jobs() int { return c.opts.Jobs }
+
+// IsLoopback reports whether a registry host (with or without port) is this
+// machine.
+func IsLoopback(host string) bool {
+	h, _, err := net.SplitHostPort(host)
+	if err != nil {
+		h = host
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (c *Client) nameOpts(s string) []name.Option {
+	reg := s
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		reg = s[:i]
+	}
+	if c.opts.Insecure || IsLoopback(reg) {
+		return []name.Option{name.Insecure}
+	}
+	return nil
+}
+
+// ParseReference parses "host/repo:tag" or "host/repo@sha256:...".
+func (c *Client) ParseReference(s string) (name.Reference, error) {
+	return name.ParseReference(s, c.nameOpts(s)...)
+}
+
+// ParseRepository parses "host/repo".
+func (c *Client) ParseRepository(s string) (name.Repository, error) {
+	return name.NewRepository(s, c.nameOpts(s)...)
+}
+
+// Canonical spells a repository the way people and lockfiles do:
+// "docker.io/library/python", not "index.docker.io/library/python".
+func Canonical(r name.Repository) string {
+	reg := r.RegistryStr()
+	if reg == name.DefaultRegistry {
+		reg = "docker.io"
+	}
+	return reg + "/" + r.RepositoryStr()
+}
+
+// never turns off go-containerregistry's own retries where fetch's
+// transport already retries each request: both together would multiply the
+// attempts and the waiting.
+func never(error) bool { return false }
+
+// uploadSession decides which failed blob uploads go-containerregistry
+// starts over with a new upload session. A request retried inside a session
+// cannot fix a session the registry has already given up on, or one that
+// holds the bytes of a half-finished earlier attempt (the final digest check
+// then fails), but a new session can.
+func uploadSession(err error) bool {
+	var te *transport.Error
+	if !errors.As(err, &te) {
+		return false
+	}
+	if te.StatusCode == http.StatusRequestedRangeNotSatisfiable {
+		return true
+	}
+	for _, d := range te.Errors {
+		switch d.Code {
+		case transport.BlobUploadInvalidErrorCode, transport.BlobUploadUnknownErrorCode, transport.DigestInvalidErrorCode, transport.SizeInvalidErrorCode:
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Client) conn(ctx context.Context, reg name.Registry) (*conn, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := reg.Name()
+	if cn, ok := c.conns[key]; ok {
+		return cn, nil
+	}
+	// Credentials are resolved here rather than with WithAuthFromKeychain
+	// so that their secret parts are known and can be scrubbed from errors.
+	auth, err := authn.Resolve(ctx, c.opts.Keychain, reg)
+	if err != nil {
+		return nil, fmt.Errorf("reading registry credentials for %s: %w", reg.RegistryStr(), err)
+	}
+	var secrets []string
+	if cfg, err := auth.Authorization(); err == nil && cfg != nil {
+		for _, v := range []string{cfg.Password, cfg.Auth, cfg.IdentityToken, cfg.RegistryToken} {
+			if v != "" {
+				secrets = append(secrets, v)
+			}
+		}
+		if cfg.Password != "" {
+			secrets = append(secrets, base64.StdEncoding.EncodeToString([]byte(cfg.Username+":"+cfg.Password)))
+		}
+	}
+	common := []remote.Option{
+		remote.WithTransport(c.transport),
+		remote.WithAuth(auth),
+		remote.WithUserAgent("dist"),
+		remote.WithJobs(c.opts.Jobs),
+		remote.WithRetryStatusCodes(),
+	}
+	puller, err := remote.NewPuller(append(common, remote.WithRetryPredicate(never))...)
+	if err != nil {
+		return nil, err
+	}
+	pusher, err := remote.NewPusher(append(common,
+		remote.WithRetryPredicate(uploadSession),
+		remote.WithRetryBackoff(remote.Backoff{Duration: 100 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 3}),
+	)...)
+	if err != nil {
+		return nil, err
+	}
+	cn := &conn{puller: puller, pusher: pusher, secrets: secrets}
+	c.conns[key] = cn
+	return cn, nil
+}
+
+// Head returns the descriptor ref points at; ErrNotFound when there is none.
+func (c *Client) Head(ctx context.Context, ref name.Reference) (*v1.Descriptor, error) {
+	cn, err := c.conn(ctx, ref.Context().Registry)
+	if err != nil {
+		return nil, err
+	}
+	d, err := cn.puller.Head(ctx, ref)
+	if err != nil {
+		return nil, cn.wrap(ctx, ref.String(), ref.Context().RegistryStr(), err)
+	}
+	return d, nil
+}
+
+// Get returns the manifest ref points at, without any blob.
+func (c *Client) Get(ctx context.Context, ref name.Reference) (*remote.Descriptor, error) {
+	cn, err := c.conn(ctx, ref.Context().Registry)
+	if err != nil {
+		return nil, err
+	}
+	d, err := cn.puller.Get(ctx, ref)
+	if err != nil {
+		return nil, cn.wrap(ctx, ref.String(), ref.Context().RegistryStr(), err)
+	}
+	return d, nil
+}
+
+// Layer returns a blob of a repository; its bytes are read when asked for.
+func (c *Client) Layer(ctx context.Context, d name.Digest) (v1.Layer, error) {
+	cn, err := c.conn(ctx, d.Context().Registry)
+	if err != nil {
+		return nil, err
+	}
+	l, err := cn.puller.Layer(ctx, d)
+	if err != nil {
+		return nil, cn.wrap(ctx, d.String(), d.Context().RegistryStr(), err)
+	}
+	return l, nil
+}
+
+// Push uploads t (an image or an index) and everything it refers to, blobs
+// the repository already has excepted, and puts its manifest at ref.
+func (c *Client) Push(ctx context.Context, ref name.Reference, t remote.Taggable) error {
+	cn, err := c.conn(ctx, ref.Context().Registry)
+	if err != nil {
+		return err
+	}
+	if err := cn.pusher.Push(ctx, ref, t); err != nil {
+		return cn.wrap(ctx, "pushing "+ref.String(), ref.Context().RegistryStr(), err)
+	}
+	return nil
+}
+
+// Tag puts t's manifest at tag; the blobs must already be there.
+func (c *Client) Tag(ctx context.Context, tag name.Tag, t remote.Taggable) error {
+	cn, err := c.conn(ctx, tag.Context().Registry)
+	if err != nil {
+		return err
+	}
+	if err := cn.pusher.Put(ctx, tag, t); err != nil {
+		return cn.wrap(ctx, "tagging "+tag.String(), tag.Context().RegistryStr(), err)
+	}
+	return nil
+}
+
+// ErrNotFound is a registry's answer that a manifest, blob or repository
+// does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrUnauthorized is a registry's refusal.
+var ErrUnauthorized = errors.New("unauthorized")
+
+func kind(err error) error {
+	var te *transport.Error
+	if !errors.As(err, &te) {
+		return nil
+	}
+	for _, d := range te.Errors {
+		switch d.Code {
+		case transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode, transport.BlobUnknownErrorCode:
+			return ErrNotFound
+		case transport.UnauthorizedErrorCode, transport.DeniedErrorCode:
+			return ErrUnauthorized
+		}
+	}
+	switch te.StatusCode {
+	case http.StatusNotFound:
+		return ErrNotFound
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return ErrUnauthorized
+	}
+	return nil
+}
+
+// Error is a registry error whose message has been scrubbed of secrets. It
+// unwraps only to ErrNotFound or ErrUnauthorized, never to the original
+// error, whose text may hold what was scrubbed.
+type Error struct {
+	msg  string
+	kind error
+}
+
+func (e *Error) Error() string { return e.msg }
+func (e *Error) Unwrap() error { return e.kind }
+
+func (cn *conn) wrap(ctx context.Context, what, registry string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return &Error{msg: fmt.Sprintf("%s: %v", what, ctxErr), kind: ctxErr}
+	}
+	switch k := kind(err); k {
+	case ErrNotFound:
+		return &Error{msg: what + ": not found", kind: k}
+	case ErrUnauthorized:
+		var te *transport.Error
+		errors.As(err, &te)
+		return &Error{msg: fmt.Sprintf(
+			"%s: %s refused access (%d %s): check the credentials for %s in $DOCKER_CONFIG/config.json or ~/.docker/config.json (docker login)",
+			what, registry, te.StatusCode, http.StatusText(te.StatusCode), registry), kind: k}
+	}
+	msg := err.Error()
+	for _, s := range cn.secrets {
+		msg = strings.ReplaceAll(msg, s, "REDACTED")
+	}
+	return &Error{msg: what + ": " + msg}
+}
+
+// schemeGuard refuses plain HTTP except to loopback registries or when
+// allowed. go-containerregistry on its own also falls back to HTTP for
+// private (RFC 1918) addresses and *.local names, where a tampered answer
+// would go unnoticed.
+type schemeGuard struct {
+	next     http.RoundTripper
+	insecure bool
+}
+
+func (g *schemeGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && !g.insecure && !IsLoopback(req.URL.Host) {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("refusing plain HTTP to %s (allow it with --insecure)", req.URL.Host)
+	}
+	return g.next.RoundTrip(req)
+}
