@@ -25,6 +25,7 @@ bench: build
 	$(GO) test -run XXX -bench . -benchtime 3x ./internal/...
 	./scripts/bench/verify-download.sh
 	./scripts/bench/lock-add-jobs.sh
+	./scripts/bench/image-push.sh
 
 demo: build
 	./scripts/demo.sh

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,9 +16,35 @@ import (
 	"golang.org/x/term"
 
 	"github.com/distbuild/dist/internal/image"
+	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/inspect"
 	"github.com/distbuild/dist/internal/image/promote"
+	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/sources"
 )
+
+func init() {
+	releaseImageHook = func(a *app, m *manifest.Manifest, noPush bool) func(ctx context.Context, version string) (string, error) {
+		return func(ctx context.Context, version string) (string, error) {
+			// The release builds the commit it tagged; with --no-push the
+			// image goes to the default OCI layout only.
+			o := image.BuildOptions{Manifest: m, Client: a.http(), SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH"),
+				Dependencies: deps.New(m, a.http(), sources.Opener(a.http(), sources.Settings{}))}
+			if !noPush {
+				o.Outputs = []string{image.DefaultOutput, m.Image.Repository + ":" + version}
+			}
+			rep, err := image.Build(ctx, o)
+			if err != nil {
+				return "", err
+			}
+			var outs []string
+			for _, out := range rep.Outputs {
+				outs = append(outs, out.Output)
+			}
+			return fmt.Sprintf("%s %s -> %s", rep.Digest, version, strings.Join(outs, ", ")), nil
+		}
+	}
+}
 
 // imageCommands returns build, promote and inspect.
 func imageCommands(a *app) []*cobra.Command {
@@ -43,6 +70,7 @@ to the version), which pushes. --output may be repeated.`,
 			o.Manifest = m
 			o.Client = a.http()
 			o.SourceDateEpoch = os.Getenv("SOURCE_DATE_EPOCH")
+			o.Dependencies = deps.New(m, a.http(), sources.Opener(a.http(), sources.Settings{Insecure: o.Insecure}))
 			bar := newByteBar(a.stderr, "pushing")
 			if bar != nil {
 				o.Progress = bar.add

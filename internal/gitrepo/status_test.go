@@ -169,11 +169,11 @@ func TestDirtyPathsSpecial(t *testing.T) {
 // parallel path and the cache-tree shortcuts, against git status.
 func TestDirtyPathsLargeTree(t *testing.T) {
 	t.Parallel()
-	g := gitenv.MustGenerate(t, gitenv.Spec{Commits: 3, Tags: 1, Files: 3000})
+	g := gitenv.MustGenerate(t, gitenv.Spec{Commits: 3, Tags: 1, Files: 1200})
 	if got := dirty(t, g.Dir); len(got) != 0 {
 		t.Fatalf("clean: %v", got[:min(len(got), 5)])
 	}
-	for i := 0; i < 3000; i += 397 {
+	for i := 0; i < 1200; i += 151 {
 		g.Write(fmt.Sprintf("src/f%04d.txt", i), "changed\n")
 	}
 	g.Git("add", "src/f0000.txt")

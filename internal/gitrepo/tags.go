@@ -106,13 +106,14 @@ type Release[V any] struct {
 // a 1.0.x maintenance branch that is 1.0.x's last release, not 1.4.0 from
 // main. parse reads the version part of a tag name, which must start with
 // a digit (a tag it rejects is not a release tag), and cmp orders two
-// versions; a generic V lets each tag be
-// parsed once. Equal versions ("1.0" and "1.0.0") are told apart by tag
-// name, so the answer does not depend on ref order. The error wraps
-// ErrNoReleaseTag when no tag qualifies.
+// versions; a generic V lets each tag be parsed once. Equal versions ("1.0"
+// and "1.0.0") are told apart by tag name, so the answer does not depend on
+// ref order. The error wraps ErrNoReleaseTag when no tag qualifies (in a
+// shallow clone it says so).
 //
 // Cost, for the `dist plan` budget: every tag name is parsed once and
-// compared about twice; tag objects are read and history is walked only as
+// compared once or twice (parse and cmp are most of the time left on a
+// packed repository: keep them cheap); tag objects are read and history is walked only as
 // far as needed. The highest candidate is found first and HEAD's history
 // walked, newest commits first, until it meets that candidate's commit: on
 // a release branch that is a few commits back. Proving a tag unreachable

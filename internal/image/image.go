@@ -37,7 +37,6 @@ import (
 	"github.com/distbuild/dist/internal/image/gitinfo"
 	"github.com/distbuild/dist/internal/image/publish"
 	"github.com/distbuild/dist/internal/image/regclient"
-	"github.com/distbuild/dist/internal/image/tarlayer"
 	"github.com/distbuild/dist/internal/manifest"
 )
 
@@ -68,7 +67,8 @@ type BuildOptions struct {
 	Insecure bool
 	// Force lets a push move a tag that names another image.
 	Force bool
-	// Client is dist's HTTP client: its transport, limit and cache.
+	// Client is dist's HTTP client: its transport, limit and cache
+	// (required).
 	Client *fetch.Client
 	// SourceDateEpoch is $SOURCE_DATE_EPOCH; the commit's time when empty.
 	SourceDateEpoch string
@@ -327,11 +327,4 @@ func kindName(k publish.Kind) string {
 		return "docker-archive"
 	}
 	return "registry"
-}
-
-// IsPathError reports whether err is a file that could not go into the
-// image (missing, outside the repository).
-func IsPathError(err error) bool {
-	var pe *tarlayer.PathError
-	return errors.As(err, &pe)
 }

@@ -71,13 +71,18 @@ type Image struct {
 	Entrypoint []string          `yaml:"entrypoint"`
 	Cmd        []string          `yaml:"cmd"`
 	Env        map[string]string `yaml:"env"`
-	Workdir    string            `yaml:"workdir"`
-	User       string            `yaml:"user"`
-	Ports      []string          `yaml:"ports"`
-	Labels     map[string]string `yaml:"labels"`
-	Files      []FileCopy        `yaml:"files"`
-	Python     *Python           `yaml:"python"`
-	Go         *GoBuild          `yaml:"go"`
+	// EnvFile is a rendered env file (KEY=VALUE lines) whose settings
+	// become the image's environment, so that a server configured by
+	// environment starts with the repository's example settings. Keys in
+	// env: win.
+	EnvFile string            `yaml:"env_file"`
+	Workdir string            `yaml:"workdir"`
+	User    string            `yaml:"user"`
+	Ports   []string          `yaml:"ports"`
+	Labels  map[string]string `yaml:"labels"`
+	Files   []FileCopy        `yaml:"files"`
+	Python  *Python           `yaml:"python"`
+	Go      *GoBuild          `yaml:"go"`
 }
 
 // FileCopy copies a repository path into the image.

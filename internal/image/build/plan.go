@@ -7,6 +7,7 @@ package build
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -18,6 +19,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/distbuild/dist/internal/configdiff"
 	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/meta"
@@ -89,6 +91,9 @@ func Prepare(o Options) (*Plan, error) {
 	p := &Plan{Options: o}
 	if m.Image != nil {
 		p.Image = *m.Image
+		if err := mergeEnvFile(m, &p.Image); err != nil {
+			return nil, err
+		}
 	}
 	if p.Dependencies == nil {
 		p.Dependencies = deps.None{}
@@ -132,6 +137,10 @@ func Prepare(o Options) (*Plan, error) {
 		return nil, err
 	}
 	configEntries, err := tarlayer.Files(m.Dir, configs)
+	var pe *tarlayer.PathError
+	if errors.As(err, &pe) && pe.Msg == "does not exist" {
+		pe.Msg += " (dist config render writes it)"
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -308,4 +317,28 @@ func releaseLayer(m *manifest.Manifest, r *meta.Release) ([]tarlayer.Entry, erro
 	}
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
 	return entries, nil
+}
+
+// mergeEnvFile adds image.env_file's settings to the image's environment.
+func mergeEnvFile(m *manifest.Manifest, im *manifest.Image) error {
+	if im.EnvFile == "" {
+		return nil
+	}
+	data, err := os.ReadFile(m.Abs(im.EnvFile))
+	if err != nil {
+		return &ConfigError{fmt.Sprintf("image.env_file: %v (dist config render writes it)", err)}
+	}
+	cfg, err := configdiff.ParseFormat(configdiff.Env, im.EnvFile, data)
+	if err != nil {
+		return &ConfigError{fmt.Sprintf("image.env_file: %v", err)}
+	}
+	env := map[string]string{}
+	for _, k := range cfg.Keys() {
+		env[k] = cfg[k].Value
+	}
+	for k, v := range im.Env {
+		env[k] = v
+	}
+	im.Env = env
+	return nil
 }

@@ -106,25 +106,31 @@ func (s *Store) recordPath(diffID v1.Hash) string {
 	return filepath.Join(s.blobs.Dir, "image-layers", compression, diffID.Hex)
 }
 
-// Build returns the gzip-compressed layer holding entries. The tar is
-// hashed first, which only reads the files; compressing, the slow part,
-// happens only when no layer with that content was built before.
+// Build returns the gzip-compressed layer holding entries.
+//
+// Files unchanged since an earlier build (same inodes and times, see
+// tarlayer.Fingerprint) are not read at all. Otherwise the tar is hashed
+// and compressed in one pass: with this compressor, compressing costs about
+// as much as hashing, so a separate hashing pass to look for an earlier
+// compressed copy would cost more than it saves.
 func (s *Store) Build(entries []tarlayer.Entry, o tarlayer.Options) (v1.Layer, error) {
-	h := sha256.New()
-	if err := tarlayer.Write(h, entries, o); err != nil {
-		return nil, err
-	}
-	diffID := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}
-	if l, err := s.lookupBuilt(diffID); err == nil {
-		return l, nil
+	fp := tarlayer.Fingerprint(entries, o)
+	if fp != "" {
+		if b, err := os.ReadFile(s.statPath(fp)); err == nil {
+			if d, err := v1.NewHash(string(b)); err == nil {
+				if l, err := s.lookupBuilt(d); err == nil {
+					return l, nil
+				}
+			}
+		}
 	}
 
 	pr, pw := io.Pipe()
-	h2 := sha256.New()
+	h := sha256.New()
 	go func() {
 		gz, err := gzip.NewWriterLevel(pw, gzipLevel)
 		if err == nil {
-			err = tarlayer.Write(io.MultiWriter(gz, h2), entries, o)
+			err = tarlayer.Write(io.MultiWriter(gz, h), entries, o)
 		}
 		if err == nil {
 			err = gz.Close()
@@ -136,9 +142,7 @@ func (s *Store) Build(entries []tarlayer.Entry, o tarlayer.Options) (v1.Layer, e
 	if err != nil {
 		return nil, err
 	}
-	if again := hex.EncodeToString(h2.Sum(nil)); again != diffID.Hex {
-		return nil, errors.New("the layer's files changed while it was being built")
-	}
+	diffID := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}
 	st, err := os.Stat(p)
 	if err != nil {
 		return nil, err
@@ -147,11 +151,18 @@ func (s *Store) Build(entries []tarlayer.Entry, o tarlayer.Options) (v1.Layer, e
 	if err != nil {
 		return nil, err
 	}
+	// Lost records cost one more build, never a wrong layer, so failures
+	// to write them are not errors.
 	rec, _ := json.Marshal(record{Digest: digest, Size: st.Size()})
-	// A lost record costs one more compression, never a wrong layer, so a
-	// failure to write it is not an error.
 	writeAtomic(s.recordPath(diffID), rec)
+	if fp != "" {
+		writeAtomic(s.statPath(fp), []byte(diffID.String()))
+	}
 	return s.Layer(v1.Descriptor{MediaType: types.OCILayer, Digest: d, Size: st.Size()}, diffID)
+}
+
+func (s *Store) statPath(fingerprint string) string {
+	return filepath.Join(s.blobs.Dir, "image-layers", "stat", fingerprint)
 }
 
 func (s *Store) lookupBuilt(diffID v1.Hash) (v1.Layer, error) {

@@ -133,11 +133,19 @@ func ReadRelease(img v1.Image) (*Release, error) {
 	if err != nil {
 		return nil, err
 	}
-	roles := Roles(cf)
-	for i := len(layers) - 1; i >= 0; i-- {
-		if i < len(roles) && roles[i] != RoleRelease {
-			continue
+	// The layers dist marked as release layers; failing any, only the top
+	// layer, where dist puts it: reading every layer of a foreign image
+	// would download all of it to say that it is foreign.
+	var candidates []int
+	for i, r := range Roles(cf) {
+		if r == RoleRelease && i < len(layers) {
+			candidates = append([]int{i}, candidates...)
 		}
+	}
+	if len(candidates) == 0 && len(layers) > 0 {
+		candidates = []int{len(layers) - 1}
+	}
+	for _, i := range candidates {
 		rel, err := releaseIn(layers[i])
 		if err != nil || rel != nil {
 			return rel, err

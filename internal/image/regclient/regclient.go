@@ -6,6 +6,7 @@ package regclient
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -324,17 +325,65 @@ func (cn *conn) wrap(ctx context.Context, what, registry string, err error) erro
 // allowed. go-containerregistry on its own also falls back to HTTP for
 // private (RFC 1918) addresses and *.local names, where a tampered answer
 // would go unnoticed.
+//
+// Where plain HTTP is allowed, go-containerregistry tries HTTPS first; the
+// retrying transport would then retry the failed TLS handshake with
+// backoff, a second lost before every push to a local registry. So the
+// first HTTPS request to such a host is made once, without retries: a
+// server that answers it in plain HTTP is remembered, and later HTTPS
+// requests to it fail at once.
 type schemeGuard struct {
 	next     http.RoundTripper
 	insecure bool
+
+	mu    sync.Mutex
+	plain map[string]bool // host → speaks plain HTTP only
+	probe http.RoundTripper
 }
 
 func (g *schemeGuard) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme == "http" && !g.insecure && !IsLoopback(req.URL.Host) {
+	plainOK := g.insecure || IsLoopback(req.URL.Host)
+	if req.URL.Scheme == "http" && !plainOK {
 		if req.Body != nil {
 			req.Body.Close()
 		}
 		return nil, fmt.Errorf("refusing plain HTTP to %s (allow it with --insecure)", req.URL.Host)
 	}
+	if req.URL.Scheme == "https" && plainOK && req.Body == nil {
+		if plain, err := g.speaksPlainHTTP(req); plain {
+			return nil, err
+		}
+	}
 	return g.next.RoundTrip(req)
+}
+
+var errPlainHTTP = errors.New("http: server gave HTTP response to HTTPS client")
+
+func (g *schemeGuard) speaksPlainHTTP(req *http.Request) (bool, error) {
+	host := req.URL.Host
+	g.mu.Lock()
+	known, seen := g.plain[host]
+	if g.plain == nil {
+		g.plain = map[string]bool{}
+		g.probe = &http.Transport{TLSHandshakeTimeout: 5 * time.Second}
+	}
+	g.mu.Unlock()
+	if seen {
+		return known, fmt.Errorf("%s: %w", host, errPlainHTTP)
+	}
+	probe, err := http.NewRequestWithContext(req.Context(), http.MethodGet, "https://"+host+"/v2/", nil)
+	if err != nil {
+		return false, nil
+	}
+	resp, err := g.probe.RoundTrip(probe)
+	// A TLS record header that is not TLS: the server answered in HTTP.
+	var rh tls.RecordHeaderError
+	plain := err != nil && (errors.As(err, &rh) || strings.Contains(err.Error(), errPlainHTTP.Error()))
+	if resp != nil {
+		resp.Body.Close()
+	}
+	g.mu.Lock()
+	g.plain[host] = plain
+	g.mu.Unlock()
+	return plain, fmt.Errorf("%s: %w", host, errPlainHTTP)
 }

@@ -158,6 +158,7 @@ func entry(p, target string, info fs.FileInfo, source string) (Entry, error) {
 		return Entry{
 			Path: target, Kind: File, Exec: m.Perm()&0o111 != 0, Size: info.Size(), Source: source,
 			Open: func() (io.ReadCloser, error) { return os.Open(p) },
+			Stat: statKey(info),
 		}, nil
 	case m.IsDir():
 		return Entry{Path: target, Kind: Dir, Source: source}, nil

@@ -7,6 +7,8 @@ package tarlayer
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"sort"
@@ -38,14 +40,41 @@ type Entry struct {
 	Link string
 	// Source says where the entry comes from, for error messages.
 	Source string
+	// Stat identifies a file's content without reading it: it changes
+	// whenever the content does (a digest, or an inode with its change
+	// time). Empty when no such identity is known; the layer's content is
+	// then hashed on every build.
+	Stat string
 }
 
 // Bytes is a file entry holding data.
 func Bytes(path string, data []byte, source string) Entry {
+	sum := sha256.Sum256(data)
 	return Entry{
 		Path: path, Kind: File, Size: int64(len(data)), Source: source,
 		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
+		Stat: "sha256:" + hex.EncodeToString(sum[:]),
 	}
+}
+
+// Fingerprint identifies the tar that Write would produce from entries and
+// o without reading any file, or returns "" when an entry's content has no
+// Stat. Two calls give the same fingerprint only if Write would give the
+// same bytes, so a layer built once can be found again from it.
+func Fingerprint(entries []Entry, o Options) string {
+	sorted, err := Sort(entries)
+	if err != nil {
+		return ""
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "tarlayer/1\x00%d\x00%d\x00%d\x00", o.UID, o.GID, o.ModTime.Unix())
+	for _, e := range sorted {
+		if e.Kind == File && e.Stat == "" {
+			return ""
+		}
+		fmt.Fprintf(h, "%q\x00%d\x00%t\x00%d\x00%q\x00%q\x00", e.Path, e.Kind, e.Exec, e.Size, e.Link, e.Stat)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Options fixes what the files themselves do not say.

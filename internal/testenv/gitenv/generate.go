@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 )
@@ -58,14 +59,11 @@ func Generate(dir string, s Spec) error {
 		return err
 	}
 	env := Env()
-	for _, args := range [][]string{
-		{"init", "-q", "-b", "main"},
-		{"config", "user.name", Name}, {"config", "user.email", Email},
-		{"config", "gc.auto", "0"},
-	} {
-		if _, err := Run(dir, env, nil, args...); err != nil {
-			return err
-		}
+	if _, err := Run(dir, env, nil, "init", "-q", "-b", "main"); err != nil {
+		return err
+	}
+	if err := appendConfig(filepath.Join(dir, ".git", "config")); err != nil {
+		return err
 	}
 
 	var buf bytes.Buffer

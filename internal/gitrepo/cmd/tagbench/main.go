@@ -3,10 +3,12 @@
 //
 //	tagbench gen DIR [-commits N] [-tags N] [-maint N] [-files N]
 //	tagbench latest [-C DIR] [-format F]
+//	tagbench noop
 //
 // gen writes a repository (gitenv.Generate: main with release tags, and a
 // 10.0.x maintenance branch forked at 10.0.0); latest prints the highest
-// PEP 440 release tag reachable from HEAD, as the plan's base.
+// PEP 440 release tag reachable from HEAD, as the plan's base; noop exits
+// at once, measuring what starting this binary costs before any work.
 package main
 
 import (
@@ -25,6 +27,7 @@ func main() {
 		os.Exit(2)
 	}
 	switch os.Args[1] {
+	case "noop":
 	case "gen":
 		fs := flag.NewFlagSet("gen", flag.ExitOnError)
 		commits := fs.Int("commits", 2000, "commits on main")

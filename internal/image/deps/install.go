@@ -1,0 +1,218 @@
+package deps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/distbuild/dist/internal/fetch"
+	"github.com/distbuild/dist/internal/gobuild"
+	"github.com/distbuild/dist/internal/image/tarlayer"
+	"github.com/distbuild/dist/internal/lock"
+	"github.com/distbuild/dist/internal/lockfile"
+	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/source"
+	"github.com/distbuild/dist/internal/source/gomod"
+	"github.com/distbuild/dist/internal/wheel"
+)
+
+// New returns the installer for a distribution: pypi pins unpacked as
+// wheels when image.python is set, and a Go server built from the gomod
+// lockfile when image.go.main is. Neither runs anything inside the image.
+func New(m *manifest.Manifest, client *fetch.Client, open lock.Opener) Installer {
+	if m.Image == nil || (m.Image.Python == nil && (m.Image.Go == nil || m.Image.Go.Main == "")) {
+		return None{}
+	}
+	return &installer{m: m, client: client, open: open}
+}
+
+type installer struct {
+	m      *manifest.Manifest
+	client *fetch.Client
+	open   lock.Opener
+
+	once    sync.Once
+	targets []*lock.Target
+	err     error
+}
+
+func (in *installer) load() ([]*lock.Target, error) {
+	in.once.Do(func() {
+		if len(in.m.Lockfiles) > 0 {
+			in.targets, in.err = lock.Load(in.m, "", in.open)
+		}
+	})
+	return in.targets, in.err
+}
+
+// Entries implements Installer.
+func (in *installer) Entries(ctx context.Context, p v1.Platform) ([]tarlayer.Entry, error) {
+	targets, err := in.load()
+	if err != nil {
+		return nil, err
+	}
+	var out []tarlayer.Entry
+	if in.m.Image.Python != nil {
+		es, err := in.wheels(ctx, targets, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, es...)
+	}
+	if g := in.m.Image.Go; g != nil && g.Main != "" {
+		e, err := in.goServer(ctx, targets, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	seen := map[string]string{}
+	for _, e := range out {
+		if prev, ok := seen[e.Path]; ok {
+			return nil, fmt.Errorf("%s and %s both install /%s", prev, e.Source, e.Path)
+		}
+		seen[e.Path] = e.Source
+	}
+	return out, nil
+}
+
+// wheels installs every pin of every pypi lockfile: a lockfile holds a
+// complete, resolved set (constraints files included), so nothing is
+// resolved here. A pin listed in two files at one version installs once.
+func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Platform) ([]tarlayer.Entry, error) {
+	py := in.m.Image.Python
+	if py.SitePackages == "" || py.Interpreter == "" {
+		return nil, fmt.Errorf("%s: image.python needs site_packages and interpreter", in.m.Path)
+	}
+	pyVer, ok := wheel.PythonVersion(py.SitePackages, py.Interpreter)
+	if !ok {
+		return nil, fmt.Errorf("%s: cannot tell the Python version from image.python (%s, %s)", in.m.Path, py.SitePackages, py.Interpreter)
+	}
+	platform := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		platform += "/" + p.Variant
+	}
+	tgt := wheel.Target{Platform: platform, Python: pyVer}
+	layout := wheel.Layout{SitePackages: py.SitePackages, Interpreter: py.Interpreter}
+
+	type job struct {
+		t *lock.Target
+		e *lockfile.Entry
+	}
+	var jobs []job
+	seen := map[string]bool{}
+	for _, t := range targets {
+		if t.Source.Ecosystem() != source.PyPI {
+			continue
+		}
+		norm := lockfile.Normalizer(source.PyPI)
+		for _, e := range t.File.Entries() {
+			key := norm(e.Name) + "==" + e.Version
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			jobs = append(jobs, job{t, e})
+		}
+	}
+	files := make([][]wheel.File, len(jobs))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, j := range jobs {
+		g.Go(func() error {
+			pin := wheel.Pin{Name: j.e.Name, Version: j.e.Version, Hashes: j.e.Hashes}
+			where := fmt.Sprintf("%s:%d", j.t.Lock.Path, j.e.Line)
+			if !j.e.Pinned() {
+				return fmt.Errorf("%s: %s is not pinned with ==", where, j.e.Name)
+			}
+			rel, err := j.t.Source.Release(gctx, j.e.Name, j.e.Version)
+			if err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
+			art, err := wheel.Select(pin, rel.Artifacts, tgt)
+			if err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
+			local, err := in.client.Download(gctx, art.URL, art.Hash)
+			if err != nil {
+				return fmt.Errorf("%s: %s: %s: %w", where, pin, art.Filename, err)
+			}
+			fs, err := wheel.InstallFile(local, pin, layout)
+			if err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
+			files[i] = fs
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var out []tarlayer.Entry
+	for i, fs := range files {
+		src := fmt.Sprintf("%s==%s", jobs[i].e.Name, jobs[i].e.Version)
+		for _, f := range fs {
+			e := tarlayer.Bytes(strings.TrimPrefix(f.Path, "/"), f.Data, src)
+			e.Exec = f.Mode&0o111 != 0
+			out = append(out, e)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// goServer builds image.go.main from the gomod lockfile that pins its
+// module, for the platform, and places the binary.
+func (in *installer) goServer(ctx context.Context, targets []*lock.Target, p v1.Platform) (tarlayer.Entry, error) {
+	g := in.m.Image.Go
+	var lt *lock.Target
+	best := ""
+	for _, t := range targets {
+		if t.Source.Ecosystem() != source.GoMod {
+			continue
+		}
+		for _, e := range t.File.Entries() {
+			if (g.Main == e.Name || strings.HasPrefix(g.Main, e.Name+"/")) && len(e.Name) > len(best) {
+				best, lt = e.Name, t
+			}
+		}
+	}
+	if lt == nil {
+		return tarlayer.Entry{}, fmt.Errorf("%s: image.go.main %s is not in any module a gomod lockfile pins (dist lock add MODULE)", in.m.Path, g.Main)
+	}
+	src, ok := lt.Source.(*gomod.Source)
+	if !ok {
+		return tarlayer.Entry{}, errors.New("gomod lockfile without a Go module source")
+	}
+	dir, err := os.MkdirTemp("", "dist-gobuild-")
+	if err != nil {
+		return tarlayer.Entry{}, err
+	}
+	defer os.RemoveAll(dir)
+	res, err := gobuild.Build(ctx, gobuild.Options{
+		Lockfile: lt.File, Main: g.Main, Source: src,
+		GOOS: p.OS, GOARCH: p.Architecture, Variant: p.Variant,
+		Output: dir + "/server",
+	})
+	if err != nil {
+		return tarlayer.Entry{}, fmt.Errorf("%s: building %s for %s/%s: %w", lt.Lock.Path, g.Main, p.OS, p.Architecture, err)
+	}
+	data, err := os.ReadFile(res.Binary)
+	if err != nil {
+		return tarlayer.Entry{}, err
+	}
+	dst := g.Path
+	if dst == "" {
+		dst = path.Join("/usr/local/bin", gobuild.ExecName(g.Main))
+	}
+	e := tarlayer.Bytes(strings.TrimPrefix(path.Clean(dst), "/"), data, g.Main)
+	e.Exec = true
+	return e, nil
+}
