@@ -57,7 +57,10 @@ func releaseError(err error) error {
 	return failed(err)
 }
 
-func gitAuth() gitrepo.Auth { return gitrepo.Auth{Token: os.Getenv("GITHUB_TOKEN")} }
+// gitAuth leaves credentials to gitrepo, which sends GITHUB_TOKEN to
+// github.com only and otherwise asks the git credential helpers or the SSH
+// agent: a token must never reach another host.
+func gitAuth() gitrepo.Auth { return gitrepo.Auth{} }
 
 func newPrereleaseCmd(a *app) *cobra.Command {
 	var ver string

@@ -19,12 +19,14 @@ func snapshot(t *testing.T, dir string) string {
 
 func TestSnapshot(t *testing.T) {
 	t.Parallel()
+	orig := gitenv.New(t)
+	orig.Commit("a", map[string]string{"VERSION": "1.0.0\n", "lockfiles/default.txt": "x\n", ".gitignore": "build/\n"})
+	orig.AnnotatedTag("1.0.0", "", "Tagging 1.0.0")
+	orig.Write("notes.txt", "untracked\n")
+	orig.Write("build/out.bin", "ignored\n")
 	setup := func(t *testing.T) *gitenv.Repo {
-		g := gitenv.New(t)
-		g.Commit("a", map[string]string{"VERSION": "1.0.0\n", "lockfiles/default.txt": "x\n", ".gitignore": "build/\n"})
-		g.AnnotatedTag("1.0.0", "", "Tagging 1.0.0")
-		g.Write("notes.txt", "untracked\n")
-		g.Write("build/out.bin", "ignored\n")
+		g := orig.Copy()
+		g.T = t
 		return g
 	}
 	same := []struct {

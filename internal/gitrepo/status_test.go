@@ -80,14 +80,16 @@ func TestDirtyPaths(t *testing.T) {
 			os.Chtimes(filepath.Join(g.Dir, ".git", "index"), fi.ModTime(), fi.ModTime())
 		}, []string{"VERSION"}},
 	}
+	orig := gitenv.New(t)
+	orig.Commit("base", base)
+	if got := gitDirty(t, orig); len(got) != 0 {
+		t.Fatalf("setup left %v", got)
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			g := gitenv.New(t)
-			g.Commit("base", base)
-			if got := gitDirty(t, g); len(got) != 0 {
-				t.Fatalf("setup left %v", got)
-			}
+			g := orig.Copy()
+			g.T = t
 			c.change(g)
 			got := dirty(t, g.Dir)
 			if !slices.Equal(got, c.want) {

@@ -277,6 +277,12 @@ for state in loose packed gc; do
 	log "   $median ms (cpu $cpu ms)"
 done
 
+# For scale: starting the binary and doing nothing.
+log "== dist --version (start-up only)"
+timeit "$DIST" --version
+sw=$median sc=$cpu
+log "   $median ms (cpu $cpu ms)"
+
 # ---- summary ---------------------------------------------------------------------------
 missed=0
 {
@@ -294,6 +300,7 @@ missed=0
 		if awk -v a="${dw[$state]}" 'BEGIN { exit !(a < 200) }'; then v2=OK; else v2=MISSED; missed=1; fi
 		printf '  %-8s | %12s %12s | %14s %14s | %5sx  %-8s %-8s\n' "$state" "${dw[$state]}" "${dc[$state]}" "${gw[$state]}" "${gc_[$state]}" "$r" "$v1" "$v2"
 	done
+	printf '  %-8s | %12s %12s |   (dist --version: start-up alone, for scale)\n' "start-up" "$sw" "$sc"
 	echo
 	echo "  dist: dist -C DIR plan        git: git -C DIR describe --tags --abbrev=0"
 	echo "====================================================="

@@ -29,9 +29,9 @@
 # --skip verify: the git sequence checks no lockfile against an index
 # either, and the benchmark makes no network request. (dist's release
 # also lists the API's releases before it POSTs, to find an earlier draft.)
-# Each step runs as `eval` of the same kind of string in a subshell (the
-# three dist commands, or the git side's three sourced step files), so the
-# shell costs the same on both sides.
+# Every step runs as `timeout 60 bash -c "set -e; STEP"` (STEP is a dist
+# command, or one of the git side's step files, sourced), so the shell
+# costs the same on both sides.
 #
 # Timing: not hyperfine, which runs every run of one command before the
 # first of the other. On a shared machine the load moves within a minute,

@@ -29,7 +29,9 @@ const Epoch int64 = 1704067200
 
 // Env is the environment git runs in: the caller's, less every GIT_*
 // variable (a test run from inside a git hook would otherwise act on the
-// outer repository), plus a fixed identity and no global or system config.
+// outer repository) and GNUPGHOME (a developer's keys must not sign or
+// verify anything; a test that wants gpg passes its own), plus a fixed
+// identity and no global or system config.
 // extra entries ("K=V") are added last and win.
 func Env(extra ...string) []string {
 	var env []string
@@ -347,4 +349,50 @@ func (r *Repo) GitIn(dir string, args ...string) string {
 		r.T.Fatal(err)
 	}
 	return out
+}
+
+// Copy duplicates the repository, work tree and .git alike, into a fresh
+// temporary directory, keeping modes, symbolic links and modification
+// times: many tests start from one state, and copying it costs far less
+// than the git processes that built it. Only a repository whose .git is a
+// directory (not a linked work tree) can be copied.
+func (r *Repo) Copy() *Repo {
+	r.T.Helper()
+	dst := filepath.Join(r.T.TempDir(), "repo")
+	err := filepath.WalkDir(r.Dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(r.Dir, p)
+		target := filepath.Join(dst, rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, info.Mode().Perm()|0o700)
+		case info.Mode()&os.ModeSymlink != 0:
+			link, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		default:
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(target, b, info.Mode().Perm()); err != nil {
+				return err
+			}
+			return os.Chtimes(target, info.ModTime(), info.ModTime())
+		}
+	})
+	if err != nil {
+		r.T.Fatal(err)
+	}
+	c := &Repo{T: r.T, Dir: dst, ExtraEnv: r.ExtraEnv, clock: new(atomic.Int64)}
+	c.clock.Store(r.clock.Load())
+	return c
 }
