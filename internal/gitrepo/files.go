@@ -22,9 +22,21 @@ func (r *Repo) ResolveCommit(rev string) (string, error) {
 }
 
 func (r *Repo) commitAt(rev string) (*object.Commit, error) {
-	h, err := r.repo.ResolveRevision(plumbing.Revision(rev))
-	if err != nil {
-		return nil, fmt.Errorf("unknown revision %q: %w", rev, err)
+	var h *plumbing.Hash
+	// A full hash (what LatestReleaseTag hands plan) names an object
+	// directly; ResolveRevision would first try it as a ref name, scanning
+	// packed-refs once per candidate prefix.
+	if len(rev) == 40 && plumbing.IsHash(rev) {
+		full := plumbing.NewHash(rev)
+		if _, err := r.repo.Storer.EncodedObject(plumbing.AnyObject, full); err == nil {
+			h = &full
+		}
+	}
+	if h == nil {
+		var err error
+		if h, err = r.repo.ResolveRevision(plumbing.Revision(rev)); err != nil {
+			return nil, fmt.Errorf("unknown revision %q: %w", rev, err)
+		}
 	}
 	// ResolveRevision stops at an annotated tag's object for a full ref
 	// name such as refs/tags/1.0.0: peel it.

@@ -60,6 +60,7 @@ type V struct {
 	Pre     bool     // prerelease or development release
 	Suffix  string   // oci: what follows the numbers ("-slim")
 	pep     *pep440.Version
+	simple  bool // a PEP 440 version that is only dotted numbers
 	sem     *msemver.Version
 	gomod   string
 }
@@ -68,6 +69,11 @@ type V struct {
 func Parse(ecosystem, s string) (V, error) {
 	switch ecosystem {
 	case "pypi":
+		// Plain X.Y.Z is nearly every release tag: reading it needs no
+		// regular expression, and plan parses a thousand of them.
+		if simpleRelease(s) {
+			return V{Raw: s, Release: releaseOf(s), simple: true}, nil
+		}
 		p, err := pep440.Parse(s)
 		if err != nil {
 			return V{}, fmt.Errorf("%q is not a PEP 440 version", s)
@@ -120,6 +126,10 @@ func releaseOf(s string) []uint64 {
 
 // Compare returns -1, 0 or 1. Versions of different ecosystems do not compare.
 func Compare(a, b V) int {
+	if a.simple && b.simple {
+		return compareRelease(a.Release, b.Release)
+	}
+	a, b = a.full(), b.full()
 	switch {
 	case a.pep != nil && b.pep != nil:
 		return a.pep.Compare(*b.pep)
@@ -265,4 +275,49 @@ func Final(v V) string {
 		parts[i] = strconv.FormatUint(n, 10)
 	}
 	return strings.Join(parts, ".")
+}
+
+func simpleRelease(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c != '.' || s[i-1] == '.') {
+			return false
+		}
+	}
+	return len(s) < 64
+}
+
+// full gives a simple version its PEP 440 form, for comparing with one
+// that has pre-, post- or dev-release parts.
+func (v V) full() V {
+	if v.simple && v.pep == nil {
+		if p, err := pep440.Parse(v.Raw); err == nil {
+			v.pep = &p
+		}
+	}
+	return v
+}
+
+// compareRelease orders release segments as PEP 440 does: missing
+// trailing segments count as zero (1.0 == 1.0.0).
+func compareRelease(a, b []uint64) int {
+	for i := 0; i < max(len(a), len(b)); i++ {
+		var x, y uint64
+		if i < len(a) {
+			x = a[i]
+		}
+		if i < len(b) {
+			y = b[i]
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
 }

@@ -123,3 +123,19 @@ func TestNextAndFinal(t *testing.T) {
 		}
 	}
 }
+
+// TestSimpleMatchesPEP440: the fast path for plain X.Y.Z orders exactly as
+// the full PEP 440 parser does, also against pre- and post-releases.
+func TestSimpleMatchesPEP440(t *testing.T) {
+	vs := []string{"1", "1.0", "1.0.0", "1.0.1", "1.10", "1.9.9", "2.0rc1", "1.0.post1", "0.9", "10.0.0.0", "1.0.0.dev0"}
+	for _, x := range vs {
+		for _, y := range vs {
+			a, _ := Parse("pypi", x)
+			b, _ := Parse("pypi", y)
+			want := a.full().pep.Compare(*b.full().pep)
+			if got := Compare(a, b); got != want {
+				t.Errorf("Compare(%s, %s) = %d, PEP 440 says %d", x, y, got, want)
+			}
+		}
+	}
+}
