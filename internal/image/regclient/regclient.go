@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -112,6 +113,12 @@ func (c *Client) ParseRepository(s string) (name.Repository, error) {
 	return name.NewRepository(s, c.nameOpts(s)...)
 }
 
+// ParseTag parses "host/repo:tag"; unlike ParseReference it refuses a
+// digest.
+func (c *Client) ParseTag(s string) (name.Tag, error) {
+	return name.NewTag(s, c.nameOpts(s)...)
+}
+
 // Canonical spells a repository the way people and lockfiles do:
 // "docker.io/library/python", not "index.docker.io/library/python".
 func Canonical(r name.Repository) string {
@@ -120,6 +127,15 @@ func Canonical(r name.Repository) string {
 		reg = "docker.io"
 	}
 	return reg + "/" + r.RepositoryStr()
+}
+
+// spell is how errors name a reference: the repository as Canonical spells
+// it, then the tag or digest.
+func spell(ref name.Reference) string {
+	if _, ok := ref.(name.Digest); ok {
+		return Canonical(ref.Context()) + "@" + ref.Identifier()
+	}
+	return Canonical(ref.Context()) + ":" + ref.Identifier()
 }
 
 // never turns off go-containerregistry's own retries where fetch's
@@ -204,9 +220,58 @@ func (c *Client) Head(ctx context.Context, ref name.Reference) (*v1.Descriptor, 
 	}
 	d, err := cn.puller.Head(ctx, ref)
 	if err != nil {
-		return nil, cn.wrap(ctx, ref.String(), ref.Context().RegistryStr(), err)
+		return nil, cn.wrap(ctx, spell(ref), ref.Context().RegistryStr(), err)
 	}
 	return d, nil
+}
+
+// Resolve returns the descriptor ref points at, like Head, but falls back
+// to fetching the manifest from registries that answer HEAD without the
+// digest or length headers, or not at all. HEAD is tried first because
+// registries (Docker Hub among them) do not count it against pull limits.
+func (c *Client) Resolve(ctx context.Context, ref name.Reference) (*v1.Descriptor, error) {
+	cn, err := c.conn(ctx, ref.Context().Registry)
+	if err != nil {
+		return nil, err
+	}
+	d, err := cn.puller.Head(ctx, ref)
+	if err == nil {
+		return d, nil
+	}
+	if !headUnsupported(err) {
+		return nil, cn.wrap(ctx, spell(ref), ref.Context().RegistryStr(), err)
+	}
+	rd, err := cn.puller.Get(ctx, ref)
+	if err != nil {
+		return nil, cn.wrap(ctx, spell(ref), ref.Context().RegistryStr(), err)
+	}
+	return &rd.Descriptor, nil
+}
+
+// headUnsupported tells a registry that cannot answer HEAD usefully from one
+// that answered, or could not be reached, for which a GET would only repeat
+// the failure.
+func headUnsupported(err error) bool {
+	var te *transport.Error
+	if errors.As(err, &te) {
+		return te.StatusCode == http.StatusMethodNotAllowed || te.StatusCode == http.StatusNotImplemented
+	}
+	var ue *url.Error
+	var ne net.Error
+	return !errors.As(err, &ue) && !errors.As(err, &ne) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// List returns the tags of a repository in the registry's order.
+func (c *Client) List(ctx context.Context, repo name.Repository) ([]string, error) {
+	cn, err := c.conn(ctx, repo.Registry)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := cn.puller.List(ctx, repo)
+	if err != nil {
+		return nil, cn.wrap(ctx, Canonical(repo), repo.RegistryStr(), err)
+	}
+	return tags, nil
 }
 
 // Get returns the manifest ref points at, without any blob.
@@ -217,7 +282,7 @@ func (c *Client) Get(ctx context.Context, ref name.Reference) (*remote.Descripto
 	}
 	d, err := cn.puller.Get(ctx, ref)
 	if err != nil {
-		return nil, cn.wrap(ctx, ref.String(), ref.Context().RegistryStr(), err)
+		return nil, cn.wrap(ctx, spell(ref), ref.Context().RegistryStr(), err)
 	}
 	return d, nil
 }
@@ -230,7 +295,7 @@ func (c *Client) Layer(ctx context.Context, d name.Digest) (v1.Layer, error) {
 	}
 	l, err := cn.puller.Layer(ctx, d)
 	if err != nil {
-		return nil, cn.wrap(ctx, d.String(), d.Context().RegistryStr(), err)
+		return nil, cn.wrap(ctx, spell(d), d.Context().RegistryStr(), err)
 	}
 	return l, nil
 }
@@ -243,7 +308,7 @@ func (c *Client) Push(ctx context.Context, ref name.Reference, t remote.Taggable
 		return err
 	}
 	if err := cn.pusher.Push(ctx, ref, t); err != nil {
-		return cn.wrap(ctx, "pushing "+ref.String(), ref.Context().RegistryStr(), err)
+		return cn.wrap(ctx, "pushing "+spell(ref), ref.Context().RegistryStr(), err)
 	}
 	return nil
 }
@@ -255,7 +320,7 @@ func (c *Client) Tag(ctx context.Context, tag name.Tag, t remote.Taggable) error
 		return err
 	}
 	if err := cn.pusher.Put(ctx, tag, t); err != nil {
-		return cn.wrap(ctx, "tagging "+tag.String(), tag.Context().RegistryStr(), err)
+		return cn.wrap(ctx, "tagging "+spell(tag), tag.Context().RegistryStr(), err)
 	}
 	return nil
 }
@@ -311,7 +376,7 @@ func (cn *conn) wrap(ctx context.Context, what, registry string, err error) erro
 		var te *transport.Error
 		errors.As(err, &te)
 		return &Error{msg: fmt.Sprintf(
-			"%s: %s refused access (%d %s): check the credentials for %s in $DOCKER_CONFIG/config.json or ~/.docker/config.json (docker login)",
+			"%s: %s refused access (%d %s): check the credentials for %s in $DOCKER_CONFIG/config.json or ~/.docker/config.json (docker login), and that the repository exists",
 			what, registry, te.StatusCode, http.StatusText(te.StatusCode), registry), kind: k}
 	}
 	msg := err.Error()

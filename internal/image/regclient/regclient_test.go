@@ -29,16 +29,18 @@ func TestSchemeGuard(t *testing.T) {
 			t.Errorf("%s: %v", u, err)
 		}
 	}
-	for _, u := range []string{"http://127.0.0.1:5000/v2/", "http://localhost:5000/v2/", "http://[::1]:5000/v2/", "https://registry.example.org/v2/"} {
+	for _, u := range []string{"http://127.0.0.1:5000/v2/", "http://localhost:5000/v2/", "http://[::1]:5000/v2/", "https://registry.example.org/v2/", "https://registry.local/v2/"} {
 		req, _ := http.NewRequest(http.MethodGet, u, nil)
 		if _, err := g.RoundTrip(req); err != nil {
 			t.Errorf("%s: %v", u, err)
 		}
 	}
 	insecure := &schemeGuard{next: next, insecure: true}
-	req, _ := http.NewRequest(http.MethodGet, "http://registry.example.org/v2/", nil)
-	if _, err := insecure.RoundTrip(req); err != nil {
-		t.Errorf("--insecure: %v", err)
+	for _, u := range []string{"http://registry.example.org/v2/", "http://10.0.0.5:5000/v2/", "http://registry.local/v2/"} {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		if _, err := insecure.RoundTrip(req); err != nil {
+			t.Errorf("--insecure %s: %v", u, err)
+		}
 	}
 }
 

@@ -6,22 +6,15 @@ package oci
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"net/url"
 	"strings"
-	"sync"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/distbuild/dist/internal/fetch"
+	"github.com/distbuild/dist/internal/image/regclient"
 	"github.com/distbuild/dist/internal/source"
 )
 
@@ -32,20 +25,12 @@ type Options struct {
 	Insecure bool
 }
 
-// Source resolves image tags against OCI registries.
+// Source resolves image tags against OCI registries. All registry traffic
+// goes through a regclient.Client: its plain-HTTP rule, credentials,
+// scrubbed errors and per-registry connections (one ping and token exchange
+// per run rather than per call) are the image commands' too.
 type Source struct {
-	opts      Options
-	transport http.RoundTripper
-
-	mu sync.Mutex
-	// One puller per repository keeps the ping and token exchange of a
-	// registry to once per run instead of once per call.
-	pullers map[string]*puller
-}
-
-type puller struct {
-	*remote.Puller
-	secrets []string
+	client *regclient.Client
 }
 
 var _ source.Source = (*Source)(nil)
@@ -53,11 +38,11 @@ var _ source.Source = (*Source)(nil)
 // New returns a Source whose requests go through client, so that registry
 // traffic shares dist's concurrency limit and retries.
 func New(client *fetch.Client, opts Options) *Source {
-	return &Source{
-		opts:      opts,
-		transport: &schemeGuard{next: client.Transport(), insecure: opts.Insecure},
-		pullers:   map[string]*puller{},
-	}
+	return &Source{client: regclient.New(regclient.Options{
+		Transport: client.Transport(),
+		Jobs:      client.Jobs(),
+		Insecure:  opts.Insecure,
+	})}
 }
 
 // Ecosystem implements source.Source.
@@ -70,44 +55,17 @@ func CanonicalName(repo string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return canonical(r), nil
-}
-
-func canonical(r name.Repository) string {
-	reg := r.RegistryStr()
-	// index.docker.io is an implementation detail of Docker Hub; people and
-	// lockfiles write docker.io.
-	if reg == name.DefaultRegistry {
-		reg = "docker.io"
-	}
-	return reg + "/" + r.RepositoryStr()
+	return regclient.Canonical(r), nil
 }
 
 // IsLoopback reports whether a registry host (with or without port) is
 // this machine.
-func IsLoopback(host string) bool {
-	h, _, err := net.SplitHostPort(host)
-	if err != nil {
-		h = host
-	}
-	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
+func IsLoopback(host string) bool { return regclient.IsLoopback(host) }
 
 func (s *Source) repository(repo string) (name.Repository, error) {
-	r, err := name.NewRepository(repo)
+	r, err := s.client.ParseRepository(repo)
 	if err != nil {
 		return name.Repository{}, fmt.Errorf("oci: invalid repository %q: %w", repo, err)
-	}
-	if s.opts.Insecure || IsLoopback(r.RegistryStr()) {
-		r, err = name.NewRepository(repo, name.Insecure)
-		if err != nil {
-			return name.Repository{}, fmt.Errorf("oci: invalid repository %q: %w", repo, err)
-		}
 	}
 	return r, nil
 }
@@ -117,56 +75,11 @@ func (s *Source) tag(repo, tag string) (name.Tag, error) {
 	if err != nil {
 		return name.Tag{}, err
 	}
-	var opts []name.Option
-	if s.opts.Insecure || IsLoopback(r.RegistryStr()) {
-		opts = append(opts, name.Insecure)
-	}
-	t, err := name.NewTag(r.Name()+":"+tag, opts...)
+	t, err := s.client.ParseTag(r.Name() + ":" + tag)
 	if err != nil {
-		return name.Tag{}, fmt.Errorf("oci: invalid tag %q for %s: %w", tag, canonical(r), err)
+		return name.Tag{}, fmt.Errorf("oci: invalid tag %q for %s: %w", tag, regclient.Canonical(r), err)
 	}
 	return t, nil
-}
-
-func (s *Source) puller(ctx context.Context, r name.Repository) (*puller, error) {
-	key := r.Name()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if p, ok := s.pullers[key]; ok {
-		return p, nil
-	}
-	// Credentials are resolved here rather than through WithAuthFromKeychain
-	// so that their secret parts are known and can be scrubbed from errors.
-	auth, err := authn.Resolve(ctx, authn.DefaultKeychain, r)
-	if err != nil {
-		return nil, fmt.Errorf("oci: reading registry credentials for %s: %w", r.RegistryStr(), err)
-	}
-	var secrets []string
-	if cfg, err := auth.Authorization(); err == nil && cfg != nil {
-		for _, v := range []string{cfg.Password, cfg.Auth, cfg.IdentityToken, cfg.RegistryToken} {
-			if v != "" {
-				secrets = append(secrets, v)
-			}
-		}
-		if cfg.Password != "" {
-			secrets = append(secrets, base64.StdEncoding.EncodeToString([]byte(cfg.Username+":"+cfg.Password)))
-		}
-	}
-	rp, err := remote.NewPuller(
-		remote.WithTransport(s.transport),
-		remote.WithAuth(auth),
-		remote.WithUserAgent("dist"),
-		// fetch's transport already retries; retrying here as well would
-		// multiply the attempts and the waiting.
-		remote.WithRetryPredicate(func(error) bool { return false }),
-		remote.WithRetryStatusCodes(),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("oci: %w", err)
-	}
-	p := &puller{Puller: rp, secrets: secrets}
-	s.pullers[key] = p
-	return p, nil
 }
 
 // Versions implements source.Source. Tags are returned in the registry's
@@ -176,15 +89,11 @@ func (s *Source) Versions(ctx context.Context, repo string) (string, []string, e
 	if err != nil {
 		return "", nil, err
 	}
-	p, err := s.puller(ctx, r)
+	tags, err := s.client.List(ctx, r)
 	if err != nil {
-		return "", nil, err
+		return "", nil, wrap("repository", err)
 	}
-	tags, err := p.List(ctx, r)
-	if err != nil {
-		return "", nil, p.wrap(ctx, "repository "+canonical(r), r.RegistryStr(), err)
-	}
-	return canonical(r), tags, nil
+	return regclient.Canonical(r), tags, nil
 }
 
 // Release implements source.Source. It asks for the manifest's headers only,
@@ -194,25 +103,11 @@ func (s *Source) Release(ctx context.Context, repo, tag string) (*source.Release
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.puller(ctx, t.Repository)
+	desc, err := s.client.Resolve(ctx, t)
 	if err != nil {
-		return nil, err
+		return nil, wrap("image", err)
 	}
-	what := "image " + canonical(t.Repository) + ":" + tag
-	desc, err := p.Head(ctx, t)
-	if err != nil {
-		if !headUnsupported(err) {
-			return nil, p.wrap(ctx, what, t.RegistryStr(), err)
-		}
-		// Some registries answer HEAD without the digest or length headers,
-		// or not at all; the manifest itself says the same.
-		d, gerr := p.Get(ctx, t)
-		if gerr != nil {
-			return nil, p.wrap(ctx, what, t.RegistryStr(), gerr)
-		}
-		desc = &d.Descriptor
-	}
-	repoName := canonical(t.Repository)
+	repoName := regclient.Canonical(t.Repository)
 	ref := repoName + "@" + desc.Digest.String()
 	return &source.Release{
 		Name:    repoName,
@@ -238,13 +133,9 @@ func (s *Source) Rehash(ctx context.Context, rel *source.Release) ([]string, err
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.puller(ctx, t.Repository)
+	d, err := s.client.Get(ctx, t)
 	if err != nil {
-		return nil, err
-	}
-	d, err := p.Get(ctx, t)
-	if err != nil {
-		return nil, p.wrap(ctx, "image "+canonical(t.Repository)+":"+rel.Version, t.RegistryStr(), err)
+		return nil, wrap("image", err)
 	}
 	sum := sha256.Sum256(d.Manifest)
 	h := "sha256:" + hex.EncodeToString(sum[:])
@@ -253,19 +144,6 @@ func (s *Source) Rehash(ctx context.Context, rel *source.Release) ([]string, err
 		out[i] = h
 	}
 	return out, nil
-}
-
-// headUnsupported tells a registry that cannot answer HEAD usefully from one
-// that answered, or could not be reached, for which a GET would only repeat
-// the failure.
-func headUnsupported(err error) bool {
-	var te *transport.Error
-	if errors.As(err, &te) {
-		return te.StatusCode == http.StatusMethodNotAllowed || te.StatusCode == http.StatusNotImplemented
-	}
-	var ue *url.Error
-	var ne net.Error
-	return !errors.As(err, &ue) && !errors.As(err, &ne) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 func projectURL(r name.Repository) string {
@@ -278,82 +156,16 @@ func projectURL(r name.Repository) string {
 	return "https://hub.docker.com/r/" + r.RepositoryStr()
 }
 
-// errUnauthorized marks a registry's refusal, so that the message can point
-// at the credentials.
-var errUnauthorized = errors.New("unauthorized")
-
-// kind classifies a registry error as source.ErrNotFound, errUnauthorized
-// or nil for anything else.
-func kind(err error) error {
-	var te *transport.Error
-	if !errors.As(err, &te) {
-		return nil
+// wrap maps a registry client's error to the source's: the registry's "not
+// found" becomes source.ErrNotFound, and the message, already scrubbed of
+// secrets and naming the registry, says what was asked for.
+func wrap(what string, err error) error {
+	var re *regclient.Error
+	if !errors.As(err, &re) {
+		return fmt.Errorf("oci: %w", err)
 	}
-	for _, d := range te.Errors {
-		switch d.Code {
-		case transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode:
-			return source.ErrNotFound
-		case transport.UnauthorizedErrorCode, transport.DeniedErrorCode:
-			return errUnauthorized
-		}
+	if errors.Is(err, regclient.ErrNotFound) {
+		return source.NotFound("%s %v", what, err)
 	}
-	switch te.StatusCode {
-	case http.StatusNotFound:
-		return source.ErrNotFound
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return errUnauthorized
-	}
-	return nil
-}
-
-// registryError carries a message already scrubbed of secrets. It unwraps
-// only to a sentinel, never to the original error, whose text may hold
-// what was scrubbed.
-type registryError struct {
-	msg  string
-	kind error
-}
-
-func (e *registryError) Error() string { return e.msg }
-func (e *registryError) Unwrap() error { return e.kind }
-
-func (p *puller) wrap(ctx context.Context, what, registry string, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return &registryError{msg: fmt.Sprintf("%s: %v", what, ctxErr), kind: ctxErr}
-	}
-	switch k := kind(err); k {
-	case source.ErrNotFound:
-		return &registryError{msg: what + ": not found", kind: k}
-	case errUnauthorized:
-		var te *transport.Error
-		errors.As(err, &te)
-		status := fmt.Sprintf("%d %s", te.StatusCode, http.StatusText(te.StatusCode))
-		return &registryError{msg: fmt.Sprintf(
-			"%s: %s refused access (%s): check the credentials for %s in $DOCKER_CONFIG/config.json or ~/.docker/config.json (docker login), and that the repository exists",
-			what, registry, status, registry), kind: k}
-	}
-	msg := err.Error()
-	for _, s := range p.secrets {
-		msg = strings.ReplaceAll(msg, s, "REDACTED")
-	}
-	return &registryError{msg: what + ": " + msg}
-}
-
-// schemeGuard refuses plain HTTP except to loopback registries or when
-// allowed. go-containerregistry on its own falls back to HTTP for private
-// (RFC 1918) addresses and *.local names too, where a tampered answer would
-// go unnoticed.
-type schemeGuard struct {
-	next     http.RoundTripper
-	insecure bool
-}
-
-func (g *schemeGuard) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme == "http" && !g.insecure && !IsLoopback(req.URL.Host) {
-		if req.Body != nil {
-			req.Body.Close()
-		}
-		return nil, fmt.Errorf("refusing plain HTTP to %s (allow it with the insecure option)", req.URL.Host)
-	}
-	return g.next.RoundTrip(req)
+	return fmt.Errorf("%s %w", what, err)
 }
