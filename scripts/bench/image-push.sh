@@ -25,28 +25,17 @@ RUNS=${BENCH_RUNS:-3}
 MB=${BENCH_MB:-200}
 CMD_TIMEOUT=300 # seconds, per timed command
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DIST=${DIST:-$repo/bin/dist}
-[[ -x $DIST ]] || { echo "image-push: $DIST not found; run 'make build' first" >&2; exit 2; }
-DIST=$(cd "$(dirname "$DIST")" && pwd)/$(basename "$DIST")
+. "$(dirname "$0")/lib.sh"
+bench_init image-push image
+need_dist
+OK_WORD=ok
+# Every timed run numbers its own repository ($RUN): the date timer.
+hyperfine=0
 CRANE=${CRANE:-$(command -v crane || echo "$(go env GOPATH 2>/dev/null)/bin/crane")}
-[[ -x $CRANE ]] || { echo "image-push: crane not found (go install github.com/google/go-containerregistry/cmd/crane@v0.22.1)" >&2; exit 2; }
+[[ -x $CRANE ]] || setup_error "crane not found (go install github.com/google/go-containerregistry/cmd/crane@v0.22.1)"
 REGISTRY_BIN=$(command -v docker-registry || echo /usr/bin/docker-registry)
-[[ -x $REGISTRY_BIN ]] || { echo "image-push: docker-registry not found (apt-get install docker-registry)" >&2; exit 2; }
-command -v python3 >/dev/null || { echo "image-push: python3 is needed to read JSON" >&2; exit 2; }
-
-work=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/dist-bench-image.XXXXXX")
-reg_pid=
-cleanup() {
-	if [[ -n $reg_pid ]]; then
-		kill "$reg_pid" 2>/dev/null || true
-		wait "$reg_pid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-log() { printf '%s\n' "$*" >&2; }
+[[ -x $REGISTRY_BIN ]] || setup_error "docker-registry not found (apt-get install docker-registry)"
+have python3 || setup_error "python3 is needed to read JSON"
 # No credentials anywhere: the registry has no authentication.
 export DOCKER_CONFIG=$work/docker
 
@@ -59,9 +48,10 @@ printf '%s\n' "version: 0.1" "log:" "  level: error" "  accesslog:" "    disable
 	"http:" "  addr: $host" "  secret: bench" >"$work/registry.yml"
 "$REGISTRY_BIN" serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
 reg_pid=$!
+cleanup_add_pid "$reg_pid"
 for ((i = 0; i < 100; i++)); do
 	python3 -c "import urllib.request as u; u.urlopen('http://$host/v2/')" 2>/dev/null && break
-	kill -0 "$reg_pid" 2>/dev/null || { cat "$work/registry.log" >&2; echo "image-push: docker-registry exited" >&2; exit 1; }
+	kill -0 "$reg_pid" 2>/dev/null || { cat "$work/registry.log" >&2; die "docker-registry exited"; }
 	sleep 0.1
 done
 log "registry: docker-registry on $host"
@@ -75,7 +65,7 @@ half=$((MB * 500000))
 head -c "$half" /dev/urandom >"$big/data/random.bin"
 # Real text for the other half: Go's own sources, repeated as needed.
 goroot=$(go env GOROOT 2>/dev/null || true)
-[[ -d $goroot/src ]] || { echo "image-push: no Go sources for the text half (go env GOROOT)" >&2; exit 2; }
+[[ -d $goroot/src ]] || setup_error "no Go sources for the text half (go env GOROOT)"
 find "$goroot/src" -name '*.go' -type f -print0 | sort -z | xargs -0 cat >"$work/text.src"
 while (($(stat -c %s "$big/data/text.txt" 2>/dev/null || echo 0) < half)); do cat "$work/text.src" >>"$big/data/text.txt"; done
 truncate -s "$half" "$big/data/text.txt"
@@ -95,27 +85,9 @@ log "layer tar: $(du -h "$work/layer.tar" | cut -f1), gzip-compressed by dist to
 rm -rf "$work/cache-ref" "$work/ref"
 
 # ---- timing ------------------------------------------------------------------
-# timeit NAME PREPARE COMMAND: RUNS runs of PREPARE then COMMAND (bash
-# strings, $RUN is the run's number), COMMAND timed; sets $median (seconds).
-median=
-timeit() {
-	local name=$1 prepare=$2 cmd=$3 times=() t0 t1 r
-	log ""
-	log "== $name"
-	for ((r = 1; r <= RUNS; r++)); do
-		RUN=$r bash -c "$prepare"
-		t0=$(date +%s.%N)
-		RUN=$r bash -c "timeout -k 5 $CMD_TIMEOUT $cmd" >"$work/out.log" 2>&1 || { cat "$work/out.log" >&2; log "$name: run $r failed"; exit 1; }
-		t1=$(date +%s.%N)
-		times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')")
-		log "  run $r: ${times[-1]} s"
-	done
-	median=$(printf '%s\n' "${times[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-	log "  median: $median s"
-}
+# timeit (lib.sh) runs the commands with $RUN, the run's number.
 q() { printf '%q' "$1"; }
-log ""
-log "load average before timing: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (other work on the machine skews every figure)"
+log_load "(other work on the machine skews every figure)"
 
 # a. Build and push with a cold cache, to a new repository each run; then
 # crane appending the same tar to a new repository each run.
@@ -124,7 +96,7 @@ timeit "dist build -o REGISTRY/dist-N:1.0.0 (cold cache)" "rm -rf $(q "$work/cac
 t_dist=$median
 built=$(DIST_CACHE_DIR=$work/cache "$DIST" -C "$big" --json build -o "oci-layout:$work/check" | json 'd["digest"]')
 pushed=$("$CRANE" digest --insecure "$host/dist-1:1.0.0")
-[[ $built == "$pushed" ]] || { echo "image-push: the registry has $pushed, dist built $built" >&2; exit 1; }
+[[ $built == "$pushed" ]] || die "the registry has $pushed, dist built $built"
 log "registry digest = built digest = $built"
 
 timeit "crane append -f layer.tar -t REGISTRY/crane-N:1.0.0" "true" \
@@ -148,31 +120,29 @@ timeit "dist build -o REGISTRY/self-N, this repository (cold cache)" "rm -rf $(q
 t_self_push=$median
 
 # ---- summary -----------------------------------------------------------------
-fmt() { awk -v t="$1" 'BEGIN { printf "%8.3f s", t }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
-verdict() { awk -v r="$1" -v t="$3" -v op="$2" 'BEGIN { ok = (op == "<") ? r < t : r <= t; printf "%s", ok ? "ok" : "MISSED" }'; }
-missed=0
 {
 	echo
 	echo "================ dist build + push benchmark ================"
-	echo "registry: docker-registry (distribution 2.8) on 127.0.0.1, storage on $(df --output=fstype "$work" | tail -n1)"
-	echo "machine:  $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) now; median of $RUNS runs"
+	echo "registry: docker-registry (distribution 2.8) on 127.0.0.1, storage on $(fs_of "$work")"
+	echo "machine:  $(nproc) CPUs, load average $(load_now) now; median of $RUNS runs"
 	echo "image:    scratch base + one $(du -sh "$big/data" | cut -f1) files layer (half random bytes, half Go source text)"
 	echo
-	printf '  %-52s %s\n' "dist build + push (cold cache, new repository)" "$(fmt "$t_dist")"
-	printf '  %-52s %s\n' "crane append of the same layer tar" "$(fmt "$t_crane")"
-	printf '  %-52s %s\n' "dist build + push again (unchanged image)" "$(fmt "$t_again")"
-	printf '  %-52s %s\n' "this repository's image: build only (oci-layout)" "$(fmt "$t_self_build")"
-	printf '  %-52s %s\n' "this repository's image: build + push" "$(fmt "$t_self_push")"
+	printf '  %-52s %s\n' "dist build + push (cold cache, new repository)" "$(fmt_s "$t_dist")"
+	printf '  %-52s %s\n' "crane append of the same layer tar" "$(fmt_s "$t_crane")"
+	printf '  %-52s %s\n' "dist build + push again (unchanged image)" "$(fmt_s "$t_again")"
+	printf '  %-52s %s\n' "this repository's image: build only (oci-layout)" "$(fmt_s "$t_self_build")"
+	printf '  %-52s %s\n' "this repository's image: build + push" "$(fmt_s "$t_self_push")"
 	echo
 	echo "  dist:  DIST_CACHE_DIR=<fresh> SOURCE_DATE_EPOCH=1700000000 dist -C DIR build -o HOST/dist-N:1.0.0"
 	echo "  crane: crane append --insecure -f layer.tar -t HOST/crane-N:1.0.0"
 	echo
-	r=$(ratio "$t_dist" "$t_crane"); v=$(verdict "$r" "<=" 1); [[ $v == ok ]] || missed=1
-	echo "  dist / crane append        = ${r}   (target <= 1: $v)"
-	r=$(ratio "$t_again" "$t_dist"); v=$(verdict "$r" "<" 0.05); [[ $v == ok ]] || missed=1
-	echo "  second push / first push   = ${r}   (target < 0.05: $v)"
-	echo "  build only / build + push  = $(ratio "$t_self_build" "$t_self_push")   (this repository's image)"
+	r=$(ratio "$t_dist" "$t_crane" 3)
+	target "$r" "<=" 1
+	echo "  dist / crane append        = ${r}   (target <= 1: $verdict)"
+	r=$(ratio "$t_again" "$t_dist" 3)
+	target "$r" "<" 0.05
+	echo "  second push / first push   = ${r}   (target < 0.05: $verdict)"
+	echo "  build only / build + push  = $(ratio "$t_self_build" "$t_self_push" 3)   (this repository's image)"
 	echo "============================================================="
 }
-if [[ $missed == 1 && ${BENCH_STRICT:-0} == 1 ]]; then exit 1; fi
+bench_finish

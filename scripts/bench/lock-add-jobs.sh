@@ -28,52 +28,15 @@ RUNS=${BENCH_RUNS:-3}
 LATENCY_MS=${BENCH_LATENCY_MS:-20}
 CMD_TIMEOUT=60 # seconds, per timed command
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DIST=${DIST:-$repo/bin/dist}
-[[ -x $DIST ]] || { echo "lock-add-jobs: $DIST not found; run 'make build' first" >&2; exit 2; }
-DIST=$(cd "$(dirname "$DIST")" && pwd)/$(basename "$DIST")
-[[ $LATENCY_MS =~ ^[0-9]+$ ]] || { echo "lock-add-jobs: BENCH_LATENCY_MS must be a whole number of milliseconds" >&2; exit 2; }
-
-work=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/dist-bench-add.XXXXXX")
-[[ $work != *[[:space:]]* ]] || { echo "lock-add-jobs: temp dir must not contain spaces: $work" >&2; rm -rf "$work"; exit 2; }
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '%s\n' "$*" >&2; }
-have() { command -v "$1" >/dev/null 2>&1; }
-hyperfine=0
-if [[ ${BENCH_NO_HYPERFINE:-0} != 1 ]] && have hyperfine; then hyperfine=1; fi
-
-# start NAME OUTFILE COMMAND...: start a server that prints its URL as the
-# first line of stdout; sets $url.
-url=
-start() {
-	local name=$1 out=$2 i
-	shift 2
-	"$@" >"$out" 2>"$out.err" &
-	pids+=("$!")
-	for ((i = 0; i < 600; i++)); do
-		[[ -s $out ]] && break
-		kill -0 "${pids[-1]}" 2>/dev/null || { cat "$out.err" >&2; echo "lock-add-jobs: $name exited" >&2; exit 1; }
-		sleep 0.1
-	done
-	url=$(head -n1 "$out")
-	[[ $url == http://127.0.0.1:* ]] || { cat "$out.err" >&2; echo "lock-add-jobs: $name did not start in 60s" >&2; exit 1; }
-	cat "$out.err" >&2
-}
+. "$(dirname "$0")/lib.sh"
+bench_init lock-add-jobs add
+need_dist
+[[ $LATENCY_MS =~ ^[0-9]+$ ]] || setup_error "BENCH_LATENCY_MS must be a whole number of milliseconds"
 
 # ---- the index, and the latency proxy in front of it -------------------------
-log "== building pyindex"
-(cd "$repo" && timeout 300 go build -o "$work/pyindex" ./internal/testenv/pyindex/cmd/pyindex)
+go_build pyindex internal/testenv/pyindex/cmd/pyindex
 log "== starting pyindex: $PROJECTS projects, small files"
-start pyindex "$work/index.out" "$work/pyindex" -addr 127.0.0.1:0 -projects "$PROJECTS" -files 3 -size 1
+start_server pyindex "$work/index.out" "$work/pyindex" -addr 127.0.0.1:0 -projects "$PROJECTS" -files 3 -size 1
 index=$url
 log "index: $index"
 
@@ -122,51 +85,18 @@ EOF
 	(cd "$work/delayproxy" && GOWORK=off GOFLAGS= timeout 120 go build -o "$work/delayproxy/delayproxy" .)
 	base=${index%/}
 	base=${base%/simple}
-	start delayproxy "$work/proxy.out" "$work/delayproxy/delayproxy" -to "$base" -delay "${LATENCY_MS}ms"
+	start_server delayproxy "$work/proxy.out" "$work/delayproxy/delayproxy" -to "$base" -delay "${LATENCY_MS}ms"
 	proxy_index=$url/simple/
 	log "proxy: $proxy_index -> $index"
 fi
 
 # ---- the distribution ---------------------------------------------------------
 dir=$work/distribution
-mkdir -p "$dir/lockfiles"
-cat >"$dir/dist.yaml" <<'EOF'
-name: bench
-lockfiles:
-  - path: lockfiles/default.txt
-    ecosystem: pypi
-EOF
+pypi_distribution "$dir"
 lockfile=$dir/lockfiles/default.txt
 : >"$lockfile"
 names=$(for ((i = 1; i <= PROJECTS; i++)); do printf 'bench-pkg-%04d ' "$i"; done)
 cache=$work/cache
-
-# ---- timing helpers ----------------------------------------------------------
-median=
-timeit() {
-	local name=$1 prepare=$2 cmd=$3
-	log ""
-	log "== $name"
-	if ((hyperfine)); then
-		local json=$work/hf.json
-		timeout -k 5 $((RUNS * CMD_TIMEOUT + 30)) hyperfine --style basic --shell bash \
-			--runs "$RUNS" --prepare "$prepare" --command-name "$name" --export-json "$json" \
-			"timeout -k 5 $CMD_TIMEOUT $cmd" >&2
-		median=$(grep -o '"median": *[0-9.eE+-]*' "$json" | head -n1 | sed 's/.*: *//')
-	else
-		local times=() t0 t1 r
-		for ((r = 1; r <= RUNS; r++)); do
-			bash -c "$prepare"
-			t0=$(date +%s.%N)
-			bash -c "timeout -k 5 $CMD_TIMEOUT $cmd" >/dev/null 2>&1 || { log "$name: run $r failed"; return 1; }
-			t1=$(date +%s.%N)
-			times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')")
-			log "  run $r: ${times[-1]} s"
-		done
-		median=$(printf '%s\n' "${times[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-	fi
-	log "  median: $median s"
-}
 
 prepare=": >$(printf %q "$lockfile") && rm -rf $(printf %q "$cache")"
 add_cmd() { printf 'env DIST_CACHE_DIR=%q %q -C %q %s lock add -f lockfiles/default.txt --index-url %q %s' "$cache" "$DIST" "$dir" "$2" "$1" "$names"; }
@@ -176,18 +106,17 @@ check() {
 	local out
 	bash -c "$prepare"
 	out=$(timeout -k 5 $CMD_TIMEOUT bash -c "$(add_cmd "$1" '')" 2>&1) ||
-		{ printf '%s\n' "$out" >&2; echo "lock-add-jobs: dist lock add failed" >&2; exit 1; }
+		{ printf '%s\n' "$out" >&2; die "dist lock add failed"; }
 	local added pinned hashes
 	added=$(printf '%s\n' "$out" | grep -c ': added bench-pkg-.*(3 hashes)$' || true)
 	pinned=$(grep -c '^bench-pkg-[0-9]*==' "$lockfile" || true)
 	hashes=$(grep -c -- '--hash=sha256:' "$lockfile" || true)
 	log "check: dist reported $added added, the lockfile has $pinned pins and $hashes hashes"
 	[[ $added == "$PROJECTS" && $pinned == "$PROJECTS" && $hashes == $((PROJECTS * 3)) ]] ||
-		{ printf '%s\n' "$out" >&2; echo "lock-add-jobs: expected $PROJECTS pins with 3 hashes each" >&2; exit 1; }
+		{ printf '%s\n' "$out" >&2; die "expected $PROJECTS pins with 3 hashes each"; }
 }
 
-log ""
-log "load average before timing: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+log_load
 
 check "$index"
 timeit "lock add x$PROJECTS, loopback, default --jobs" "$prepare" "$(add_cmd "$index" '')"
@@ -205,25 +134,24 @@ if [[ -n $proxy_index ]]; then
 fi
 
 # ---- summary -----------------------------------------------------------------
-fmt() { awk -v t="$1" 'BEGIN { printf "%8.3f s", t }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 {
 	echo
 	echo "================ dist lock add --jobs benchmark ================"
 	echo "index:    pyindex on 127.0.0.1, $PROJECTS projects x 3 files x ~1 KB; empty lockfile, cold cache each run"
-	echo "machine:  $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) now"
-	echo "timing:   $( ((hyperfine)) && hyperfine --version || echo 'bash date +%s.%N'), median of $RUNS"
+	echo "machine:  $(nproc) CPUs, load average $(load_now) now"
+	echo "timing:   $(timer_name), median of $RUNS"
 	echo "command:  dist -C DIR [--jobs 1] lock add -f lockfiles/default.txt --index-url INDEX bench-pkg-0001 ... bench-pkg-$(printf %04d "$PROJECTS")"
 	echo
-	printf '  %-40s %s\n' "loopback, default --jobs (8)" "$(fmt "$t_def")"
-	printf '  %-40s %s\n' "loopback, --jobs 1" "$(fmt "$t_one")"
+	printf '  %-40s %s\n' "loopback, default --jobs (8)" "$(fmt_s "$t_def")"
+	printf '  %-40s %s\n' "loopback, --jobs 1" "$(fmt_s "$t_one")"
 	echo "  --jobs 1 / default = $(ratio "$t_one" "$t_def")x"
 	if [[ -n $t_def_l ]]; then
 		echo
-		printf '  %-40s %s\n' "+${LATENCY_MS} ms per request, default --jobs (8)" "$(fmt "$t_def_l")"
-		printf '  %-40s %s\n' "+${LATENCY_MS} ms per request, --jobs 1" "$(fmt "$t_one_l")"
+		printf '  %-40s %s\n' "+${LATENCY_MS} ms per request, default --jobs (8)" "$(fmt_s "$t_def_l")"
+		printf '  %-40s %s\n' "+${LATENCY_MS} ms per request, --jobs 1" "$(fmt_s "$t_one_l")"
 		echo "  --jobs 1 / default = $(ratio "$t_one_l" "$t_def_l")x"
 		echo "  (pyindex has no latency flag: the delay comes from a reverse proxy this script builds)"
 	fi
 	echo "================================================================"
 }
+bench_finish

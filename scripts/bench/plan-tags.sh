@@ -24,18 +24,11 @@
 set -euo pipefail
 
 RUNS=${BENCH_RUNS:-30}
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-work=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/dist-bench-tags.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-trap 'exit 130' INT TERM
+. "$(dirname "$0")/lib.sh"
+bench_init plan-tags tags
+DATE_WARMUP=0 # hyperfine warms up 3 times; the date timer does not
 
-log() { printf '%s\n' "$*" >&2; }
-have() { command -v "$1" >/dev/null 2>&1; }
-hyperfine=0
-if [[ ${BENCH_NO_HYPERFINE:-0} != 1 ]] && have hyperfine; then hyperfine=1; fi
-
-log "== building tagbench"
-(cd "$repo" && go build -o "$work/tagbench" ./internal/gitrepo/cmd/tagbench)
+go_build tagbench internal/gitrepo/cmd/tagbench
 
 log "== generating the repositories (git fast-import)"
 for state in loose packed gc; do
@@ -45,40 +38,16 @@ git -C "$work/packed" pack-refs --all
 git -C "$work/gc" gc -q
 log "commits on main: $(git -C "$work/gc" rev-list --count main), tags: $(git -C "$work/gc" tag | wc -l)"
 
-# timeit CMD: sets $median (wall, ms) and $cpu (user+system, ms).
-median= cpu=
-timeit() {
-	local dir=$1 cmd=$2
-	if ((hyperfine)); then
-		local json=$work/hf.json
-		(cd "$dir" && hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "$json" "$cmd" >/dev/null)
-		median=$(grep -o '"median": *[0-9.eE+-]*' "$json" | head -n1 | sed 's/.*: *//' | awk '{ printf "%.1f", $1 * 1000 }')
-		cpu=$(awk -F': *' '/"user"/ { u = $2 } /"system"/ { s = $2 } END { printf "%.1f", (u + s) * 1000 }' "$json" | tr -d ',')
-	else
-		local times=() t0 t1 r
-		for ((r = 1; r <= RUNS; r++)); do
-			t0=$(date +%s.%N)
-			(cd "$dir" && $cmd >/dev/null)
-			t1=$(date +%s.%N)
-			times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) * 1000 }')")
-		done
-		median=$(printf '%s\n' "${times[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-		cpu=n/a
-	fi
-}
-
-log ""
-log "load average before timing: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (other work on the machine skews wall times; CPU times are steadier)"
+log_load "(other work on the machine skews wall times; CPU times are steadier)"
 if ((hyperfine)); then log "timer: $(hyperfine --version), median of $RUNS after 3 warm-up runs"; else log "timer: date +%s.%N, median of $RUNS"; fi
 
 # The floor: starting the same binary and exiting, before any git work. Go
 # programs linking go-git start far slower than git on some virtual
 # machines (page faults of a larger static binary); dist pays it too.
-timeit "$work/gc" "$work/tagbench noop"
+time_ms -C "$work/gc" "$work/tagbench" noop
 log "floor: starting tagbench and exiting at once: $median ms wall, $cpu ms CPU"
 floor_wall=$median
 
-missed=0
 printf '\n%-8s %-7s %-9s | %14s %14s %14s | %14s %14s | %6s %6s\n' state branch base "dist wall ms" "dist cpu ms" "less floor" "describe wall" "describe cpu" ratio "ratio-floor"
 for state in loose packed gc; do
 	for branch in main 10.0.x; do
@@ -88,18 +57,17 @@ for state in loose packed gc; do
 		[[ $branch == main ]] || want=10.0.10
 		got=$(cd "$dir" && "$work/tagbench" latest)
 		desc=$(git -C "$dir" describe --tags --abbrev=0)
-		[[ $got == "$want" && $desc == "$want" ]] || { log "plan-tags: $state/$branch: tagbench says $got, git describe $desc, want $want"; exit 1; }
-		timeit "$dir" "$work/tagbench latest"
+		[[ $got == "$want" && $desc == "$want" ]] || die "$state/$branch: tagbench says $got, git describe $desc, want $want"
+		time_ms -C "$dir" "$work/tagbench" latest
 		d_wall=$median d_cpu=$cpu
-		timeit "$dir" "git describe --tags --abbrev=0"
+		time_ms -C "$dir" git describe --tags --abbrev=0
 		g_wall=$median g_cpu=$cpu
-		ratio=$(awk -v a="$d_wall" -v b="$g_wall" 'BEGIN { printf "%.1fx", a / b }')
 		net=$(awk -v a="$d_wall" -v f="$floor_wall" 'BEGIN { printf "%.1f", a - f }')
-		ratio_net=$(awk -v a="$net" -v b="$g_wall" 'BEGIN { printf "%.1fx", a / b }')
-		printf '%-8s %-7s %-9s | %14s %14s %14s | %14s %14s | %6s %6s\n' "$state" "$branch" "$got" "$d_wall" "$d_cpu" "$net" "$g_wall" "$g_cpu" "$ratio" "$ratio_net"
-		awk -v a="$d_wall" 'BEGIN { exit !(a >= 200) }' && { log "  target missed: $state/$branch over 200 ms"; missed=1; }
-		awk -v a="$d_wall" -v b="$g_wall" 'BEGIN { exit !(a > 3 * b) }' && { log "  target missed: $state/$branch over 3x git describe"; missed=1; }
+		printf '%-8s %-7s %-9s | %14s %14s %14s | %14s %14s | %6s %6s\n' "$state" "$branch" "$got" "$d_wall" "$d_cpu" "$net" "$g_wall" "$g_cpu" "$(ratio "$d_wall" "$g_wall" 1)x" "$(ratio "$net" "$g_wall" 1)x"
+		target "$d_wall" "<" 200
+		[[ $verdict != MISSED ]] || log "  target missed: $state/$branch over 200 ms"
+		target "$d_wall" "<=" "$(awk -v b="$g_wall" 'BEGIN { printf "%.4f", 3 * b }')"
+		[[ $verdict != MISSED ]] || log "  target missed: $state/$branch over 3x git describe"
 	done
 done
-if ((missed)) && [[ ${BENCH_STRICT:-0} == 1 ]]; then exit 1; fi
-exit 0
+bench_finish

@@ -63,207 +63,32 @@ TOKEN=bench-t0ken
 GHREPO=bench/bench-dist
 CMD_TIMEOUT=60 # seconds, per timed command
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DIST=${DIST:-$repo/bin/dist}
-[[ -x $DIST ]] || { echo "release-cycle: $DIST not found; run 'make build' first" >&2; exit 2; }
-DIST=$(cd "$(dirname "$DIST")" && pwd)/$(basename "$DIST")
-for tool in git curl python3 go; do
-	command -v "$tool" >/dev/null || { echo "release-cycle: $tool is needed" >&2; exit 2; }
-done
-
-work=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/dist-bench-cycle.XXXXXX")
-[[ $work != *[[:space:]]* ]] || { echo "release-cycle: temp dir must not contain spaces: $work" >&2; rm -rf "$work"; exit 2; }
-api_pid=
-cleanup() {
-	if [[ -n $api_pid ]]; then
-		kill "$api_pid" 2>/dev/null || true
-		wait "$api_pid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '%s\n' "$*" >&2; }
+. "$(dirname "$0")/lib.sh"
+bench_init release-cycle cycle
+need_dist
+need_tools git curl python3 go
 
 # Both tools see the same git configuration: the repository's own, no
 # user or system file. No proxy for the local API.
-: >"$work/gitconfig"
-export GIT_CONFIG_GLOBAL=$work/gitconfig GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
-unset GIT_DIR GIT_WORK_TREE GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL GIT_AUTHOR_DATE GIT_COMMITTER_DATE
+isolate_git
 export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 export DIST_TODAY=$TODAY GITHUB_TOKEN=$TOKEN BENCH_GHREPO=$GHREPO
 
 # ---- the local GitHub API ----------------------------------------------------
-log "== building ghapi-serve"
-(cd "$repo" && timeout 300 go build -o "$work/ghapi-serve" ./scripts/bench/ghapi-serve)
-"$work/ghapi-serve" "$GHREPO" "$TOKEN" >"$work/api.out" 2>"$work/api.err" &
-api_pid=$!
-for ((i = 0; i < 100; i++)); do
-	[[ -s $work/api.out ]] && break
-	kill -0 "$api_pid" 2>/dev/null || { cat "$work/api.err" >&2; echo "release-cycle: ghapi-serve exited" >&2; exit 1; }
-	sleep 0.1
-done
-api=$(head -n1 "$work/api.out")
-[[ $api == http://127.0.0.1:* ]] || { echo "release-cycle: ghapi-serve did not start" >&2; exit 1; }
+go_build ghapi-serve scripts/bench/ghapi-serve
+start_server ghapi-serve "$work/api.out" "$work/ghapi-serve" "$GHREPO" "$TOKEN"
+api=$url
 export BENCH_API=$api
 log "API: $api (repository $GHREPO)"
 
 # ---- the distribution ----------------------------------------------------------
-# gen.py writes a fast-import stream on stdout: COMMITS commits on main, TAGS
-# tags over the first COMMITS-10 of them, the last 10 committing CHANGED pin
-# changes (minus UNCOMMITTED, which go only to the LOCKFILE_OUT copy for the
-# work tree), then the final CHANGELOG.md and VERSION.
-cat >"$work/gen.py" <<'PY'
-import hashlib, sys, time
-
-commits, tags, pins, changed, uncommitted = (int(a) for a in sys.argv[1:6])
-api, lock_out = sys.argv[6], sys.argv[7]
-tail, files = 10, 100
-T = commits - tail
-assert T >= 1 and tags >= 1
-out = sys.stdout
-epoch = 1577836800  # 2020-01-01
-
-def data(s):  # ASCII only
-    out.write("data %d\n%s\n" % (len(s.encode()), s))
-
-def tagv(k): return "%d.%d.0" % (k // 50, k % 50)
-final = "%d.0.0" % ((tags - 1) // 50 + 1)
-
-def lockfile(state):
-    lines = ["# Pinned with hashes: pip install --require-hashes -r lockfiles/default.txt\n"]
-    for name in sorted(state):
-        v = state[name]
-        h = [hashlib.sha256(("%s==%s#%d" % (name, v, j)).encode()).hexdigest() for j in range(2)]
-        lines.append("%s==%s \\\n    --hash=sha256:%s \\\n    --hash=sha256:%s\n" % (name, v, h[0], h[1]))
-    return "".join(lines)
-
-state = {"bench-pkg-%04d" % i: "%d.%d.%d" % (1 + i % 5, i % 10, i % 7) for i in range(1, pins + 1)}
-manifest = "name: bench-dist\nlockfiles:\n  - path: lockfiles/default.txt\n    ecosystem: pypi\n"
-if api:
-    manifest += "github:\n  repository: bench/bench-dist\n  api_url: %s\n" % api
-
-tag_at = {}
-for k in range(tags):
-    c = max(1, T - (tags - 1 - k) * T // tags)
-    tag_at.setdefault(c, []).append(k)
-tag_list = []
-nextk = 0
-when = {}
-
-def commit(c, msg, mods):
-    t = epoch + c * 3600
-    out.write("commit refs/heads/main\nmark :%d\n" % c)
-    out.write("author Dist Bench <bench@example.com> %d +0000\n" % t)
-    out.write("committer Dist Bench <bench@example.com> %d +0000\n" % t)
-    data(msg)
-    if c > 1:
-        out.write("from :%d\n" % (c - 1))
-    for path, body in mods:
-        out.write("M 100644 inline %s\n" % path)
-        data(body)
-    out.write("\n")
-
-def page(i, rev):
-    return "# Page %d\n\nRevision %d.\n\n%s" % (i, rev, ("Lorem ipsum dolor sit amet, consectetur adipiscing elit. %d\n" % i) * 16)
-
-for c in range(1, T + 1):
-    mods = []
-    if c == 1:
-        mods += [("dist.yaml", manifest), ("README.md", "# bench-dist\n\nA generated distribution.\n"),
-                 ("CHANGELOG.md", "# Changelog\n\n## 0.0.0 (unreleased)\n\n- First.\n"),
-                 ("lockfiles/default.txt", lockfile(state))]
-        mods += [("docs/page-%03d.md" % i, page(i, 0)) for i in range(files)]
-    else:
-        mods.append(("docs/page-%03d.md" % (c % files), page(c % files, c)))
-        if c % 20 == 0:  # a pin moves now and then
-            name = "bench-pkg-%04d" % (1 + (c // 20) % pins)
-            a, b, p = state[name].split(".")
-            state[name] = "%s.%s.%d" % (a, b, int(p) + 1)
-            mods.append(("lockfiles/default.txt", lockfile(state)))
-    ks = tag_at.get(c, [])
-    if ks:
-        v = tagv(ks[-1])
-        nextk = ks[-1] + 1
-        msg = "Preparing release %s" % v
-    else:
-        v = (tagv(nextk) if nextk < tags else final) + ".dev0"
-        msg = "Change %d" % c
-    mods.append(("VERSION", v + "\n"))
-    commit(c, msg, mods)
-    for k in ks:
-        tag_list.append((k, c))
-        when[k] = epoch + c * 3600
-
-# Changes since the last tag: upgrades (every tenth major, every third
-# minor, else patch), two new pins and one removed.
-changes, notes = [], []
-for j in range(changed):
-    if j == changed - 1 and changed >= 3:
-        name = "bench-pkg-%04d" % (pins - 5)
-        changes.append((name, None)); notes.append("- Remove %s." % name)
-    elif j >= changed - 3 and changed >= 3:
-        name = "bench-new-%02d" % j
-        changes.append((name, "1.0.0")); notes.append("- Add %s 1.0.0." % name)
-    else:
-        name = "bench-pkg-%04d" % (1 + (7 + j * 9) % pins)
-        a, b, p = (int(x) for x in state[name].split("."))
-        nv = "%d.0.0" % (a + 1) if j % 10 == 0 else "%d.%d.0" % (a, b + 1) if j % 3 == 0 else "%d.%d.%d" % (a, b, p + 1)
-        changes.append((name, nv)); notes.append("- Upgrade %s from %s to %s." % (name, state[name], nv))
-
-def apply(st, ch):
-    st = dict(st)
-    for name, v in ch:
-        if v is None:
-            st.pop(name, None)
-        else:
-            st[name] = v
-    return st
-
-committed = changes[: len(changes) - uncommitted]
-per = max(1, -(-len(committed) // (tail - 1)))
-for i, c in enumerate(range(T + 1, commits + 1)):
-    mods = [("docs/page-%03d.md" % (c % files), page(c % files, c))]
-    chunk = committed[i * per:(i + 1) * per] if i < tail - 1 else []
-    if chunk:
-        state = apply(state, chunk)
-        mods.append(("lockfiles/default.txt", lockfile(state)))
-    if c == commits:
-        cl = ["# Changelog\n", "## %s (unreleased)\n" % final, "\n".join(notes) + "\n"]
-        for k in range(tags - 1, -1, -1):
-            cl.append("## %s (%s)\n" % (tagv(k), time.strftime("%Y-%m-%d", time.gmtime(when[k]))))
-            cl.append("- Release %s.\n" % tagv(k))
-        mods.append(("CHANGELOG.md", "\n".join(cl)))
-    mods.append(("VERSION", final + ".dev0\n"))
-    commit(c, "Change %d" % c if not chunk else "Upgrade %d pins" % len(chunk), mods)
-
-for k, c in tag_list:
-    if (tags - 1 - k) % 2 == 0:  # the last tag is annotated
-        out.write("tag %s\nfrom :%d\ntagger Dist Bench <bench@example.com> %d +0000\n" % (tagv(k), c, when[k]))
-        data("Tagging %s" % tagv(k))
-    else:
-        out.write("reset refs/tags/%s\nfrom :%d\n\n" % (tagv(k), c))
-out.write("done\n")
-with open(lock_out, "w") as f:
-    f.write(lockfile(apply(state, changes[len(committed):])))
-PY
-
-log "== generating the distribution: $COMMITS commits, $TAGS tags, $PINS pins (git fast-import)"
 proto=$work/proto
-git init -q -b main "$proto/repo"
-git -C "$proto/repo" config user.name "Dist Bench"
-git -C "$proto/repo" config user.email bench@example.com
-git -C "$proto/repo" config gc.auto 0
-python3 "$work/gen.py" "$COMMITS" "$TAGS" "$PINS" "$CHANGED" 0 "$api" "$work/lock.final" >"$work/stream"
-git -C "$proto/repo" fast-import --quiet --done <"$work/stream"
-git -C "$proto/repo" reset -q --hard HEAD
-cmp -s "$work/lock.final" "$proto/repo/lockfiles/default.txt" || { echo "release-cycle: generator: the work tree lockfile differs from HEAD's" >&2; exit 1; }
+gen_repo "$proto/repo" "$COMMITS" "$TAGS" "$PINS" "$CHANGED" 0 "$api" "$work/lock.final"
+cmp -s "$work/lock.final" "$proto/repo/lockfiles/default.txt" || die "generator: the work tree lockfile differs from HEAD's"
 git -C "$proto/repo" gc -q
 git clone -q --bare "$proto/repo" "$proto/remote.git"
 # Every run works in $work/run: a copy of $proto, so origin's path is fixed.
 git -C "$proto/repo" remote add origin "$work/run/remote.git"
-rm -f "$work/stream"
 base=$(git -C "$proto/repo" describe --tags --abbrev=0)
 version=$(sed 's/\.dev0$//' "$proto/repo/VERSION")
 log "commits: $(git -C "$proto/repo" rev-list --count HEAD), tags: $(git -C "$proto/repo" tag | wc -l), files: $(git -C "$proto/repo" ls-files | wc -l), pack: $(du -sh "$proto/repo/.git/objects" | cut -f1)"
@@ -399,8 +224,7 @@ cycle() {
 dist_steps=("$DIST prerelease --skip verify" "$DIST release --skip image" "$DIST postrelease")
 git_steps=(". $work/git-prerelease.sh" ". $work/git-release.sh" ". $work/git-postrelease.sh")
 
-log ""
-log "load average before timing: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (other work on the machine skews every figure)"
+log_load "(other work on the machine skews every figure)"
 log "timer: bash time, $RUNS rounds after 1 warm-up round, dist and git alternating"
 cycle warmup "${dist_steps[@]}"
 cycle warmup "${git_steps[@]}"
@@ -414,41 +238,37 @@ done
 
 # med FILE EXPR: the median over the rounds of an awk expression of the
 # fields (wall1 cpu1 wall2 cpu2 wall3 cpu3).
-med() { awk "{ print $2 }" "$1" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+med() { awk "{ print $2 }" "$1" | median; }
 t_dist=$(med "$work/times-dist" '$1 + $3 + $5') t_git=$(med "$work/times-git" '$1 + $3 + $5')
 c_dist=$(med "$work/times-dist" '$2 + $4 + $6') c_git=$(med "$work/times-git" '$2 + $4 + $6')
 paste -d' ' "$work/times-dist" "$work/times-git" >"$work/times-pairs"
 r_pairs=$(med "$work/times-pairs" '($1 + $3 + $5) / ($7 + $9 + $11)')
 
 # ---- summary ---------------------------------------------------------------------------
-ms() { awk -v t="$1" 'BEGIN { printf "%8.1f ms", t * 1000 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-missed=0
 {
 	echo
 	echo "================ release cycle benchmark ================"
 	echo "repository: $COMMITS commits, $TAGS tags (last $base), $(git -C "$proto/repo" ls-files | wc -l) files, $PINS pins ($CHANGED changed); releasing $version"
 	echo "remote:     a local bare clone; API: ghapi-serve on 127.0.0.1"
-	echo "machine:    $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) now; temp dir on $(df --output=fstype "$work" | tail -n1)"
+	echo "machine:    $(nproc) CPUs, load average $(load_now) now; temp dir on $(fs_of "$work")"
 	echo "timing:     bash time, median of $RUNS rounds (dist and git alternating, each on a fresh copy)"
 	echo
-	printf '  %-40s %s   (cpu %s)\n' "dist: prerelease, release, postrelease" "$(ms "$t_dist")" "$(ms "$c_dist")"
-	printf '  %-40s %s   (cpu %s)\n' "git + sed + curl: the same three steps" "$(ms "$t_git")" "$(ms "$c_git")"
+	printf '  %-40s %s   (cpu %s)\n' "dist: prerelease, release, postrelease" "$(fmt_ms "$t_dist")" "$(fmt_ms "$c_dist")"
+	printf '  %-40s %s   (cpu %s)\n' "git + sed + curl: the same three steps" "$(fmt_ms "$t_git")" "$(fmt_ms "$c_git")"
 	echo
 	printf '  %-30s %11s %11s %7s\n' "per step (wall, median)" dist git ratio
 	n=1
 	for step in "prerelease" "release (tag, push, draft)" "postrelease (commit, push)"; do
 		d=$(med "$work/times-dist" "\$$n") g=$(med "$work/times-git" "\$$n")
-		printf '  %-30s %s %s %6sx\n' "$step" "$(ms "$d")" "$(ms "$g")" "$(ratio "$d" "$g")"
+		printf '  %-30s %s %s %6sx\n' "$step" "$(fmt_ms "$d")" "$(fmt_ms "$g")" "$(ratio "$d" "$g")"
 		n=$((n + 2))
 	done
 	echo
 	echo "  same VERSION, CHANGELOG.md and release notes at the end: $same"
 	r=$(ratio "$t_dist" "$t_git")
-	if awk -v r="$r" 'BEGIN { exit !(r <= 2) }'; then v=OK; else v=MISSED; missed=1; fi
-	echo "  dist / git = ${r}x   (target <= 2x: $v)"
+	target "$r" "<=" 2
+	echo "  dist / git = ${r}x   (target <= 2x: $verdict)"
 	echo "  for scale: median of the rounds' own ratios $(printf '%.2f' "$r_pairs")x; CPU dist / git $(ratio "$c_dist" "$c_git")x"
 	echo "========================================================="
 }
-if [[ $missed == 1 && ${BENCH_STRICT:-0} == 1 ]]; then exit 1; fi
-exit 0
+bench_finish
