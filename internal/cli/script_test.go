@@ -47,6 +47,11 @@ func TestScripts(t *testing.T) {
 	registry.PushRandomImage(t, reg+"/library/python:3.13-slim", "linux/amd64", "linux/arm64")
 	registry.PushRandomImage(t, reg+"/library/python:3.13", "linux/amd64")
 	_, pipErr := exec.Command("python3", "-m", "pip", "--version").CombinedOutput()
+	// Scripts share the go command's build cache with this process (it is
+	// content-addressed and safe to share): with HOME the script's own,
+	// every script that builds a Go server would compile the standard
+	// library again.
+	goCache, _ := exec.Command("go", "env", "GOCACHE").Output()
 
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
@@ -71,6 +76,9 @@ func TestScripts(t *testing.T) {
 			env.Setenv("INDEX", idx.IndexURL())
 			env.Setenv("GOPROXY", proxy.URL)
 			env.Setenv("GOSUMDB", "off")
+			if c := strings.TrimSpace(string(goCache)); c != "" {
+				env.Setenv("GOCACHE", c)
+			}
 			env.Setenv("REGISTRY", reg)
 			env.Setenv("DIST_CACHE_DIR", filepath.Join(env.WorkDir, ".cache"))
 			env.Setenv("HOME", filepath.Join(env.WorkDir, ".home"))

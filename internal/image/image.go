@@ -4,7 +4,7 @@
 //	tarlayer   reproducible tar streams from repository files
 //	cache      layers and base-image blobs on disk by digest
 //	base       image.base: the pin in an oci lockfile, fetched by digest
-//	deps       the dependencies layer's slot (filled by a later change)
+//	deps       the dependencies layer: wheels and a Go server from the lockfiles
 //	build      the plan (what goes in) and the image or index (how)
 //	publish    OCI layout, docker-archive and registry outputs
 //	promote    channel tags moved to a version's digest
@@ -193,6 +193,10 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, error) {
 	store := cache.New(o.Client.Cache())
 	store.Progress = o.Progress
 	res, err := plan.Build(ctx, store, &base.Fetcher{Store: store, Client: rc})
+	var dce *deps.ConfigError
+	if errors.As(err, &dce) {
+		return nil, &UsageError{err}
+	}
 	if err != nil {
 		return nil, err
 	}

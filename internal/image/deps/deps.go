@@ -1,10 +1,10 @@
-// Package deps is the slot for the dependencies layer: the first layer dist
-// puts above the base image, holding what the lockfiles pin (pypi wheels
-// unpacked into site-packages, a Go server built from the locked modules).
+// Package deps fills the dependencies layer: the first layer dist puts above
+// the base image, holding what the lockfiles pin (pypi wheels unpacked into
+// site-packages, a Go server built from the locked modules; see New).
 //
 // The build asks an Installer for the layer's entries, once per platform,
-// because wheels and binaries differ between platforms. Nothing installs
-// dependencies yet; None leaves the layer out.
+// because wheels and binaries differ between platforms. None leaves the
+// layer out.
 package deps
 
 import (
@@ -31,6 +31,6 @@ type None struct{}
 // Entries implements Installer.
 func (None) Entries(context.Context, v1.Platform) ([]tarlayer.Entry, error) { return nil, nil }
 
-// For returns the Installer for a distribution. It is where the pypi and
-// gomod installers will be chosen from image.python and image.go.
+// For is the installer a build uses when its caller gives none: None, since
+// installing needs indexes and a client, which New takes.
 func For(m *manifest.Manifest) Installer { return None{} }

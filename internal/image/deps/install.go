@@ -2,10 +2,14 @@ package deps
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -13,6 +17,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/gobuild"
 	"github.com/distbuild/dist/internal/image/tarlayer"
@@ -33,6 +38,12 @@ func New(m *manifest.Manifest, client *fetch.Client, open lock.Opener) Installer
 	}
 	return &installer{m: m, client: client, open: open}
 }
+
+// ConfigError is a problem with dist.yaml rather than with a pin: the
+// command line's exit code 2, where a pin's is 1.
+type ConfigError struct{ Msg string }
+
+func (e *ConfigError) Error() string { return e.Msg }
 
 type installer struct {
 	m      *manifest.Manifest
@@ -90,11 +101,11 @@ func (in *installer) Entries(ctx context.Context, p v1.Platform) ([]tarlayer.Ent
 func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Platform) ([]tarlayer.Entry, error) {
 	py := in.m.Image.Python
 	if py.SitePackages == "" || py.Interpreter == "" {
-		return nil, fmt.Errorf("%s: image.python needs site_packages and interpreter", in.m.Path)
+		return nil, &ConfigError{fmt.Sprintf("%s: image.python needs site_packages and interpreter", in.m.Path)}
 	}
 	pyVer, ok := wheel.PythonVersion(py.SitePackages, py.Interpreter)
 	if !ok {
-		return nil, fmt.Errorf("%s: cannot tell the Python version from image.python (%s, %s)", in.m.Path, py.SitePackages, py.Interpreter)
+		return nil, &ConfigError{fmt.Sprintf("%s: cannot tell the Python version from image.python (%s, %s)", in.m.Path, py.SitePackages, py.Interpreter)}
 	}
 	platform := p.OS + "/" + p.Architecture
 	if p.Variant != "" {
@@ -173,40 +184,29 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 func (in *installer) goServer(ctx context.Context, targets []*lock.Target, p v1.Platform) (tarlayer.Entry, error) {
 	g := in.m.Image.Go
 	var lt *lock.Target
-	best := ""
+	var pin *lockfile.Entry
 	for _, t := range targets {
 		if t.Source.Ecosystem() != source.GoMod {
 			continue
 		}
 		for _, e := range t.File.Entries() {
-			if (g.Main == e.Name || strings.HasPrefix(g.Main, e.Name+"/")) && len(e.Name) > len(best) {
-				best, lt = e.Name, t
+			if (g.Main == e.Name || strings.HasPrefix(g.Main, e.Name+"/")) && (pin == nil || len(e.Name) > len(pin.Name)) {
+				pin, lt = e, t
 			}
 		}
 	}
 	if lt == nil {
-		return tarlayer.Entry{}, fmt.Errorf("%s: image.go.main %s is not in any module a gomod lockfile pins (dist lock add MODULE)", in.m.Path, g.Main)
+		return tarlayer.Entry{}, &ConfigError{fmt.Sprintf("%s: image.go.main %s is not in any module a gomod lockfile pins (dist lock add MODULE)", in.m.Path, g.Main)}
 	}
 	src, ok := lt.Source.(*gomod.Source)
 	if !ok {
 		return tarlayer.Entry{}, errors.New("gomod lockfile without a Go module source")
 	}
-	dir, err := os.MkdirTemp("", "dist-gobuild-")
+	data, err := in.cachedBuild(ctx, lt, src, p)
 	if err != nil {
-		return tarlayer.Entry{}, err
-	}
-	defer os.RemoveAll(dir)
-	res, err := gobuild.Build(ctx, gobuild.Options{
-		Lockfile: lt.File, Main: g.Main, Source: src,
-		GOOS: p.OS, GOARCH: p.Architecture, Variant: p.Variant,
-		Output: dir + "/server",
-	})
-	if err != nil {
-		return tarlayer.Entry{}, fmt.Errorf("%s: building %s for %s/%s: %w", lt.Lock.Path, g.Main, p.OS, p.Architecture, err)
-	}
-	data, err := os.ReadFile(res.Binary)
-	if err != nil {
-		return tarlayer.Entry{}, err
+		// The error says what it built and for which platform; the pin
+		// of the main package's module says from what.
+		return tarlayer.Entry{}, fmt.Errorf("%s:%d: %s==%s: %w", lt.Lock.Path, pin.Line, pin.Name, pin.Version, err)
 	}
 	dst := g.Path
 	if dst == "" {
@@ -215,4 +215,51 @@ func (in *installer) goServer(ctx context.Context, targets []*lock.Target, p v1.
 	e := tarlayer.Bytes(strings.TrimPrefix(path.Clean(dst), "/"), data, g.Main)
 	e.Exec = true
 	return e, nil
+}
+
+// cachedBuild returns the server binary for a platform, from dist's cache
+// when the same toolchain already built the same main package from the same
+// pins: the go command caches packages but not the linked binary, and a
+// warm rebuild of an unchanged image should not link again. The build is
+// reproducible (-trimpath, no build ID), so a cached binary is the binary a
+// fresh build would give.
+func (in *installer) cachedBuild(ctx context.Context, lt *lock.Target, src *gomod.Source, p v1.Platform) ([]byte, error) {
+	goVersion, err := exec.CommandContext(ctx, "go", "env", "GOVERSION").Output()
+	key := ""
+	if err == nil {
+		h := sha256.New()
+		fmt.Fprintf(h, "dist gobuild 1\n%s\n%s/%s/%s\n%s\n", strings.TrimSpace(string(goVersion)), p.OS, p.Architecture, p.Variant, in.m.Image.Go.Main)
+		for _, e := range lt.File.Entries() {
+			fmt.Fprintf(h, "%s==%s %s\n", e.Name, e.Version, strings.Join(e.Hashes, " "))
+		}
+		key = hex.EncodeToString(h.Sum(nil))
+	}
+	cached := filepath.Join(in.client.Cache().Dir, "gobin", key)
+	if key != "" {
+		if data, err := os.ReadFile(cached); err == nil {
+			return data, nil
+		}
+	}
+	dir, err := os.MkdirTemp("", "dist-gobuild-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	res, err := gobuild.Build(ctx, gobuild.Options{
+		Lockfile: lt.File, Main: in.m.Image.Go.Main, Source: src,
+		GOOS: p.OS, GOARCH: p.Architecture, Variant: p.Variant,
+		Output: dir + "/server",
+	})
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(res.Binary)
+	if err != nil {
+		return nil, err
+	}
+	if key != "" && os.MkdirAll(filepath.Dir(cached), 0o755) == nil {
+		// A lost cache entry only costs a rebuild.
+		atomicfile.WriteFile(cached, data, 0o755)
+	}
+	return data, nil
 }
