@@ -194,10 +194,12 @@ func (e *scrubbedError) As(target any) bool   { return errors.As(e.err, target) 
 // Push updates refs of a remote (a configured name, "origin" when empty,
 // or a URL or path) from local refs, refspecs as git writes them:
 // "refs/heads/main", "refs/tags/1.0.0:refs/tags/1.0.0". A refspec without a
-// destination pushes to the same name. Nothing is forced: a rejected update
-// fails the push. A remote already equal to the local refs is success, so a
-// re-run after a partly failed release pushes what is left and nothing
-// else.
+// destination pushes to the same name. Nothing is forced: an update that
+// would move a tag, or a branch to a commit not descending from the
+// remote's, fails the push with an error wrapping ErrPushRejected, as does
+// one the remote refuses. A remote already equal to the local refs is
+// success, so a re-run after a partly failed release pushes what is left
+// and nothing else. Only the objects the remote lacks are sent.
 func (r *Repo) Push(ctx context.Context, remoteName string, refspecs []string, a Auth) error {
 	if len(refspecs) == 0 {
 		return errors.New("push: no refspecs")
@@ -220,10 +222,7 @@ func (r *Repo) Push(ctx context.Context, remoteName string, refspecs []string, a
 	if err != nil {
 		return err
 	}
-	err = rm.rem.PushContext(ctx, &git.PushOptions{RemoteName: rm.rem.Config().Name, RefSpecs: specs, Auth: rm.auth})
-	if errors.Is(err, git.NoErrAlreadyUpToDate) {
-		err = nil
-	}
+	err = rm.push(ctx, specs)
 	rm.report(err)
 	if err != nil {
 		return fmt.Errorf("push to %s: %w", rm.safeURL(), rm.scrub(err))
