@@ -20,6 +20,16 @@ func (a *app) repo(m *manifest.Manifest) (*gitrepo.Repo, error) {
 	return r, nil
 }
 
+// loadPlan loads the manifest and computes the plan, for plan and changelog.
+func (a *app) loadPlan(since string) (*manifest.Manifest, *plan.Plan, error) {
+	m, err := a.manifest()
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := a.plan(m, since)
+	return m, p, err
+}
+
 func (a *app) plan(m *manifest.Manifest, since string) (*plan.Plan, error) {
 	repo, err := a.repo(m)
 	if err != nil {
@@ -40,11 +50,7 @@ func newPlanCmd(a *app) *cobra.Command {
 		Short: "The required next version and every reason, since the last release tag",
 		Args:  argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.manifest()
-			if err != nil {
-				return err
-			}
-			p, err := a.plan(m, since)
+			_, p, err := a.loadPlan(since)
 			if err != nil {
 				return err
 			}
@@ -96,11 +102,7 @@ func newChangelogCmd(a *app) *cobra.Command {
 		Short: "Generate the unreleased entry from the plan, merged with hand-written notes",
 		Args:  argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.manifest()
-			if err != nil {
-				return err
-			}
-			p, err := a.plan(m, since)
+			m, p, err := a.loadPlan(since)
 			if err != nil {
 				return err
 			}

@@ -43,6 +43,24 @@ func (a *app) releaseEnv(m *manifest.Manifest, dryRun bool) (*release.Env, error
 	return env, nil
 }
 
+// withRelease loads the manifest and the repository, runs one release step
+// and gives its error an exit code.
+func (a *app) withRelease(dryRun bool, step func(env *release.Env) error) error {
+	m, err := a.manifest()
+	if err != nil {
+		return err
+	}
+	env, err := a.releaseEnv(m, dryRun)
+	if err != nil {
+		return err
+	}
+	defer env.Repo.Close()
+	if err := step(env); err != nil {
+		return releaseError(err)
+	}
+	return nil
+}
+
 // releaseError maps a release package error to an exit code: a refusal is a
 // failed check (1), a broken file a configuration error (2).
 func releaseError(err error) error {
@@ -71,27 +89,17 @@ func newPrereleaseCmd(a *app) *cobra.Command {
 		Short: "Check, date the changelog entry, set VERSION, commit \"Preparing release V\"",
 		Args:  argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.manifest()
-			if err != nil {
-				return err
-			}
 			for _, s := range skip {
 				if s != "verify" {
 					return usage(fmt.Errorf("--skip %s: prerelease can skip only verify", s))
 				}
 			}
-			env, err := a.releaseEnv(m, dryRun)
-			if err != nil {
+			return a.withRelease(dryRun, func(env *release.Env) error {
+				_, err := release.Prerelease(cmd.Context(), env, release.PrereleaseOptions{
+					Version: ver, SkipVerify: len(skip) > 0, Open: sources.Opener(a.http(), sources.Settings{}),
+				})
 				return err
-			}
-			defer env.Repo.Close()
-			_, err = release.Prerelease(cmd.Context(), env, release.PrereleaseOptions{
-				Version: ver, SkipVerify: len(skip) > 0, Open: sources.Opener(a.http(), sources.Settings{}),
 			})
-			if err != nil {
-				return releaseError(err)
-			}
-			return nil
 		},
 	}
 	cmd.Flags().StringVar(&ver, "version", "", "release this version (default: the policy's next version)")
@@ -110,10 +118,6 @@ func newReleaseCmd(a *app) *cobra.Command {
 		Short: "Annotated tag, image build and push, tag push, GitHub release draft",
 		Args:  argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.manifest()
-			if err != nil {
-				return err
-			}
 			for _, s := range skip {
 				switch s {
 				case "image":
@@ -124,29 +128,26 @@ func newReleaseCmd(a *app) *cobra.Command {
 					return usage(fmt.Errorf("--skip %s: want image or github", s))
 				}
 			}
+			var err error
 			if o.SignKey, err = release.SigningKey(signKey); err != nil {
 				return usage(fmt.Errorf("signing key: %w", err))
 			}
-			if m.GitHub != nil && m.GitHub.Repository != "" {
-				tokenEnv := "GITHUB_TOKEN"
-				if m.GitHub.TokenEnv != "" {
-					tokenEnv = m.GitHub.TokenEnv
+			return a.withRelease(dryRun, func(env *release.Env) error {
+				m := env.M
+				if m.GitHub != nil && m.GitHub.Repository != "" {
+					tokenEnv := "GITHUB_TOKEN"
+					if m.GitHub.TokenEnv != "" {
+						tokenEnv = m.GitHub.TokenEnv
+					}
+					o.GitHub = &github.Client{API: m.GitHub.APIURL, Repo: m.GitHub.Repository, Token: os.Getenv(tokenEnv)}
 				}
-				o.GitHub = &github.Client{API: m.GitHub.APIURL, Repo: m.GitHub.Repository, Token: os.Getenv(tokenEnv)}
-			}
-			if m.Image != nil && m.Image.Repository != "" {
-				o.Image = a.releaseImage(m, o.NoPush)
-			}
-			o.Auth = gitAuth()
-			env, err := a.releaseEnv(m, dryRun)
-			if err != nil {
+				if m.Image != nil && m.Image.Repository != "" {
+					o.Image = a.releaseImage(m, o.NoPush)
+				}
+				o.Auth = gitAuth()
+				_, err := release.Release(cmd.Context(), env, o)
 				return err
-			}
-			defer env.Repo.Close()
-			if _, err := release.Release(cmd.Context(), env, o); err != nil {
-				return releaseError(err)
-			}
-			return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&o.NoPush, "no-push", false, "tag (and build the image) locally; push nothing")
@@ -165,20 +166,11 @@ func newPostreleaseCmd(a *app) *cobra.Command {
 		Short: "VERSION NEXT.dev0, a new unreleased changelog entry, commit \"Back to development: NEXT\"",
 		Args:  argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.manifest()
-			if err != nil {
-				return err
-			}
-			env, err := a.releaseEnv(m, dryRun)
-			if err != nil {
-				return err
-			}
-			defer env.Repo.Close()
 			o.Auth = gitAuth()
-			if _, err := release.Postrelease(cmd.Context(), env, o); err != nil {
-				return releaseError(err)
-			}
-			return nil
+			return a.withRelease(dryRun, func(env *release.Env) error {
+				_, err := release.Postrelease(cmd.Context(), env, o)
+				return err
+			})
 		},
 	}
 	cmd.Flags().StringVar(&o.Version, "version", "", "the next version (default: the next patch)")

@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/distbuild/dist/internal/fetch"
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/lock"
-	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
 )
 
@@ -151,12 +151,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	code := ExitFailed
 	var ee *exitError
 	var ue *lock.UsageError
-	var pe *lockfile.ParseError
-	var me *manifest.Error
+	var fe *fileerr.Error
 	switch {
 	case errors.As(err, &ee):
 		code = ee.code
-	case errors.As(err, &ue), errors.As(err, &pe), errors.As(err, &me):
+	case errors.As(err, &ue), errors.As(err, &fe):
 		code = ExitUsage
 	case isCobraUsage(err):
 		code = ExitUsage

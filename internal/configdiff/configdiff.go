@@ -27,6 +27,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/distbuild/dist/internal/fileerr"
 )
 
 // Format is a configuration file syntax.
@@ -96,18 +98,7 @@ func (c Config) set(path, key string, s Setting) error {
 }
 
 // ParseError names the file and line of a problem.
-type ParseError struct {
-	Path string
-	Line int
-	Msg  string
-}
-
-func (e *ParseError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
-}
+type ParseError = fileerr.Error
 
 // Parse reads a config in the format its extension names. path is used to
 // pick the format and in errors.

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/distbuild/dist/internal/fileerr"
 )
 
 // File is a parsed lockfile.
@@ -46,13 +48,7 @@ type Entry struct {
 }
 
 // ParseError names the file and line of a problem.
-type ParseError struct {
-	Path string
-	Line int
-	Msg  string
-}
-
-func (e *ParseError) Error() string { return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg) }
+type ParseError = fileerr.Error
 
 // Parse reads a lockfile. path is used in errors only.
 func Parse(path string, data []byte) (*File, error) {

@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/policy"
 	"github.com/distbuild/dist/internal/source"
 )
@@ -111,18 +112,7 @@ type GitHub struct {
 }
 
 // Error is a configuration error at a place in the manifest.
-type Error struct {
-	Path string
-	Line int
-	Msg  string
-}
-
-func (e *Error) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
-}
+type Error = fileerr.Error
 
 // ErrNotFound is returned by Load when dir has no dist.yaml.
 var ErrNotFound = errors.New("no " + FileName + " found (run dist init, or use -C DIR)")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/distbuild/dist/internal/changelog"
 	"github.com/distbuild/dist/internal/configdiff"
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
@@ -52,18 +53,7 @@ type Options struct {
 }
 
 // Error is a problem in one of the repository's files.
-type Error struct {
-	Path string
-	Line int
-	Msg  string
-}
-
-func (e *Error) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
-}
+type Error = fileerr.Error
 
 // ReadVersion reads and parses the VERSION file.
 func ReadVersion(m *manifest.Manifest) (version.V, error) {
