@@ -11,7 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/distbuild/dist/internal/bundle"
+	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/lock"
+	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/sources"
 )
 
@@ -42,7 +44,7 @@ func newBundleCmd(a *app) *cobra.Command {
 			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 				return err
 			}
-			mtime, err := a.sourceDate()
+			mtime, err := a.sourceDate(m)
 			if err != nil {
 				return err
 			}
@@ -67,14 +69,21 @@ func newBundleCmd(a *app) *cobra.Command {
 }
 
 // sourceDate is SOURCE_DATE_EPOCH when set (the reproducible-builds
-// convention), else the Unix epoch.
-func (a *app) sourceDate() (time.Time, error) {
+// convention), else HEAD's commit time, as for images; outside git, the
+// Unix epoch.
+func (a *app) sourceDate(m *manifest.Manifest) (time.Time, error) {
 	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			return time.Time{}, usage(fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds", s))
 		}
 		return time.Unix(n, 0).UTC(), nil
+	}
+	if repo, err := gitrepo.Open(m.Dir); err == nil {
+		defer repo.Close()
+		if t, err := repo.HeadTime(); err == nil {
+			return t.UTC(), nil
+		}
 	}
 	return time.Unix(0, 0).UTC(), nil
 }
