@@ -18,8 +18,16 @@ lint:
 	@out=$$(gofmt -l cmd internal); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+# Every parser's fuzz target in turn; FUZZTIME per target (the seed corpora
+# already run in make test).
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run XXX -fuzz FuzzParse -fuzztime 60s ./internal/lockfile/
+	$(GO) test -run XXX -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/lockfile/
+	$(GO) test -run XXX -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/changelog/
+	$(GO) test -run XXX -fuzz '^FuzzINI$$' -fuzztime $(FUZZTIME) ./internal/configdiff/
+	$(GO) test -run XXX -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/configdiff/
+	$(GO) test -run XXX -fuzz '^FuzzClassify$$' -fuzztime $(FUZZTIME) ./internal/version/
+	$(GO) test -run XXX -fuzz '^FuzzParseFilename$$' -fuzztime $(FUZZTIME) ./internal/wheel/
 
 # The Go benchmarks, then every script in scripts/bench (image-deps.sh
 # when it is there). A missed target is reported and the rest still run;

@@ -45,7 +45,8 @@ func FuzzINI(f *testing.F) {
 		if err != nil {
 			return
 		}
-		nlines := bytes.Count(data, []byte("\n")) + 1
+		// YAML (like XML) also ends a line at a lone "\r".
+		nlines := bytes.Count(data, []byte("\n")) + bytes.Count(data, []byte("\r")) - bytes.Count(data, []byte("\r\n")) + 1
 		for _, e := range entries {
 			if e.Line < 1 || e.Line > nlines {
 				t.Fatalf("key %q at line %d of %d", e.Key, e.Line, nlines)
@@ -80,7 +81,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"a": {"b": [1, {"c": 2}]}, "d": {}}`))
 	f.Add([]byte("a: &x {b: 1}\nc: {<<: *x, d: 2}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		nlines := bytes.Count(data, []byte("\n")) + 1
+		// YAML (like XML) also ends a line at a lone "\r".
+		nlines := bytes.Count(data, []byte("\n")) + bytes.Count(data, []byte("\r")) - bytes.Count(data, []byte("\r\n")) + 1
 		for _, fm := range []Format{INI, Env, YAML, TOML, JSON} {
 			c, err := ParseFormat(fm, "fuzz", data)
 			if err != nil {
