@@ -135,7 +135,10 @@ func printBuild(w io.Writer, r *image.BuildReport) {
 		fmt.Fprintf(tw, "  layer\t%s\t%d %s, %s\n", l.Role, l.Entries, plural(l.Entries, "entry", "entries"), humanBytes(l.Bytes))
 	}
 	for _, p := range r.Platforms {
-		if p.Digest != "" {
+		switch {
+		case p.Digest != "" && p.DependenciesBytes > 0:
+			fmt.Fprintf(tw, "  %s\t%s, dependencies %s\n", p.Platform, p.Digest, humanBytes(p.DependenciesBytes))
+		case p.Digest != "":
 			fmt.Fprintf(tw, "  %s\t%s\n", p.Platform, p.Digest)
 		}
 	}

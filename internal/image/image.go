@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/image/base"
@@ -35,6 +36,7 @@ import (
 	"github.com/distbuild/dist/internal/image/cache"
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/gitinfo"
+	"github.com/distbuild/dist/internal/image/meta"
 	"github.com/distbuild/dist/internal/image/publish"
 	"github.com/distbuild/dist/internal/image/regclient"
 	"github.com/distbuild/dist/internal/manifest"
@@ -97,6 +99,9 @@ type BuildReport struct {
 type PlatformReport struct {
 	Platform string `json:"platform"`
 	Digest   string `json:"digest,omitempty"`
+	// DependenciesBytes is the size of the platform's own dependencies
+	// layer (compressed), 0 when it has none.
+	DependenciesBytes int64 `json:"dependencies_bytes,omitempty"`
 }
 
 // LayerReport is one layer dist adds (the same on every platform).
@@ -202,7 +207,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, error) {
 	}
 	rep.Digest, rep.MediaType = res.Digest.String(), string(res.MediaType)
 	for _, pi := range res.Images {
-		rep.Platforms = append(rep.Platforms, PlatformReport{Platform: pi.Platform.String(), Digest: pi.Digest.String()})
+		rep.Platforms = append(rep.Platforms, PlatformReport{Platform: pi.Platform.String(), Digest: pi.Digest.String(), DependenciesBytes: depsSize(pi.Image)})
 	}
 
 	pusher := &publish.Pusher{Client: rc, Force: o.Force}
@@ -331,4 +336,24 @@ func kindName(k publish.Kind) string {
 		return "docker-archive"
 	}
 	return "registry"
+}
+
+// depsSize finds an image's dependencies layer by its history entry.
+func depsSize(img v1.Image) int64 {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return 0
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return 0
+	}
+	for i, role := range meta.Roles(cf) {
+		if role == meta.RoleDependencies && i < len(layers) {
+			if n, err := layers[i].Size(); err == nil {
+				return n
+			}
+		}
+	}
+	return 0
 }
