@@ -317,6 +317,12 @@ func printInspect(w io.Writer, r *inspect.Report) {
 		fmt.Fprintf(tw, "ports\t%s\n", strings.Join(c.Ports, " "))
 	}
 	tw.Flush()
+	if len(c.Env) > 0 {
+		fmt.Fprintln(w, "env:")
+		for _, e := range c.Env {
+			fmt.Fprintf(w, "  %s\n", e)
+		}
+	}
 	fmt.Fprintf(w, "layers (%s):\n", r.Platform)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, l := range r.Layers {
