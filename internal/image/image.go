@@ -10,7 +10,6 @@
 //	promote    channel tags moved to a version's digest
 //	inspect    what an image records about itself
 //	regclient  registry access: auth, plain-HTTP rule, retries, errors
-//	gitinfo    the commit and its time
 //	meta       release.json, labels and layer roles
 //
 // This file ties them together for `dist build` and `dist release`: read
@@ -31,11 +30,11 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/distbuild/dist/internal/fetch"
+	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/image/build"
 	"github.com/distbuild/dist/internal/image/cache"
 	"github.com/distbuild/dist/internal/image/deps"
-	"github.com/distbuild/dist/internal/image/gitinfo"
 	"github.com/distbuild/dist/internal/image/meta"
 	"github.com/distbuild/dist/internal/image/publish"
 	"github.com/distbuild/dist/internal/image/regclient"
@@ -126,12 +125,8 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	head, gitErr := gitinfo.Read(m.Dir)
-	commit := ""
-	if gitErr == nil {
-		commit = head.Commit
-	}
-	when, err := buildTime(o.SourceDateEpoch, head, gitErr)
+	commit, headTime, gitErr := readHead(m.Dir)
+	when, err := buildTime(o.SourceDateEpoch, headTime, gitErr)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +260,7 @@ func readVersion(m *manifest.Manifest) (string, error) {
 
 // buildTime is SOURCE_DATE_EPOCH (the reproducible-builds convention), or
 // HEAD's commit time: never the clock, so a rebuild tomorrow is the same.
-func buildTime(epoch string, head *gitinfo.Head, gitErr error) (time.Time, error) {
+func buildTime(epoch string, headTime time.Time, gitErr error) (time.Time, error) {
 	if epoch != "" {
 		n, err := strconv.ParseInt(strings.TrimSpace(epoch), 10, 64)
 		if err != nil || n < 0 {
@@ -276,7 +271,26 @@ func buildTime(epoch string, head *gitinfo.Head, gitErr error) (time.Time, error
 	if gitErr != nil {
 		return time.Time{}, usagef("%v: the image's time comes from HEAD's commit, or from SOURCE_DATE_EPOCH", gitErr)
 	}
-	return head.Time, nil
+	return headTime, nil
+}
+
+// readHead returns the commit checked out in the repository around dir (a
+// subdirectory or a linked worktree too) and its committer time in UTC: the
+// committer time, not the author's, because it moves forward on rebase and
+// cherry-pick, so a rebuilt history never goes back in time.
+func readHead(dir string) (commit string, when time.Time, err error) {
+	repo, err := gitrepo.Open(dir)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	defer repo.Close()
+	if commit, _, _, err = repo.Head(); err != nil {
+		return "", time.Time{}, err
+	}
+	if when, err = repo.HeadTime(); err != nil {
+		return "", time.Time{}, err
+	}
+	return commit, when.UTC(), nil
 }
 
 func parseOutputs(m *manifest.Manifest, outs []string) ([]publish.Dest, error) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/distbuild/dist/internal/fetch"
+	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image/imagetest"
 	"github.com/distbuild/dist/internal/image/publish"
 	"github.com/distbuild/dist/internal/manifest"
@@ -207,5 +208,38 @@ func TestBuildOptionsAndErrors(t *testing.T) {
 	// The archive names the image by the distribution's name, lower-cased.
 	if rep.Outputs[0].Tags[0] != "index.docker.io/library/tiny:1.0.0" && rep.Outputs[0].Tags[0] != "tiny:1.0.0" {
 		t.Errorf("archive tag %v", rep.Outputs[0].Tags)
+	}
+}
+
+func TestReadHead(t *testing.T) {
+	dir := t.TempDir()
+	imagetest.WriteFiles(t, dir, map[string]string{"sub/f": "x"})
+	when := time.Date(2024, 1, 2, 3, 4, 5, 0, time.FixedZone("", 5*3600))
+	want := imagetest.Commit(t, dir, when)
+
+	for _, d := range []string{dir, filepath.Join(dir, "sub")} {
+		commit, at, err := readHead(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if commit != want || !at.Equal(when) || at.Location() != time.UTC {
+			t.Errorf("%s: got %s at %s, want %s at %s", d, commit, at, want, when.UTC())
+		}
+	}
+
+	// A linked worktree reads its own HEAD through the common git dir.
+	wt := filepath.Join(t.TempDir(), "wt")
+	imagetest.Run(t, dir, nil, "git", "worktree", "add", "-q", "--detach", wt)
+	if commit, _, err := readHead(wt); err != nil || commit != want {
+		t.Errorf("worktree: %s %v", commit, err)
+	}
+
+	if _, _, err := readHead(t.TempDir()); !errors.Is(err, gitrepo.ErrNotRepository) {
+		t.Errorf("outside git: %v", err)
+	}
+	empty := t.TempDir()
+	imagetest.Run(t, empty, nil, "git", "init", "-q")
+	if _, _, err := readHead(empty); !errors.Is(err, gitrepo.ErrNoCommits) {
+		t.Errorf("a repository without commits: %v", err)
 	}
 }
