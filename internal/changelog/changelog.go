@@ -53,6 +53,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/distbuild/dist/internal/atomicfile"
@@ -164,7 +165,7 @@ func Load(path string) (*Changelog, error) {
 // is Markdown when a line reads like "## 1.0 (...)". path is also used in
 // errors.
 func Parse(path string, data []byte) (*Changelog, error) {
-	c := &Changelog{Path: path, orig: string(data), lines: splitLines(string(data)), nl: "\n"}
+	c := &Changelog{Path: path, orig: string(data), lines: slices.Collect(strings.Lines(string(data))), nl: "\n"}
 	// The first line ending decides, rather than any "\r\n" anywhere: a
 	// stray "\r" line that gets an ending added must not switch the style
 	// the next time the file is read.
@@ -333,21 +334,6 @@ func trimBlank(ls []string) []string {
 		ls = ls[:len(ls)-1]
 	}
 	return ls
-}
-
-// splitLines splits after each "\n", keeping it, so joining gives the input.
-func splitLines(s string) []string {
-	var out []string
-	for len(s) > 0 {
-		i := strings.IndexByte(s, '\n')
-		if i < 0 {
-			out = append(out, s)
-			break
-		}
-		out = append(out, s[:i+1])
-		s = s[i+1:]
-	}
-	return out
 }
 
 func cutEOL(l string) (text, eol string) {

@@ -11,6 +11,7 @@ package lockfile
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/distbuild/dist/internal/fileerr"
@@ -53,7 +54,8 @@ type ParseError = fileerr.Error
 // Parse reads a lockfile. path is used in errors only.
 func Parse(path string, data []byte) (*File, error) {
 	f := &File{Path: path}
-	lines := splitLines(string(data))
+	// Each line keeps its ending, so joining them gives the input back.
+	lines := slices.Collect(strings.Lines(string(data)))
 	for i := 0; i < len(lines); {
 		start := i
 		// Gather one logical line the way pip joins them: a trailing
@@ -91,21 +93,6 @@ func Parse(path string, data []byte) (*File, error) {
 		f.blocks = append(f.blocks, &block{raw: raw, entry: e})
 	}
 	return f, nil
-}
-
-// splitLines splits after each "\n", keeping it, so joining gives the input.
-func splitLines(s string) []string {
-	var out []string
-	for len(s) > 0 {
-		i := strings.IndexByte(s, '\n')
-		if i < 0 {
-			out = append(out, s)
-			break
-		}
-		out = append(out, s[:i+1])
-		s = s[i+1:]
-	}
-	return out
 }
 
 func trimEOL(l string) string { return strings.TrimRight(l, "\r\n") }

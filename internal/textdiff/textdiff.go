@@ -3,6 +3,7 @@
 package textdiff
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
@@ -25,10 +26,7 @@ func Unified(name, a, b string) string {
 // no empty line after the last one; a last line without a newline gets one
 // so that the diff stays line-shaped.
 func splitLines(s string) []string {
-	lines := strings.SplitAfter(s, "\n")
-	if len(lines) > 0 && lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
+	lines := slices.Collect(strings.Lines(s))
 	if n := len(lines); n > 0 && !strings.HasSuffix(lines[n-1], "\n") {
 		lines[n-1] += "\n\\ No newline at end of file\n"
 	}
