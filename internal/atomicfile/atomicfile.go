@@ -5,6 +5,7 @@ package atomicfile
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,7 +14,17 @@ import (
 // WriteFile replaces path with data by writing a temporary file in the same
 // directory, syncing it and renaming it over path. An existing file keeps
 // its mode; a new one gets perm.
-func WriteFile(path string, data []byte, perm fs.FileMode) (err error) {
+func WriteFile(path string, data []byte, perm fs.FileMode) error {
+	return Write(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// Write is WriteFile for content that is produced rather than held: fill
+// writes it to the temporary file, and path is replaced only when fill and
+// the sync succeed.
+func Write(path string, perm fs.FileMode, fill func(w io.Writer) error) (err error) {
 	if st, err := os.Stat(path); err == nil {
 		perm = st.Mode().Perm()
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -30,7 +41,7 @@ func WriteFile(path string, data []byte, perm fs.FileMode) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if _, err = tmp.Write(data); err != nil {
+	if err = fill(tmp); err != nil {
 		return err
 	}
 	if err = tmp.Chmod(perm); err != nil {

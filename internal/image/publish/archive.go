@@ -2,12 +2,15 @@ package publish
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/distbuild/dist/internal/atomicfile"
 )
 
 // ErrArchiveIndex refuses a multi-platform image for a docker-archive.
@@ -23,21 +26,7 @@ func WriteArchive(file string, art Artifact, tag name.Tag) error {
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tarball.Write(tag, img, tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), file)
+	return atomicfile.Write(file, 0o644, func(w io.Writer) error {
+		return tarball.Write(tag, img, w)
+	})
 }
