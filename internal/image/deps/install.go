@@ -36,7 +36,10 @@ func New(m *manifest.Manifest, client *fetch.Client, open lock.Opener) Installer
 	if m.Image == nil || (m.Image.Python == nil && (m.Image.Go == nil || m.Image.Go.Main == "")) {
 		return None{}
 	}
-	return &installer{m: m, client: client, open: open}
+	return &installer{m: m, client: client, open: open, goVersion: sync.OnceValues(func() (string, error) {
+		out, err := exec.Command("go", "env", "GOVERSION").Output()
+		return strings.TrimSpace(string(out)), err
+	})}
 }
 
 // ConfigError is a problem with dist.yaml rather than with a pin: the
@@ -53,6 +56,10 @@ type installer struct {
 	once    sync.Once
 	targets []*lock.Target
 	err     error
+
+	// goVersion names the toolchain in the binary cache key; asked once
+	// per build, not once per platform.
+	goVersion func() (string, error)
 }
 
 func (in *installer) load() ([]*lock.Target, error) {
@@ -224,11 +231,11 @@ func (in *installer) goServer(ctx context.Context, targets []*lock.Target, p v1.
 // reproducible (-trimpath, no build ID), so a cached binary is the binary a
 // fresh build would give.
 func (in *installer) cachedBuild(ctx context.Context, lt *lock.Target, src *gomod.Source, p v1.Platform) ([]byte, error) {
-	goVersion, err := exec.CommandContext(ctx, "go", "env", "GOVERSION").Output()
+	goVersion, err := in.goVersion()
 	key := ""
 	if err == nil {
 		h := sha256.New()
-		fmt.Fprintf(h, "dist gobuild 1\n%s\n%s/%s/%s\n%s\n", strings.TrimSpace(string(goVersion)), p.OS, p.Architecture, p.Variant, in.m.Image.Go.Main)
+		fmt.Fprintf(h, "dist gobuild 1\n%s\n%s/%s/%s\n%s\n", goVersion, p.OS, p.Architecture, p.Variant, in.m.Image.Go.Main)
 		for _, e := range lt.File.Entries() {
 			fmt.Fprintf(h, "%s==%s %s\n", e.Name, e.Version, strings.Join(e.Hashes, " "))
 		}
