@@ -319,11 +319,7 @@ func (f *File) Update(e *Entry, name, version string, hashes []string) bool {
 	}
 	e.Name, e.Op, e.Version = name, "==", version
 	e.Hashes = append([]string(nil), hashes...)
-	for _, b := range f.blocks {
-		if b.entry == e {
-			b.dirty = true
-		}
-	}
+	f.touch(e)
 	return true
 }
 

@@ -54,7 +54,16 @@ type Lockfile struct {
 	// --python-version and --platform do.
 	PythonVersion []string `yaml:"python_version"`
 	Platform      []string `yaml:"platform"`
-	Line          int      `yaml:"-"`
+	// Dependencies names the pypi lockfile that receives what this
+	// lockfile's pins pull in (kinto-dist's default.txt and
+	// constraints.txt): the pins asked for stay here, their resolved
+	// dependencies go there. Empty: both in this file.
+	Dependencies string `yaml:"dependencies"`
+	// Wheelhouse is a folder of wheels built elsewhere (pip wheel) for
+	// projects the index has only as sdists; its files are offered beside
+	// the index's and pinned by hash like them.
+	Wheelhouse string `yaml:"wheelhouse"`
+	Line       int    `yaml:"-"`
 }
 
 // Config is one template rendered to an example config.
@@ -92,10 +101,14 @@ type FileCopy struct {
 	Dst string `yaml:"dst"`
 }
 
-// Python says where wheels go in the base image.
+// Python says where wheels go in the base image, and for which Python.
 type Python struct {
 	SitePackages string `yaml:"site_packages"`
 	Interpreter  string `yaml:"interpreter"`
+	// Version is the image's Python, "3.12" or "3.12.4": the version
+	// environment markers and wheel tags are judged against. Empty: read
+	// from the base image, else from the paths above.
+	Version string `yaml:"version"`
 }
 
 // GoBuild names the main package of a gomod server.
@@ -257,6 +270,38 @@ func (m *Manifest) validate(root *yaml.Node) error {
 		if !known {
 			return bad(l.Line, "lockfile %s: unknown ecosystem %q (want %s)", l.Path, l.Ecosystem, strings.Join(source.Ecosystems, ", "))
 		}
+		if l.Wheelhouse != "" {
+			if l.Ecosystem != source.PyPI {
+				return bad(l.Line, "lockfile %s: wheelhouse is for pypi lockfiles", l.Path)
+			}
+			if err := checkRelative(l.Wheelhouse); err != nil {
+				return bad(l.Line, "lockfile %s: wheelhouse %s: %v", l.Path, l.Wheelhouse, err)
+			}
+		}
+	}
+	// A dependencies: file must be another pypi lockfile of the list, and
+	// hold only dependencies: a chain would leave its middle file both.
+	for _, l := range m.Lockfiles {
+		if l.Dependencies == "" {
+			continue
+		}
+		if l.Ecosystem != source.PyPI {
+			return bad(l.Line, "lockfile %s: dependencies is for pypi lockfiles", l.Path)
+		}
+		d := m.findLockfile(l.Dependencies)
+		switch {
+		case d == nil:
+			return bad(l.Line, "lockfile %s: dependencies %s is not listed under lockfiles:", l.Path, l.Dependencies)
+		case filepath.Clean(d.Path) == filepath.Clean(l.Path):
+			return bad(l.Line, "lockfile %s: dependencies names the lockfile itself", l.Path)
+		case d.Ecosystem != source.PyPI:
+			return bad(l.Line, "lockfile %s: dependencies %s is not a pypi lockfile", l.Path, l.Dependencies)
+		case d.Dependencies != "":
+			return bad(l.Line, "lockfile %s: dependencies %s names dependencies of its own", l.Path, l.Dependencies)
+		}
+	}
+	if m.Image != nil && m.Image.Python != nil && m.Image.Python.Version != "" && !pythonVersionRE.MatchString(m.Image.Python.Version) {
+		return bad(lineOf(root, "image", -1), "image.python.version %q: want X.Y or X.Y.Z", m.Image.Python.Version)
 	}
 	for _, c := range m.Configs {
 		if c.Template == "" || c.Output == "" {
@@ -272,6 +317,39 @@ func (m *Manifest) validate(root *yaml.Node) error {
 		return bad(lineOf(root, "policy", -1), "%v", err)
 	}
 	return nil
+}
+
+var pythonVersionRE = regexp.MustCompile(`^3\.\d+(\.\d+)?$`)
+
+func (m *Manifest) findLockfile(p string) *Lockfile {
+	for i := range m.Lockfiles {
+		if filepath.Clean(m.Lockfiles[i].Path) == filepath.Clean(p) {
+			return &m.Lockfiles[i]
+		}
+	}
+	return nil
+}
+
+// DependentsOf returns the lockfiles whose dependencies: names l.
+func (m *Manifest) DependentsOf(l *Lockfile) []*Lockfile {
+	var out []*Lockfile
+	for i := range m.Lockfiles {
+		if d := m.Lockfiles[i].Dependencies; d != "" && filepath.Clean(d) == filepath.Clean(l.Path) {
+			out = append(out, &m.Lockfiles[i])
+		}
+	}
+	return out
+}
+
+// DependenciesOf returns the lockfile that receives l's dependencies: the
+// one its dependencies: names, else l itself.
+func (m *Manifest) DependenciesOf(l *Lockfile) *Lockfile {
+	if l.Dependencies != "" {
+		if d := m.findLockfile(l.Dependencies); d != nil {
+			return d
+		}
+	}
+	return l
 }
 
 // checkRelative refuses paths that leave the repository.
