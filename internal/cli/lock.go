@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/distbuild/dist/internal/lock"
+	"github.com/distbuild/dist/internal/pydeps"
 	"github.com/distbuild/dist/internal/sources"
 )
 
@@ -16,6 +17,7 @@ type lockFlags struct {
 	file     string
 	settings sources.Settings
 	pre      bool
+	noDeps   bool
 }
 
 func (f *lockFlags) register(cmd *cobra.Command, index bool) {
@@ -29,11 +31,46 @@ func (f *lockFlags) register(cmd *cobra.Command, index bool) {
 }
 
 func (a *app) loadTargets(f *lockFlags) ([]*lock.Target, error) {
+	targets, _, err := a.loadSet(f)
+	return targets, err
+}
+
+// loadSet loads the lockfiles acted on (the one -f names, or all) and the
+// pypi pin set they belong to, sharing one Target per file so that what the
+// set edits is what gets written.
+func (a *app) loadSet(f *lockFlags) ([]*lock.Target, *lock.PySet, error) {
 	m, err := a.manifest()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return lock.Load(m, f.file, sources.Opener(a.http(), f.settings))
+	open := sources.Opener(a.http(), f.settings)
+	if f.file != "" {
+		if _, err := m.Lockfile(f.file); err != nil {
+			return nil, nil, &lock.UsageError{Err: err}
+		}
+	}
+	all, err := lock.Load(m, "", open)
+	if err != nil {
+		return nil, nil, err
+	}
+	targets := all
+	if f.file != "" {
+		l, _ := m.Lockfile(f.file)
+		targets = nil
+		for _, t := range all {
+			if t.Lock == l {
+				targets = append(targets, t)
+			}
+		}
+	}
+	if f.noDeps {
+		return targets, nil, nil
+	}
+	set, err := lock.NewPySet(m, all)
+	if err != nil {
+		return nil, nil, err
+	}
+	return targets, set, nil
 }
 
 func newLockCmd(a *app) *cobra.Command {
@@ -41,7 +78,7 @@ func newLockCmd(a *app) *cobra.Command {
 		Use:   "lock",
 		Short: "Edit and check the hashed lockfiles",
 	}
-	cmd.AddCommand(newLockAddCmd(a), newLockUpgradeCmd(a), newLockVerifyCmd(a), newLockOutdatedCmd(a))
+	cmd.AddCommand(newLockAddCmd(a), newLockUpgradeCmd(a), newLockVerifyCmd(a), newLockWhyCmd(a), newLockOutdatedCmd(a))
 	return cmd
 }
 
@@ -53,7 +90,7 @@ func newLockAddCmd(a *app) *cobra.Command {
 		Short: "Pin name, name==ver, module@ver or image:tag (latest stable when no version)",
 		Args:  argsUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			targets, err := a.loadTargets(&f)
+			targets, set, err := a.loadSet(&f)
 			if err != nil {
 				return err
 			}
@@ -61,14 +98,15 @@ func newLockAddCmd(a *app) *cobra.Command {
 				return usage(fmt.Errorf("dist.yaml lists %d lockfiles: choose one with -f FILE", len(targets)))
 			}
 			t := targets[0]
-			pins, err := lock.Add(cmd.Context(), t, args, lock.Options{IncludePre: f.pre})
+			pins, err := lock.Add(cmd.Context(), t, args, lock.Options{IncludePre: f.pre, NoDeps: f.noDeps, Set: set})
 			if err != nil {
 				return err
 			}
-			return a.finishEdit([]*lock.Target{t}, pins, dryRun)
+			return a.finishEdit(withSet(targets, set), pins, dryRun)
 		},
 	}
 	f.register(cmd, true)
+	cmd.Flags().BoolVar(&f.noDeps, "no-deps", false, "pin only what is named, not what it requires (hashin's behaviour)")
 	cmd.Flags().BoolVar(&f.pre, "include-prereleases", false, "consider prereleases when picking the latest version")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print a unified diff instead of writing")
 	return cmd
@@ -84,22 +122,42 @@ func newLockUpgradeCmd(a *app) *cobra.Command {
 			if all == (len(args) > 0) {
 				return usage(fmt.Errorf("name the pins to upgrade, or give --all"))
 			}
-			targets, err := a.loadTargets(&f)
+			targets, set, err := a.loadSet(&f)
 			if err != nil {
 				return err
 			}
-			pins, err := lock.Upgrade(cmd.Context(), targets, args, lock.Options{IncludePre: f.pre})
+			pins, err := lock.Upgrade(cmd.Context(), targets, args, lock.Options{IncludePre: f.pre, NoDeps: f.noDeps, Set: set})
 			if err != nil {
 				return err
 			}
-			return a.finishEdit(targets, pins, dryRun)
+			return a.finishEdit(withSet(targets, set), pins, dryRun)
 		},
 	}
 	f.register(cmd, true)
+	cmd.Flags().BoolVar(&f.noDeps, "no-deps", false, "move only the named pins, leaving what they require as it is")
 	cmd.Flags().BoolVar(&all, "all", false, "upgrade every pin")
 	cmd.Flags().BoolVar(&f.pre, "include-prereleases", false, "consider prereleases")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print a unified diff instead of writing")
 	return cmd
+}
+
+// withSet adds the set's lockfiles to the targets, once each: resolving
+// may change any of them.
+func withSet(targets []*lock.Target, set *lock.PySet) []*lock.Target {
+	if set == nil {
+		return targets
+	}
+	out := append([]*lock.Target(nil), targets...)
+	for _, t := range set.Targets {
+		found := false
+		for _, o := range out {
+			found = found || o == t
+		}
+		if !found {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // finishEdit prints what add or upgrade did, and writes or, with dryRun,
@@ -126,14 +184,29 @@ func (a *app) finishEdit(targets []*lock.Target, pins []lock.Pinned, dryRun bool
 		fmt.Fprintln(a.stdout, "everything is up to date")
 	}
 	for _, p := range pins {
+		var line string
 		switch p.Kind {
 		case "upgraded", "downgraded":
-			fmt.Fprintf(a.stdout, "%s: %s %s -> %s (%s)\n", p.File, p.Name, p.From, p.Version, p.Level)
+			line = fmt.Sprintf("%s: %s %s -> %s (%s)", p.File, p.Name, p.From, p.Version, p.Level)
 		case "unchanged":
-			fmt.Fprintf(a.stdout, "%s: %s==%s already pinned\n", p.File, p.Name, p.Version)
+			line = fmt.Sprintf("%s: %s==%s already pinned", p.File, p.Name, p.Version)
+		case "removed":
+			line = fmt.Sprintf("%s: removed %s==%s", p.File, p.Name, p.From)
+		case "noted":
+			line = fmt.Sprintf("%s: %s==%s: marker or via note updated", p.File, p.Name, p.Version)
 		default:
-			fmt.Fprintf(a.stdout, "%s: %s %s==%s (%d %s)\n", p.File, p.Kind, p.Name, p.Version, p.Hashes, plural(p.Hashes, "hash", "hashes"))
+			line = fmt.Sprintf("%s: %s %s==%s (%d %s)", p.File, p.Kind, p.Name, p.Version, p.Hashes, plural(p.Hashes, "hash", "hashes"))
 		}
+		if p.Marker != "" && p.Kind != "removed" {
+			line += " ; " + p.Marker
+		}
+		if len(p.Via) > 0 && p.Kind != "removed" {
+			line += ", via " + strings.Join(p.Via, ", ")
+		}
+		if p.Why != "" {
+			line += ": " + p.Why
+		}
+		fmt.Fprintln(a.stdout, line)
 	}
 	return nil
 }
@@ -153,11 +226,11 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 		Short: "Check every pin is exact, hashed and matches the index",
 		Args:  argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			targets, err := a.loadTargets(&f)
+			targets, set, err := a.loadSet(&f)
 			if err != nil {
 				return err
 			}
-			res, err := lock.Verify(cmd.Context(), targets, lock.VerifyOptions{Download: download})
+			res, err := lock.Verify(cmd.Context(), targets, lock.VerifyOptions{Download: download, Set: set})
 			if err != nil {
 				return err
 			}
@@ -173,6 +246,11 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 				if download {
 					what += fmt.Sprintf("; %d %s downloaded and re-hashed", res.Files, plural(res.Files, "file", "files"))
 				}
+				if res.Targets > 0 && len(res.Problems) == 0 {
+					what += fmt.Sprintf("; complete for %d %s", res.Targets, plural(res.Targets, "target", "targets"))
+				} else if res.Targets > 0 {
+					what += fmt.Sprintf("; %d %s checked for completeness", res.Targets, plural(res.Targets, "target", "targets"))
+				}
 				if len(res.Problems) == 0 {
 					fmt.Fprintf(a.stdout, "ok: %d %s verified (%s)\n", res.Entries, plural(res.Entries, "entry", "entries"), what)
 				} else {
@@ -187,6 +265,52 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 	}
 	f.register(cmd, true)
 	cmd.Flags().BoolVar(&download, "download", false, "download every locked file and re-hash its bytes")
+	return cmd
+}
+
+func newLockWhyCmd(a *app) *cobra.Command {
+	var f lockFlags
+	cmd := &cobra.Command{
+		Use:   "why NAME",
+		Short: "Show every chain of requirements that brings a pypi pin in",
+		Args:  argsUsage(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, set, err := a.loadSet(&f)
+			if err != nil {
+				return err
+			}
+			if set == nil {
+				return usage(fmt.Errorf("dist.yaml lists no pypi lockfile"))
+			}
+			chains, err := set.Why(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if a.json {
+				type out struct {
+					Name   string          `json:"name"`
+					Chains [][]pydeps.Link `json:"chains"`
+				}
+				if chains == nil {
+					chains = [][]pydeps.Link{}
+				}
+				return a.printJSON(out{Name: args[0], Chains: chains})
+			}
+			if len(chains) == 0 {
+				fmt.Fprintf(a.stdout, "%s: no direct pin requires it (nothing would install it)\n", args[0])
+				return nil
+			}
+			for _, c := range chains {
+				parts := []string{fmt.Sprintf("%s %s", c[0].Name, c[0].Version)}
+				for _, l := range c[1:] {
+					parts = append(parts, l.Requirement)
+				}
+				fmt.Fprintln(a.stdout, strings.Join(parts, " → "))
+			}
+			return nil
+		},
+	}
+	f.register(cmd, true)
 	return cmd
 }
 

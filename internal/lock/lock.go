@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -133,10 +134,24 @@ func lockHashes(ecosystem string, rel *source.Release) []string {
 type Spec struct {
 	Name    string
 	Version string // "" for the latest stable
+	// Extras are a pypi project's extras as written ("[socks]"), or "".
+	Extras string
 }
 
-// ParseSpec reads name, name==ver, module@ver or image:tag.
+// ParseSpec reads name, name==ver, module@ver or image:tag; a pypi name
+// may carry extras (name[extra]==ver).
 func ParseSpec(ecosystem, s string) (Spec, error) {
+	if ecosystem == source.PyPI {
+		if i := strings.IndexByte(s, '['); i > 0 {
+			j := strings.IndexByte(s, ']')
+			if j < i {
+				return Spec{}, usagef("%q: unclosed extras", s)
+			}
+			sp, err := ParseSpec(ecosystem, s[:i]+s[j+1:])
+			sp.Extras = s[i : j+1]
+			return sp, err
+		}
+	}
 	if name, v, ok := strings.Cut(s, "=="); ok {
 		if name == "" || v == "" {
 			return Spec{}, usagef("%q: want NAME==VERSION", s)
@@ -171,12 +186,27 @@ type Pinned struct {
 	Version string `json:"version"`
 	Hashes  int    `json:"hashes"`
 	Level   string `json:"level,omitempty"`
-	Kind    string `json:"kind"` // added, upgraded, rehashed, unchanged, required
+	// Kind is added, required (a dependency added), upgraded, downgraded,
+	// rehashed, noted (marker or via note changed), removed or unchanged.
+	Kind string `json:"kind"`
+	// Via lists the pins that require a dependency pin.
+	Via []string `json:"via,omitempty"`
+	// Marker is the environment marker a dependency needed only in some
+	// targets carries.
+	Marker string `json:"marker,omitempty"`
+	// Why says why a pin moved or went: "kinto 15.0.0 requires
+	// pyramid>=2".
+	Why string `json:"why,omitempty"`
 }
 
 // Options shared by add and upgrade.
 type Options struct {
 	IncludePre bool
+	// NoDeps pins only what is named, as hashin does; otherwise a pypi
+	// lockfile is resolved with the rest of its set.
+	NoDeps bool
+	// Set is the pypi pin set the target belongs to; nil resolves nothing.
+	Set *PySet
 }
 
 // resolve finds the release to pin for a spec.
@@ -204,7 +234,9 @@ func resolve(ctx context.Context, src source.Source, sp Spec, o Options) (*sourc
 	return src.Release(ctx, sp.Name, v)
 }
 
-// Add pins every spec in the target lockfile.
+// Add pins every spec in the target lockfile. A pypi lockfile is resolved
+// with its set (unless NoDeps): what the specs need is pinned too, in the
+// lockfile its dependencies: names.
 func Add(ctx context.Context, t *Target, specs []string, o Options) ([]Pinned, error) {
 	eco := t.Source.Ecosystem()
 	parsed := make([]Spec, len(specs))
@@ -214,6 +246,16 @@ func Add(ctx context.Context, t *Target, specs []string, o Options) ([]Pinned, e
 			return nil, err
 		}
 		parsed[i] = sp
+	}
+	if eco == source.PyPI && !o.NoDeps && o.Set != nil {
+		into := o.Set.target(t.Lock)
+		if into == nil {
+			return nil, usagef("%s is not a pypi lockfile of the set", t.Lock.Path)
+		}
+		if o.Set.isDepsFile(into) {
+			return nil, usagef("%s holds the dependencies of %s: add to that lockfile instead", t.Lock.Path, o.Set.M.DependentsOf(into.Lock)[0].Path)
+		}
+		return o.Set.resolve(ctx, resolveRequest{into: into, specs: parsed, opts: o})
 	}
 	rels := make([]*source.Release, len(parsed))
 	var extra [][]*source.Release
@@ -388,6 +430,52 @@ func plan(ctx context.Context, t *Target, names []string, o Options) ([]*lockfil
 // Upgrade moves pins to their latest version: every pin when names is
 // empty, else the named ones wherever they are pinned.
 func Upgrade(ctx context.Context, targets []*Target, names []string, o Options) ([]Pinned, error) {
+	if !o.NoDeps && o.Set != nil {
+		var rest []*Target
+		var py []*Target
+		for _, t := range targets {
+			if t.Source.Ecosystem() == source.PyPI {
+				py = append(py, t)
+			} else {
+				rest = append(rest, t)
+			}
+		}
+		if len(py) > 0 {
+			// The set is resolved as a whole, whichever of its files were
+			// named: a pin's move can move its dependencies anywhere.
+			var mine []string
+			for _, n := range names {
+				if len(o.Set.present(n)) > 0 {
+					mine = append(mine, n)
+				}
+			}
+			var out []Pinned
+			if len(names) == 0 || len(mine) > 0 {
+				p, err := o.Set.resolve(ctx, resolveRequest{into: o.Set.directTarget(), upgrade: mine, all: len(names) == 0, prune: true, opts: o})
+				if err != nil {
+					return nil, err
+				}
+				out = p
+			}
+			var left []string
+			for _, n := range names {
+				if !slices.Contains(mine, n) {
+					left = append(left, n)
+				}
+			}
+			if len(rest) == 0 {
+				if len(left) > 0 {
+					return nil, usagef("%s is not pinned in any lockfile acted on", left[0])
+				}
+				return out, nil
+			}
+			if len(names) > 0 && len(left) == 0 {
+				return out, nil
+			}
+			more, err := Upgrade(ctx, rest, left, Options{IncludePre: o.IncludePre})
+			return append(out, more...), err
+		}
+	}
 	found := map[string]bool{}
 	var out []Pinned
 	for _, t := range targets {

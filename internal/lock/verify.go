@@ -28,9 +28,12 @@ func (p Problem) String() string {
 
 // VerifyResult is what verify checked and found.
 type VerifyResult struct {
-	Entries  int       `json:"entries"`
-	Hashes   int       `json:"hashes"`
-	Files    int       `json:"files"`
+	Entries int `json:"entries"`
+	Hashes  int `json:"hashes"`
+	Files   int `json:"files"`
+	// Targets counts the environments the set was proved complete for; 0
+	// when completeness was not checked.
+	Targets  int       `json:"targets"`
 	Problems []Problem `json:"problems"`
 }
 
@@ -38,6 +41,9 @@ type VerifyResult struct {
 type VerifyOptions struct {
 	// Download re-hashes the bytes of every locked artifact.
 	Download bool
+	// Set, when given, is the pypi pin set to prove complete (DESIGN §2):
+	// every requirement of every pin met by a pin, in every target.
+	Set *PySet
 }
 
 // Verify checks every entry of every target: pinned and hashed, not pinned
@@ -104,6 +110,14 @@ func Verify(ctx context.Context, targets []*Target, o VerifyOptions) (*VerifyRes
 	for i := range jobs {
 		res.Problems = append(res.Problems, problems[i]...)
 		res.Files += files[i]
+	}
+	if o.Set != nil {
+		ps, err := o.Set.Complete(ctx)
+		if err != nil {
+			return nil, err
+		}
+		res.Problems = append(res.Problems, ps...)
+		res.Targets = len(o.Set.Envs)
 	}
 	sort.SliceStable(res.Problems, func(i, j int) bool {
 		a, b := res.Problems[i], res.Problems[j]

@@ -82,6 +82,17 @@ func (f *File) SetMarker(e *Entry, marker string) bool {
 	return true
 }
 
+// SetExtras sets the extras a pin asks for, written "[socks]" ("" for
+// none). It reports whether anything changed.
+func (f *File) SetExtras(e *Entry, extras string) bool {
+	if e.Extras == extras {
+		return false
+	}
+	e.Extras = extras
+	f.touch(e)
+	return true
+}
+
 func (f *File) touch(e *Entry) {
 	for _, b := range f.blocks {
 		if b.entry == e {

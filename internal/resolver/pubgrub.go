@@ -266,7 +266,7 @@ func (s *solver) external(ic *incompat) string {
 			case dep.n() == 0:
 				req += " (it has no versions)"
 			default:
-				req += " (it has " + s.versionsText(dep.name, fullSet(dep.n())) + ")"
+				req += " (it has " + s.listVersions(dep.name, fullSet(dep.n())) + ")"
 			}
 		}
 		if who.pkg == rootPkg {
@@ -282,7 +282,7 @@ func (s *solver) external(ic *incompat) string {
 			}
 			return "no version of " + t.pkg + " is available"
 		}
-		return fmt.Sprintf("no version of %s meets those requirements (it has %s)", t.pkg, s.versionsText(t.pkg, fullSet(pi.n())))
+		return fmt.Sprintf("no version of %s meets those requirements (it has %s)", t.pkg, s.listVersions(t.pkg, fullSet(pi.n())))
 	case causeUnavailable:
 		return s.describe(ic.terms[0]) + ": " + ic.reason
 	}

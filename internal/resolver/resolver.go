@@ -445,11 +445,16 @@ func (s vset) negateIn(n int) vset { return fullSet(n).andNot(s) }
 
 // versionsText lists a set's versions for messages, shortened when long.
 func (s *solver) versionsText(pkg string, set vset) string {
-	pi := s.pkgs[pkg]
-	ms := set.members()
-	if len(ms) == pi.n() {
+	if set.count() == s.pkgs[pkg].n() {
 		return "any version"
 	}
+	return s.listVersions(pkg, set)
+}
+
+// listVersions names a set's versions, shortened when long.
+func (s *solver) listVersions(pkg string, set vset) string {
+	pi := s.pkgs[pkg]
+	ms := set.members()
 	var vs []string
 	for _, i := range ms {
 		vs = append(vs, pi.versions[i])

@@ -25,6 +25,7 @@ func Init(dir, name string) (*Result, error) {
 		{"VERSION", "0.1.0.dev0\n"},
 		{"CHANGELOG.md", "# Changelog\n\n## 0.1.0 (unreleased)\n\n- Nothing changed yet.\n"},
 		{"lockfiles/default.txt", "# Hashed pins: edit with `dist lock add` and `dist lock upgrade`.\n"},
+		{"lockfiles/constraints.txt", "# What the pins in default.txt pull in, resolved by dist (do not edit by hand).\n"},
 		{"templates/example.ini.tmpl", exampleTmpl},
 		{".gitignore", "/build/\n/dist-bundle*.tar.gz\n"},
 	}
@@ -58,9 +59,17 @@ version_file: VERSION
 tag_format: "{version}"
 release_branches: [main, master, "*.x"]
 lockfiles:
+  # The components you pin (dist lock add NAME); what they pull in is
+  # resolved into the dependencies: lockfile, each pin with a "# via" note.
   - path: lockfiles/default.txt
     ecosystem: pypi
     index: https://pypi.org/simple
+    python_version: ["3.12"]
+    dependencies: lockfiles/constraints.txt
+  - path: lockfiles/constraints.txt
+    ecosystem: pypi
+    index: https://pypi.org/simple
+    python_version: ["3.12"]
 configs:
   - template: templates/example.ini.tmpl
     output: config/example.ini

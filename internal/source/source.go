@@ -31,6 +31,12 @@ type Artifact struct {
 	Size int64
 	// RequiresPython is the PEP 345 Requires-Python of a pypi file.
 	RequiresPython string
+	// HasMetadata says the index serves the file's core metadata on its own
+	// at URL+".metadata" (PEP 658/714), with or without a hash for it.
+	HasMetadata bool
+	// MetadataHash is "sha256:<hex>" of the PEP 658 metadata file, "" when
+	// the index offers none or gives no sha256 for it.
+	MetadataHash string
 }
 
 // Release is one version of one project as the index describes it.

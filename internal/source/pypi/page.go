@@ -2,6 +2,7 @@ package pypi
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +33,13 @@ type rawFile struct {
 	requiresPython string
 	size           int64
 	yanked         bool
+	// metadata says a PEP 658 metadata file is served beside the file;
+	// metadataSHA256 is its lowercase hex sha256, "" when not given.
+	metadata       bool
+	metadataSHA256 string
+	// wheelhouse marks a file of Options.Wheelhouse, listed after the
+	// index's.
+	wheelhouse bool
 }
 
 // page is a project page reduced to what dist asks of it.
@@ -46,6 +54,9 @@ type release struct {
 	files    []source.Artifact // kept files, in page order
 	yanked   int
 	filtered int
+	// index files of the version and how many of them are yanked, which
+	// decide whether its wheelhouse files are.
+	indexFiles, indexYanked int
 	// spelling of the version in the first sdist, and in the first file.
 	sdistSpelling, anySpelling string
 }
@@ -63,6 +74,11 @@ func parseJSON(body []byte, base *url.URL) (*rawPage, error) {
 			RequiresPython *string           `json:"requires-python"`
 			Size           int64             `json:"size"`
 			Yanked         json.RawMessage   `json:"yanked"`
+			CoreMetadata   json.RawMessage   `json:"core-metadata"`
+			// PEP 691 named it dist-info-metadata; PyPI served it as
+			// data-dist-info-metadata until PEP 714 renamed both.
+			DistInfoMetadata     json.RawMessage `json:"dist-info-metadata"`
+			DataDistInfoMetadata json.RawMessage `json:"data-dist-info-metadata"`
 		} `json:"files"`
 		Versions []string `json:"versions"`
 	}
@@ -84,9 +100,62 @@ func parseJSON(body []byte, base *url.URL) (*rawPage, error) {
 		if f.RequiresPython != nil {
 			rf.requiresPython = *f.RequiresPython
 		}
+		// PEP 714: the new key wins, the old ones count only without it.
+		for _, raw := range []json.RawMessage{f.CoreMetadata, f.DistInfoMetadata, f.DataDistInfoMetadata} {
+			if len(raw) > 0 && string(raw) != "null" {
+				rf.metadata, rf.metadataSHA256 = metadataJSON(raw)
+				break
+			}
+		}
 		p.files = append(p.files, rf)
 	}
 	return p, nil
+}
+
+// metadataJSON reads a PEP 691 core-metadata value: true, false, or a
+// dictionary of hashes. A file is only said to have metadata when dist can
+// check it as the index means it to be checked: hashes, when given, must
+// include a well-formed sha256, or the metadata file is ignored and the
+// caller reads the artifact, whose own hash it can check.
+func metadataJSON(raw json.RawMessage) (bool, string) {
+	var b bool
+	if json.Unmarshal(raw, &b) == nil {
+		return b, ""
+	}
+	var hashes map[string]string
+	if json.Unmarshal(raw, &hashes) != nil {
+		return false, ""
+	}
+	if len(hashes) == 0 {
+		return true, ""
+	}
+	h := strings.ToLower(hashes["sha256"])
+	if !isSHA256(h) {
+		return false, ""
+	}
+	return true, h
+}
+
+// metadataHTML reads a PEP 658/714 data-core-metadata attribute: "true" or
+// "<hashname>=<hex>", with the same rule as metadataJSON.
+func metadataHTML(v string) (bool, string) {
+	if v == "true" {
+		return true, ""
+	}
+	name, h, ok := strings.Cut(v, "=")
+	h = strings.ToLower(h)
+	if !ok || name != "sha256" || !isSHA256(h) {
+		return false, ""
+	}
+	return true, h
+}
+
+func isSHA256(h string) bool {
+	if len(h) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(h)
+	return err == nil
 }
 
 // yanked reads PEP 691's "yanked": true, or a reason string, yanks.
@@ -166,6 +235,13 @@ func parseHTML(body []byte, base *url.URL) (*rawPage, error) {
 				}
 				_, y := attrs["data-yanked"]
 				cur = &rawFile{yanked: y, requiresPython: attrs["data-requires-python"]}
+				// PEP 714: the new attribute wins, the old one counts only
+				// without it.
+				if v, ok := attrs["data-core-metadata"]; ok {
+					cur.metadata, cur.metadataSHA256 = metadataHTML(v)
+				} else if v, ok := attrs["data-dist-info-metadata"]; ok {
+					cur.metadata, cur.metadataSHA256 = metadataHTML(v)
+				}
 				href = attrs["href"]
 				text.Reset()
 				if tt == html.SelfClosingTagToken {
@@ -273,7 +349,19 @@ func (s *Source) build(norm string, doc *rawPage) *page {
 		if !info.wheel && r.sdistSpelling == "" {
 			r.sdistSpelling = info.version
 		}
-		if f.yanked {
+		yanked := f.yanked
+		switch {
+		case !f.wheelhouse:
+			r.indexFiles++
+			if yanked {
+				r.indexYanked++
+			}
+		case r.indexFiles > 0 && r.indexYanked == r.indexFiles:
+			// A wheel built from a release the index withdrew is withdrawn
+			// too: the yank is about the version, not about whose bytes.
+			yanked = true
+		}
+		if yanked {
 			r.yanked++
 			continue
 		}
@@ -287,6 +375,8 @@ func (s *Source) build(norm string, doc *rawPage) *page {
 			Hash:           hashOf(f.sha256),
 			Size:           f.size,
 			RequiresPython: f.requiresPython,
+			HasMetadata:    f.metadata,
+			MetadataHash:   hashOf(f.metadataSHA256),
 		})
 	}
 	for _, r := range order {

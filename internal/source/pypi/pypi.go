@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/distbuild/dist/internal/coremetadata"
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/source"
 )
@@ -40,6 +41,15 @@ type Options struct {
 	// "manylinux2014_x86_64" keeps manylinux1_x86_64 and
 	// manylinux_2_17_x86_64 wheels, not manylinux_2_28_x86_64.
 	Platform []string
+	// Wheelhouse is a folder of wheels built elsewhere (pip wheel), as
+	// pip's --find-links DIR: an absolute path, "" for none. Its *.whl
+	// files join the releases of their projects (matched by the filename's
+	// PEP 503-normalized name and PEP 440-normalized version) after the
+	// index's files, with the sha256 of their bytes and file:// URLs; a
+	// version or project only there is listed too. They are narrowed like
+	// the index's wheels, and count as yanked when the index yanked every
+	// file of their version. A missing folder is an error.
+	Wheelhouse string
 }
 
 // Source is one PEP 503/691 index. It is safe for concurrent use.
@@ -49,14 +59,10 @@ type Source struct {
 	base   *url.URL // index, parsed
 	opts   Options
 
-	mu    sync.Mutex
-	pages map[string]*entry // by normalized name
-}
-
-type entry struct {
-	done chan struct{}
-	page *page
-	err  error
+	pages flight[*page]                  // by normalized name
+	metas flight[*coremetadata.Metadata] // by release, see Metadata
+	// house lists opts.Wheelhouse once, see scanWheelhouse.
+	house func() (map[string][]string, error)
 }
 
 var _ source.Source = (*Source)(nil)
@@ -66,7 +72,9 @@ var _ source.Source = (*Source)(nil)
 func New(client *fetch.Client, indexURL string, opts Options) *Source {
 	index := strings.TrimRight(indexURL, "/")
 	base, _ := url.Parse(index)
-	return &Source{client: client, index: index, base: base, opts: normalizeOptions(opts), pages: map[string]*entry{}}
+	s := &Source{client: client, index: index, base: base, opts: normalizeOptions(opts)}
+	s.house = sync.OnceValues(func() (map[string][]string, error) { return scanWheelhouse(s.opts.Wheelhouse) })
+	return s
 }
 
 // Ecosystem returns source.PyPI.
@@ -100,13 +108,13 @@ func (s *Source) Release(ctx context.Context, name, ver string) (*source.Release
 	r := p.lookup(ver)
 	switch {
 	case r == nil:
-		return nil, source.NotFound("pypi project %s has no version %s on %s", p.name, ver, fetch.Redact(s.index))
+		return nil, source.NotFound("pypi project %s has no version %s on %s", p.name, ver, s.where())
 	case len(r.files) == 0 && r.filtered == 0 && r.yanked > 0:
-		return nil, source.NotFound("every file of %s %s is yanked on %s", p.name, r.display, fetch.Redact(s.index))
+		return nil, source.NotFound("every file of %s %s is yanked on %s", p.name, r.display, s.where())
 	case len(r.files) == 0 && r.filtered == 0:
-		return nil, source.NotFound("%s %s has no files on %s", p.name, r.display, fetch.Redact(s.index))
+		return nil, source.NotFound("%s %s has no files on %s", p.name, r.display, s.where())
 	case len(r.files) == 0:
-		return nil, source.NotFound("no file of %s %s on %s is for %s", p.name, r.display, fetch.Redact(s.index), s.opts.describe())
+		return nil, source.NotFound("no file of %s %s on %s is for %s", p.name, r.display, s.where(), s.opts.describe())
 	}
 	return &source.Release{Name: p.name, Version: r.display, Artifacts: slices.Clone(r.files)}, nil
 }
@@ -171,48 +179,31 @@ func (s *Source) page(ctx context.Context, name string) (*page, error) {
 	if norm == "" || strings.ContainsAny(norm, "/?#% ") {
 		return nil, fmt.Errorf("%q is not a Python project name", name)
 	}
-	for {
-		s.mu.Lock()
-		e, ok := s.pages[norm]
-		if !ok {
-			e = &entry{done: make(chan struct{})}
-			s.pages[norm] = e
-			s.mu.Unlock()
-			func() {
-				defer close(e.done)
-				e.page, e.err = s.load(ctx, name, norm)
-				if e.err != nil {
-					// Failures are not remembered: a later call may succeed.
-					s.mu.Lock()
-					delete(s.pages, norm)
-					s.mu.Unlock()
-				}
-			}()
-			return e.page, e.err
+	return s.pages.do(ctx, norm, func() (*page, error) {
+		house, err := s.wheelhouseFiles(ctx, norm)
+		if err != nil {
+			return nil, err
 		}
-		s.mu.Unlock()
-		select {
-		case <-e.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		doc, err := s.load(ctx, name, norm)
+		if len(house) > 0 && errors.Is(err, source.ErrNotFound) {
+			// As with pip's --find-links, a project the index lacks is
+			// found in the wheelhouse.
+			doc, err = &rawPage{}, nil
 		}
-		if e.err == nil {
-			return e.page, nil
+		if err != nil {
+			return nil, err
 		}
-		// The caller that fetched may have been cancelled while this one was
-		// not: then fetch again rather than hand over its cancellation.
-		if ctx.Err() != nil || !(errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded)) {
-			return nil, e.err
-		}
-	}
+		doc.files = append(doc.files, house...)
+		return s.build(norm, doc), nil
+	})
 }
 
-func (s *Source) load(ctx context.Context, name, norm string) (*page, error) {
+func (s *Source) load(ctx context.Context, name, norm string) (*rawPage, error) {
 	pageURL := s.index + "/" + norm + "/"
 	resp, err := s.client.Get(ctx, pageURL, http.Header{"Accept": {accept}})
 	if err != nil {
 		if fetch.IsNotFound(err) {
-			return nil, source.NotFound("pypi project %q not found on %s", name, fetch.Redact(s.index))
+			return nil, source.NotFound("pypi project %q not found on %s", name, s.where())
 		}
 		return nil, fmt.Errorf("pypi project %q: %w", name, err)
 	}
@@ -250,7 +241,7 @@ func (s *Source) load(ctx context.Context, name, norm string) (*page, error) {
 	for i := range doc.files {
 		doc.files[i].url = s.withCredentials(doc.files[i].url)
 	}
-	return s.build(norm, doc), nil
+	return doc, nil
 }
 
 // withCredentials gives an absolute link to the index's own host the index's

@@ -1,10 +1,12 @@
 // Package pyindex is a real Python package index for tests and benchmarks: it
 // generates installable wheels and sdists and serves them over the PEP 691
-// JSON and PEP 503 HTML simple APIs, with the faults a test needs to inject.
+// JSON and PEP 503 HTML simple APIs, with each wheel's core metadata as a
+// PEP 658/714 metadata file, and with the faults a test needs to inject.
 //
 //	srv := pyindex.Start(t, pyindex.Project{Name: "Kinto", Versions: []pyindex.Release{
 //		{Version: "13.0.0", Yanked: true},
-//		{Version: "14.3.0", Files: []pyindex.File{pyindex.Wheel("py3-none-any"), pyindex.Sdist()}},
+//		{Version: "14.3.0", Files: []pyindex.File{pyindex.Wheel("py3-none-any"), pyindex.Sdist()},
+//			RequiresDist: []string{"requests>=2.8", `speedup>=1.0 ; extra == "fast"`}, ProvidesExtra: []string{"fast"}},
 //		{Version: "15.0.0rc1"},
 //	}})
 //	src := pypi.New(client, srv.IndexURL(), pypi.Options{})
@@ -54,6 +56,20 @@ type Release struct {
 	// RequiresPython and Pad apply to every file that does not set its own.
 	RequiresPython string
 	Pad            int
+	// RequiresDist are the release's dependencies, PEP 508 lines written
+	// as given into every file's core metadata ("requests>=2.8",
+	// `speedup>=1.0 ; extra == "fast"`), and into an sdist's pyproject.toml
+	// so that a build agrees.
+	RequiresDist []string
+	// ProvidesExtra are the extras the release declares.
+	ProvidesExtra []string
+	// Dynamic lists the fields an sdist's PKG-INFO marks Dynamic (PEP 643),
+	// as given ("Requires-Dist"); wheels never carry it.
+	Dynamic []string
+	// MetadataVersion is the Metadata-Version of every file's METADATA or
+	// PKG-INFO, "2.1" when empty. PEP 643 trusts an sdist's dependencies
+	// from 2.2 on, so a test of that sets "2.2" or later.
+	MetadataVersion string
 }
 
 // File is one file of a release.
@@ -118,6 +134,11 @@ type Artifact struct {
 	Size     int64
 	Yanked   bool
 	Data     []byte
+	// Metadata is a wheel's .dist-info/METADATA, which the index also
+	// serves at Path+".metadata" (PEP 658); nil for an sdist.
+	Metadata []byte
+	// MetadataSHA256 is "sha256:<hex>" of Metadata, "" for an sdist.
+	MetadataSHA256 string
 
 	file File
 }
@@ -140,10 +161,13 @@ type Server struct {
 	order    []string            // normalized names, in the order added
 	files    map[string]*Artifact
 	tampered map[string]bool
-	htmlOnly bool
-	user     string
-	pass     string
-	auth     bool
+	// tamperedMeta holds wheels whose metadata file is served altered.
+	tamperedMeta map[string]bool
+	noCoreMeta   bool
+	htmlOnly     bool
+	user         string
+	pass         string
+	auth         bool
 
 	cmu      sync.Mutex
 	counts   map[string]int
@@ -155,11 +179,12 @@ type Server struct {
 // New generates the projects' files and returns an index serving them.
 func New(projects ...Project) (*Server, error) {
 	s := &Server{
-		projects: map[string]*project{},
-		files:    map[string]*Artifact{},
-		tampered: map[string]bool{},
-		counts:   map[string]int{},
-		failPath: map[string]int{},
+		projects:     map[string]*project{},
+		files:        map[string]*Artifact{},
+		tampered:     map[string]bool{},
+		tamperedMeta: map[string]bool{},
+		counts:       map[string]int{},
+		failPath:     map[string]int{},
 	}
 	if err := s.Add(projects...); err != nil {
 		return nil, err
@@ -202,13 +227,14 @@ func (s *Server) IndexURL() string { return s.URL + "/simple" }
 // "upgrade" needs.
 func (s *Server) Add(projects ...Project) error {
 	type job struct {
-		a                  *Artifact
-		name, ver, rp, ext string
-		pad                int
-		wheel              bool
-		tag                string
-		err                error
-		done               chan struct{}
+		a     *Artifact
+		meta  coreMeta
+		ext   string
+		pad   int
+		wheel bool
+		tag   string
+		err   error
+		done  chan struct{}
 	}
 	var jobs []*job
 	seen := map[string]bool{}
@@ -232,6 +258,14 @@ func (s *Server) Add(projects ...Project) error {
 			if r.Version == "" || strings.ContainsAny(r.Version, "/ ") {
 				return fmt.Errorf("pyindex: %s: bad version %q", p.Name, r.Version)
 			}
+			for _, field := range [][]string{r.RequiresDist, r.ProvidesExtra, r.Dynamic, {r.MetadataVersion}} {
+				for _, v := range field {
+					// A line break would start a header of its own.
+					if strings.ContainsAny(v, "\r\n") {
+						return fmt.Errorf("pyindex: %s %s: metadata value %q spans lines", p.Name, r.Version, v)
+					}
+				}
+			}
 			files := r.Files
 			if files == nil {
 				files = []File{Wheel("py3-none-any"), Sdist()}
@@ -249,7 +283,11 @@ func (s *Server) Add(projects ...Project) error {
 				if f.Pad == 0 {
 					f.Pad = r.Pad
 				}
-				j := &job{name: p.Name, ver: r.Version, rp: f.RequiresPython, pad: f.Pad, done: make(chan struct{})}
+				j := &job{meta: coreMeta{
+					name: p.Name, version: r.Version, requiresPython: f.RequiresPython,
+					metadataVersion: r.MetadataVersion, requiresDist: r.RequiresDist,
+					providesExtra: r.ProvidesExtra, dynamic: r.Dynamic,
+				}, pad: f.Pad, done: make(chan struct{})}
 				var filename string
 				switch f.Kind {
 				case KindWheel, "":
@@ -294,11 +332,11 @@ func (s *Server) Add(projects ...Project) error {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; close(j.done) }()
-			var data []byte
+			var data, meta []byte
 			if j.wheel {
-				data, j.err = buildWheel(j.name, j.ver, j.tag, j.rp, j.pad, j.a.file)
+				data, meta, j.err = buildWheel(j.meta, j.tag, j.pad, j.a.file)
 			} else {
-				data, j.err = buildSdist(j.name, j.ver, j.ext, j.rp, j.pad)
+				data, j.err = buildSdist(j.meta, j.ext, j.pad)
 			}
 			if j.err != nil {
 				j.err = fmt.Errorf("pyindex: %s: %w", j.a.Filename, j.err)
@@ -307,6 +345,10 @@ func (s *Server) Add(projects ...Project) error {
 			j.a.Data = data
 			j.a.Size = int64(len(data))
 			j.a.SHA256 = sha256Hex(data)
+			if meta != nil {
+				j.a.Metadata = meta
+				j.a.MetadataSHA256 = sha256Hex(meta)
+			}
 		}()
 	}
 	for _, j := range jobs {
@@ -399,6 +441,15 @@ func (s *Server) SetHTMLOnly(on bool) {
 	s.mu.Unlock()
 }
 
+// SetCoreMetadata turns PEP 658/714 metadata files on (the default) or off.
+// Off, pages advertise none and every ".metadata" URL answers 404, as on an
+// index that predates them, so that a client has to read the wheel.
+func (s *Server) SetCoreMetadata(on bool) {
+	s.mu.Lock()
+	s.noCoreMeta = !on
+	s.mu.Unlock()
+}
+
 // RequireAuth makes every request need HTTP basic credentials.
 func (s *Server) RequireAuth(user, pass string) {
 	s.mu.Lock()
@@ -411,6 +462,15 @@ func (s *Server) RequireAuth(user, pass string) {
 func (s *Server) Tamper(filename string) {
 	s.mu.Lock()
 	s.tampered[filename] = true
+	s.mu.Unlock()
+}
+
+// TamperMetadata makes the index serve other bytes for the metadata file of
+// the wheel filename than the ones its pages hash: the same METADATA with
+// one more Requires-Dist, as a compromised mirror would inject.
+func (s *Server) TamperMetadata(filename string) {
+	s.mu.Lock()
+	s.tamperedMeta[filename] = true
 	s.mu.Unlock()
 }
 
@@ -429,7 +489,7 @@ func (s *Server) FailPath(path string, n int) {
 }
 
 // Requests returns how many requests path has received, failed ones and
-// redirects included.
+// redirects included; a metadata file's path is its file's Path+".metadata".
 func (s *Server) Requests(path string) int {
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
@@ -575,6 +635,14 @@ func (s *Server) serveProject(w http.ResponseWriter, r *http.Request, name strin
 	// Relative URLs, as many private indexes write them, so that clients
 	// must resolve them against the page.
 	href := func(a *Artifact) string { return "../../files/" + name + "/" + a.Filename }
+	// metaHash is the hex sha256 of the file's metadata file, "" when it
+	// has none to serve.
+	metaHash := func(a *Artifact) string {
+		if s.noCoreMeta || a.Metadata == nil {
+			return ""
+		}
+		return strings.TrimPrefix(a.MetadataSHA256, "sha256:")
+	}
 
 	if asJSON {
 		type file struct {
@@ -584,6 +652,10 @@ func (s *Server) serveProject(w http.ResponseWriter, r *http.Request, name strin
 			RequiresPython *string           `json:"requires-python,omitempty"`
 			Size           int64             `json:"size"`
 			Yanked         any               `json:"yanked"`
+			// As PyPI writes them: PEP 714's key, and the one PyPI
+			// served before it, which clients written against PyPI read.
+			CoreMetadata     map[string]string `json:"core-metadata,omitempty"`
+			DistInfoMetadata map[string]string `json:"data-dist-info-metadata,omitempty"`
 		}
 		doc := struct {
 			Meta     map[string]string `json:"meta"`
@@ -598,6 +670,10 @@ func (s *Server) serveProject(w http.ResponseWriter, r *http.Request, name strin
 			}
 			if a.file.RequiresPython != "" {
 				f.RequiresPython = &a.file.RequiresPython
+			}
+			if h := metaHash(a); h != "" {
+				f.CoreMetadata = map[string]string{"sha256": h}
+				f.DistInfoMetadata = f.CoreMetadata
 			}
 			if a.Yanked {
 				f.Yanked = true
@@ -625,6 +701,9 @@ func (s *Server) serveProject(w http.ResponseWriter, r *http.Request, name strin
 		if a.Yanked {
 			fmt.Fprintf(&b, " data-yanked=\"%s\"", html.EscapeString(a.file.YankedReason))
 		}
+		if h := metaHash(a); h != "" {
+			fmt.Fprintf(&b, " data-core-metadata=\"sha256=%s\" data-dist-info-metadata=\"sha256=%s\"", h, h)
+		}
 		fmt.Fprintf(&b, ">%s</a><br />\n", html.EscapeString(a.Filename))
 	}
 	b.WriteString("  </body>\n</html>\n")
@@ -637,16 +716,26 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, path string) 
 	rest := strings.TrimPrefix(path, "/files/")
 	proj, filename, _ := strings.Cut(rest, "/")
 	a := s.files[filename]
-	tampered := s.tampered[filename]
+	var data []byte
+	if a != nil {
+		data = a.Data
+		if s.tampered[filename] {
+			data = append([]byte(nil), data...)
+			data[len(data)-1] ^= 0xff
+		}
+	} else if wheel, ok := strings.CutSuffix(filename, ".metadata"); ok && !s.noCoreMeta {
+		a = s.files[wheel]
+		if a != nil {
+			data = a.Metadata
+			if s.tamperedMeta[wheel] {
+				data = append(slices.Clip(data), "Requires-Dist: tampered\n"...)
+			}
+		}
+	}
 	s.mu.RUnlock()
-	if a == nil || a.Project != proj {
+	if a == nil || a.Project != proj || data == nil {
 		http.NotFound(w, r)
 		return
-	}
-	data := a.Data
-	if tampered {
-		data = append([]byte(nil), data...)
-		data[len(data)-1] ^= 0xff
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Length", fmt.Sprint(len(data)))

@@ -1,0 +1,483 @@
+package lock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/distbuild/dist/internal/lockfile"
+	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/pep508"
+	"github.com/distbuild/dist/internal/pydeps"
+	"github.com/distbuild/dist/internal/source"
+	"github.com/distbuild/dist/internal/wheel"
+)
+
+// PySet is the pypi lockfiles of a manifest seen as one pin set, the way
+// `pip install -r default.txt -r constraints.txt` installs them: resolved
+// together, complete together.
+type PySet struct {
+	M       *manifest.Manifest
+	Targets []*Target
+	Envs    []pep508.Env
+}
+
+// LoadPySet loads every pypi lockfile of the manifest, and the target
+// environments they are resolved for. It returns nil when the manifest
+// has no pypi lockfile.
+func LoadPySet(m *manifest.Manifest, open Opener) (*PySet, error) {
+	all, err := Load(m, "", open)
+	if err != nil {
+		var ue *UsageError
+		if errors.As(err, &ue) && len(m.Lockfiles) == 0 {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return NewPySet(m, all)
+}
+
+// NewPySet picks the pypi targets out of targets loaded by Load.
+func NewPySet(m *manifest.Manifest, targets []*Target) (*PySet, error) {
+	s := &PySet{M: m}
+	for _, t := range targets {
+		if t.Lock.Ecosystem == source.PyPI {
+			s.Targets = append(s.Targets, t)
+		}
+	}
+	if len(s.Targets) == 0 {
+		return nil, nil
+	}
+	pythons, err := Pythons(m)
+	if err != nil {
+		return nil, err
+	}
+	var platforms []string
+	if m.Image != nil {
+		platforms = m.Image.Platforms
+	}
+	s.Envs, err = pydeps.Envs(pythons, platforms)
+	if err != nil {
+		return nil, &UsageError{Err: fmt.Errorf("%s: %w", m.Path, err)}
+	}
+	return s, nil
+}
+
+// Pythons returns the Python versions a distribution's pypi lockfiles are
+// resolved for: the lockfiles' python_version lists, else
+// image.python.version, else the version in image.python's paths.
+func Pythons(m *manifest.Manifest) ([]string, error) {
+	var out []string
+	for _, l := range m.Lockfiles {
+		if l.Ecosystem != source.PyPI {
+			continue
+		}
+		for _, v := range l.PythonVersion {
+			if !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	if m.Image != nil && m.Image.Python != nil {
+		if v := m.Image.Python.Version; v != "" {
+			return []string{v}, nil
+		}
+		if v, ok := wheel.PythonVersion(m.Image.Python.SitePackages, m.Image.Python.Interpreter); ok {
+			return []string{v}, nil
+		}
+	}
+	return nil, usagef("%s: no Python version to resolve the pypi lockfiles for: set python_version on a pypi lockfile or image.python.version", m.Path)
+}
+
+// graph returns the dependency graph over the set's index: the first
+// lockfile's source, the one a user's pins come from.
+func (s *PySet) graph() (*pydeps.Graph, error) {
+	idx, ok := s.Targets[0].Source.(pydeps.Index)
+	if !ok {
+		return nil, fmt.Errorf("%s: its source cannot read core metadata", s.Targets[0].Lock.Path)
+	}
+	return pydeps.New(idx, s.Envs), nil
+}
+
+// isDepsFile reports whether a lockfile receives another's dependencies.
+func (s *PySet) isDepsFile(t *Target) bool { return len(s.M.DependentsOf(t.Lock)) > 0 }
+
+// direct tells a direct pin from a dependency (DESIGN §2): every pin of a
+// lockfile that names dependencies: is direct, every pin of the lockfile it
+// names is not, and in a lockfile that holds both a pin is direct unless a
+// "# via" note names another pin.
+func (s *PySet) direct(t *Target, e *lockfile.Entry) bool {
+	switch {
+	case t.Lock.Dependencies != "":
+		return true
+	case s.isDepsFile(t):
+		return false
+	}
+	return len(e.Via()) == 0
+}
+
+type located struct {
+	t *Target
+	e *lockfile.Entry
+}
+
+func (l located) where() string { return fmt.Sprintf("%s:%d", l.t.Lock.Path, l.e.Line) }
+
+// entries lists every pin of the set, in file order.
+func (s *PySet) entries() []located {
+	var out []located
+	for _, t := range s.Targets {
+		for _, e := range t.File.Entries() {
+			out = append(out, located{t, e})
+		}
+	}
+	return out
+}
+
+// depEntries turns the set into what pydeps checks; a line it cannot read
+// (an unpinned or URL requirement, a bad marker) becomes a problem instead.
+func (s *PySet) depEntries() ([]pydeps.Entry, []Problem) {
+	var out []pydeps.Entry
+	var problems []Problem
+	for _, l := range s.entries() {
+		bad := func(format string, args ...any) {
+			problems = append(problems, Problem{File: l.t.Lock.Path, Line: l.e.Line, Name: l.e.Name, Version: l.e.Version, Problem: fmt.Sprintf(format, args...)})
+		}
+		if l.e.Op == "@" {
+			bad("%s @ %s: pip refuses a URL requirement in --require-hashes mode; pin a released version", l.e.Name, l.e.Version)
+			continue
+		}
+		if !l.e.Pinned() {
+			continue // Verify reports it already
+		}
+		pe := pydeps.Entry{Name: l.e.Name, Version: l.e.Version, Where: l.where(), Direct: s.direct(l.t, l.e)}
+		if l.e.Extras != "" {
+			for _, x := range strings.Split(strings.Trim(l.e.Extras, "[]"), ",") {
+				if x = strings.TrimSpace(x); x != "" {
+					pe.Extras = append(pe.Extras, x)
+				}
+			}
+		}
+		if l.e.Marker != "" {
+			m, err := pep508.ParseMarker(l.e.Marker)
+			if err != nil {
+				bad("environment marker %q: %v", l.e.Marker, err)
+				continue
+			}
+			pe.Marker = m
+		}
+		out = append(out, pe)
+	}
+	for _, t := range s.Targets {
+		for _, o := range t.File.Options() {
+			if strings.HasPrefix(o.Text, "-e") || strings.HasPrefix(o.Text, "--editable") {
+				problems = append(problems, Problem{File: t.Lock.Path, Line: o.Line, Problem: fmt.Sprintf("%s: pip refuses an editable requirement in --require-hashes mode", o.Text)})
+			}
+		}
+	}
+	return out, problems
+}
+
+// Complete checks the set's completeness in every target environment.
+func (s *PySet) Complete(ctx context.Context) ([]Problem, error) {
+	g, err := s.graph()
+	if err != nil {
+		return nil, err
+	}
+	entries, problems := s.depEntries()
+	found, err := pydeps.Check(ctx, g, entries)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range found {
+		file, line := splitWhere(p.Where)
+		problems = append(problems, Problem{File: file, Line: line, Name: p.Name, Version: p.Version, Problem: p.Message})
+	}
+	return problems, nil
+}
+
+func splitWhere(w string) (string, int) {
+	i := strings.LastIndexByte(w, ':')
+	if i < 0 {
+		return w, 0
+	}
+	n := 0
+	fmt.Sscan(w[i+1:], &n)
+	return w[:i], n
+}
+
+// Why returns every chain of requirements that brings name into the set.
+func (s *PySet) Why(ctx context.Context, name string) ([][]pydeps.Link, error) {
+	g, err := s.graph()
+	if err != nil {
+		return nil, err
+	}
+	entries, _ := s.depEntries()
+	found := false
+	for _, e := range entries {
+		found = found || pep508.NormalizeName(e.Name) == pep508.NormalizeName(name)
+	}
+	if !found {
+		return nil, usagef("%s is not pinned in any pypi lockfile", name)
+	}
+	return pydeps.Why(ctx, g, entries, name, 100)
+}
+
+// resolveRequest says what the set asks for: every direct pin, as a
+// requirement free to move but preferring its version, with the new specs
+// (which win over a direct pin of the same name).
+type resolveRequest struct {
+	into    *Target // where new direct pins go
+	specs   []Spec
+	upgrade []string // names whose pins are not preferred
+	all     bool     // upgrade everything
+	prune   bool     // remove dependency pins nothing requires
+	opts    Options
+}
+
+// Resolve runs the resolver over the set and writes the result into its
+// lockfiles (in memory; the caller writes or diffs them).
+func (s *PySet) resolve(ctx context.Context, rq resolveRequest) ([]Pinned, error) {
+	g, err := s.graph()
+	if err != nil {
+		return nil, err
+	}
+	req := pydeps.Request{Prefer: map[string]string{}, Where: map[string]string{}, Pinned: map[string]string{}, IncludePre: rq.opts.IncludePre}
+	asked := map[string]bool{}
+	for _, sp := range rq.specs {
+		asked[pep508.NormalizeName(sp.Name)] = true
+	}
+	upgrading := map[string]bool{}
+	for _, n := range rq.upgrade {
+		upgrading[pep508.NormalizeName(n)] = true
+	}
+	existing := map[string]located{}
+	for _, l := range s.entries() {
+		n := pep508.NormalizeName(l.e.Name)
+		if _, dup := existing[n]; dup || !l.e.Pinned() {
+			continue
+		}
+		existing[n] = l
+		req.Pinned[n] = l.e.Version
+		if !rq.all && !upgrading[n] && !asked[n] {
+			req.Prefer[n] = l.e.Version
+		}
+		req.Where[n] = l.where()
+		if !s.direct(l.t, l.e) || asked[n] {
+			continue
+		}
+		r, err := entryRequirement(l)
+		if err != nil {
+			return nil, err
+		}
+		req.Direct = append(req.Direct, pydeps.Direct{Req: r, Where: l.where()})
+	}
+	for _, sp := range rq.specs {
+		if sp.Version != "" {
+			// A version the index lacks is said as the index says it,
+			// before resolving turns it into a conflict.
+			if _, err := rq.into.Source.Release(ctx, sp.Name, sp.Version); err != nil {
+				return nil, err
+			}
+		}
+		text := sp.Name + sp.Extras
+		if sp.Version != "" {
+			text += "==" + sp.Version
+		}
+		r, err := pep508.ParseRequirement(text)
+		if err != nil {
+			return nil, usagef("%s: %v", text, err)
+		}
+		req.Direct = append(req.Direct, pydeps.Direct{Req: r})
+	}
+	res, err := pydeps.Resolve(ctx, g, req)
+	if err != nil {
+		return nil, err
+	}
+	return s.apply(ctx, g, rq, req, res, existing)
+}
+
+// entryRequirement reads a direct pin as the requirement it stands for:
+// its name, extras and marker, any version.
+func entryRequirement(l located) (pep508.Requirement, error) {
+	text := l.e.Name + l.e.Extras
+	if l.e.Marker != "" {
+		text += " ; " + l.e.Marker
+	}
+	r, err := pep508.ParseRequirement(text)
+	if err != nil {
+		return r, fmt.Errorf("%s: %w", l.where(), err)
+	}
+	return r, nil
+}
+
+// apply writes a resolution into the set's files.
+func (s *PySet) apply(ctx context.Context, g *pydeps.Graph, rq resolveRequest, req pydeps.Request, res *pydeps.Result, existing map[string]located) ([]Pinned, error) {
+	depsFile := s.target(s.M.DependenciesOf(rq.into.Lock))
+	if depsFile == nil {
+		depsFile = rq.into
+	}
+	// Every release's files at once, from the file each pin will live in
+	// (its narrowing decides which hashes it keeps).
+	home := make([]*Target, len(res.Pins))
+	rels := make([]*source.Release, len(res.Pins))
+	eg, ectx := errgroup.WithContext(ctx)
+	for i, p := range res.Pins {
+		l, had := existing[p.Name]
+		switch {
+		case had && isAsked(rq, p.Name) && !s.direct(l.t, l.e):
+			// A dependency the user now asks for moves to the direct file.
+			home[i] = rq.into
+		case had:
+			home[i] = l.t
+		case p.Direct:
+			home[i] = rq.into
+		default:
+			home[i] = depsFile
+		}
+		eg.Go(func() error {
+			rel, err := home[i].Source.Release(ectx, p.Name, p.Version)
+			rels[i] = rel
+			return err
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	var out []Pinned
+	kept := map[string]bool{}
+	for i, p := range res.Pins {
+		t := home[i]
+		kept[p.Name] = true
+		l, had := existing[p.Name]
+		if had && l.t != t {
+			l.t.File.Remove(l.e)
+			had = false
+		}
+		pin := t.pin(rels[i], "added", true)
+		if had {
+			pin.Name = l.e.Name
+		} else if !p.Direct {
+			pin.Kind = "required"
+		}
+		e := t.File.Find(p.Name, lockfile.Normalizer(source.PyPI))
+		if sp, ok := askedSpec(rq, p.Name); ok && sp.Extras != "" {
+			t.File.SetExtras(e, sp.Extras)
+		}
+		noted := false
+		if !p.Direct {
+			// A dependency carries the marker the resolver derived and a
+			// note of what needs it; a direct pin's marker and notes are
+			// the user's.
+			noted = t.File.SetMarker(e, p.Marker)
+			noted = t.File.SetVia(e, p.Via) || noted
+		} else if !had {
+			t.File.SetMarker(e, p.Marker)
+		} else if isAsked(rq, p.Name) && len(e.Via()) > 0 {
+			// Asked for by name, a dependency becomes a direct pin: in a
+			// lockfile that holds both, that is a pin without a via note.
+			t.File.SetVia(e, nil)
+			pin.Kind = "added"
+		}
+		if noted && (pin.Kind == "unchanged" || pin.Kind == "rehashed") {
+			pin.Kind = "noted"
+		}
+		pin.Via, pin.Marker = p.Via, p.Marker
+		if pin.From != "" && pin.From != pin.Version && req.Prefer[p.Name] != "" {
+			pin.Why = s.moved(ctx, g, res, p.Name, pin.From)
+		}
+		if pin.Kind != "unchanged" || isAsked(rq, p.Name) {
+			out = append(out, pin)
+		}
+	}
+	for n, l := range existing {
+		if kept[n] || s.direct(l.t, l.e) || !rq.prune {
+			continue
+		}
+		l.t.File.Remove(l.e)
+		out = append(out, Pinned{File: l.t.Lock.Path, Name: l.e.Name, From: l.e.Version, Kind: "removed", Why: "nothing requires it any more"})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].File != out[j].File {
+			return out[i].File < out[j].File
+		}
+		return pep508.NormalizeName(out[i].Name) < pep508.NormalizeName(out[j].Name)
+	})
+	return out, nil
+}
+
+func isAsked(rq resolveRequest, name string) bool {
+	_, ok := askedSpec(rq, name)
+	return ok
+}
+
+func askedSpec(rq resolveRequest, name string) (Spec, bool) {
+	for _, sp := range rq.specs {
+		if pep508.NormalizeName(sp.Name) == name {
+			return sp, true
+		}
+	}
+	return Spec{}, false
+}
+
+// present returns the targets that pin name.
+func (s *PySet) present(name string) []*Target {
+	var out []*Target
+	for _, t := range s.Targets {
+		if len(t.Present([]string{name})) > 0 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// directTarget is where new direct pins of an upgrade would go: the first
+// lockfile that is not a dependencies file.
+func (s *PySet) directTarget() *Target {
+	for _, t := range s.Targets {
+		if !s.isDepsFile(t) {
+			return t
+		}
+	}
+	return s.Targets[0]
+}
+
+func (s *PySet) target(l *manifest.Lockfile) *Target {
+	for _, t := range s.Targets {
+		if filepath.Clean(t.Lock.Path) == filepath.Clean(l.Path) {
+			return t
+		}
+	}
+	return nil
+}
+
+// moved says why a pin left its version: the requirements of the new set
+// that rule the old version out.
+func (s *PySet) moved(ctx context.Context, g *pydeps.Graph, res *pydeps.Result, name, old string) string {
+	var why []string
+	for _, p := range res.Pins {
+		reqs, err := g.Requirements(ctx, p.Name, p.Version)
+		if err != nil {
+			continue
+		}
+		for _, r := range reqs {
+			if pep508.NormalizeName(r.Name) == name && !r.Specifiers.Contains(old, true) {
+				r.Marker = nil
+				why = append(why, fmt.Sprintf("%s %s requires %s", p.Name, p.Version, r.String()))
+			}
+		}
+	}
+	if len(why) == 0 {
+		return ""
+	}
+	return strings.Join(why, "; ")
+}
