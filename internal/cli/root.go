@@ -77,6 +77,8 @@ func (a *app) http() *fetch.Client {
 func (a *app) printJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
+	// Requirements and markers are full of < and >: show them as written.
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
 

@@ -391,7 +391,12 @@ func (s *PySet) apply(ctx context.Context, g *pydeps.Graph, rq resolveRequest, r
 		if noted && (pin.Kind == "unchanged" || pin.Kind == "rehashed") {
 			pin.Kind = "noted"
 		}
-		pin.Via, pin.Marker = p.Via, p.Marker
+		if !p.Direct {
+			// A direct pin is there because it was asked for, whoever
+			// else needs it.
+			pin.Via = p.Via
+		}
+		pin.Marker = p.Marker
 		if pin.From != "" && pin.From != pin.Version && req.Prefer[p.Name] != "" {
 			pin.Why = s.moved(ctx, g, res, p.Name, pin.From)
 		}
