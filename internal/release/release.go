@@ -183,7 +183,12 @@ func Prerelease(ctx context.Context, env *Env, o PrereleaseOptions) (string, err
 		if err != nil {
 			return "", err
 		}
-		res, err := lock.Verify(ctx, targets, lock.VerifyOptions{})
+		// The pypi set must be complete too: a release ships what it pins.
+		set, err := lock.NewPySet(m, targets)
+		if err != nil {
+			return "", err
+		}
+		res, err := lock.Verify(ctx, targets, lock.VerifyOptions{Set: set})
 		if err != nil {
 			return "", fmt.Errorf("lock verify: %w (skip with --skip verify)", err)
 		}
