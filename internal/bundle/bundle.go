@@ -174,7 +174,7 @@ func fetchEntry(ctx context.Context, t *lock.Target, f source.Fetcher, e *lockfi
 			n++
 		}
 		if n == 0 {
-			return nil, fmt.Errorf("%s:%d: %s==%s: none of its hashes is a file the index publishes", t.Lock.Path, e.Line, e.Name, e.Version)
+			return nil, fmt.Errorf("%s:%d: %s==%s: none of its hashes is a file the index or the lockfile's wheelhouse publishes", t.Lock.Path, e.Line, e.Name, e.Version)
 		}
 	case source.GoMod:
 		esc, err := module.EscapePath(rel.Name)

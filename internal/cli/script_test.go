@@ -16,6 +16,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/distbuild/dist/internal/image/imagetest"
 	"github.com/distbuild/dist/internal/testenv/fixtures"
 	"github.com/distbuild/dist/internal/testenv/goproxy"
 	"github.com/distbuild/dist/internal/testenv/pyindex"
@@ -131,6 +132,26 @@ func TestScripts(t *testing.T) {
 			"index-publish": func(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Check(index(ts).Add(pyindex.Project{Name: args[0], Versions: []pyindex.Release{{Version: args[1]}}}))
 			},
+			// make-wheel NAME VERSION DIR [TAG]: build a wheel of NAME
+			// VERSION (tag py3-none-any by default) into DIR, as pip wheel
+			// would leave it in a wheelhouse, and set $WHEEL to its
+			// filename and $WHEEL_SHA256 to the hex sha256 of its bytes.
+			"make-wheel": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 3 && len(args) != 4 {
+					ts.Fatalf("usage: make-wheel NAME VERSION DIR [TAG]")
+				}
+				f := pyindex.Wheel("py3-none-any")
+				if len(args) == 4 {
+					f = pyindex.Wheel(args[3])
+				}
+				built, err := pyindex.New(pyindex.Project{Name: args[0], Versions: []pyindex.Release{{Version: args[1], Files: []pyindex.File{f}}}})
+				ts.Check(err)
+				a := built.Artifacts(args[0], args[1])[0]
+				ts.Check(os.MkdirAll(ts.MkAbs(args[2]), 0o755))
+				ts.Check(os.WriteFile(filepath.Join(ts.MkAbs(args[2]), a.Filename), a.Data, 0o644))
+				ts.Setenv("WHEEL", a.Filename)
+				ts.Setenv("WHEEL_SHA256", strings.TrimPrefix(a.SHA256, "sha256:"))
+			},
 			// same-bytes A B: A and B are identical files.
 			"same-bytes": func(ts *testscript.TestScript, neg bool, args []string) {
 				a, b := ts.ReadFile(args[0]), ts.ReadFile(args[1])
@@ -189,6 +210,19 @@ func TestScripts(t *testing.T) {
 			// image-push REF: push a fresh random image to the test registry.
 			"image-push": func(ts *testscript.TestScript, neg bool, args []string) {
 				registry.PushRandomImage(t, ts.Getenv("REGISTRY")+"/"+args[0], "linux/amd64")
+			},
+			// image-push-python REF VERSION|- [DIR...]: push a linux/amd64
+			// base image whose config sets PYTHON_VERSION=VERSION (none for
+			// -) and whose layer holds DIRs (e.g. usr/lib/python3.11/).
+			"image-push-python": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 2 {
+					ts.Fatalf("usage: image-push-python REF VERSION|- [DIR...]")
+				}
+				version := args[1]
+				if version == "-" {
+					version = ""
+				}
+				imagetest.Push(t, ts.Getenv("REGISTRY")+"/"+args[0], imagetest.PythonBase(t, "linux/amd64", version, args[2:]...))
 			},
 			// expand FILE...: replace $VAR and ${VAR} in files with the
 			// script's environment, e.g. a registry's address in dist.yaml.

@@ -260,14 +260,28 @@ func (c *Client) credentials(u *url.URL) (user, pass string, ok bool) {
 // When want ("sha256:<hex>") is given, a cached copy is used without any
 // request, and the bytes are checked against it; a mismatch is an error and
 // nothing is cached. Without want, the URL itself is the cache key.
+//
+// A file:// URL (RFC 8089: an absolute path, no host or "localhost"), as a
+// wheelhouse's files have, is copied from the local file into the cache
+// the same way, checked against want. Without want it is read again each
+// time, since a local file may change between calls.
 func (c *Client) Download(ctx context.Context, rawURL, want string) (string, error) {
 	if want != "" {
 		if p, ok := c.cache.Lookup(want); ok {
 			return p, nil
 		}
-	} else if d, ok := c.cache.lookupURL(rawURL); ok {
-		if p, ok := c.cache.Lookup(d); ok {
-			return p, nil
+	}
+	if local, ok, err := localPath(rawURL); ok {
+		if err != nil {
+			return "", err
+		}
+		return c.copyLocal(ctx, local, want)
+	}
+	if want == "" {
+		if d, ok := c.cache.lookupURL(rawURL); ok {
+			if p, ok := c.cache.Lookup(d); ok {
+				return p, nil
+			}
 		}
 	}
 	resp, err := c.Get(ctx, rawURL, nil)
@@ -288,6 +302,53 @@ func (c *Client) Download(ctx context.Context, rawURL, want string) (string, err
 	}
 	if want == "" {
 		c.cache.rememberURL(rawURL, got)
+	}
+	return p, nil
+}
+
+// FileURL returns the file:// URL of a local file, which Download reads.
+func FileURL(path string) string {
+	p := filepath.ToSlash(path)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive, "/C:/wheelhouse/x.whl"
+	}
+	return (&url.URL{Scheme: "file", Path: p}).String()
+}
+
+// localPath reads a file:// URL. ok says the URL is one; err that it names
+// no local absolute path.
+func localPath(rawURL string) (path string, ok bool, err error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme != "file" {
+		return "", false, nil
+	}
+	if u.Host != "" && u.Host != "localhost" {
+		return "", true, fmt.Errorf("%s: a file URL on another host cannot be read", Redact(rawURL))
+	}
+	p := u.Path
+	if len(p) >= 3 && p[0] == '/' && p[2] == ':' {
+		p = p[1:] // "/C:/x", a Windows drive
+	}
+	p = filepath.FromSlash(p)
+	if !filepath.IsAbs(p) {
+		return "", true, fmt.Errorf("%s: not an absolute path", rawURL)
+	}
+	return p, true, nil
+}
+
+// copyLocal puts a local file's bytes into the cache, checked against want.
+func (c *Client) copyLocal(ctx context.Context, path, want string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	p, _, err := c.cache.Put(f, want)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil
 }

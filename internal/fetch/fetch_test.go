@@ -173,3 +173,61 @@ func TestNetrc(t *testing.T) {
 		t.Errorf("server saw %v", auth.Load())
 	}
 }
+
+func TestDownloadFileURL(t *testing.T) {
+	dir := t.TempDir()
+	local := filepath.Join(dir, "wheel house", "demo-1.0-py3-none-any.whl")
+	os.MkdirAll(filepath.Dir(local), 0o755)
+	body := []byte("built elsewhere")
+	if err := os.WriteFile(local, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	u := FileURL(local)
+	if !strings.HasPrefix(u, "file:///") || !strings.Contains(u, "wheel%20house") {
+		t.Errorf("FileURL: %s", u)
+	}
+	c := newClient(t, 1)
+	ctx := context.Background()
+
+	p, err := c.Download(ctx, u, digest(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := c.Cache().Lookup(digest(body)); !ok || got != p {
+		t.Errorf("not in the cache under its digest: %s, %v", got, ok)
+	}
+	if b, _ := os.ReadFile(p); string(b) != string(body) {
+		t.Fatalf("cached %q", b)
+	}
+
+	// The file changes: a wanted digest that bytes match is still served
+	// from the cache, other bytes are a mismatch naming their digest, and
+	// without a digest the file is read again.
+	changed := []byte("rebuilt")
+	os.WriteFile(local, changed, 0o644)
+	if _, err := c.Download(ctx, u, digest(body)); err != nil {
+		t.Fatal(err)
+	}
+	want := digest([]byte("neither"))
+	_, err = c.Download(ctx, u, want)
+	var me *HashMismatchError
+	if !errors.As(err, &me) || me.Got != digest(changed) || !strings.Contains(err.Error(), local) {
+		t.Fatalf("mismatch: %v", err)
+	}
+	p, err = c.Download(ctx, u, "")
+	if b, _ := os.ReadFile(p); err != nil || string(b) != string(changed) {
+		t.Fatalf("without a digest: %q, %v", b, err)
+	}
+	os.WriteFile(local, body, 0o644)
+	p, err = c.Download(ctx, "file://localhost"+strings.TrimPrefix(u, "file://"), "")
+	if b, _ := os.ReadFile(p); err != nil || string(b) != string(body) {
+		t.Fatalf("file://localhost: %q, %v", b, err)
+	}
+
+	if _, err := c.Download(ctx, FileURL(filepath.Join(dir, "missing.whl")), ""); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+	if _, err := c.Download(ctx, "file://elsewhere.example/x.whl", ""); err == nil || !strings.Contains(err.Error(), "another host") {
+		t.Errorf("remote host: %v", err)
+	}
+}

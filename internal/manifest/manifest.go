@@ -64,6 +64,19 @@ type Lockfile struct {
 	// the index's and pinned by hash like them.
 	Wheelhouse string `yaml:"wheelhouse"`
 	Line       int    `yaml:"-"`
+	// Root is the repository root (Manifest.Dir) that Path and Wheelhouse
+	// are relative to, set by Load, so that whoever is handed one lockfile
+	// can find its files.
+	Root string `yaml:"-"`
+}
+
+// WheelhouseDir returns the wheelhouse folder under Root, "" when the
+// lockfile names none.
+func (l *Lockfile) WheelhouseDir() string {
+	if l.Wheelhouse == "" {
+		return ""
+	}
+	return filepath.Join(l.Root, l.Wheelhouse)
 }
 
 // Config is one template rendered to an example config.
@@ -145,6 +158,9 @@ func Load(dir string) (*Manifest, error) {
 		return nil, err
 	}
 	m.Dir = dir
+	for i := range m.Lockfiles {
+		m.Lockfiles[i].Root = dir
+	}
 	return m, nil
 }
 

@@ -6,6 +6,7 @@ package sources
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/lock"
@@ -38,7 +39,16 @@ func Opener(client *fetch.Client, s Settings) lock.Opener {
 			// dist.yaml: a user pointing pip at a mirror wants dist there too.
 			index := firstNonEmpty(s.IndexURL, os.Getenv("PIP_INDEX_URL"), l.Index, DefaultPyPIIndex)
 			opts := pypi.Options{PythonVersion: firstList(s.PythonVersion, l.PythonVersion), Platform: firstList(s.Platform, l.Platform)}
-			key := fmt.Sprintf("pypi %s %v %v", index, opts.PythonVersion, opts.Platform)
+			if l.Wheelhouse != "" {
+				// Absolute, so that the source does not depend on the
+				// working directory (dist -C DIR).
+				wh, err := filepath.Abs(l.WheelhouseDir())
+				if err != nil {
+					return nil, err
+				}
+				opts.Wheelhouse = wh
+			}
+			key := fmt.Sprintf("pypi %s %v %v %q", index, opts.PythonVersion, opts.Platform, opts.Wheelhouse)
 			if src, ok := cache[key]; ok {
 				return src, nil
 			}

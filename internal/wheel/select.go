@@ -67,7 +67,8 @@ func (t Target) String() string {
 // Only files whose hash the pin lists are considered, so a caller can pass
 // every artifact of a release. Sdists are never chosen: when no locked
 // wheel fits, the *Error (ErrNoWheel) names the pin, the platform and each
-// file with why it was passed over.
+// file with why it was passed over, and the way out: a wheel built with
+// pip wheel in the lockfile's wheelhouse.
 func Select(pin Pin, files []source.Artifact, target Target) (source.Artifact, error) {
 	r, err := newRanker(target)
 	if err != nil {
@@ -118,7 +119,7 @@ func Select(pin Pin, files []source.Artifact, target Target) (source.Artifact, e
 		} else {
 			msg += ": it has no files"
 		}
-		msg += "; dist installs wheels only and never builds sdists"
+		msg += "; dist installs wheels only and never builds sdists; build one with `pip wheel` and put it in the lockfile's wheelhouse: folder (dist.yaml)"
 		return source.Artifact{}, &Error{Pin: pin, Kind: ErrNoWheel, Msg: msg}
 	}
 	return best, nil

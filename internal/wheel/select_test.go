@@ -128,7 +128,8 @@ func TestSelectErrors(t *testing.T) {
 	if !errors.As(err, &we) || !errors.Is(err, ErrNoWheel) {
 		t.Fatalf("error %v is not a no-wheel *Error", err)
 	}
-	for _, want := range []string{"demo==1.0", "linux/arm64", "CPython 3.12", "demo-1.0.tar.gz (sdist)", "never builds sdists", "(other platform or Python)"} {
+	for _, want := range []string{"demo==1.0", "linux/arm64", "CPython 3.12", "demo-1.0.tar.gz (sdist)", "never builds sdists", "(other platform or Python)",
+		"build one with `pip wheel` and put it in the lockfile's wheelhouse: folder (dist.yaml)"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}

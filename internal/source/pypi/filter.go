@@ -1,6 +1,7 @@
 package pypi
 
 import (
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,6 +22,9 @@ func normalizeOptions(o Options) Options {
 		if p != "" {
 			out.Platform = append(out.Platform, p)
 		}
+	}
+	if o.Wheelhouse != "" {
+		out.Wheelhouse = filepath.Clean(o.Wheelhouse)
 	}
 	return out
 }

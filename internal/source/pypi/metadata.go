@@ -56,8 +56,11 @@ const maxMetadata = 32 << 20
 //     (Metadata-Version 2.1) does not declare its dependencies").
 //
 // Only the files Release keeps are read, a py3-none-any wheel first, then
-// other wheels for any platform, then the rest, in page order. The Name and
-// Version the metadata states must be the release's.
+// other wheels for any platform, then the rest, in page order; wheelhouse
+// wheels (Options.Wheelhouse) are wheels like the index's, so that a
+// project the index has only as an sdist dist cannot read is resolvable
+// from a wheel built for it. The Name and Version the metadata states must
+// be the release's.
 //
 // Metadata is safe for concurrent use; each release is read once for the
 // life of the Source however many callers ask at once. The caller may
