@@ -33,7 +33,16 @@ type Layout struct {
 	SitePackages string
 	// Interpreter is image.python.interpreter: the shebang of scripts. Its
 	// directory receives .data/scripts and the console and GUI scripts.
+	// For Debian's /usr/bin/python3 (with site_packages
+	// /usr/lib/python3/dist-packages) that is /usr/bin and prefix /usr,
+	// Debian's own deb_system scheme: pip run as root there would pick
+	// /usr/local instead, but whoever names dist-packages asks for the
+	// system's layout, and /usr/bin is where that interpreter looks.
 	Interpreter string
+	// Python is the interpreter's version ("3.12", "3.12.7"), for Include
+	// when neither SitePackages nor Interpreter spells "X.Y", as Debian's
+	// paths do not.
+	Python string
 	// Prefix receives .data/data, as sys.prefix does with pip
 	// ("share/man/x.1" lands in Prefix/share/man/x.1). When empty, the
 	// parent of the interpreter's directory: /usr/local for
@@ -41,9 +50,9 @@ type Layout struct {
 	Prefix string
 	// Include receives .data/headers, under a directory named after the
 	// pin, as pip's headers scheme does. When empty,
-	// Prefix/include/pythonX.Y, X.Y read from SitePackages or Interpreter
-	// (see PythonVersion); a wheel with headers is an error if neither
-	// says.
+	// Prefix/include/pythonX.Y, X.Y from Python, else read from
+	// SitePackages or Interpreter (see PythonVersion); a wheel with headers
+	// is an error if none says.
 	Include string
 }
 
@@ -73,7 +82,11 @@ func (l Layout) resolve() (Layout, error) {
 		return l, err
 	}
 	if l.Include == "" {
-		if v, ok := PythonVersion(l.SitePackages, l.Interpreter); ok {
+		v, ok := MajorMinor(l.Python)
+		if !ok {
+			v, ok = PythonVersion(l.SitePackages, l.Interpreter)
+		}
+		if ok {
 			l.Include = path.Join(l.Prefix, "include", "python"+v)
 		}
 	} else if err := check("Include", l.Include); err != nil {

@@ -21,6 +21,8 @@ import (
 	"io/fs"
 	"regexp"
 	"strings"
+
+	"github.com/distbuild/dist/internal/manifest"
 )
 
 // Pin is one locked requirement: a name, its version, and the hashes the
@@ -99,4 +101,37 @@ func PythonVersion(paths ...string) (version string, ok bool) {
 		}
 	}
 	return "", false
+}
+
+// ManifestPython is the image's Python as dist.yaml alone tells it, for
+// commands that do not pull the base image (dist lock):
+// image.python.version as written ("3.12" or "3.12.4"), else the "X.Y"
+// that image.python's site_packages or interpreter spells (see
+// PythonVersion). ok is false without image.python, or when neither says.
+//
+// `dist build` reads the base image too (deps.ImagePython): where this
+// gives a version, the build uses the same X.Y or refuses to build; where
+// it gives none, the build may still find one in the base image.
+func ManifestPython(m *manifest.Manifest) (version string, ok bool) {
+	if m == nil || m.Image == nil || m.Image.Python == nil {
+		return "", false
+	}
+	py := m.Image.Python
+	if v := strings.TrimSpace(py.Version); v != "" {
+		return v, true
+	}
+	return PythonVersion(py.SitePackages, py.Interpreter)
+}
+
+var leadingXY = regexp.MustCompile(`^(\d+)\.(\d+)(?:$|[.a-z])`)
+
+// MajorMinor is the "X.Y" of a Python version: "3.12" for "3.12", "3.12.7"
+// or "3.14.0rc1", what wheel tags and Target.Python need. ok is false for
+// anything that does not start with X.Y.
+func MajorMinor(version string) (xy string, ok bool) {
+	m := leadingXY.FindStringSubmatch(strings.TrimSpace(version))
+	if m == nil {
+		return "", false
+	}
+	return m[1] + "." + m[2], true
 }

@@ -206,7 +206,9 @@ func (f *Fetcher) Images(ctx context.Context, pin *Pin, platforms []v1.Platform)
 		if err := f.blobs(ctx, src, m); err != nil {
 			return nil, err
 		}
-		img, err := f.Store.Image(d)
+		// The build reads these layers only to learn about the base (its
+		// Python); what it uploads comes from its own store, which counts.
+		img, err := f.Store.Quiet().Image(d)
 		if err != nil {
 			return nil, fmt.Errorf("base image %s: %w", pin.Reference(), err)
 		}

@@ -70,7 +70,11 @@ func (p *Plan) Build(ctx context.Context, store *cache.Store, fetcher *base.Fetc
 			b = bases[i]
 		}
 		layers := shared
-		entries, err := p.Dependencies.Entries(ctx, plat)
+		var baseImg v1.Image
+		if b != nil {
+			baseImg = b.Image
+		}
+		entries, err := p.Dependencies.Entries(ctx, plat, baseImg)
 		if err != nil {
 			return nil, fmt.Errorf("dependencies for %s: %w", plat, err)
 		}

@@ -56,7 +56,7 @@ func run(t *testing.T, o Options) (*Plan, *Result) {
 // fakeDeps installs one file whose content names the platform.
 type fakeDeps struct{}
 
-func (fakeDeps) Entries(_ context.Context, p v1.Platform) ([]tarlayer.Entry, error) {
+func (fakeDeps) Entries(_ context.Context, p v1.Platform, _ v1.Image) ([]tarlayer.Entry, error) {
 	e := tarlayer.Bytes("usr/local/bin/server", []byte("binary for "+p.String()), "server")
 	e.Exec = true
 	return []tarlayer.Entry{e}, nil

@@ -41,6 +41,10 @@ type Store struct {
 // New returns a Store keeping its blobs in c.
 func New(c *fetch.Cache) *Store { return &Store{blobs: c} }
 
+// Quiet returns a Store on the same blobs that tells no Progress, for
+// reading blobs that are not being uploaded or copied.
+func (s *Store) Quiet() *Store { return &Store{blobs: s.blobs} }
+
 // Has reports whether the blob h is stored.
 func (s *Store) Has(h v1.Hash) bool {
 	_, ok := s.blobs.Lookup(h.String())

@@ -22,14 +22,20 @@ type Installer interface {
 	// image has no dependencies layer. The build sorts and normalises them
 	// (owner, mode, mtime) like every other layer, so an installer only says
 	// what goes where and whether it is executable.
-	Entries(ctx context.Context, platform v1.Platform) ([]tarlayer.Entry, error)
+	//
+	// base is the platform's base image, already in the cache, nil for
+	// scratch: what an installer needs to know about the image it installs
+	// into (the Python version) and dist.yaml does not say.
+	Entries(ctx context.Context, platform v1.Platform, base v1.Image) ([]tarlayer.Entry, error)
 }
 
 // None installs nothing.
 type None struct{}
 
 // Entries implements Installer.
-func (None) Entries(context.Context, v1.Platform) ([]tarlayer.Entry, error) { return nil, nil }
+func (None) Entries(context.Context, v1.Platform, v1.Image) ([]tarlayer.Entry, error) {
+	return nil, nil
+}
 
 // For is the installer a build uses when its caller gives none: None, since
 // installing needs indexes and a client, which New takes.

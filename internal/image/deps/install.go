@@ -72,14 +72,14 @@ func (in *installer) load() ([]*lock.Target, error) {
 }
 
 // Entries implements Installer.
-func (in *installer) Entries(ctx context.Context, p v1.Platform) ([]tarlayer.Entry, error) {
+func (in *installer) Entries(ctx context.Context, p v1.Platform, base v1.Image) ([]tarlayer.Entry, error) {
 	targets, err := in.load()
 	if err != nil {
 		return nil, err
 	}
 	var out []tarlayer.Entry
 	if in.m.Image.Python != nil {
-		es, err := in.wheels(ctx, targets, p)
+		es, err := in.wheels(ctx, targets, p, base)
 		if err != nil {
 			return nil, err
 		}
@@ -105,21 +105,23 @@ func (in *installer) Entries(ctx context.Context, p v1.Platform) ([]tarlayer.Ent
 // wheels installs every pin of every pypi lockfile: a lockfile holds a
 // complete, resolved set (constraints files included), so nothing is
 // resolved here. A pin listed in two files at one version installs once.
-func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Platform) ([]tarlayer.Entry, error) {
+// The Python the wheels are for is ImagePython's, asked per platform since
+// each platform has a base image of its own.
+func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Platform, base v1.Image) ([]tarlayer.Entry, error) {
 	py := in.m.Image.Python
 	if py.SitePackages == "" || py.Interpreter == "" {
 		return nil, &ConfigError{fmt.Sprintf("%s: image.python needs site_packages and interpreter", in.m.Path)}
 	}
-	pyVer, ok := wheel.PythonVersion(py.SitePackages, py.Interpreter)
-	if !ok {
-		return nil, &ConfigError{fmt.Sprintf("%s: cannot tell the Python version from image.python (%s, %s)", in.m.Path, py.SitePackages, py.Interpreter)}
+	pyVer, err := ImagePython(in.m, base)
+	if err != nil {
+		return nil, err
 	}
 	platform := p.OS + "/" + p.Architecture
 	if p.Variant != "" {
 		platform += "/" + p.Variant
 	}
-	tgt := wheel.Target{Platform: platform, Python: pyVer}
-	layout := wheel.Layout{SitePackages: py.SitePackages, Interpreter: py.Interpreter}
+	tgt := wheel.Target{Platform: platform, Python: pyVer.XY}
+	layout := wheel.Layout{SitePackages: py.SitePackages, Interpreter: py.Interpreter, Python: pyVer.XY}
 
 	type job struct {
 		t *lock.Target

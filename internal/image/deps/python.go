@@ -1,0 +1,82 @@
+package deps
+
+import (
+	"fmt"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/distbuild/dist/internal/image/base"
+	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/wheel"
+)
+
+// Python is the Python an image's wheels are installed for.
+type Python struct {
+	// Version is as found: "3.12" or "3.12.4" from image.python.version,
+	// "3.12.7" from PYTHON_VERSION, "3.11" from a directory or a path.
+	Version string
+	// XY is Version's "X.Y", what wheel tags are judged against.
+	XY string
+	// From says where Version was read, for messages:
+	// "image.python.version", "the base image's PYTHON_VERSION=3.12.7",
+	// "the base image's /usr/lib/python3.11", "image.python's paths".
+	From string
+}
+
+// ImagePython decides the Python of m's image, as DESIGN.md §5 orders it:
+// image.python.version; else the base image's (base.PythonOf: its
+// PYTHON_VERSION environment, else its highest pythonX.Y directory); else
+// the X.Y that image.python's site_packages or interpreter spells. baseImg
+// is the base image of the platform being built, nil for scratch.
+//
+// When the paths spell an X.Y, the version found first must have the same
+// X.Y: wheels for one Python unpacked into another's site-packages would
+// not be imported, or would be and fail. That, and finding no version at
+// all, is a *ConfigError. Reading the base image's layers can fail with
+// any other error.
+func ImagePython(m *manifest.Manifest, baseImg v1.Image) (Python, error) {
+	if m.Image == nil || m.Image.Python == nil {
+		return Python{}, &ConfigError{fmt.Sprintf("%s: image.python is not set", m.Path)}
+	}
+	py := m.Image.Python
+	paths := fmt.Sprintf("(%s, %s)", py.SitePackages, py.Interpreter)
+	pathXY, pathOK := wheel.PythonVersion(py.SitePackages, py.Interpreter)
+
+	var got Python
+	if v := strings.TrimSpace(py.Version); v != "" {
+		got = Python{Version: v, From: "image.python.version"}
+	} else if baseImg != nil {
+		bp, err := base.PythonOf(baseImg)
+		if err != nil {
+			return Python{}, fmt.Errorf("reading the base image's Python version: %w", err)
+		}
+		if bp.Version != "" {
+			got = Python{Version: bp.Version, From: "the base image's " + bp.From}
+		}
+	}
+	if got.Version == "" {
+		if !pathOK {
+			where := "the base image sets no PYTHON_VERSION and has no /usr/lib/pythonX.Y or /usr/local/lib/pythonX.Y"
+			if baseImg == nil {
+				where = "the image has no base image to read it from"
+			}
+			return Python{}, &ConfigError{fmt.Sprintf("%s: cannot tell the image's Python version: set image.python.version (e.g. \"3.12\"); %s, and image.python's paths %s spell no X.Y", m.Path, where, paths)}
+		}
+		return Python{Version: pathXY, XY: pathXY, From: "image.python's paths"}, nil
+	}
+
+	xy, ok := wheel.MajorMinor(got.Version)
+	if !ok {
+		return Python{}, &ConfigError{fmt.Sprintf("%s: %s %q is not a Python version (want X.Y or X.Y.Z)", m.Path, got.From, got.Version)}
+	}
+	got.XY = xy
+	if pathOK && pathXY != xy {
+		fix := "correct image.python.version or the paths"
+		if got.From != "image.python.version" {
+			fix = "correct the paths, or set image.python.version if the base image is wrong about itself"
+		}
+		return Python{}, &ConfigError{fmt.Sprintf("%s: the image's Python is %s (%s), but image.python's paths %s are for %s: %s", m.Path, got.Version, got.From, paths, pathXY, fix)}
+	}
+	return got, nil
+}
