@@ -62,6 +62,26 @@ type entry struct {
 
 // Write builds the bundle from the manifest and its loaded lockfiles.
 func Write(ctx context.Context, m *manifest.Manifest, targets []*lock.Target, o Options) (*Result, error) {
+	// An offline install runs pip in hash mode: a set that misses a
+	// requirement fails there, far from here. Refuse it now, as build does.
+	set, err := lock.NewPySet(m, targets)
+	if err != nil {
+		return nil, err
+	}
+	if set != nil {
+		problems, err := set.Complete(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(problems) > 0 {
+			var b strings.Builder
+			b.WriteString("the pypi lockfiles are not complete (dist lock add or dist lock upgrade resolves them):")
+			for _, pr := range problems {
+				b.WriteString("\n  " + pr.String())
+			}
+			return nil, errors.New(b.String())
+		}
+	}
 	root := m.Name + "-" + o.Version
 	res := &Result{Path: o.Output, Root: root}
 	var mu sync.Mutex

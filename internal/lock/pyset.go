@@ -69,6 +69,22 @@ func NewPySet(m *manifest.Manifest, targets []*Target) (*PySet, error) {
 	return s, nil
 }
 
+// PySetFor picks the pypi targets out of targets, to be checked for the
+// given environments (an image's: its Python on one platform) rather than
+// the ones dist.yaml names. It returns nil when there is no pypi target.
+func PySetFor(m *manifest.Manifest, targets []*Target, envs []pep508.Env) (*PySet, error) {
+	s := &PySet{M: m, Envs: envs}
+	for _, t := range targets {
+		if t.Lock.Ecosystem == source.PyPI {
+			s.Targets = append(s.Targets, t)
+		}
+	}
+	if len(s.Targets) == 0 {
+		return nil, nil
+	}
+	return s, nil
+}
+
 // Pythons returns the Python versions a distribution's pypi lockfiles are
 // resolved for: the lockfiles' python_version lists, else
 // image.python.version, else the version in image.python's paths.
@@ -87,13 +103,8 @@ func Pythons(m *manifest.Manifest) ([]string, error) {
 	if len(out) > 0 {
 		return out, nil
 	}
-	if m.Image != nil && m.Image.Python != nil {
-		if v := m.Image.Python.Version; v != "" {
-			return []string{v}, nil
-		}
-		if v, ok := wheel.PythonVersion(m.Image.Python.SitePackages, m.Image.Python.Interpreter); ok {
-			return []string{v}, nil
-		}
+	if v, ok := wheel.ManifestPython(m); ok {
+		return []string{v}, nil
 	}
 	return nil, usagef("%s: no Python version to resolve the pypi lockfiles for: set python_version on a pypi lockfile or image.python.version", m.Path)
 }

@@ -68,7 +68,11 @@ func Check(ctx context.Context, g *Graph, entries []Entry) ([]Problem, error) {
 		if errs[i] != nil && !errors.Is(errs[i], source.ErrNotFound) {
 			// A version the index lacks is the caller's to report (verify
 			// does, once); any other failure to read is this check's.
-			out = append(out, Problem{Where: e.Where, Name: e.Name, Version: e.Version, Message: fmt.Sprintf("%s %s: cannot read its requirements: %v", e.Name, e.Version, errs[i])})
+			msg := errs[i].Error()
+			for _, self := range []string{e.Name, pep508.NormalizeName(e.Name)} {
+				msg = strings.TrimPrefix(msg, self+" "+e.Version+": ")
+			}
+			out = append(out, Problem{Where: e.Where, Name: e.Name, Version: e.Version, Message: fmt.Sprintf("%s %s: cannot read its requirements: %s", e.Name, e.Version, msg)})
 		}
 	}
 	for _, env := range g.envs {

@@ -284,6 +284,9 @@ func (s *solver) external(ic *incompat) string {
 		}
 		return fmt.Sprintf("no version of %s meets those requirements (it has %s)", t.pkg, s.listVersions(t.pkg, fullSet(pi.n())))
 	case causeUnavailable:
+		if t := ic.terms[0]; strings.HasPrefix(ic.reason, t.pkg+" ") {
+			return ic.reason // it names the version itself
+		}
 		return s.describe(ic.terms[0]) + ": " + ic.reason
 	}
 	return ""

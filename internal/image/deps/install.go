@@ -24,6 +24,7 @@ import (
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/pep508"
 	"github.com/distbuild/dist/internal/source"
 	"github.com/distbuild/dist/internal/source/gomod"
 	"github.com/distbuild/dist/internal/wheel"
@@ -122,6 +123,31 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 	}
 	tgt := wheel.Target{Platform: platform, Python: pyVer.XY}
 	layout := wheel.Layout{SitePackages: py.SitePackages, Interpreter: py.Interpreter, Python: pyVer.XY}
+	env, err := pep508.EnvFor(pyVer.Version, platform)
+	if err != nil {
+		return nil, &ConfigError{fmt.Sprintf("%s: %v", in.m.Path, err)}
+	}
+	// An image ships what its lockfiles pin: a set that misses a
+	// requirement in this image's environment would install and then fail
+	// at import, so it is refused with the same report as lock verify.
+	set, err := lock.PySetFor(in.m, targets, []pep508.Env{env})
+	if err != nil {
+		return nil, err
+	}
+	if set != nil {
+		problems, err := set.Complete(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(problems) > 0 {
+			var b strings.Builder
+			fmt.Fprintf(&b, "the pypi lockfiles are not complete for %s (dist lock add or dist lock upgrade resolves them):", env)
+			for _, pr := range problems {
+				b.WriteString("\n  " + pr.String())
+			}
+			return nil, errors.New(b.String())
+		}
+	}
 
 	type job struct {
 		t *lock.Target
@@ -138,6 +164,17 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 			key := norm(e.Name) + "==" + e.Version
 			if seen[key] {
 				continue
+			}
+			// Only what this environment needs: a pin whose marker is
+			// false here is for another target.
+			if e.Marker != "" {
+				m, err := pep508.ParseMarker(e.Marker)
+				if err != nil {
+					return nil, fmt.Errorf("%s:%d: environment marker %q: %w", t.Lock.Path, e.Line, e.Marker, err)
+				}
+				if !m.Evaluate(env) {
+					continue
+				}
 			}
 			seen[key] = true
 			jobs = append(jobs, job{t, e})

@@ -31,7 +31,11 @@ var ErrNoMetadata = errors.New("no usable core metadata")
 
 type noMetadata struct{ msg string }
 
-func (e *noMetadata) Error() string        { return e.msg }
+// Error names the way out too: a wheel built elsewhere, in the lockfile's
+// wheelhouse, is read like the index's.
+func (e *noMetadata) Error() string {
+	return e.msg + " (build a wheel with pip wheel and put it in the lockfile's wheelhouse: folder)"
+}
 func (e *noMetadata) Is(target error) bool { return target == ErrNoMetadata }
 
 // maxMetadata bounds the core metadata dist reads into memory. Metadata

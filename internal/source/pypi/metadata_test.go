@@ -216,8 +216,8 @@ func TestMetadataFromSdist(t *testing.T) {
 	}
 
 	for name, want := range map[string]string{
-		"old": "old 14.3.0: no wheel, and its sdist's PKG-INFO (Metadata-Version 2.1) does not declare its dependencies",
-		"dyn": "dyn 14.3.0: no wheel, and its sdist's PKG-INFO leaves requires-dist to the build (Dynamic)",
+		"old": "old 14.3.0: no wheel, and its sdist's PKG-INFO (Metadata-Version 2.1) does not declare its dependencies" + wayOut,
+		"dyn": "dyn 14.3.0: no wheel, and its sdist's PKG-INFO leaves requires-dist to the build (Dynamic)" + wayOut,
 	} {
 		_, err := src.Metadata(ctx, name, "14.3.0")
 		if !errors.Is(err, ErrNoMetadata) || err.Error() != want {
@@ -225,6 +225,8 @@ func TestMetadataFromSdist(t *testing.T) {
 		}
 	}
 }
+
+const wayOut = " (build a wheel with pip wheel and put it in the lockfile's wheelhouse: folder)"
 
 func TestMetadataErrors(t *testing.T) {
 	srv := pyindex.Start(t,
