@@ -53,6 +53,10 @@ func TestScripts(t *testing.T) {
 	// every script that builds a Go server would compile the standard
 	// library again.
 	goCache, _ := exec.Command("go", "env", "GOCACHE").Output()
+	kintoDist, err := filepath.Abs(filepath.Join("..", "..", "testdata", "kinto-dist"))
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
@@ -75,6 +79,8 @@ func TestScripts(t *testing.T) {
 			env.Setenv("GITHUB_API", gh.URL)
 			env.Values[snapKey{}] = map[string]string{}
 			env.Setenv("INDEX", idx.IndexURL())
+			// The Kinto-shaped example distribution the repository keeps.
+			env.Setenv("KINTO_DIST", kintoDist)
 			env.Setenv("GOPROXY", proxy.URL)
 			env.Setenv("GOSUMDB", "off")
 			if c := strings.TrimSpace(string(goCache)); c != "" {
