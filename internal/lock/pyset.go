@@ -293,12 +293,14 @@ func (s *PySet) resolve(ctx context.Context, rq resolveRequest) ([]Pinned, error
 		req.Direct = append(req.Direct, pydeps.Direct{Req: r, Where: l.where()})
 	}
 	for _, sp := range rq.specs {
+		// A project or version the index lacks is said as the index says
+		// it, before resolving turns it into a conflict.
 		if sp.Version != "" {
-			// A version the index lacks is said as the index says it,
-			// before resolving turns it into a conflict.
 			if _, err := rq.into.Source.Release(ctx, sp.Name, sp.Version); err != nil {
 				return nil, err
 			}
+		} else if _, _, err := rq.into.Source.Versions(ctx, sp.Name); err != nil {
+			return nil, err
 		}
 		text := sp.Name + sp.Extras
 		if sp.Version != "" {

@@ -203,7 +203,7 @@ bench_finish() {
 # DIR/lockfiles/default.txt (not created).
 pypi_distribution() {
 	mkdir -p "$1/lockfiles"
-	printf '%s\n' "name: bench" "lockfiles:" "  - path: lockfiles/default.txt" "    ecosystem: pypi" >"$1/dist.yaml"
+	printf '%s\n' "name: bench" "lockfiles:" "  - path: lockfiles/default.txt" "    ecosystem: pypi" '    python_version: ["3.12"]' >"$1/dist.yaml"
 }
 
 # isolate_git: git (and dist's go-git) see the repositories' own
@@ -260,7 +260,7 @@ def lockfile(state):
     return "".join(lines)
 
 state = {"bench-pkg-%04d" % i: "%d.%d.%d" % (1 + i % 5, i % 10, i % 7) for i in range(1, pins + 1)}
-manifest = "name: bench-dist\nlockfiles:\n  - path: lockfiles/default.txt\n    ecosystem: pypi\n"
+manifest = "name: bench-dist\nlockfiles:\n  - path: lockfiles/default.txt\n    ecosystem: pypi\n    python_version: [\"3.12\"]\n"
 if api:
     manifest += "github:\n  repository: bench/bench-dist\n  api_url: %s\n" % api
 
