@@ -88,7 +88,7 @@ func TestDebianBase(t *testing.T) {
 	t.Setenv("PIP_INDEX_URL", "")
 	idx := pyindex.Start(t, fixtures.KintoProjects()...)
 	host := registry.StartInProcess(t)
-	py, err := idx.Lockfile("kinto-http==11.0.0", "zope.interface==6.2")
+	py, err := idx.Lockfile(append([]string{"kinto-http==11.0.0", "zope.interface==6.2"}, requestsPins...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
