@@ -33,7 +33,7 @@ fuzz:
 # when it is there). A missed target is reported and the rest still run;
 # with BENCH_STRICT=1 a miss makes its script exit 1, and then make fails
 # at the end, as it does when a script fails for any other reason.
-BENCH_SCRIPTS := verify-download lock-add-jobs plan-tags plan release-cycle image-push image-deps
+BENCH_SCRIPTS := verify-download lock-add-jobs resolve plan-tags plan release-cycle image-push image-deps
 
 bench: build
 	$(GO) test -run XXX -bench . -benchtime 3x ./internal/...
