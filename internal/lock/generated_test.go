@@ -305,11 +305,6 @@ func pipInstall(t *testing.T, run *genRun, dir, index string) {
 	for _, args := range [][]string{install, {"check"}} {
 		cmd := pipCommand(filepath.Join(venv, "bin", "python"), args...)
 		out, err := cmd.CombinedOutput()
-		if err != nil && knownExtrasBug(string(out), dir) {
-			t.Skipf("KNOWN BUG, not fixed yet: dist writes one pin line per project, but pip 23.2 "+
-				"with --require-hashes needs a hashed == line for each of NAME and NAME[EXTRA] that "+
-				"some requirement asks for (pypa/pip#9286, #12345). pip said:\n%s\n%s", pipErrors(out), lockfiles(dir))
-		}
 		if err != nil {
 			t.Fatalf("%s: %v\n%s\n%s", strings.Join(cmd.Args, " "), err, out, lockfiles(dir))
 		}
@@ -342,37 +337,6 @@ func pipCommand(py string, args ...string) *exec.Cmd {
 	cmd.Env = pipEnv()
 	return cmd
 }
-
-// knownExtrasBug reports whether pip failed on a project asked for both
-// with and without an extra (or with another one): the unpinned or
-// unhashed requirement pip names carries extras, or its project's pin
-// line does.
-func knownExtrasBug(out, dir string) bool {
-	unpinned := strings.Contains(out, "all requirements must have their versions pinned with ==")
-	unhashed := strings.Contains(out, "Hashes are required in --require-hashes mode")
-	if !unpinned && !unhashed {
-		return false
-	}
-	locked := lockfiles(dir)
-	for _, m := range pipNamed.FindAllStringSubmatch(out, -1) {
-		name, extras := m[1], m[2]
-		if extras != "" {
-			return true
-		}
-		var parts []string
-		for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '-' || r == '_' || r == '.' }) {
-			parts = append(parts, regexp.QuoteMeta(part))
-		}
-		if regexp.MustCompile(`(?im)^` + strings.Join(parts, `[-_.]+`) + `\[`).MatchString(locked) {
-			return true
-		}
-	}
-	return false
-}
-
-// pipNamed matches a requirement pip lists under its hash-mode errors:
-// "    lib[fast]<3 from http://..." or "    lib==3.* --hash=sha256:...".
-var pipNamed = regexp.MustCompile(`(?m)^    ([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\S* (?:from |--hash=)`)
 
 // pipErrors keeps pip's ERROR line and what it lists.
 func pipErrors(out []byte) string {

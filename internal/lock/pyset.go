@@ -373,7 +373,9 @@ func (s *PySet) apply(ctx context.Context, g *pydeps.Graph, rq resolveRequest, r
 		kept[p.Name] = true
 		l, had := existing[p.Name]
 		if had && l.t != t {
-			l.t.File.Remove(l.e)
+			for _, e := range l.t.File.FindAll(p.Name, lockfile.Normalizer(source.PyPI)) {
+				l.t.File.Remove(e)
+			}
 			had = false
 		}
 		pin := t.pin(rels[i], "added", true)
@@ -401,6 +403,7 @@ func (s *PySet) apply(ctx context.Context, g *pydeps.Graph, rq resolveRequest, r
 			t.File.SetVia(e, nil)
 			pin.Kind = "added"
 		}
+		noted = syncAsked(t, e, p) || noted
 		if noted && (pin.Kind == "unchanged" || pin.Kind == "rehashed") {
 			pin.Kind = "noted"
 		}
@@ -421,7 +424,9 @@ func (s *PySet) apply(ctx context.Context, g *pydeps.Graph, rq resolveRequest, r
 		if kept[n] || s.direct(l.t, l.e) || !rq.prune {
 			continue
 		}
-		l.t.File.Remove(l.e)
+		for _, e := range l.t.File.FindAll(n, lockfile.Normalizer(source.PyPI)) {
+			l.t.File.Remove(e)
+		}
 		out = append(out, Pinned{File: l.t.Lock.Path, Name: l.e.Name, From: l.e.Version, Kind: "removed", Why: "nothing requires it any more"})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -431,6 +436,68 @@ func (s *PySet) apply(ctx context.Context, g *pydeps.Graph, rq resolveRequest, r
 		return pep508.NormalizeName(out[i].Name) < pep508.NormalizeName(out[j].Name)
 	})
 	return out, nil
+}
+
+// syncAsked keeps one line per way a project is asked for, "lib" and
+// "lib[fast]": pip's hash mode treats them as two requirements and wants
+// each pinned and hashed (pypa/pip#9644), so one line would leave the
+// other to a fresh, unhashed pick. The main entry is one of them; the
+// others follow it with its version, hashes and marker. It reports
+// whether anything changed.
+func syncAsked(t *Target, main *lockfile.Entry, p *pydeps.Pin) bool {
+	want := map[string]pydeps.Ask{}
+	for _, a := range p.Asked {
+		want[strings.Join(a.Extras, ",")] = a
+	}
+	have := map[string]bool{extrasKey(main.Extras): true}
+	changed := false
+	last := main
+	for _, e := range t.File.FindAll(p.Name, lockfile.Normalizer(source.PyPI)) {
+		if e == main {
+			continue
+		}
+		k := extrasKey(e.Extras)
+		a, ok := want[k]
+		if !ok || have[k] {
+			t.File.Remove(e)
+			changed = true
+			continue
+		}
+		have[k] = true
+		changed = t.File.Update(e, e.Name, main.Version, main.Hashes) || changed
+		changed = t.File.SetMarker(e, a.Marker) || changed
+		last = e
+	}
+	for _, a := range p.Asked {
+		k := strings.Join(a.Extras, ",")
+		if have[k] {
+			continue
+		}
+		have[k] = true
+		extras := ""
+		if k != "" {
+			extras = "[" + k + "]"
+		}
+		ne := t.File.AddAfter(last, main.Name, extras, main.Version, main.Hashes)
+		// A line asks its extras only where it applies: where some
+		// requirement asks for them.
+		t.File.SetMarker(ne, a.Marker)
+		last, changed = ne, true
+	}
+	return changed
+}
+
+// extrasKey is a line's extras ("[Socks, tls]") as Pin.Asked spells them:
+// normalized, sorted, comma-joined; "" for none.
+func extrasKey(extras string) string {
+	var xs []string
+	for _, x := range strings.Split(strings.Trim(extras, "[]"), ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			xs = append(xs, pep508.NormalizeName(x))
+		}
+	}
+	slices.Sort(xs)
+	return strings.Join(xs, ",")
 }
 
 func isAsked(rq resolveRequest, name string) bool {

@@ -93,6 +93,33 @@ func (f *File) SetExtras(e *Entry, extras string) bool {
 	return true
 }
 
+// FindAll returns every entry whose name equals name under norm, in file
+// order: a project pinned once bare and once with extras has two.
+func (f *File) FindAll(name string, norm func(string) string) []*Entry {
+	n := norm(name)
+	var out []*Entry
+	for _, e := range f.Entries() {
+		if norm(e.Name) == n {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// AddAfter inserts a new pinned entry right after prev, with prev's
+// indentation and line endings.
+func (f *File) AddAfter(prev *Entry, name, extras, version string, hashes []string) *Entry {
+	e := &Entry{Name: name, Extras: extras, Op: "==", Version: version, Hashes: append([]string(nil), hashes...),
+		indent: prev.indent, hashIndent: prev.hashIndent, nl: prev.nl}
+	for i, b := range f.blocks {
+		if b.entry == prev {
+			f.blocks = append(f.blocks[:i+1], append([]*block{{entry: e, dirty: true}}, f.blocks[i+1:]...)...)
+			break
+		}
+	}
+	return e
+}
+
 func (f *File) touch(e *Entry) {
 	for _, b := range f.blocks {
 		if b.entry == e {

@@ -86,10 +86,15 @@ func Check(ctx context.Context, g *Graph, entries []Entry) ([]Problem, error) {
 		}
 		// The extras asked of each pin, by its line or by a requirement of
 		// another installed pin, until no more are asked.
+		// Every line of a pin asks its extras: "lib" and "lib[fast]" are
+		// two lines of one pin.
 		asked := map[string][]string{}
-		for n, i := range installed {
-			for _, x := range entries[i].Extras {
-				asked[n] = addExtra(asked[n], x)
+		for i, e := range entries {
+			n := pep508.NormalizeName(e.Name)
+			if j, ok := installed[n]; ok && errs[i] == nil && e.Version == entries[j].Version && e.Marker.Evaluate(env) {
+				for _, x := range e.Extras {
+					asked[n] = addExtra(asked[n], x)
+				}
 			}
 		}
 		for changed := true; changed; {

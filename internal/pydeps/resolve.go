@@ -50,6 +50,19 @@ type Pin struct {
 	// Marker is "" when every target needs the pin, else the environment
 	// marker that selects the targets that do (PEP 508, canonical form).
 	Marker string
+	// Asked lists each way the project is asked for, sorted by extras.
+	// pip's hash mode treats "lib" and "lib[fast]" as two requirements,
+	// each needing its own pinned, hashed line.
+	Asked []Ask
+
+	asked map[string][]bool // by extras key: the targets that ask it
+}
+
+// Ask is one way a project is asked for.
+type Ask struct {
+	Extras []string // sorted and normalized; nil for the bare name
+	// Marker selects the targets that ask it this way, "" for all.
+	Marker string
 }
 
 // Result is a resolved pin set.
@@ -283,6 +296,9 @@ func (p *provider) result(ctx context.Context, sol resolver.Solution) (*Result, 
 		}
 		var queue []node
 		visit := func(name string, extras []string) {
+			if pin := pins[name]; pin != nil {
+				pin.ask(extras, ei, len(p.g.envs))
+			}
 			old := asked[name]
 			merged := slices.Clone(old)
 			for _, x := range extras {
@@ -349,10 +365,36 @@ func (p *provider) result(ctx context.Context, sol resolver.Solution) (*Result, 
 		}
 		sort.Strings(pin.Via)
 		pin.Marker = markerFor(p.g.envs, need[name])
+		for _, key := range sortedKeys(pin.asked) {
+			a := Ask{Marker: markerFor(p.g.envs, pin.asked[key])}
+			if key != "" {
+				a.Extras = strings.Split(key, ",")
+			}
+			pin.Asked = append(pin.Asked, a)
+		}
 		res.Pins = append(res.Pins, pin)
 	}
 	sort.Slice(res.Pins, func(i, j int) bool { return res.Pins[i].Name < res.Pins[j].Name })
 	return res, nil
+}
+
+// ask records that target ei asks for the project with extras.
+func (p *Pin) ask(extras []string, ei, n int) {
+	var xs []string
+	for _, x := range extras {
+		if x = pep508.NormalizeName(x); !slices.Contains(xs, x) {
+			xs = append(xs, x)
+		}
+	}
+	sort.Strings(xs)
+	key := strings.Join(xs, ",")
+	if p.asked == nil {
+		p.asked = map[string][]bool{}
+	}
+	if p.asked[key] == nil {
+		p.asked[key] = make([]bool, n)
+	}
+	p.asked[key][ei] = true
 }
 
 // markerFor writes the marker that holds in exactly the targets need marks:
@@ -416,6 +458,15 @@ func markerFor(envs []pep508.Env, need []bool) string {
 		}
 	}
 	return canonical(strings.Join(ors, " or "))
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func canonical(m string) string {
