@@ -87,8 +87,13 @@ func (r *Result) Find(name string) *Pin {
 // names each requirement that takes part.
 func Resolve(ctx context.Context, g *Graph, req Request) (*Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	p := &provider{g: g, req: req, versions: map[string]*versionsEntry{}, bg: ctx}
+	// No prefetch outlives the resolution: what it still reads is not
+	// needed, and it must not write to the cache after the caller is done.
+	defer func() {
+		cancel()
+		p.prefetch.Wait()
+	}()
 	var roots []resolver.Dependency
 	for _, d := range req.Direct {
 		if !anyEnv(d.Req, g.envs, nil) {
@@ -126,7 +131,8 @@ type provider struct {
 	req Request
 	// bg outlives each call: prefetches started while listing versions
 	// must not end with the call that started them.
-	bg context.Context
+	bg       context.Context
+	prefetch sync.WaitGroup
 
 	mu       sync.Mutex
 	versions map[string]*versionsEntry
@@ -199,7 +205,7 @@ func (p *provider) load(ctx context.Context, name string) ([]string, error) {
 		want = out[len(out)-1]
 	}
 	if want != "" {
-		go p.g.Requirements(p.bg, name, want)
+		p.prefetch.Go(func() { p.g.Requirements(p.bg, name, want) })
 	}
 	return out, nil
 }

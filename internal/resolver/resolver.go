@@ -90,6 +90,10 @@ func Solve(ctx context.Context, p Provider, roots []Dependency, o Options) (Solu
 	s := &solver{ctx: ctx, p: p, o: o, pkgs: map[string]*pkgInfo{}, incompats: map[string][]*incompat{}}
 	s.pkgs[rootPkg] = &pkgInfo{name: rootPkg, versions: []string{""}, index: map[string]int{"": 0}}
 	s.rootDeps = roots
+	s.direct = map[string]bool{}
+	for _, d := range roots {
+		s.direct[d.Package] = true
+	}
 	return s.run()
 }
 
@@ -110,6 +114,7 @@ type solver struct {
 	o         Options
 	pkgs      map[string]*pkgInfo
 	rootDeps  []Dependency
+	direct    map[string]bool // the packages the root requires
 	incompats map[string][]*incompat
 	ps        partial
 }
@@ -330,9 +335,12 @@ func (s *solver) decide() (string, error) {
 	var pick string
 	var allowed vset
 	best := -1
-	// The package with the fewest versions left first: it is the likeliest
-	// to fail, and failing early is cheap. Ties by name, for output that
-	// does not depend on map order.
+	// The root's own requirements first, as pip decides what the user
+	// asked for first: newest-first then holds for them, and what they
+	// pull in adapts. Then the package with the fewest versions left: it
+	// is the likeliest to fail, and failing early is cheap. Ties by name,
+	// for output that does not depend on map order.
+	bestDirect := false
 	for pkg, t := range s.ps.acc {
 		if !t.pos {
 			continue
@@ -340,9 +348,11 @@ func (s *solver) decide() (string, error) {
 		if _, done := s.ps.decisions[pkg]; done {
 			continue
 		}
-		c := t.set.count()
-		if best < 0 || c < best || (c == best && pkg < pick) {
-			pick, allowed, best = pkg, t.set, c
+		c, direct := t.set.count(), s.direct[pkg]
+		better := best < 0 || (direct && !bestDirect) ||
+			(direct == bestDirect && (c < best || (c == best && pkg < pick)))
+		if better {
+			pick, allowed, best, bestDirect = pkg, t.set, c, direct
 		}
 	}
 	if pick == "" {

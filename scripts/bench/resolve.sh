@@ -94,16 +94,21 @@ dist_cmd="env DIST_CACHE_DIR=$(printf %q "$cache") $(printf %q "$DIST") -C $(pri
 pip_prepare="rm -f $(printf %q "$report")"
 pip_cmd="$pip_env python3 -m pip install --dry-run --ignore-installed --no-cache-dir --progress-bar off -q --report $(printf %q "$report") --index-url $(printf %q "$index") $qtops"
 
-# pins FILE...: "name version" for every pin of dist's lockfiles, names
-# PEP 503-normalized.
+# pins FILE...: "name version" for every pinned project of dist's
+# lockfiles, names PEP 503-normalized; a project pinned on two lines (bare
+# and with extras, as pip's hash mode needs) counts once.
 pins() {
 	python3 - "$@" <<'PY'
 import re, sys
+seen = set()
 for f in sys.argv[1:]:
     for line in open(f).read().replace("\\\n", " ").splitlines():
         m = re.match(r"([A-Za-z0-9._-]+)(\[[^\]]*\])?==(\S+)", line.split("#", 1)[0].strip())
         if m:
-            print(re.sub(r"[-_.]+", "-", m.group(1)).lower(), m.group(3))
+            pin = (re.sub(r"[-_.]+", "-", m.group(1)).lower(), m.group(3))
+            if pin not in seen:
+                seen.add(pin)
+                print(*pin)
 PY
 }
 
