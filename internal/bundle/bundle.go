@@ -69,17 +69,8 @@ func Write(ctx context.Context, m *manifest.Manifest, targets []*lock.Target, o 
 		return nil, err
 	}
 	if set != nil {
-		problems, err := set.Complete(ctx)
-		if err != nil {
+		if err := set.RequireComplete(ctx); err != nil {
 			return nil, err
-		}
-		if len(problems) > 0 {
-			var b strings.Builder
-			b.WriteString("the pypi lockfiles are not complete (dist lock add or dist lock upgrade resolves them):")
-			for _, pr := range problems {
-				b.WriteString("\n  " + pr.String())
-			}
-			return nil, errors.New(b.String())
 		}
 	}
 	root := m.Name + "-" + o.Version

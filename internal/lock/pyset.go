@@ -216,6 +216,39 @@ func (s *PySet) Complete(ctx context.Context) ([]Problem, error) {
 	return problems, nil
 }
 
+// IncompleteError is a pin set that misses requirements: the problems, as
+// lock verify reports them.
+type IncompleteError struct {
+	Envs     []pep508.Env
+	Problems []Problem
+}
+
+func (e *IncompleteError) Error() string {
+	var b strings.Builder
+	b.WriteString("the pypi lockfiles are not complete")
+	if len(e.Envs) == 1 {
+		b.WriteString(" for " + e.Envs[0].String())
+	}
+	b.WriteString(" (dist lock add or dist lock upgrade resolves them):")
+	for _, p := range e.Problems {
+		b.WriteString("\n  " + p.String())
+	}
+	return b.String()
+}
+
+// RequireComplete is Complete for the commands that ship the set (build,
+// bundle): an incomplete set is an *IncompleteError.
+func (s *PySet) RequireComplete(ctx context.Context) error {
+	problems, err := s.Complete(ctx)
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return &IncompleteError{Envs: s.Envs, Problems: problems}
+	}
+	return nil
+}
+
 func splitWhere(w string) (string, int) {
 	i := strings.LastIndexByte(w, ':')
 	if i < 0 {
@@ -292,16 +325,24 @@ func (s *PySet) resolve(ctx context.Context, rq resolveRequest) ([]Pinned, error
 		}
 		req.Direct = append(req.Direct, pydeps.Direct{Req: r, Where: l.where()})
 	}
+	// A project or version the index lacks is said as the index says it,
+	// before resolving turns it into a conflict. Asked all at once: each
+	// is a round trip.
+	eg, ectx := errgroup.WithContext(ctx)
 	for _, sp := range rq.specs {
-		// A project or version the index lacks is said as the index says
-		// it, before resolving turns it into a conflict.
-		if sp.Version != "" {
-			if _, err := rq.into.Source.Release(ctx, sp.Name, sp.Version); err != nil {
-				return nil, err
+		eg.Go(func() error {
+			if sp.Version != "" {
+				_, err := rq.into.Source.Release(ectx, sp.Name, sp.Version)
+				return err
 			}
-		} else if _, _, err := rq.into.Source.Versions(ctx, sp.Name); err != nil {
-			return nil, err
-		}
+			_, _, err := rq.into.Source.Versions(ectx, sp.Name)
+			return err
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	for _, sp := range rq.specs {
 		text := sp.Name + sp.Extras
 		if sp.Version != "" {
 			text += "==" + sp.Version

@@ -21,7 +21,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -473,14 +472,4 @@ func (s *solver) listVersions(pkg string, set vset) string {
 		vs = append(vs[:3], "…", vs[len(vs)-1])
 	}
 	return strings.Join(vs, ", ")
-}
-
-// sortedKeys is for deterministic iteration in messages and tests.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

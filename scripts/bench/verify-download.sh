@@ -60,9 +60,15 @@ out=$(DIST_CACHE_DIR=$ref PIP_INDEX_URL=$index timeout -k 5 $CMD_TIMEOUT "$DIST"
 printf '%s\n' "$out" >&2
 dist_files=$(printf '%s\n' "$out" | sed -n 's/.*; \([0-9]*\) files\{0,1\} downloaded.*/\1/p')
 [[ $dist_files == $((PROJECTS * FILES)) ]] || die "expected $((PROJECTS * FILES)) files downloaded, dist said: $out"
-find "$ref/sha256" -type f -print0 | sort -z >"$work/files.list"
+# Besides the files, proving the set complete reads each release's core
+# metadata once: one PEP 658 metadata file per project. The cache names
+# each file by its digest; the comparisons below take the locked ones.
+all_files=$(find "$ref/sha256" -type f | wc -l)
+[[ $all_files == $((dist_files + PROJECTS)) ]] || die "the cache holds $all_files files, expected $dist_files and $PROJECTS metadata files"
+grep -o 'sha256:[0-9a-f]*' "$lockfile" | sed 's/^sha256://' | sort -u >"$work/locked.sums"
+find "$ref/sha256" -type f | sort | awk -F/ 'NR == FNR { locked[$1] = 1; next } locked[$NF]' "$work/locked.sums" - | tr '\n' '\0' >"$work/files.list"
 ref_files=$(tr -cd '\0' <"$work/files.list" | wc -c)
-[[ $ref_files == "$dist_files" ]] || die "the cache holds $ref_files files, expected $dist_files"
+[[ $ref_files == "$dist_files" ]] || die "the cache holds $ref_files locked files, expected $dist_files"
 dist_bytes=$(bytes_in "$ref/sha256")
 
 cache=$work/cache

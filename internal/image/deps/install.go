@@ -135,17 +135,8 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 		return nil, err
 	}
 	if set != nil {
-		problems, err := set.Complete(ctx)
-		if err != nil {
+		if err := set.RequireComplete(ctx); err != nil {
 			return nil, err
-		}
-		if len(problems) > 0 {
-			var b strings.Builder
-			fmt.Fprintf(&b, "the pypi lockfiles are not complete for %s (dist lock add or dist lock upgrade resolves them):", env)
-			for _, pr := range problems {
-				b.WriteString("\n  " + pr.String())
-			}
-			return nil, errors.New(b.String())
 		}
 	}
 

@@ -11,16 +11,11 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/distbuild/dist/internal/testenv/pyindex"
@@ -58,6 +53,8 @@ func run(addr string, seed uint64, o pyindex.GraphOptions, noMeta bool) error {
 	if err != nil {
 		return err
 	}
+	// The script reads the URL first, then stops the server by killing
+	// it: nothing needs a graceful shutdown.
 	srv.URL = "http://" + ln.Addr().String()
 	files := 0
 	for _, p := range projects {
@@ -67,17 +64,5 @@ func run(addr string, seed uint64, o pyindex.GraphOptions, noMeta bool) error {
 		seed, len(projects), files, len(top), time.Since(start).Round(time.Millisecond))
 	os.Stdout.WriteString(srv.IndexURL() + "/\n" + strings.Join(top, " ") + "\n")
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	hs := &http.Server{Handler: srv}
-	go func() {
-		<-ctx.Done()
-		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		hs.Shutdown(shut)
-	}()
-	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return srv.Serve(ln)
 }
