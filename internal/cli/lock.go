@@ -164,8 +164,13 @@ func withSet(targets []*lock.Target, set *lock.PySet) []*lock.Target {
 // shows the diff.
 func (a *app) finishEdit(targets []*lock.Target, pins []lock.Pinned, dryRun bool) error {
 	if dryRun {
+		changed := false
 		for _, t := range targets {
 			fmt.Fprint(a.stdout, t.Diff())
+			changed = changed || t.Changed()
+		}
+		if !changed {
+			fmt.Fprintln(a.stdout, "everything is up to date")
 		}
 		return nil
 	}
@@ -186,8 +191,10 @@ func (a *app) finishEdit(targets []*lock.Target, pins []lock.Pinned, dryRun bool
 	for _, p := range pins {
 		var line string
 		switch p.Kind {
-		case "upgraded", "downgraded":
+		case "upgraded":
 			line = fmt.Sprintf("%s: %s %s -> %s (%s)", p.File, p.Name, p.From, p.Version, p.Level)
+		case "downgraded":
+			line = fmt.Sprintf("%s: %s %s -> %s (%s, downgrade)", p.File, p.Name, p.From, p.Version, p.Level)
 		case "unchanged":
 			line = fmt.Sprintf("%s: %s==%s already pinned", p.File, p.Name, p.Version)
 		case "removed":

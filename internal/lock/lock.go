@@ -173,7 +173,7 @@ func ParseSpec(ecosystem, s string) (Spec, error) {
 		}
 	}
 	if strings.ContainsAny(s, " <>=!~;@") {
-		return Spec{}, usagef("%q: want NAME, NAME==VERSION%s", s, map[string]string{source.GoMod: " or MODULE@VERSION", source.OCI: " or IMAGE:TAG"}[ecosystem])
+		return Spec{}, usagef("%q: want %s", s, map[string]string{source.PyPI: "NAME, NAME[EXTRA] or NAME==VERSION", source.GoMod: "NAME, NAME==VERSION or MODULE@VERSION", source.OCI: "NAME, NAME==VERSION or IMAGE:TAG"}[ecosystem])
 	}
 	return Spec{Name: s}, nil
 }
@@ -449,9 +449,20 @@ func Upgrade(ctx context.Context, targets []*Target, names []string, o Options) 
 					mine = append(mine, n)
 				}
 			}
+			all := len(names) == 0
+			if all && len(py) < len(o.Set.Targets) {
+				// --all with -f: every pin of that file moves, the rest of
+				// the set only as far as it must.
+				all = false
+				for _, t := range py {
+					for _, e := range t.File.Entries() {
+						mine = append(mine, e.Name)
+					}
+				}
+			}
 			var out []Pinned
 			if len(names) == 0 || len(mine) > 0 {
-				p, err := o.Set.resolve(ctx, resolveRequest{into: o.Set.directTarget(), upgrade: mine, all: len(names) == 0, prune: true, opts: o})
+				p, err := o.Set.resolve(ctx, resolveRequest{into: o.Set.directTarget(), upgrade: mine, all: all, prune: true, opts: o})
 				if err != nil {
 					return nil, err
 				}

@@ -200,6 +200,16 @@ func (s *PySet) depEntries() ([]pydeps.Entry, []Problem) {
 
 // Complete checks the set's completeness in every target environment.
 func (s *PySet) Complete(ctx context.Context) ([]Problem, error) {
+	return s.check(ctx, false)
+}
+
+// Exact is Complete, and also reports the dependency pins nothing
+// requires any more: what lock verify checks.
+func (s *PySet) Exact(ctx context.Context) ([]Problem, error) {
+	return s.check(ctx, true)
+}
+
+func (s *PySet) check(ctx context.Context, unrequired bool) ([]Problem, error) {
 	g, err := s.graph()
 	if err != nil {
 		return nil, err
@@ -208,6 +218,13 @@ func (s *PySet) Complete(ctx context.Context) ([]Problem, error) {
 	found, err := pydeps.Check(ctx, g, entries)
 	if err != nil {
 		return nil, err
+	}
+	if unrequired {
+		more, err := pydeps.Unrequired(ctx, g, entries)
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, more...)
 	}
 	for _, p := range found {
 		file, line := splitWhere(p.Where)
@@ -413,13 +430,24 @@ func (s *PySet) apply(ctx context.Context, g *pydeps.Graph, rq resolveRequest, r
 		t := home[i]
 		kept[p.Name] = true
 		l, had := existing[p.Name]
+		movedFrom := ""
 		if had && l.t != t {
 			for _, e := range l.t.File.FindAll(p.Name, lockfile.Normalizer(source.PyPI)) {
 				l.t.File.Remove(e)
 			}
-			had = false
+			had, movedFrom = false, l.t.Lock.Path
 		}
 		pin := t.pin(rels[i], "added", true)
+		if movedFrom != "" {
+			// Moved from the dependencies file: say so, and say it if the
+			// version moved too.
+			pin.From = l.e.Version
+			pin.Kind = classify(source.PyPI, l.e.Version, pin.Version, &pin)
+			if pin.Kind == "unchanged" {
+				pin.Kind = "added"
+			}
+			pin.Why = "moved from " + movedFrom
+		}
 		if had {
 			pin.Name = l.e.Name
 		} else if !p.Direct {

@@ -112,7 +112,7 @@ func Verify(ctx context.Context, targets []*Target, o VerifyOptions) (*VerifyRes
 		res.Files += files[i]
 	}
 	if o.Set != nil {
-		ps, err := o.Set.Complete(ctx)
+		ps, err := o.Set.Exact(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -216,19 +216,92 @@ func Why(ctx context.Context, g *Graph, entries []Entry, name string, limit int)
 			if !ok || seen[dn] || !anyEnv(r, g.envs, extras) {
 				continue
 			}
-			if err := walk(append(path, Link{Name: dep.Name, Version: dep.Version, Requirement: reqText(r), Where: dep.Where}), seen, dep, r.Extras); err != nil {
+			// The marker stays: it says when this link holds (an extra,
+			// a platform).
+			if err := walk(append(path, Link{Name: dep.Name, Version: dep.Version, Requirement: r.String(), Where: dep.Where}), seen, dep, r.Extras); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
+	started := map[string]bool{}
 	for _, e := range entries {
-		if !e.Direct {
+		// A pin on two lines (bare and with extras) starts one chain.
+		if n := pep508.NormalizeName(e.Name); !e.Direct || started[n] {
 			continue
+		} else {
+			started[n] = true
 		}
 		if err := walk([]Link{{Name: e.Name, Version: e.Version, Where: e.Where}}, map[string]bool{}, e, e.Extras); err != nil {
 			return nil, err
 		}
 	}
 	return chains, nil
+}
+
+// Unrequired finds the dependency pins nothing needs: no chain of
+// requirements leads to them from a direct pin, in any target. pip
+// installs them all the same, so the set still works; but it ships what
+// no component asked for, and dist lock upgrade would remove them.
+func Unrequired(ctx context.Context, g *Graph, entries []Entry) ([]Problem, error) {
+	byName := map[string][]Entry{}
+	for _, e := range entries {
+		n := pep508.NormalizeName(e.Name)
+		byName[n] = append(byName[n], e)
+	}
+	reached := map[string]bool{}
+	for _, env := range g.envs {
+		type node struct {
+			name   string
+			extras []string
+		}
+		seen := map[string][]string{}
+		var queue []node
+		visit := func(n string, extras []string) {
+			old, ok := seen[n]
+			merged := slices.Clone(old)
+			for _, x := range extras {
+				merged = addExtra(merged, x)
+			}
+			if ok && len(merged) == len(old) {
+				return
+			}
+			seen[n] = merged
+			reached[n] = true
+			queue = append(queue, node{n, merged})
+		}
+		for _, e := range entries {
+			if e.Direct && e.Marker.Evaluate(env) {
+				visit(pep508.NormalizeName(e.Name), e.Extras)
+			}
+		}
+		for len(queue) > 0 {
+			nd := queue[0]
+			queue = queue[1:]
+			for _, e := range byName[nd.name] {
+				if !e.Marker.Evaluate(env) {
+					continue
+				}
+				reqs, err := g.Requirements(ctx, e.Name, e.Version)
+				if err != nil {
+					// Check reports what cannot be read.
+					continue
+				}
+				for _, r := range reqs {
+					if active(r, env, nd.extras) {
+						visit(pep508.NormalizeName(r.Name), r.Extras)
+					}
+				}
+				break
+			}
+		}
+	}
+	var out []Problem
+	for _, e := range entries {
+		if !e.Direct && !reached[pep508.NormalizeName(e.Name)] {
+			out = append(out, Problem{Where: e.Where, Name: e.Name, Version: e.Version,
+				Message: fmt.Sprintf("%s %s: nothing requires it (dist lock upgrade removes it)", e.Name, e.Version)})
+		}
+	}
+	return out, ctx.Err()
 }

@@ -167,7 +167,7 @@ func TestCheck(t *testing.T) {
 		t.Errorf("got %v", problems)
 	}
 	chains, err := Why(context.Background(), g, entries, "speedup", 10)
-	if err != nil || len(chains) != 1 || chains[0][1].Requirement != "speedup>=1" {
+	if err != nil || len(chains) != 1 || chains[0][1].Requirement != `speedup>=1 ; extra == "fast"` {
 		t.Errorf("why: %v %v", chains, err)
 	}
 }
