@@ -60,3 +60,50 @@ func TestKilledWriter(t *testing.T) {
 		}
 	}
 }
+
+// A write through a symlink (a relative one, to a link, and a dangling
+// one) changes what the link names and keeps the link.
+func TestWriteThroughSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "shared", "CHANGELOG.md")
+	if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(real, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hop := filepath.Join(dir, "hop.md")
+	link := filepath.Join(dir, "CHANGELOG.md")
+	if err := os.Symlink("shared/CHANGELOG.md", hop); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("hop.md", link); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(link, []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(real); string(b) != "new" {
+		t.Errorf("target holds %q", b)
+	}
+	for _, l := range []string{link, hop} {
+		if st, err := os.Lstat(l); err != nil || st.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s is no longer a link (%v)", l, err)
+		}
+	}
+	dangling := filepath.Join(dir, "VERSION")
+	if err := os.Symlink("shared/VERSION", dangling); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(dangling, []byte("1.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "shared", "VERSION")); string(b) != "1.0\n" {
+		t.Errorf("dangling link's target holds %q", b)
+	}
+	loop := filepath.Join(dir, "loop")
+	os.Symlink("loop", loop)
+	if err := WriteFile(loop, []byte("x"), 0o644); err == nil {
+		t.Error("a link loop was written")
+	}
+}

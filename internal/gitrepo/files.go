@@ -49,20 +49,43 @@ func (r *Repo) commitAt(rev string) (*object.Commit, error) {
 
 // FileAt reads a file as it is in the commit rev names, from the object
 // database and not from a checkout. ok is false when the commit has no file
-// at p; a directory at p is an error. A symbolic link reads as its target,
-// as `git show REV:PATH` prints it.
+// at p; a directory at p is an error. A symbolic link is followed to the
+// file it names in the same commit, as the working tree reads it (a
+// lockfile kept in a shared folder and linked into place); a link that
+// leaves the repository is an error, since the commit does not hold what
+// it names.
 func (r *Repo) FileAt(rev, p string) (data []byte, ok bool, err error) {
+	for range 40 {
+		data, ok, link, err := r.fileAt(rev, p)
+		if err != nil || !link {
+			return data, ok, err
+		}
+		target := string(data)
+		if !path.IsAbs(target) {
+			target = path.Join(path.Dir(strings.TrimPrefix(path.Clean("/"+p), "/")), target)
+		}
+		if path.IsAbs(target) || target == ".." || strings.HasPrefix(target, "../") {
+			return nil, false, fmt.Errorf("%s:%s is a symbolic link to %s, outside the repository", rev, p, string(data))
+		}
+		p = target
+	}
+	return nil, false, fmt.Errorf("%s:%s: too many levels of symbolic links", rev, p)
+}
+
+// fileAt reads one tree entry; link reports that data is a symbolic
+// link's target.
+func (r *Repo) fileAt(rev, p string) (data []byte, ok, link bool, err error) {
 	c, err := r.commitAt(rev)
 	if err != nil {
-		return nil, false, err
+		return nil, false, false, err
 	}
 	p = strings.TrimPrefix(path.Clean("/"+strings.ReplaceAll(p, `\`, "/")), "/")
 	if p == "" {
-		return nil, false, fmt.Errorf("%s: empty path", rev)
+		return nil, false, false, fmt.Errorf("%s: empty path", rev)
 	}
 	tree, err := c.Tree()
 	if err != nil {
-		return nil, false, err
+		return nil, false, false, err
 	}
 	// Walked by hand rather than with Tree.FindEntry, which reports a path
 	// through a file ("VERSION/x") as a missing object, indistinguishable
@@ -78,29 +101,29 @@ func (r *Repo) FileAt(rev, p string) (data []byte, ok bool, err error) {
 			}
 		}
 		if e == nil || (i < len(parts)-1 && e.Mode != filemode.Dir) {
-			return nil, false, nil
+			return nil, false, false, nil
 		}
 		if i < len(parts)-1 {
 			if tree, err = object.GetTree(r.st, e.Hash); err != nil {
-				return nil, false, fmt.Errorf("%s:%s: %w", rev, p, err)
+				return nil, false, false, fmt.Errorf("%s:%s: %w", rev, p, err)
 			}
 		}
 	}
 	if e.Mode == filemode.Dir || e.Mode == filemode.Submodule {
-		return nil, false, fmt.Errorf("%s:%s is a %s, not a file", rev, p, map[bool]string{true: "directory", false: "submodule"}[e.Mode == filemode.Dir])
+		return nil, false, false, fmt.Errorf("%s:%s is a %s, not a file", rev, p, map[bool]string{true: "directory", false: "submodule"}[e.Mode == filemode.Dir])
 	}
 	blob, err := r.repo.BlobObject(e.Hash)
 	if err != nil {
-		return nil, false, fmt.Errorf("%s:%s: %w", rev, p, err)
+		return nil, false, false, fmt.Errorf("%s:%s: %w", rev, p, err)
 	}
 	rd, err := blob.Reader()
 	if err != nil {
-		return nil, false, err
+		return nil, false, false, err
 	}
 	defer rd.Close()
 	data, err = io.ReadAll(rd)
 	if err != nil {
-		return nil, false, fmt.Errorf("%s:%s: %w", rev, p, err)
+		return nil, false, false, fmt.Errorf("%s:%s: %w", rev, p, err)
 	}
-	return data, true, nil
+	return data, true, e.Mode == filemode.Symlink, nil
 }

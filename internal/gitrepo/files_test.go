@@ -3,6 +3,7 @@ package gitrepo_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/distbuild/dist/internal/testenv/gitenv"
@@ -44,7 +45,13 @@ func TestFileAt(t *testing.T) {
 				t.Errorf("FileAt(%s, %s): %v %v", c.rev, c.path, ok, err)
 				continue
 			}
-			if want := g.Git("show", c.rev+":"+c.path); string(got) != want+"\n" && string(got) != want {
+			shown := c.path
+			if c.path == "link" {
+				// A link is followed to the file it names, in the same
+				// commit, as the work tree reads it.
+				shown = "lockfiles/default.txt"
+			}
+			if want := g.Git("show", c.rev+":"+shown); string(got) != want+"\n" && string(got) != want {
 				t.Errorf("FileAt(%s, %s) = %q, git show says %q", c.rev, c.path, got, want)
 			}
 		}
@@ -68,5 +75,20 @@ func TestFileAt(t *testing.T) {
 		if h, err := r.ResolveCommit("1.0.0"); err != nil || h != c1 {
 			t.Errorf("ResolveCommit(1.0.0) = %s, %v", h, err)
 		}
+	}
+}
+
+func TestFileAtLinkOutside(t *testing.T) {
+	g := gitenv.New(t)
+	g.Commit("one", map[string]string{"VERSION": "1.0.0\n"})
+	if err := os.Symlink("../shared/default.txt", filepath.Join(g.Dir, "default.txt")); err != nil {
+		t.Fatal(err)
+	}
+	g.Git("add", "default.txt")
+	g.Commit("two", nil)
+	r := open(t, g.Dir)
+	_, _, err := r.FileAt("HEAD", "default.txt")
+	if err == nil || !strings.Contains(err.Error(), "HEAD:default.txt is a symbolic link to ../shared/default.txt, outside the repository") {
+		t.Errorf("got %v", err)
 	}
 }
