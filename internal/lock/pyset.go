@@ -2,7 +2,6 @@ package lock
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -28,30 +27,11 @@ type PySet struct {
 	Envs    []pep508.Env
 }
 
-// LoadPySet loads every pypi lockfile of the manifest, and the target
-// environments they are resolved for. It returns nil when the manifest
-// has no pypi lockfile.
-func LoadPySet(m *manifest.Manifest, open Opener) (*PySet, error) {
-	all, err := Load(m, "", open)
-	if err != nil {
-		var ue *UsageError
-		if errors.As(err, &ue) && len(m.Lockfiles) == 0 {
-			return nil, nil
-		}
-		return nil, err
-	}
-	return NewPySet(m, all)
-}
-
-// NewPySet picks the pypi targets out of targets loaded by Load.
+// NewPySet picks the pypi targets out of targets loaded by Load, to be
+// resolved and checked for the environments dist.yaml names (Pythons ×
+// image.platforms). It returns nil when there is no pypi target.
 func NewPySet(m *manifest.Manifest, targets []*Target) (*PySet, error) {
-	s := &PySet{M: m}
-	for _, t := range targets {
-		if t.Lock.Ecosystem == source.PyPI {
-			s.Targets = append(s.Targets, t)
-		}
-	}
-	if len(s.Targets) == 0 {
+	if !slices.ContainsFunc(targets, func(t *Target) bool { return t.Lock.Ecosystem == source.PyPI }) {
 		return nil, nil
 	}
 	pythons, err := Pythons(m)
@@ -62,11 +42,11 @@ func NewPySet(m *manifest.Manifest, targets []*Target) (*PySet, error) {
 	if m.Image != nil {
 		platforms = m.Image.Platforms
 	}
-	s.Envs, err = pydeps.Envs(pythons, platforms)
+	envs, err := pydeps.Envs(pythons, platforms)
 	if err != nil {
 		return nil, &UsageError{Err: fmt.Errorf("%s: %w", m.Path, err)}
 	}
-	return s, nil
+	return PySetFor(m, targets, envs)
 }
 
 // PySetFor picks the pypi targets out of targets, to be checked for the
