@@ -28,6 +28,11 @@ fuzz:
 	$(GO) test -run XXX -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/configdiff/
 	$(GO) test -run XXX -fuzz '^FuzzClassify$$' -fuzztime $(FUZZTIME) ./internal/version/
 	$(GO) test -run XXX -fuzz '^FuzzParseFilename$$' -fuzztime $(FUZZTIME) ./internal/wheel/
+	$(GO) test -run XXX -fuzz '^FuzzParseRequirement$$' -fuzztime $(FUZZTIME) ./internal/pep508/
+	$(GO) test -run XXX -fuzz '^FuzzParseMarker$$' -fuzztime $(FUZZTIME) ./internal/pep508/
+	$(GO) test -run XXX -fuzz '^FuzzParseSpecifiers$$' -fuzztime $(FUZZTIME) ./internal/pep440/
+	$(GO) test -run XXX -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/coremetadata/
+	$(GO) test -run XXX -fuzz '^FuzzSolve$$' -fuzztime $(FUZZTIME) ./internal/resolver/
 
 # The Go benchmarks, then every script in scripts/bench (image-deps.sh
 # when it is there). A missed target is reported and the rest still run;

@@ -32,6 +32,11 @@
 // are read, and generated sections merged into them, but dist does not
 // rewrite them because their link definitions would need rewriting too.
 //
+// Only the topmost entry can be the one in preparation. An undated heading
+// below a dated one is history (kinto-dist's "1.6 (unreleased)" was never
+// dated): it is read like any entry and never edited; a second undated
+// heading right below the unreleased one is an error.
+//
 // Content that dist generates (one block per changed component) is wrapped in
 // comment markers so that a later run finds and replaces it without touching
 // anything written by hand:
@@ -130,7 +135,7 @@ type Entry struct {
 	subs     map[int]subHeading // by index into lines
 	code     []bool             // lines inside a Markdown code fence
 	format   Format
-	unrelDay bool // heading says "unreleased"
+	unrelDay bool // the entry in preparation: the topmost, its heading saying "unreleased"
 }
 
 // Section is a part of an entry under a sub-heading or a bold line such as
@@ -217,12 +222,12 @@ func (c *Changelog) Write() error {
 // Entries returns every entry, newest (topmost) first.
 func (c *Changelog) Entries() []*Entry { return append([]*Entry(nil), c.entries...) }
 
-// Unreleased returns the entry whose heading says "(unreleased)".
+// Unreleased returns the entry in preparation: the topmost entry, when its
+// heading says "(unreleased)". An undated heading further down, below a
+// dated one, is history and never the unreleased entry.
 func (c *Changelog) Unreleased() (*Entry, error) {
-	for _, e := range c.entries {
-		if e.unrelDay {
-			return e, nil
-		}
+	if len(c.entries) > 0 && c.entries[0].unrelDay {
+		return c.entries[0], nil
 	}
 	return nil, &Error{Path: c.Path, Msg: "no unreleased entry (want a heading like " + c.example() + ")", Err: ErrNoUnreleased}
 }
@@ -263,7 +268,7 @@ func (c *Changelog) Entry(version string) (*Entry, error) {
 // LatestDated returns the topmost entry that has a date: the last release.
 func (c *Changelog) LatestDated() (*Entry, error) {
 	for _, e := range c.entries {
-		if !e.unrelDay {
+		if e.Date != "" {
 			return e, nil
 		}
 	}

@@ -28,6 +28,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("===\n1 (x)\n===\n\n2 (unreleased)\n---\n"), true)
 	f.Add([]byte("## 1 (unreleased)\n```\n## 0 (x)\n"), false)
 	f.Add([]byte("1 (unreleased)\n================\n.. dist: generated 00000000 k\n"), true)
+	f.Add([]byte("2 (unreleased)\n===\n- a\n\n1.7 (2017-01-12)\n===\n- b\n\n1.6 (unreleased)\n===\n- c\n"), true)
+	f.Add([]byte("## 1.1 (unreleased)\n\n**Breaking changes:**\n\n### alpha\n\n**alpha 1.0 -> 2.0**: x\n"), false)
 	f.Fuzz(func(t *testing.T, data []byte, rst bool) {
 		name := "CHANGELOG.md"
 		if rst {
@@ -44,10 +46,23 @@ func FuzzParse(f *testing.F) {
 		if string(c.Bytes()) != string(data) {
 			t.Fatalf("round trip:\n%q\nwant\n%q", c.Bytes(), data)
 		}
-		for _, e := range c.Entries() {
+		for i, e := range c.Entries() {
 			c.Notes(e)
 			e.OnlyNothingChanged()
 			e.HasSection("Breaking changes")
+			if title, line, ok := e.Breaking(); ok && (!IsBreakingTitle(title) || line < e.Line) {
+				t.Fatalf("Breaking() = %q at line %d in the entry at line %d", title, line, e.Line)
+			}
+			e.WritesChange("alpha", "1.0", "2.0")
+			if text := c.Text(e); !strings.HasSuffix(text, "\n") || !strings.Contains(text, e.Heading) {
+				t.Fatalf("Text() = %q for %q", text, e.Heading)
+			}
+			if e.Date == "" && i > 0 {
+				// Only the topmost entry can be the unreleased one.
+				if u, err := c.Unreleased(); err == nil && u == e {
+					t.Fatalf("entry %d, %q, is the unreleased one", i, e.Heading)
+				}
+			}
 		}
 
 		secs := []Section{

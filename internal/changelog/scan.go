@@ -83,7 +83,7 @@ func (c *Changelog) index() error {
 		}
 	}
 	seen := map[string]int{}
-	unreleasedAt := 0
+	unreleasedAt, dated := 0, false
 	for _, h := range c.heads {
 		vh, isVersion := parseVersionHeading(h.text)
 		if isVersion && h.rank < entryRank {
@@ -104,16 +104,24 @@ func (c *Changelog) index() error {
 			}
 			seen[key] = line
 		}
-		if vh.unreleased {
-			if unreleasedAt > 0 {
-				return &Error{Path: c.Path, Line: line, Msg: fmt.Sprintf("a second unreleased entry (the first is at line %d)", unreleasedAt)}
-			}
-			unreleasedAt = line
+		// Only the topmost entry can be the one in preparation. An undated
+		// heading below a dated one is history (kinto-dist's "1.6
+		// (unreleased)" was never dated and never will be); one right below
+		// the unreleased entry is a mistake dist should not guess about.
+		current := false
+		switch {
+		case !vh.unreleased:
+			dated = true
+		case dated:
+		case unreleasedAt > 0:
+			return &Error{Path: c.Path, Line: line, Msg: fmt.Sprintf("a second unreleased entry (the first is at line %d)", unreleasedAt)}
+		default:
+			unreleasedAt, current = line, true
 		}
 		cur = &Entry{
 			Version: vh.version, Date: vh.date, Heading: h.text, Line: line,
 			kac: vh.kac, h: h, start: h.first, body: h.first + h.n,
-			format: c.Format, unrelDay: vh.unreleased,
+			format: c.Format, unrelDay: current,
 		}
 	}
 	closeAt(len(c.lines))

@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/distbuild/dist/internal/changelog"
+	"github.com/distbuild/dist/internal/configdiff"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/plan"
@@ -50,14 +53,14 @@ func newPlanCmd(a *app) *cobra.Command {
 		Short: "The required next version and every reason, since the last release tag",
 		Args:  argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, p, err := a.loadPlan(since)
+			m, p, err := a.loadPlan(since)
 			if err != nil {
 				return err
 			}
 			if a.json {
 				return a.printJSON(p)
 			}
-			printPlan(a, p)
+			printPlan(a, m, p)
 			return nil
 		},
 	}
@@ -65,12 +68,19 @@ func newPlanCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-func printPlan(a *app, p *plan.Plan) {
+func printPlan(a *app, m *manifest.Manifest, p *plan.Plan) {
 	if p.FirstRelease {
 		fmt.Fprintf(a.stdout, "first release: no release tag is reachable from HEAD\nnext: %s (from VERSION %s)\n", p.Next, p.Current)
+		if s := planState(m, p); s != "" {
+			fmt.Fprintf(a.stdout, "state: %s\n", s)
+		}
 		return
 	}
-	fmt.Fprintf(a.stdout, "base:    %s (tag %s)\ncurrent: %s\nbump:    %s\nnext:    %s\n", p.Base, p.BaseTag, p.Current, p.Bump, p.Next)
+	fmt.Fprintf(a.stdout, "base:    %s (tag %s)\ncurrent: %s\n", p.Base, p.BaseTag, p.Current)
+	if s := planState(m, p); s != "" {
+		fmt.Fprintf(a.stdout, "state:   %s\n", s)
+	}
+	fmt.Fprintf(a.stdout, "bump:    %s\nnext:    %s\n", p.Bump, p.Next)
 	if len(p.Reasons) == 0 {
 		fmt.Fprintln(a.stdout, "reasons: none: nothing the policy reads changed (a patch release)")
 		return
@@ -79,6 +89,8 @@ func printPlan(a *app, p *plan.Plan) {
 	for _, r := range p.Reasons {
 		what := r.Name
 		switch {
+		case configdiff.MultiLine(r.From) || configdiff.MultiLine(r.To):
+			what = r.Name + " " + lineDiff(r.From, r.To)
 		case r.From != "" && r.To != "":
 			what = fmt.Sprintf("%s %s -> %s", r.Name, r.From, r.To)
 		case r.To != "":
@@ -92,6 +104,45 @@ func printPlan(a *app, p *plan.Plan) {
 		}
 		fmt.Fprintf(a.stdout, "  %-5s  %-22s  %s  (%s)\n", r.Level, r.Kind, what, where)
 	}
+}
+
+// planState says where the release cycle stands when it is not between
+// postrelease and prerelease, or "".
+func planState(m *manifest.Manifest, p *plan.Plan) string {
+	switch {
+	case p.Prepared != "" && p.Prepared != p.Next:
+		return fmt.Sprintf("%s is prepared, not yet tagged, but the policy requires %s", p.Prepared, p.Next)
+	case p.Prepared != "":
+		return fmt.Sprintf("%s is prepared, not yet tagged (dist release tags it)", p.Prepared)
+	case p.NoEntry && p.Base != "" && p.Base == p.Current:
+		// A maintenance branch made from the tag, or a release that
+		// stopped after tagging: VERSION still says the release.
+		return fmt.Sprintf("%s is tagged; %s has no unreleased entry yet (dist changelog --write starts %s)", p.Base, m.Changelog, p.Next)
+	case p.NoEntry:
+		return fmt.Sprintf("%s has no unreleased entry (dist changelog --write starts %s)", m.Changelog, p.Next)
+	}
+	return ""
+}
+
+// lineDiff writes the change of a value that spans lines (an INI list such
+// as kinto.includes) on one line: "+added -removed", or the whole values
+// when one side is empty.
+func lineDiff(from, to string) string {
+	if from == "" || to == "" {
+		return configdiff.OneLine(from + to)
+	}
+	added, removed := configdiff.LineChanges(from, to)
+	var parts []string
+	for _, l := range added {
+		parts = append(parts, "+"+strings.TrimSpace(l))
+	}
+	for _, l := range removed {
+		parts = append(parts, "-"+strings.TrimSpace(l))
+	}
+	if len(parts) == 0 {
+		return "(the same lines, in another order or spacing)"
+	}
+	return strings.Join(parts, " ")
 }
 
 func newChangelogCmd(a *app) *cobra.Command {
@@ -111,7 +162,35 @@ func newChangelogCmd(a *app) *cobra.Command {
 				return usage(err)
 			}
 			before := string(cl.Bytes())
-			if err := cl.MergeGenerated(plan.Sections(p)); err != nil {
+			if p.Prepared != "" {
+				// Between prerelease and release the dated entry is what
+				// the release will say; it is committed and not dist
+				// changelog's to change.
+				if write {
+					fmt.Fprintf(a.stdout, "%s: %s is prepared, not yet tagged; nothing to write (dist release tags it, dist postrelease starts the next entry)\n", m.Changelog, p.Prepared)
+					return nil
+				}
+				e, err := cl.Entry(p.Prepared)
+				if err != nil {
+					return usage(err)
+				}
+				fmt.Fprintf(a.stderr, "%s is prepared, not yet tagged: its entry as dated\n", p.Prepared)
+				fmt.Fprint(a.stdout, cl.Text(e))
+				return nil
+			}
+			u, err := cl.Unreleased()
+			if errors.Is(err, changelog.ErrNoUnreleased) {
+				// A maintenance branch made from a tag, or a release not
+				// followed by postrelease: start the entry.
+				if err := cl.AddUnreleased(p.Next); err != nil {
+					return usage(err)
+				}
+				u, err = cl.Unreleased()
+			}
+			if err != nil {
+				return usage(err)
+			}
+			if err := cl.MergeGenerated(plan.Sections(p, u)); err != nil {
 				return usage(err)
 			}
 			if !write {
@@ -119,7 +198,7 @@ func newChangelogCmd(a *app) *cobra.Command {
 				if err != nil {
 					return usage(err)
 				}
-				fmt.Fprintf(a.stdout, "%s\n\n%s", u.Heading, u.Body())
+				fmt.Fprint(a.stdout, cl.Text(u))
 				return nil
 			}
 			if !cl.Changed() {

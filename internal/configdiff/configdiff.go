@@ -187,3 +187,66 @@ func lineAt(data []byte, off int) int {
 	}
 	return bytes.Count(data[:off], []byte("\n")) + 1
 }
+
+// MultiLine reports whether a value spans lines: an INI value with
+// continuation lines ("kinto.includes = a" and indented lines below), a YAML
+// block scalar, a TOML multi-line string.
+func MultiLine(v string) bool { return strings.ContainsAny(v, "\r\n") }
+
+// valueLines splits a value into its lines, leaving out blank ones.
+func valueLines(v string) []string {
+	var out []string
+	for _, l := range strings.FieldsFunc(v, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if strings.TrimSpace(l) != "" {
+			out = append(out, strings.TrimRight(l, " \t"))
+		}
+	}
+	return out
+}
+
+// OneLine writes a value on one line: a value that spans lines as its
+// non-blank lines, trimmed and joined with a space (which is how Pyramid's
+// aslist and PasteDeploy read an INI list such as kinto.includes); any other
+// value as it is.
+func OneLine(v string) string {
+	if !MultiLine(v) {
+		return v
+	}
+	ls := valueLines(v)
+	for i := range ls {
+		ls[i] = strings.TrimSpace(ls[i])
+	}
+	return strings.Join(ls, " ")
+}
+
+// LineChanges compares two values line by line, as a short diff for a value
+// that spans lines: the lines to has that from lacks, in to's order, and the
+// lines from has that to lacks, in from's order. A line written twice
+// counts twice; blank lines do not count. Both are empty when the values
+// differ only in order or in blank lines.
+func LineChanges(from, to string) (added, removed []string) {
+	f, t := valueLines(from), valueLines(to)
+	count := map[string]int{}
+	for _, l := range f {
+		count[l]++
+	}
+	for _, l := range t {
+		if count[l] > 0 {
+			count[l]--
+			continue
+		}
+		added = append(added, l)
+	}
+	count = map[string]int{}
+	for _, l := range t {
+		count[l]++
+	}
+	for _, l := range f {
+		if count[l] > 0 {
+			count[l]--
+			continue
+		}
+		removed = append(removed, l)
+	}
+	return added, removed
+}

@@ -23,14 +23,23 @@ import (
 
 // Plan is the required next version and why.
 type Plan struct {
-	Base         string          `json:"base"` // the base release's version, "" for a first release
-	BaseTag      string          `json:"base_tag,omitempty"`
-	BaseCommit   string          `json:"base_commit,omitempty"`
-	Current      string          `json:"current"`
-	Bump         string          `json:"bump"`
-	Next         string          `json:"next"`
-	FirstRelease bool            `json:"first_release,omitempty"`
-	Reasons      []policy.Reason `json:"reasons"`
+	Base         string `json:"base"` // the base release's version, "" for a first release
+	BaseTag      string `json:"base_tag,omitempty"`
+	BaseCommit   string `json:"base_commit,omitempty"`
+	Current      string `json:"current"`
+	Bump         string `json:"bump"`
+	Next         string `json:"next"`
+	FirstRelease bool   `json:"first_release,omitempty"`
+	// Prepared is set between prerelease and release: VERSION is this
+	// final version, the changelog's top entry is dated for it, and no tag
+	// names it yet. That entry is the one the policy reads.
+	Prepared string `json:"prepared,omitempty"`
+	// NoEntry is set when the changelog has no entry in preparation (its
+	// top entry is dated) and nothing is prepared: on a maintenance branch
+	// just made from a tag, or after a release before postrelease. The plan
+	// then reads no hand-written notes.
+	NoEntry bool            `json:"no_unreleased_entry,omitempty"`
+	Reasons []policy.Reason `json:"reasons"`
 
 	// Dependencies lists the lockfile changes, for the changelog.
 	Dependencies []Dependency `json:"-"`
@@ -120,11 +129,11 @@ func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error)
 	if err != nil {
 		return nil, err
 	}
-	unrel, err := cl.Unreleased()
+	p := &Plan{Current: cur.Raw, Reasons: []policy.Reason{}}
+	entry, err := p.entry(m, repo, cl, cur)
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Current: cur.Raw, Reasons: []policy.Reason{}}
 	tag, commit, base, ok, err := Base(m, repo, o.Since)
 	if err != nil {
 		return nil, err
@@ -164,10 +173,9 @@ func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error)
 		changes = append(changes, cc...)
 		p.Configs = append(p.Configs, cc...)
 	}
-	for _, s := range unrel.Sections {
-		if strings.EqualFold(strings.TrimSpace(s.Title), "Breaking changes") && !s.Generated {
-			changes = append(changes, policy.Change{Kind: "breaking-changes", Name: s.Title, File: m.Changelog, Line: s.Line})
-			break
+	if entry != nil {
+		if title, line, ok := entry.Breaking(); ok {
+			changes = append(changes, policy.Change{Kind: "breaking-changes", Name: title, File: m.Changelog, Line: line})
 		}
 	}
 	bump, reasons := policy.Judge(rules, changes)
@@ -181,6 +189,34 @@ func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error)
 		}
 	}
 	return p, nil
+}
+
+// entry finds the changelog entry whose notes the policy reads: the
+// unreleased one, or the one prerelease dated for a release not tagged yet.
+// With neither, it sets NoEntry and returns nil: a dated top entry is a
+// state of the release cycle, not a broken changelog.
+func (p *Plan) entry(m *manifest.Manifest, repo *gitrepo.Repo, cl *changelog.Changelog, cur version.V) (*changelog.Entry, error) {
+	u, err := cl.Unreleased()
+	if err == nil {
+		return u, nil
+	}
+	if !errors.Is(err, changelog.ErrNoUnreleased) {
+		return nil, err
+	}
+	if !cur.Pre {
+		if e, err := cl.Entry(cur.Raw); err == nil && e.Date != "" && e == cl.Entries()[0] {
+			tagged, err := repo.TagExists(gitrepo.TagName(m.TagFormat, cur.Raw))
+			if err != nil {
+				return nil, err
+			}
+			if !tagged {
+				p.Prepared = cur.Raw
+				return e, nil
+			}
+		}
+	}
+	p.NoEntry = true
+	return nil, nil
 }
 
 func readLock(repo *gitrepo.Repo, commit, tag, path string) (*lockfile.File, error) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/distbuild/dist/internal/changelog"
+	"github.com/distbuild/dist/internal/configdiff"
 	"github.com/distbuild/dist/internal/lockfile"
 )
 
@@ -13,10 +14,19 @@ import (
 // ("**kinto-signer 7.0.0 → 8.0.0**") with a link to the upstream release
 // where dist can name one without asking the network, and one section for
 // configuration changes.
-func Sections(p *Plan) []changelog.Section {
+//
+// written is the entry the sections go into, or nil. An up- or downgrade
+// its hand-written text already states ("**kinto-signer 4.0.1 → 5.0.0**:
+// URL" under a kinto-signer sub-heading, as kinto-dist writes them) gets no
+// section: the maintainer's words say it, and a generated block would say
+// it twice.
+func Sections(p *Plan, written *changelog.Entry) []changelog.Section {
 	var out []changelog.Section
 	for _, d := range p.Dependencies {
 		c := d.Change
+		if written != nil && (c.Kind == lockfile.Upgraded || c.Kind == lockfile.Downgraded) && written.WritesChange(c.Name, c.From, c.To) {
+			continue
+		}
 		s := changelog.Section{Key: d.Ecosystem + ":" + lockfile.Normalizer(d.Ecosystem)(c.Name)}
 		switch c.Kind {
 		case lockfile.Upgraded, lockfile.Downgraded:
@@ -42,6 +52,10 @@ func Sections(p *Plan) []changelog.Section {
 			case "config-key-removed":
 				s.Lines = append(s.Lines, fmt.Sprintf("- `%s`: removed setting `%s`", c.File, c.Name))
 			default:
+				if configdiff.MultiLine(c.From) || configdiff.MultiLine(c.To) {
+					s.Lines = append(s.Lines, fmt.Sprintf("- `%s`: `%s` default changed: %s", c.File, c.Name, lineChanges(c.From, c.To)))
+					continue
+				}
 				s.Lines = append(s.Lines, fmt.Sprintf("- `%s`: `%s` default changed from `%s` to `%s`", c.File, c.Name, c.From, c.To))
 			}
 		}
@@ -62,4 +76,38 @@ func upstream(d Dependency, c lockfile.Change) string {
 		return fmt.Sprintf("https://pkg.go.dev/%s@%s", c.Name, c.To)
 	}
 	return ""
+}
+
+// lineChanges says on one line how a value that spans lines changed (an
+// INI value with continuation lines, such as kinto.includes): the lines it
+// gained and lost, each as a literal.
+func lineChanges(from, to string) string {
+	added, removed := configdiff.LineChanges(from, to)
+	quote := func(ls []string) string {
+		q := make([]string, len(ls))
+		for i, l := range ls {
+			q[i] = literal(strings.TrimSpace(l))
+		}
+		return strings.Join(q, ", ")
+	}
+	var parts []string
+	if len(added) > 0 {
+		parts = append(parts, "added "+quote(added))
+	}
+	if len(removed) > 0 {
+		parts = append(parts, "removed "+quote(removed))
+	}
+	if len(parts) == 0 {
+		return "the same lines, in another order or spacing"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// literal quotes s as inline code, with a longer fence when s holds a
+// backquote.
+func literal(s string) string {
+	if !strings.Contains(s, "`") {
+		return "`" + s + "`"
+	}
+	return "`` " + s + " ``"
 }
