@@ -24,7 +24,10 @@ type Client struct {
 	API   string // base URL
 	Repo  string // owner/name
 	Token string
-	HTTP  *http.Client
+	// TokenEnv names where Token came from ("GITHUB_TOKEN", or dist.yaml's
+	// github.token_env), for messages; optional.
+	TokenEnv string
+	HTTP     *http.Client
 	// Wait is the pause before retrying a 5xx; tests shorten it.
 	Wait time.Duration
 }
@@ -57,12 +60,88 @@ func (e *APIError) Error() string {
 	return msg
 }
 
-func (c *Client) url(path string) string {
+func (c *Client) api() string {
 	api := strings.TrimRight(c.API, "/")
 	if api == "" {
 		api = DefaultAPI
 	}
-	return api + "/repos/" + c.Repo + path
+	return api
+}
+
+func (c *Client) url(path string) string {
+	return c.api() + "/repos/" + c.Repo + path
+}
+
+// ErrNoToken: the client has no token, so it can draft nothing.
+var ErrNoToken = errors.New("no GitHub token")
+
+// AccessError is CheckRepository's answer when GitHub refuses the
+// repository to the token (401, 403 or 404): its message says which
+// repository and what to do, never the token. It unwraps to the
+// *APIError.
+type AccessError struct {
+	Repo   string // owner/name
+	Status int    // 401, 403 or 404
+	msg    string
+	Err    *APIError
+}
+
+func (e *AccessError) Error() string { return e.msg }
+func (e *AccessError) Unwrap() error { return e.Err }
+
+func (c *Client) tokenName() string {
+	if c.TokenEnv != "" {
+		return "the token in " + c.TokenEnv
+	}
+	return "the token"
+}
+
+// CheckRepository reads the repository with the token (GET
+// /repos/{owner}/{repo}), so that a release can find out before it tags
+// anything that the draft would fail: no token is ErrNoToken; a token
+// GitHub rejects (401), one it refuses this repository (403), or a
+// repository it cannot see (404: GitHub's answer for a private repository
+// the token has no access to, too) is an *AccessError naming the
+// repository and saying what to fix. 5xx answers are retried. It cannot
+// tell whether the token may write releases: GitHub says that only when
+// one is created.
+func (c *Client) CheckRepository(ctx context.Context) error {
+	if c.Token == "" {
+		env := c.TokenEnv
+		if env == "" {
+			env = "GITHUB_TOKEN"
+		}
+		return fmt.Errorf("%w for %s: set %s", ErrNoToken, c.Repo, env)
+	}
+	var repo struct {
+		FullName string `json:"full_name"`
+	}
+	err := c.retry(ctx, func() error {
+		return c.do(ctx, http.MethodGet, c.url(""), nil, &repo)
+	})
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		if err != nil {
+			return fmt.Errorf("GitHub repository %s: %w", c.Repo, err)
+		}
+		return nil
+	}
+	detail := fmt.Sprintf("%d %s", ae.Status, http.StatusText(ae.Status))
+	if ae.Message != "" {
+		detail += ": " + ae.Message
+	}
+	var msg string
+	switch ae.Status {
+	case http.StatusUnauthorized:
+		msg = fmt.Sprintf("GitHub rejected %s for %s (%s): the token is wrong, expired or revoked; set a valid one", c.tokenName(), c.Repo, detail)
+	case http.StatusForbidden:
+		msg = fmt.Sprintf("GitHub refused %s access to %s (%s): the token lacks access to this repository (a fine-grained token must include it; an organization with SAML single sign-on must have authorized the token), or it hit a rate limit", c.tokenName(), c.Repo, detail)
+	case http.StatusNotFound:
+		msg = fmt.Sprintf("GitHub repository %s not found at %s (%s): check github.repository in dist.yaml (and github.api_url for GitHub Enterprise), or %s lacks access to this private repository", c.Repo, c.api(), detail, c.tokenName())
+	default:
+		return fmt.Errorf("GitHub repository %s: %w", c.Repo, err)
+	}
+	return &AccessError{Repo: c.Repo, Status: ae.Status, msg: msg, Err: ae}
 }
 
 // do sends one request; 5xx answers and dropped connections are retried
@@ -108,7 +187,10 @@ func (c *Client) do(ctx context.Context, method, url string, in, out any) error 
 		for _, x := range e.Errors {
 			msg += " (" + x.Code + ")"
 		}
-		return &APIError{Method: method, URL: url, Status: resp.StatusCode, Message: strings.ReplaceAll(msg, c.Token, "***")}
+		if c.Token != "" {
+			msg = strings.ReplaceAll(msg, c.Token, "***")
+		}
+		return &APIError{Method: method, URL: url, Status: resp.StatusCode, Message: msg}
 	}
 	if out != nil {
 		return json.Unmarshal(data, out)
@@ -183,7 +265,7 @@ const (
 // that the first attempt did not land after all.
 func (c *Client) EnsureDraft(ctx context.Context, tag, name, body string) (*Release, Outcome, error) {
 	if c.Token == "" {
-		return nil, "", errors.New("no GitHub token")
+		return nil, "", ErrNoToken
 	}
 	existing, err := c.FindByTag(ctx, tag)
 	if err != nil {

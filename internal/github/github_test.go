@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -69,5 +70,67 @@ func TestBadToken(t *testing.T) {
 	}
 	if _, _, err := client(s, "").EnsureDraft(context.Background(), "1.0.0", "1.0.0", "n"); err == nil {
 		t.Fatal("no token accepted")
+	}
+}
+
+// TestCheckRepository: the check a release runs before tagging. Every
+// refusal names the repository and what to fix, and never the token.
+func TestCheckRepository(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := ghapi.Start(t, "mozilla-services/kinto-dist", "t0ken")
+	if err := client(s, "t0ken").CheckRepository(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Requests(); len(got) != 1 || got[0] != "GET /repos/mozilla-services/kinto-dist" {
+		t.Errorf("requests: %v", got)
+	}
+
+	check := func(c *Client, status int, want ...string) {
+		t.Helper()
+		err := c.CheckRepository(ctx)
+		var ae *AccessError
+		if !errors.As(err, &ae) || ae.Status != status || ae.Repo != c.Repo {
+			t.Fatalf("want an AccessError %d, got %v", status, err)
+		}
+		var api *APIError
+		if !errors.As(err, &api) || api.Status != status {
+			t.Errorf("no APIError %d inside: %v", status, err)
+		}
+		for _, w := range append(want, c.Repo) {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%q not in %v", w, err)
+			}
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("the token is shown: %v", err)
+		}
+	}
+	bad := client(s, "wrong-s3cret")
+	bad.TokenEnv = "GITHUB_TOKEN"
+	check(bad, 401, "GitHub rejected the token in GITHUB_TOKEN", "401 Unauthorized: Bad credentials", "wrong, expired or revoked")
+
+	s.Forbid("sso-s3cret", "Resource protected by organization SAML enforcement. You must grant your Personal Access token access to this organization.")
+	check(client(s, "sso-s3cret"), 403, "refused the token access", "SAML", "lacks access")
+
+	other := client(s, "t0ken")
+	other.Repo = "mozilla-services/no-such-repo"
+	check(other, 404, "GitHub repository mozilla-services/no-such-repo not found at "+s.URL, "github.repository", "lacks access")
+
+	// No token: refused without a request.
+	n := len(s.Requests())
+	noTok := client(s, "")
+	noTok.TokenEnv = "DIST_GH_TOKEN"
+	if err := noTok.CheckRepository(ctx); !errors.Is(err, ErrNoToken) || !strings.Contains(err.Error(), "set DIST_GH_TOKEN") {
+		t.Errorf("no token: %v", err)
+	}
+	if len(s.Requests()) != n {
+		t.Error("a request was sent without a token")
+	}
+
+	// A 5xx is retried.
+	s.FailNext(2)
+	if err := client(s, "t0ken").CheckRepository(ctx); err != nil {
+		t.Errorf("after two 500s: %v", err)
 	}
 }

@@ -93,11 +93,11 @@ func (r *Repo) Commit(message string, paths []string) (string, error) {
 		return "", fmt.Errorf("%w (%s)", ErrNothingToDo, strings.Join(paths, ", "))
 	}
 
-	author, _, err := r.Ident(false)
+	author, err := r.Ident(false)
 	if err != nil {
 		return "", err
 	}
-	committer, _, err := r.Ident(true)
+	committer, err := r.Ident(true)
 	if err != nil {
 		return "", err
 	}

@@ -11,16 +11,25 @@ import (
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
-	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+	"github.com/go-git/go-git/v5/utils/ioutil"
 )
 
 // Auth says how to authenticate to a remote. The zero value finds
 // credentials the way a developer's git would, by the remote's URL:
 //
 //   - a local path or file:// URL needs none;
-//   - ssh (user@host:path or ssh://) uses the SSH agent (SSH_AUTH_SOCK);
+//   - ssh (user@host:path or ssh://) resolves the host through
+//     ~/.ssh/config (Host, HostName, User, Port, IdentityFile,
+//     IdentitiesOnly, IdentityAgent, known_hosts files,
+//     StrictHostKeyChecking: see sshTarget) and offers the SSH agent's
+//     keys (SSH_AUTH_SOCK), then the key files (IdentityFile, or
+//     ~/.ssh/id_ed25519 and the other default names); a
+//     passphrase-protected file is skipped, as dist never prompts; the
+//     host key must be in known_hosts;
 //   - http(s) uses, in order: credentials written in the URL; Token;
 //     GITHUB_TOKEN, only when the host is github.com, so that a GitHub
 //     token never reaches another server; the git credential helpers
@@ -30,49 +39,35 @@ import (
 // Secrets never appear in an error: any that the transport quotes are
 // replaced by "***".
 type Auth struct {
-	// Method, when set, is used as it is.
+	// Method, when set, is used as it is, for every URL of the remote.
 	Method transport.AuthMethod
 	// Token is an HTTPS token sent to any host as the password of user
 	// x-access-token (GitHub's convention; GitLab and Gitea accept it too).
 	Token string
 }
 
-// remote is a remote ready to talk to, with the secrets to scrub from its
-// errors and a hook to report to the credential helpers.
+// remote is a resolved remote (see resolveRemote) with the secrets to
+// scrub from its errors.
 type remote struct {
 	r       *Repo
-	rem     *git.Remote
-	url     string
-	auth    transport.AuthMethod
+	target  *remoteTarget
+	a       Auth
 	secrets []string
-	verdict func(ok bool)
 }
 
-func (r *Repo) remote(ctx context.Context, nameOrURL string, a Auth) (*remote, error) {
+func (r *Repo) remote(nameOrURL string, a Auth) (*remote, error) {
 	if nameOrURL == "" {
 		nameOrURL = git.DefaultRemoteName
 	}
-	cfg, err := r.st.Config()
+	t, err := r.resolveRemote(nameOrURL)
 	if err != nil {
 		return nil, err
 	}
-	rc, ok := cfg.Remotes[nameOrURL]
-	if !ok {
-		if !strings.ContainsAny(nameOrURL, "/:") {
-			return nil, fmt.Errorf("no remote named %q", nameOrURL)
+	rm := &remote{r: r, target: t, a: a}
+	for _, u := range t.urls {
+		if ep, err := transport.NewEndpoint(u); err == nil && ep.Password != "" {
+			rm.secrets = append(rm.secrets, ep.Password)
 		}
-		rc = &config.RemoteConfig{Name: "anonymous", URLs: []string{nameOrURL}}
-	}
-	if len(rc.URLs) == 0 {
-		return nil, fmt.Errorf("remote %q has no URL", nameOrURL)
-	}
-	rm := &remote{r: r, rem: git.NewRemote(r.st, rc), url: rc.URLs[0], verdict: func(bool) {}}
-	ep, err := transport.NewEndpoint(rm.url)
-	if err != nil {
-		return nil, fmt.Errorf("remote %q: %w", nameOrURL, err)
-	}
-	if ep.Password != "" {
-		rm.secrets = append(rm.secrets, ep.Password)
 	}
 	if a.Token != "" {
 		rm.secrets = append(rm.secrets, a.Token)
@@ -80,46 +75,125 @@ func (r *Repo) remote(ctx context.Context, nameOrURL string, a Auth) (*remote, e
 	if gh := r.getenv("GITHUB_TOKEN"); gh != "" {
 		rm.secrets = append(rm.secrets, gh)
 	}
-	if a.Method != nil {
-		rm.auth = a.Method
-		return rm, nil
+	return rm, nil
+}
+
+// conn is one URL of a remote with the credentials for it; nothing is
+// connected until a session is opened.
+type conn struct {
+	rm      *remote
+	url     string
+	ep      *transport.Endpoint
+	auth    transport.AuthMethod
+	ssh     *sshAuth // for an ssh URL, unless Auth.Method is set
+	creds   string   // where http credentials came from, for messages
+	verdict func(ok bool)
+}
+
+// conn prepares url: the endpoint (for ssh, the host, port and user
+// ssh_config resolve to) and the credentials. It fails before any
+// network traffic when no credentials can work (an ssh URL and no key).
+func (rm *remote) conn(ctx context.Context, url string) (*conn, error) {
+	r := rm.r
+	c := &conn{rm: rm, url: url, verdict: func(bool) {}}
+	ep, err := transport.NewEndpoint(url)
+	if err != nil {
+		return nil, rm.wrap(c, err)
+	}
+	c.ep = ep
+	if rm.a.Method != nil {
+		c.auth = rm.a.Method
+		return c, nil
 	}
 	switch ep.Protocol {
 	case "ssh":
-		if r.getenv("SSH_AUTH_SOCK") == "" {
-			return nil, fmt.Errorf("remote %s is ssh, but no SSH agent is running (SSH_AUTH_SOCK is unset)", rm.safeURL())
+		t, err := r.resolveSSH(url, ep)
+		if err != nil {
+			return nil, rm.wrap(c, err)
 		}
-		user := ep.User
-		if user == "" {
-			user = "git"
+		a, err := r.newSSHAuth(t)
+		if err != nil {
+			return nil, rm.wrap(c, err)
 		}
-		if rm.auth, err = gitssh.NewSSHAgentAuth(user); err != nil {
-			return nil, rm.scrub(err)
-		}
+		resolved := *ep
+		resolved.Host, resolved.Port, resolved.User = t.HostName, t.Port, t.User
+		c.ep, c.auth, c.ssh = &resolved, a, a
 	case "http", "https":
 		switch {
 		case ep.User != "" || ep.Password != "":
 			// go-git sends what the URL holds.
-		case a.Token != "":
-			rm.auth = &githttp.BasicAuth{Username: "x-access-token", Password: a.Token}
+			c.creds = "from the URL"
+		case rm.a.Token != "":
+			c.auth = &githttp.BasicAuth{Username: "x-access-token", Password: rm.a.Token}
+			c.creds = "from the token given"
 		case ep.Host == "github.com" && r.getenv("GITHUB_TOKEN") != "":
-			rm.auth = &githttp.BasicAuth{Username: "x-access-token", Password: r.getenv("GITHUB_TOKEN")}
+			c.auth = &githttp.BasicAuth{Username: "x-access-token", Password: r.getenv("GITHUB_TOKEN")}
+			c.creds = "from GITHUB_TOKEN"
 		default:
 			cred := r.credentialFill(ctx, ep)
-			if cred != nil {
-				rm.auth = &githttp.BasicAuth{Username: cred["username"], Password: cred["password"]}
-				rm.secrets = append(rm.secrets, cred["password"])
-				rm.verdict = func(ok bool) {
-					action := "reject"
-					if ok {
-						action = "approve"
-					}
-					r.credential(ctx, action, cred)
+			if cred == nil {
+				break
+			}
+			c.auth = &githttp.BasicAuth{Username: cred["username"], Password: cred["password"]}
+			c.creds = "from the git credential helper"
+			rm.secrets = append(rm.secrets, cred["password"])
+			c.verdict = func(ok bool) {
+				action := "reject"
+				if ok {
+					action = "approve"
 				}
+				r.credential(ctx, action, cred)
 			}
 		}
 	}
-	return rm, nil
+	return c, nil
+}
+
+func (c *conn) close() {
+	if c.ssh != nil {
+		c.ssh.close()
+	}
+}
+
+// wrap names the remote and the URL (secrets scrubbed) in err.
+func (rm *remote) wrap(c *conn, err error) error {
+	return fmt.Errorf("%s (%s): %w", rm.target.label(), rm.safeURL(c.url), rm.scrub(err))
+}
+
+// fail reports err to the credential helpers and explains it: which
+// remote, which URL, and what to do.
+func (c *conn) fail(err error) error {
+	c.report(err)
+	if err == nil {
+		return nil
+	}
+	err = c.rm.scrub(err)
+	if c.ssh != nil {
+		err = c.ssh.explain(err)
+	} else if c.ep != nil && (c.ep.Protocol == "http" || c.ep.Protocol == "https") {
+		err = c.explainHTTP(err)
+	}
+	if errors.Is(err, transport.ErrRepositoryNotFound) {
+		err = fmt.Errorf("%w: check the URL, and that the credentials can see the repository", err)
+	}
+	return fmt.Errorf("%s (%s): %w", c.rm.target.label(), c.rm.safeURL(c.url), err)
+}
+
+func (c *conn) explainHTTP(err error) error {
+	host := c.ep.Host
+	switch {
+	case errors.Is(err, transport.ErrAuthenticationRequired):
+		if c.creds == "" {
+			if host == "github.com" {
+				return fmt.Errorf("%w: no credentials for %s: set GITHUB_TOKEN to a token that can push to the repository, or configure a git credential helper", err, host)
+			}
+			return fmt.Errorf("%w: no credentials for %s: configure a git credential helper that has them (git config credential.helper ...), or use an ssh remote", err, host)
+		}
+		return fmt.Errorf("%w: %s refused the credentials (%s): check or renew them", err, host, c.creds)
+	case errors.Is(err, transport.ErrAuthorizationFailed):
+		return fmt.Errorf("%w: %s accepted the credentials (%s) but they cannot push to this repository: give them write access", err, host, c.creds)
+	}
+	return err
 }
 
 // credentialFill asks the configured credential helpers, with every
@@ -162,13 +236,13 @@ func (r *Repo) credential(ctx context.Context, action string, fields map[string]
 	return cmd.Output()
 }
 
-func (rm *remote) safeURL() string { return scrub(rm.url, rm.secrets) }
+func (rm *remote) safeURL(u string) string { return redactURL(scrub(u, rm.secrets)) }
 
 func (rm *remote) scrub(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &scrubbedError{msg: scrub(err.Error(), rm.secrets), err: err}
+	return &scrubbedError{msg: strings.TrimSpace(scrub(err.Error(), rm.secrets)), err: err}
 }
 
 func scrub(s string, secrets []string) string {
@@ -194,12 +268,18 @@ func (e *scrubbedError) As(target any) bool   { return errors.As(e.err, target) 
 // Push updates refs of a remote (a configured name, "origin" when empty,
 // or a URL or path) from local refs, refspecs as git writes them:
 // "refs/heads/main", "refs/tags/1.0.0:refs/tags/1.0.0". A refspec without a
-// destination pushes to the same name. Nothing is forced: an update that
-// would move a tag, or a branch to a commit not descending from the
-// remote's, fails the push with an error wrapping ErrPushRejected, as does
-// one the remote refuses. A remote already equal to the local refs is
-// success, so a re-run after a partly failed release pushes what is left
-// and nothing else. Only the objects the remote lacks are sent.
+// destination pushes to the same name. The refs go where `git push` sends
+// them (see resolveRemote): remote.NAME.pushurl when set, else its url,
+// after insteadOf/pushInsteadOf; to each of them when there are several.
+// Nothing is forced: an update that would move a tag, or a branch to a
+// commit not descending from the remote's, fails the push with an error
+// wrapping ErrPushRejected, as does one the remote refuses. A remote
+// already equal to the local refs is success, so a re-run after a partly
+// failed release pushes what is left and nothing else. Only the objects
+// the remote lacks are sent.
+//
+// A repository with no remote at all fails with ErrNoRemotes; an unknown
+// name among other remotes with ErrUnknownRemote.
 func (r *Repo) Push(ctx context.Context, remoteName string, refspecs []string, a Auth) error {
 	if len(refspecs) == 0 {
 		return errors.New("push: no refspecs")
@@ -218,52 +298,140 @@ func (r *Repo) Push(ctx context.Context, remoteName string, refspecs []string, a
 		}
 		specs = append(specs, rs)
 	}
-	rm, err := r.remote(ctx, remoteName, a)
+	rm, err := r.remote(remoteName, a)
+	if err != nil {
+		return fmt.Errorf("push: %w", err)
+	}
+	var errs []error
+	for _, u := range rm.target.urls {
+		if err := rm.pushTo(ctx, u, specs); err != nil {
+			errs = append(errs, fmt.Errorf("push to %w", err))
+		}
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
+}
+
+func (rm *remote) pushTo(ctx context.Context, url string, specs []config.RefSpec) error {
+	c, err := rm.conn(ctx, url)
 	if err != nil {
 		return err
 	}
-	err = rm.push(ctx, specs)
-	rm.report(err)
+	defer c.close()
+	return c.fail(c.push(ctx, specs))
+}
+
+// CheckPush checks, before anything is tagged or committed, that a push to
+// remote (as for Push) can authenticate: it opens the session `git push`
+// would (git-receive-pack, at every push URL, with the push credentials)
+// and reads the refs the remote advertises, sending nothing. A remote that
+// rejects the credentials, or an ssh remote with no usable key or an
+// unknown host key, fails with an error naming the remote and the URL
+// (credentials redacted) and saying how to fix it; the error wraps
+// transport.ErrAuthenticationRequired, ErrAuthorizationFailed or
+// ErrRepositoryNotFound when the remote said so. A server that checks
+// write access only when refs arrive can still refuse the push later.
+//
+// A repository with no remote at all fails with ErrNoRemotes; an unknown
+// name among other remotes with ErrUnknownRemote.
+func (r *Repo) CheckPush(ctx context.Context, remote string, a Auth) error {
+	rm, err := r.remote(remote, a)
 	if err != nil {
-		return fmt.Errorf("push to %s: %w", rm.safeURL(), rm.scrub(err))
+		return err
+	}
+	for _, u := range rm.target.urls {
+		if err := rm.checkPush(ctx, u); err != nil {
+			return fmt.Errorf("cannot push to %w", err)
+		}
 	}
 	return nil
 }
 
+func (rm *remote) checkPush(ctx context.Context, url string) (err error) {
+	c, err := rm.conn(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	cl, err := client.NewClient(c.ep)
+	if err != nil {
+		return c.fail(err)
+	}
+	sess, err := cl.NewReceivePackSession(c.ep, c.auth)
+	if err != nil {
+		return c.fail(err)
+	}
+	_, err = sess.AdvertisedReferencesContext(ctx)
+	if cerr := sess.Close(); err == nil {
+		err = cerr
+	}
+	return c.fail(err)
+}
+
 // report tells the credential helpers whether their credentials worked;
 // any other failure says nothing about them.
-func (rm *remote) report(err error) {
+func (c *conn) report(err error) {
 	switch {
 	case err == nil:
-		rm.verdict(true)
+		c.verdict(true)
 	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed):
-		rm.verdict(false)
+		c.verdict(false)
 	}
 }
 
-// RemoteRefs lists a remote's refs (full names) with the hash each holds.
-// For an annotated tag the remote also advertises the commit it points at,
-// listed under NAME^{}.
+// RemoteRefs lists the refs (full names) with the hash each holds at the
+// place Push sends to (the first push URL), as `git ls-remote` of that URL
+// would. For an annotated tag the remote also advertises the commit it
+// points at, listed under NAME^{}.
 func (r *Repo) RemoteRefs(ctx context.Context, remoteName string, a Auth) (map[string]string, error) {
-	rm, err := r.remote(ctx, remoteName, a)
+	rm, err := r.remote(remoteName, a)
 	if err != nil {
 		return nil, err
 	}
-	refs, err := rm.rem.ListContext(ctx, &git.ListOptions{Auth: rm.auth, PeelingOption: git.AppendPeeled})
-	rm.report(err)
+	c, err := rm.conn(ctx, rm.target.urls[0])
+	if err != nil {
+		return nil, fmt.Errorf("list %w", err)
+	}
+	defer c.close()
+	ar, err := c.uploadPackRefs(ctx)
 	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
+		c.report(nil)
 		return map[string]string{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", rm.safeURL(), rm.scrub(err))
+		return nil, fmt.Errorf("list %w", c.fail(err))
 	}
-	out := make(map[string]string, len(refs))
-	for _, ref := range refs {
-		if !ref.Hash().IsZero() {
-			out[ref.Name().String()] = ref.Hash().String()
+	c.report(nil)
+	out := make(map[string]string, len(ar.References)+len(ar.Peeled)+1)
+	for name, h := range ar.References {
+		if !h.IsZero() {
+			out[name] = h.String()
 		}
 	}
+	for name, h := range ar.Peeled {
+		if !h.IsZero() {
+			out[name+"^{}"] = h.String()
+		}
+	}
+	if ar.Head != nil && !ar.Head.IsZero() {
+		out["HEAD"] = ar.Head.String()
+	}
 	return out, nil
+}
+
+func (c *conn) uploadPackRefs(ctx context.Context) (ar *packp.AdvRefs, err error) {
+	cl, err := client.NewClient(c.ep)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := cl.NewUploadPackSession(c.ep, c.auth)
+	if err != nil {
+		return nil, err
+	}
+	defer ioutil.CheckClose(sess, &err)
+	return sess.AdvertisedReferencesContext(ctx)
 }
 
 // RemoteHasRef reports the hash a remote holds for ref (a full name such

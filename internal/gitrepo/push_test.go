@@ -104,13 +104,14 @@ func TestPushBareRemote(t *testing.T) {
 	}
 }
 
-func TestPushSSHNeedsAgent(t *testing.T) {
+func TestPushSSHNeedsAKey(t *testing.T) {
 	t.Parallel()
 	g := gitenv.New(t)
 	g.Commit("a", nil)
 	g.Git("remote", "add", "origin", "git@example.invalid:org/repo.git")
-	err := open(t, g.Dir).Push(context.Background(), "origin", []string{"refs/heads/main"}, gitrepo.Auth{})
-	if err == nil || !strings.Contains(err.Error(), "SSH_AUTH_SOCK") {
+	// No agent and no key file: refused before any connection.
+	err := open(t, g.Dir, "HOME="+t.TempDir()).Push(context.Background(), "origin", []string{"refs/heads/main"}, gitrepo.Auth{})
+	if err == nil || !strings.Contains(err.Error(), "SSH_AUTH_SOCK") || !strings.Contains(err.Error(), "id_ed25519") || !strings.Contains(err.Error(), "remote origin (git@example.invalid:org/repo.git)") {
 		t.Errorf("ssh without an agent: %v", err)
 	}
 }

@@ -49,15 +49,19 @@ type Repo struct {
 	commonDir string // objects, refs and config: gitDir except in a linked work tree
 	environ   []string
 	now       func() time.Time
+	// sshSystemDir holds ssh_config and ssh_known_hosts (tests move it).
+	sshSystemDir string
 }
 
 // Option changes how Open sets a Repo up.
 type Option func(*Repo)
 
 // WithEnviron replaces the process environment as the source of
-// GIT_AUTHOR_*/GIT_COMMITTER_*, GITHUB_TOKEN, SSH_AUTH_SOCK and the
-// environment of git subprocesses, so a test can run in parallel with
-// others and never sees a developer's credentials.
+// GIT_AUTHOR_*/GIT_COMMITTER_*, EMAIL, GITHUB_TOKEN, SSH_AUTH_SOCK, HOME
+// (the user's git config, ~/.ssh: config, keys, known_hosts),
+// XDG_CONFIG_HOME, GIT_CONFIG_GLOBAL/SYSTEM/NOSYSTEM and the environment
+// of git subprocesses, so a test can run in parallel with others and never
+// sees a developer's identity or credentials.
 func WithEnviron(env []string) Option {
 	return func(r *Repo) { r.environ = append([]string(nil), env...) }
 }
@@ -77,7 +81,7 @@ func Open(dir string, opts ...Option) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Repo{environ: os.Environ(), now: time.Now}
+	r := &Repo{environ: os.Environ(), now: time.Now, sshSystemDir: "/etc/ssh"}
 	for _, o := range opts {
 		o(r)
 	}

@@ -1,9 +1,11 @@
 package gitrepo_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,25 +104,24 @@ func TestIdent(t *testing.T) {
 	g.Commit("one", nil)
 	bare := func(env ...string) []string {
 		// No GIT_* identity: only the repository's config speaks.
-		out := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+		out := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "GIT_CONFIG_NOSYSTEM=1"}
 		return append(out, env...)
 	}
 	fixed := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	cases := []struct {
-		name       string
-		env        []string
-		committer  bool
-		wantName   string
-		wantEmail  string
-		wantWhen   string
-		noConfig   bool
-		wantFallbk bool
+		name      string
+		env       []string
+		committer bool
+		wantName  string
+		wantEmail string
+		wantWhen  string
+		noConfig  bool
 	}{
-		{"config", bare(), false, gitenv.Name, gitenv.Email, "2030-01-02T03:04:05Z", false, false},
-		{"env wins", bare("GIT_AUTHOR_NAME=Env Author", "GIT_AUTHOR_EMAIL=a@env", "GIT_AUTHOR_DATE=@1700000000 +0200"), false, "Env Author", "a@env", "2023-11-15T00:13:20+02:00", false, false},
-		{"committer vars", bare("GIT_AUTHOR_NAME=A", "GIT_COMMITTER_NAME=C", "GIT_COMMITTER_DATE=2024-05-06T07:08:09Z"), true, "C", gitenv.Email, "2024-05-06T07:08:09Z", false, false},
-		{"EMAIL", bare("EMAIL=mail@env"), false, "someone", "mail@env", "2030-01-02T03:04:05Z", true, false},
-		{"fallback", bare("USER=rel"), false, "rel", "", "2030-01-02T03:04:05Z", true, true},
+		{"config", bare(), false, gitenv.Name, gitenv.Email, "2030-01-02T03:04:05Z", false},
+		{"env wins", bare("GIT_AUTHOR_NAME=Env Author", "GIT_AUTHOR_EMAIL=a@env", "GIT_AUTHOR_DATE=@1700000000 +0200"), false, "Env Author", "a@env", "2023-11-15T00:13:20+02:00", false},
+		{"committer vars", bare("GIT_AUTHOR_NAME=A", "GIT_COMMITTER_NAME=C", "GIT_COMMITTER_DATE=2024-05-06T07:08:09Z"), true, "C", gitenv.Email, "2024-05-06T07:08:09Z", false},
+		{"EMAIL", bare("EMAIL=mail@env"), false, "someone", "mail@env", "2030-01-02T03:04:05Z", true},
+		{"env only", bare("USER=rel", "GIT_AUTHOR_NAME=Rel", "GIT_AUTHOR_EMAIL=rel@env"), false, "Rel", "rel@env", "2030-01-02T03:04:05Z", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -140,15 +141,12 @@ func TestIdent(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.Close()
-			sig, fb, err := r.Ident(c.committer)
+			sig, err := r.Ident(c.committer)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sig.Name != c.wantName || (c.wantEmail != "" && sig.Email != c.wantEmail) || fb != c.wantFallbk {
-				t.Errorf("got %q <%s> fallback=%v", sig.Name, sig.Email, fb)
-			}
-			if c.wantFallbk && sig.Email == "" {
-				t.Error("fallback has no email")
+			if sig.Name != c.wantName || sig.Email != c.wantEmail {
+				t.Errorf("got %q <%s>", sig.Name, sig.Email)
 			}
 			if got := sig.When.Format(time.RFC3339); got != c.wantWhen {
 				t.Errorf("when %s, want %s", got, c.wantWhen)
@@ -157,7 +155,75 @@ func TestIdent(t *testing.T) {
 	}
 	r, _ := gitrepo.Open(g.Dir, gitrepo.WithEnviron(bare("GIT_AUTHOR_DATE=yesterday")))
 	defer r.Close()
-	if _, _, err := r.Ident(false); err == nil {
+	if _, err := r.Ident(false); err == nil {
 		t.Error("an unreadable GIT_AUTHOR_DATE was accepted")
+	}
+}
+
+// TestNoIdentity: with no name or no email anywhere, dist refuses as git
+// does, before writing a commit or a tag, and says how to set one.
+func TestNoIdentity(t *testing.T) {
+	t.Parallel()
+	g := gitenv.New(t)
+	g.Commit("one", map[string]string{"VERSION": "1\n"})
+	g.Git("config", "--unset", "user.name")
+	g.Git("config", "--unset", "user.email")
+	home := t.TempDir()
+	// Neither the repository, the user's config (HOME, XDG), the system's
+	// nor the environment has an identity; USER and a host name do not
+	// count.
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, "xdg"), "GIT_CONFIG_NOSYSTEM=1", "USER=rel", "LC_ALL=C"}
+	r, err := gitrepo.Open(g.Dir, gitrepo.WithEnviron(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	before := g.Head()
+
+	err = r.CheckIdentity()
+	isErr(t, err, gitrepo.ErrNoIdentity)
+	var ie *gitrepo.IdentityError
+	if !errors.As(err, &ie) || ie.Role != "author" || strings.Join(ie.Missing, ",") != "name,email" {
+		t.Errorf("IdentityError %+v", ie)
+	}
+	for _, want := range []string{"Please tell me who you are", `git config --global user.email "you@example.com"`, `git config --global user.name "Your Name"`, "GIT_AUTHOR_NAME"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not say %q:\n%v", want, err)
+		}
+	}
+	g.Write("VERSION", "2\n")
+	_, err = r.Commit("Preparing release 2", []string{"VERSION"})
+	isErr(t, err, gitrepo.ErrNoIdentity)
+	_, err = r.CreateAnnotatedTag("1.0.0", "Tagging 1.0.0", nil)
+	isErr(t, err, gitrepo.ErrNoIdentity)
+	if g.Head() != before {
+		t.Error("a commit was made without an identity")
+	}
+	if out := g.Git("tag"); out != "" {
+		t.Errorf("a tag was made without an identity: %s", out)
+	}
+	// git, told not to guess an address from the host name (a guess it
+	// refuses itself on most machines), refuses the same setup.
+	if out, err := gitenv.Run(g.Dir, env, nil, "-c", "user.useConfigOnly=true", "commit", "-qam", "x"); err == nil {
+		t.Errorf("git committed without an identity: %s", out)
+	}
+
+	// Only the email missing: still refused, and the committer (a tag's
+	// tagger) is checked too.
+	r2, _ := gitrepo.Open(g.Dir, gitrepo.WithEnviron(append(env, "GIT_AUTHOR_NAME=A", "GIT_AUTHOR_EMAIL=a@x", "GIT_COMMITTER_NAME=C")))
+	defer r2.Close()
+	err = r2.CheckIdentity()
+	if !errors.As(err, &ie) || ie.Role != "committer" || strings.Join(ie.Missing, ",") != "email" {
+		t.Errorf("committer without email: %v", err)
+	}
+	// The user's global config is enough, as for git.
+	write(t, filepath.Join(home, ".gitconfig"), "[user]\n\tname = Global User\n\temail = global@example.org\n")
+	r3, _ := gitrepo.Open(g.Dir, gitrepo.WithEnviron(env))
+	defer r3.Close()
+	if err := r3.CheckIdentity(); err != nil {
+		t.Fatal(err)
+	}
+	if sig, _ := r3.Ident(true); sig.Name != "Global User" || sig.Email != "global@example.org" {
+		t.Errorf("global identity %q <%s>", sig.Name, sig.Email)
 	}
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/storer"
-	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	"github.com/go-git/go-git/v5/utils/ioutil"
 )
@@ -37,16 +36,13 @@ var ErrPushRejected = errors.New("rejected")
 // meet commits the remote has, and read only the trees where the new
 // commits differ from their parents. go-git still does the talking: the
 // transport, the pack encoder and the report.
-func (rm *remote) push(ctx context.Context, specs []config.RefSpec) (err error) {
-	ep, err := transport.NewEndpoint(rm.url)
-	if err != nil {
-		return err
-	}
+func (c *conn) push(ctx context.Context, specs []config.RefSpec) (err error) {
+	ep := c.ep
 	cl, err := client.NewClient(ep)
 	if err != nil {
 		return err
 	}
-	sess, err := cl.NewReceivePackSession(ep, rm.auth)
+	sess, err := cl.NewReceivePackSession(ep, c.auth)
 	if err != nil {
 		return err
 	}
@@ -55,7 +51,7 @@ func (rm *remote) push(ctx context.Context, specs []config.RefSpec) (err error) 
 	if err != nil {
 		return err
 	}
-	r := rm.r
+	r := c.rm.r
 	cmds, err := r.pushCommands(specs, ar)
 	if err != nil || len(cmds) == 0 {
 		return err
@@ -129,7 +125,7 @@ func (rm *remote) push(ctx context.Context, specs []config.RefSpec) (err error) 
 			return err
 		}
 	}
-	return rm.trackPushed(cmds)
+	return c.rm.trackPushed(cmds)
 }
 
 // pushCommands turns refspecs into ref updates against what the remote
@@ -215,7 +211,7 @@ func (r *Repo) resolvePushSource(src string) (plumbing.Hash, error) {
 // trackPushed moves the remote-tracking refs (refs/remotes/origin/...)
 // of a configured remote to what was pushed, as git and go-git do.
 func (rm *remote) trackPushed(cmds []*packp.Command) error {
-	for _, spec := range rm.rem.Config().Fetch {
+	for _, spec := range rm.target.fetch {
 		for _, cmd := range cmds {
 			if !spec.Match(cmd.Name) {
 				continue

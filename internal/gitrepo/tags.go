@@ -408,7 +408,7 @@ func (r *Repo) CreateAnnotatedTag(name, message string, signKey *openpgp.Entity)
 	if err != nil {
 		return Tag{}, err
 	}
-	tagger, _, err := r.Ident(true)
+	tagger, err := r.Ident(true)
 	if err != nil {
 		return Tag{}, err
 	}

@@ -1,9 +1,11 @@
 // Package ghapi is a local stand-in for the GitHub REST releases API, for
 // tests: the GitHub API cannot be reached from here. It answers what
-// api.github.com answers for the calls dist makes (POST, GET and PATCH on
-// /repos/{owner}/{repo}/releases), with the same status codes and error
-// bodies: 401 for a bad token, 404 for an unknown repository, 422 with
-// code already_exists for a second release of a tag, and 5xx on demand.
+// api.github.com answers for the calls dist makes (GET /repos/{owner}/{repo};
+// POST, GET and PATCH on /repos/{owner}/{repo}/releases), with the same
+// status codes and error bodies: 401 for a bad token, 404 for an unknown
+// repository, 403 for a token refused by the organization (Forbid), 422
+// with code already_exists for a second release of a tag, and 5xx on
+// demand.
 package ghapi
 
 import (
@@ -40,6 +42,7 @@ type Server struct {
 	// like a gateway that timed out after the backend acted.
 	failAfter int
 	requests  []string
+	forbidden map[string]string // token → 403 message
 }
 
 // New returns a server for one repository and token, not yet listening.
@@ -59,6 +62,18 @@ func (s *Server) FailNext(n int) { s.mu.Lock(); s.fail = n; s.mu.Unlock() }
 
 // FailAfterCreate makes the next n creates succeed but answer 502.
 func (s *Server) FailAfterCreate(n int) { s.mu.Lock(); s.failAfter = n; s.mu.Unlock() }
+
+// Forbid makes every request with token answer 403 with message, as
+// GitHub does for a valid token an organization refuses (SAML single
+// sign-on not authorized, a fine-grained token without this repository).
+func (s *Server) Forbid(token, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.forbidden == nil {
+		s.forbidden = map[string]string{}
+	}
+	s.forbidden[token] = message
+}
 
 // Releases returns copies of the stored releases.
 func (s *Server) Releases() []Release {
@@ -113,8 +128,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	auth := r.Header.Get("Authorization")
+	for tok, msg := range s.forbidden {
+		if auth == "Bearer "+tok || auth == "token "+tok {
+			apiError(w, http.StatusForbidden, msg)
+			return
+		}
+	}
 	if auth != "Bearer "+s.Token && auth != "token "+s.Token {
 		apiError(w, http.StatusUnauthorized, "Bad credentials")
+		return
+	}
+	if r.URL.Path == "/repos/"+s.Repo && r.Method == http.MethodGet {
+		owner, name, _ := strings.Cut(s.Repo, "/")
+		writeJSON(w, http.StatusOK, map[string]any{
+			"id": 1, "name": name, "full_name": s.Repo, "private": false,
+			"owner":       map[string]any{"login": owner},
+			"html_url":    "https://github.com/" + s.Repo,
+			"permissions": map[string]bool{"admin": false, "maintain": false, "push": true, "triage": true, "pull": true},
+		})
 		return
 	}
 	prefix := "/repos/" + s.Repo + "/releases"
