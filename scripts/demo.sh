@@ -3,7 +3,8 @@
 # (go-httpbin, pinned in lockfiles/go.txt), in a temporary copy, with nothing
 # but Go and the Go module proxy: verify, render, plan, prerelease, release
 # (image into an OCI layout and a local registry, tag and branch pushed to a
-# local bare remote), inspect, promote, postrelease.
+# local bare remote; its report printed with --json, as build/release.json
+# keeps it), inspect, promote, postrelease.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dist="$root/bin/dist"
@@ -52,7 +53,7 @@ step "$dist" lock verify --download
 step "$dist" config render --check
 step "$dist" plan
 step "$dist" prerelease
-step "$dist" release
+step "$dist" release --json
 step "$dist" inspect "$reg/go-httpbin-dist:$(cat VERSION)"
 step "$dist" promote "$(cat VERSION)" stage
 step "$dist" postrelease

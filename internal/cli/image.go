@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -19,32 +18,8 @@ import (
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/inspect"
 	"github.com/distbuild/dist/internal/image/promote"
-	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/sources"
 )
-
-func init() {
-	releaseImageHook = func(a *app, m *manifest.Manifest, noPush bool) func(ctx context.Context, version string) (string, error) {
-		return func(ctx context.Context, version string) (string, error) {
-			// The release builds the commit it tagged; with --no-push the
-			// image goes to the default OCI layout only.
-			o := image.BuildOptions{Manifest: m, Client: a.http(), SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH"),
-				Dependencies: deps.New(m, a.http(), sources.Opener(a.http(), sources.Settings{}))}
-			if !noPush {
-				o.Outputs = []string{image.DefaultOutput, m.Image.Repository + ":" + version}
-			}
-			rep, err := image.Build(ctx, o)
-			if err != nil {
-				return "", err
-			}
-			var outs []string
-			for _, out := range rep.Outputs {
-				outs = append(outs, out.Output)
-			}
-			return fmt.Sprintf("%s %s -> %s", rep.Digest, version, strings.Join(outs, ", ")), nil
-		}
-	}
-}
 
 // imageCommands returns build, promote and inspect.
 func imageCommands(a *app) []*cobra.Command {
@@ -82,6 +57,9 @@ to the version), which pushes. --output may be repeated.`,
 			}
 			if err != nil {
 				return imageError(err)
+			}
+			if len(rep.Dirty) > 0 {
+				fmt.Fprintf(a.stderr, "dist: note: the work tree differs from HEAD (%s): the image records revision %s\n", strings.Join(rep.Dirty, ", "), rep.Commit)
 			}
 			if a.json {
 				return a.printJSON(rep)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"github.com/distbuild/dist/internal/changelog"
 	"github.com/distbuild/dist/internal/github"
 	"github.com/distbuild/dist/internal/gitrepo"
+	"github.com/distbuild/dist/internal/image"
+	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/release"
 	"github.com/distbuild/dist/internal/sources"
@@ -29,8 +30,14 @@ func (a *app) releaseEnv(m *manifest.Manifest, dryRun bool) (*release.Env, error
 	if err != nil {
 		return nil, err
 	}
+	// With --json, stdout is the report's alone: the step lines go to
+	// stderr, with the logs.
+	out := a.stdout
+	if a.json {
+		out = a.stderr
+	}
 	env := &release.Env{M: m, Repo: repo, DryRun: dryRun, Log: func(format string, args ...any) {
-		fmt.Fprintf(a.stdout, format+"\n", args...)
+		fmt.Fprintf(out, format+"\n", args...)
 	}}
 	// DIST_TODAY pins the changelog date, for reproducible demos and tests.
 	if d := os.Getenv("DIST_TODAY"); d != "" {
@@ -43,9 +50,10 @@ func (a *app) releaseEnv(m *manifest.Manifest, dryRun bool) (*release.Env, error
 	return env, nil
 }
 
-// withRelease loads the manifest and the repository, runs one release step
-// and gives its error an exit code.
-func (a *app) withRelease(dryRun bool, step func(env *release.Env) error) error {
+// withRelease loads the manifest and the repository, runs one of
+// prerelease, release and postrelease, prints its report under --json
+// (a failed run's too) and gives its error an exit code.
+func (a *app) withRelease(dryRun bool, run func(env *release.Env) (*release.Report, error)) error {
 	m, err := a.manifest()
 	if err != nil {
 		return err
@@ -55,7 +63,13 @@ func (a *app) withRelease(dryRun bool, step func(env *release.Env) error) error 
 		return err
 	}
 	defer env.Repo.Close()
-	if err := step(env); err != nil {
+	rep, err := run(env)
+	if a.json && rep != nil {
+		if perr := a.printJSON(rep); perr != nil && err == nil {
+			err = perr
+		}
+	}
+	if err != nil {
 		return releaseError(err)
 	}
 	return nil
@@ -94,11 +108,10 @@ func newPrereleaseCmd(a *app) *cobra.Command {
 					return usage(fmt.Errorf("--skip %s: prerelease can skip only verify", s))
 				}
 			}
-			return a.withRelease(dryRun, func(env *release.Env) error {
-				_, err := release.Prerelease(cmd.Context(), env, release.PrereleaseOptions{
+			return a.withRelease(dryRun, func(env *release.Env) (*release.Report, error) {
+				return release.Prerelease(cmd.Context(), env, release.PrereleaseOptions{
 					Version: ver, SkipVerify: len(skip) > 0, Open: sources.Opener(a.http(), sources.Settings{}),
 				})
-				return err
 			})
 		},
 	}
@@ -132,21 +145,20 @@ func newReleaseCmd(a *app) *cobra.Command {
 			if o.SignKey, err = release.SigningKey(signKey); err != nil {
 				return usage(fmt.Errorf("signing key: %w", err))
 			}
-			return a.withRelease(dryRun, func(env *release.Env) error {
+			return a.withRelease(dryRun, func(env *release.Env) (*release.Report, error) {
 				m := env.M
 				if m.GitHub != nil && m.GitHub.Repository != "" {
 					tokenEnv := "GITHUB_TOKEN"
 					if m.GitHub.TokenEnv != "" {
 						tokenEnv = m.GitHub.TokenEnv
 					}
-					o.GitHub = &github.Client{API: m.GitHub.APIURL, Repo: m.GitHub.Repository, Token: os.Getenv(tokenEnv)}
+					o.GitHub = &github.Client{API: m.GitHub.APIURL, Repo: m.GitHub.Repository, Token: os.Getenv(tokenEnv), TokenEnv: tokenEnv}
 				}
 				if m.Image != nil && m.Image.Repository != "" {
-					o.Image = a.releaseImage(m, o.NoPush)
+					o.Image = a.imageOptions(m)
 				}
 				o.Auth = gitAuth()
-				_, err := release.Release(cmd.Context(), env, o)
-				return err
+				return release.Release(cmd.Context(), env, o)
 			})
 		},
 	}
@@ -167,9 +179,8 @@ func newPostreleaseCmd(a *app) *cobra.Command {
 		Args:  argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Auth = gitAuth()
-			return a.withRelease(dryRun, func(env *release.Env) error {
-				_, err := release.Postrelease(cmd.Context(), env, o)
-				return err
+			return a.withRelease(dryRun, func(env *release.Env) (*release.Report, error) {
+				return release.Postrelease(cmd.Context(), env, o)
 			})
 		},
 	}
@@ -213,13 +224,15 @@ func newNotesCmd(a *app) *cobra.Command {
 	}
 }
 
-// releaseImage builds and pushes the image for a release; filled in by the
-// image commands.
-var releaseImageHook func(a *app, m *manifest.Manifest, noPush bool) func(ctx context.Context, version string) (string, error)
-
-func (a *app) releaseImage(m *manifest.Manifest, noPush bool) func(ctx context.Context, version string) (string, error) {
-	if releaseImageHook == nil {
-		return nil
+// imageOptions are the build settings dist build and dist release share:
+// dist's HTTP client, SOURCE_DATE_EPOCH, and the dependencies installer
+// for whichever dist.yaml the build reads (the tagged commit's, for a
+// release).
+func (a *app) imageOptions(m *manifest.Manifest) *image.BuildOptions {
+	return &image.BuildOptions{
+		Manifest: m, Client: a.http(), SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH"),
+		DependenciesFor: func(m *manifest.Manifest) deps.Installer {
+			return deps.New(m, a.http(), sources.Opener(a.http(), sources.Settings{}))
+		},
 	}
-	return releaseImageHook(a, m, noPush)
 }

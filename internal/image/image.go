@@ -30,7 +30,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/distbuild/dist/internal/fetch"
-	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/image/build"
 	"github.com/distbuild/dist/internal/image/cache"
@@ -38,6 +37,7 @@ import (
 	"github.com/distbuild/dist/internal/image/meta"
 	"github.com/distbuild/dist/internal/image/publish"
 	"github.com/distbuild/dist/internal/image/regclient"
+	"github.com/distbuild/dist/internal/image/tarlayer"
 	"github.com/distbuild/dist/internal/manifest"
 )
 
@@ -73,8 +73,20 @@ type BuildOptions struct {
 	Client *fetch.Client
 	// SourceDateEpoch is $SOURCE_DATE_EPOCH; the commit's time when empty.
 	SourceDateEpoch string
-	// Dependencies fills the dependencies layer; deps.For(Manifest) when nil.
+	// Revision, when set, builds that commit (a tag, a branch, a hash)
+	// from the repository's objects rather than from the work tree:
+	// dist.yaml, VERSION, the lockfiles and every file copied into the
+	// image are the commit's, and the image records the commit as its
+	// revision. dist release builds the commit it tags this way, so an
+	// uncommitted edit never ships. Without it the work tree is read, and
+	// a tree that differs from HEAD is recorded as "<commit>-dirty".
+	Revision string
+	// Dependencies fills the dependencies layer; DependenciesFor's, else
+	// deps.For(Manifest), when nil.
 	Dependencies deps.Installer
+	// DependenciesFor makes the installer for the manifest the build
+	// reads, which with Revision is the commit's rather than Manifest.
+	DependenciesFor func(*manifest.Manifest) deps.Installer
 	// Progress counts bytes uploaded or copied from the cache.
 	Progress func(n int64)
 }
@@ -92,6 +104,10 @@ type BuildReport struct {
 	Layers    []LayerReport    `json:"layers"`
 	Outputs   []OutputReport   `json:"outputs"`
 	DryRun    bool             `json:"dry_run,omitempty"`
+	// Dirty lists how the work tree built differs from HEAD (modified
+	// tracked files; copied files HEAD does not hold, marked
+	// "(untracked)"). Commit then ends in DirtySuffix.
+	Dirty []string `json:"dirty,omitempty"`
 }
 
 // PlatformReport is one platform's image.
@@ -118,26 +134,67 @@ type OutputReport struct {
 	Moved  []string `json:"moved,omitempty"`
 }
 
-// Build builds the distribution's image and writes it to every output.
+// Build builds the distribution's image and writes it to every output:
+// Make, then Publish.
 func Build(ctx context.Context, o BuildOptions) (*BuildReport, error) {
-	m := o.Manifest
+	b, err := Make(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return b.Publish(ctx)
+}
+
+// Built is an image built and held in the layer cache, not yet written to
+// any output. dist release builds before it tags, so that a build that
+// fails leaves no tag behind, and publishes after.
+type Built struct {
+	// Report is what was built; Publish adds the outputs.
+	Report *BuildReport
+
+	o       BuildOptions
+	m       *manifest.Manifest
+	version string
+	dests   []publish.Dest
+	refs    map[int]name.Repository
+	tags    map[int][]string
+	rc      *regclient.Client
+	res     *build.Result
+}
+
+// Make builds the image without writing it anywhere but the layer cache.
+// Every output is checked first, so that a typo costs nothing. With
+// DryRun nothing is built: the report says what would be.
+func Make(ctx context.Context, o BuildOptions) (*Built, error) {
+	t, err := openTree(o.Manifest, o.Revision)
+	if err != nil {
+		return nil, err
+	}
+	// Every file is read by the time the layers are in the cache: the
+	// exported files of a revision can go then.
+	defer t.close()
+	m := t.m
 	version, err := readVersion(m)
 	if err != nil {
 		return nil, err
 	}
-	commit, headTime, gitErr := readHead(m.Dir)
-	when, err := buildTime(o.SourceDateEpoch, headTime, gitErr)
+	when, err := buildTime(o.SourceDateEpoch, t.when, t.gitErr)
 	if err != nil {
 		return nil, err
 	}
-	dests, err := parseOutputs(m, o.Outputs)
+	// Outputs are the work tree's: where the image goes is not part of
+	// the commit built.
+	dests, err := parseOutputs(o.Manifest, o.Outputs)
 	if err != nil {
 		return nil, err
 	}
 	installer := o.Dependencies
+	if installer == nil && o.DependenciesFor != nil {
+		installer = o.DependenciesFor(m)
+	}
 	if installer == nil {
 		installer = deps.For(m)
 	}
+	commit := t.commit
 	plan, err := build.Prepare(build.Options{
 		Manifest: m, Platforms: o.Platforms, Version: version, Commit: commit, Time: when, Dependencies: installer,
 	})
@@ -145,14 +202,30 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, error) {
 	if errors.As(err, &ce) {
 		return nil, &UsageError{err}
 	}
+	var pe *tarlayer.PathError
+	if errors.As(err, &pe) && t.exported != "" && strings.HasPrefix(pe.Msg, "does not exist") {
+		pe.Msg = fmt.Sprintf("is not in commit %.12s (a release builds the committed files: commit it)", commit)
+	}
 	if err != nil {
 		return nil, err
 	}
+	dirty, err := t.dirty(plan)
+	if err != nil {
+		return nil, err
+	}
+	if len(dirty) > 0 {
+		// The image must not claim to be a commit it is not: its revision
+		// says that the files were not all the commit's.
+		commit += DirtySuffix
+		plan, err = build.Prepare(build.Options{
+			Manifest: m, Platforms: o.Platforms, Version: version, Commit: commit, Time: when, Dependencies: installer,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	rc := NewRegistryClient(o.Client, o.Insecure)
-	// Every registry output is parsed before anything is built, so that a
-	// typo costs nothing.
-	refs := map[int]name.Repository{}
-	tags := map[int][]string{}
+	b := &Built{o: o, m: m, version: version, dests: dests, rc: rc, refs: map[int]name.Repository{}, tags: map[int][]string{}}
 	for i, d := range dests {
 		if d.Kind != publish.Registry {
 			continue
@@ -161,7 +234,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, error) {
 		if err != nil {
 			return nil, err
 		}
-		refs[i], tags[i] = repo, []string{tag}
+		b.refs[i], b.tags[i] = repo, []string{tag}
 	}
 
 	for _, d := range dests {
@@ -173,7 +246,9 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, error) {
 	rep := &BuildReport{
 		Name: m.Name, Version: version, Commit: commit, Created: plan.Release.Created,
 		Platforms: []PlatformReport{}, Layers: []LayerReport{}, Outputs: []OutputReport{}, DryRun: o.DryRun,
+		Dirty: dirty,
 	}
+	b.Report = rep
 	if plan.Base != nil {
 		rep.Base = plan.Base.Reference()
 	}
@@ -184,10 +259,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, error) {
 		for _, p := range plan.Platforms {
 			rep.Platforms = append(rep.Platforms, PlatformReport{Platform: p.String()})
 		}
-		for i, d := range dests {
-			rep.Outputs = append(rep.Outputs, OutputReport{Output: d.String(), Kind: kindName(d.Kind), Tags: tags[i]})
-		}
-		return rep, nil
+		return b, nil
 	}
 
 	store := cache.New(o.Client.Cache())
@@ -200,36 +272,68 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.res = res
 	rep.Digest, rep.MediaType = res.Digest.String(), string(res.MediaType)
 	for _, pi := range res.Images {
 		rep.Platforms = append(rep.Platforms, PlatformReport{Platform: pi.Platform.String(), Digest: pi.Digest.String(), DependenciesBytes: depsSize(pi.Image)})
 	}
+	return b, nil
+}
 
-	pusher := &publish.Pusher{Client: rc, Force: o.Force}
+// Check asks every registry output whether the image could be pushed
+// there, writing nothing: a version tag that names another image is a
+// *publish.TagConflictError (unless Force).
+func (b *Built) Check(ctx context.Context) error {
+	if b.o.DryRun || b.res == nil {
+		return nil
+	}
+	pusher := &publish.Pusher{Client: b.rc, Force: b.o.Force}
+	for i, d := range b.dests {
+		if d.Kind == publish.Registry {
+			if err := pusher.Check(ctx, b.res.Artifact, b.refs[i], b.tags[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Publish writes the image to every output, in order, and returns the
+// report with them; on an error, the outputs written before it. Under
+// DryRun it only lists them.
+func (b *Built) Publish(ctx context.Context) (*BuildReport, error) {
+	rep := b.Report
+	if b.o.DryRun {
+		for i, d := range b.dests {
+			rep.Outputs = append(rep.Outputs, OutputReport{Output: d.String(), Kind: kindName(d.Kind), Tags: b.tags[i]})
+		}
+		return rep, nil
+	}
+	pusher := &publish.Pusher{Client: b.rc, Force: b.o.Force}
 	pushed := map[string]name.Repository{}
-	for i, d := range dests {
+	for i, d := range b.dests {
 		out := OutputReport{Output: d.String(), Kind: kindName(d.Kind)}
 		switch d.Kind {
 		case publish.Layout:
-			if err := publish.WriteLayout(d.Path, res.Artifact, version); err != nil {
+			if err := publish.WriteLayout(d.Path, b.res.Artifact, b.version); err != nil {
 				return rep, fmt.Errorf("%s: %w", d, err)
 			}
 		case publish.Archive:
-			tag, err := archiveTag(m, version)
+			tag, err := archiveTag(b.m, b.version)
 			if err != nil {
 				return rep, err
 			}
-			if err := publish.WriteArchive(d.Path, res.Artifact, tag); err != nil {
+			if err := publish.WriteArchive(d.Path, b.res.Artifact, tag); err != nil {
 				return rep, fmt.Errorf("%s: %w", d, err)
 			}
 			out.Tags = []string{tag.String()}
 		case publish.Registry:
-			repo := refs[i]
+			repo := b.refs[i]
 			var from *name.Repository
 			if prev, ok := pushed[repo.RegistryStr()]; ok {
 				from = &prev
 			}
-			p, err := pusher.Push(ctx, res.Artifact, repo, tags[i], from)
+			p, err := pusher.Push(ctx, b.res.Artifact, repo, b.tags[i], from)
 			if err != nil {
 				return rep, err
 			}
@@ -272,25 +376,6 @@ func buildTime(epoch string, headTime time.Time, gitErr error) (time.Time, error
 		return time.Time{}, usagef("%v: the image's time comes from HEAD's commit, or from SOURCE_DATE_EPOCH", gitErr)
 	}
 	return headTime, nil
-}
-
-// readHead returns the commit checked out in the repository around dir (a
-// subdirectory or a linked worktree too) and its committer time in UTC: the
-// committer time, not the author's, because it moves forward on rebase and
-// cherry-pick, so a rebuilt history never goes back in time.
-func readHead(dir string) (commit string, when time.Time, err error) {
-	repo, err := gitrepo.Open(dir)
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	defer repo.Close()
-	if commit, _, _, err = repo.Head(); err != nil {
-		return "", time.Time{}, err
-	}
-	if when, err = repo.HeadTime(); err != nil {
-		return "", time.Time{}, err
-	}
-	return commit, when.UTC(), nil
 }
 
 func parseOutputs(m *manifest.Manifest, outs []string) ([]publish.Dest, error) {

@@ -211,6 +211,16 @@ func TestBuildOptionsAndErrors(t *testing.T) {
 	}
 }
 
+// readHead is what a work-tree build records: HEAD's commit and time.
+func readHead(dir string) (string, time.Time, error) {
+	tr, err := openTree(&manifest.Manifest{Dir: dir}, "")
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	defer tr.close()
+	return tr.commit, tr.when, tr.gitErr
+}
+
 func TestReadHead(t *testing.T) {
 	dir := t.TempDir()
 	imagetest.WriteFiles(t, dir, map[string]string{"sub/f": "x"})

@@ -4,13 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/distbuild/dist/internal/changelog"
 	"github.com/distbuild/dist/internal/github"
 	"github.com/distbuild/dist/internal/gitrepo"
+	"github.com/distbuild/dist/internal/image"
 )
 
 // Options configures Release.
@@ -21,116 +23,304 @@ type Options struct {
 	Remote     string
 	Auth       gitrepo.Auth
 	SignKey    *openpgp.Entity
-	// Image builds and pushes the image for a version and returns what it
-	// did in one line; nil when the distribution has no image.
-	Image func(ctx context.Context, version string) (string, error)
-	// GitHub drafts the release; nil when dist.yaml has no github:.
+	// Image is how to build the image: the client, the installer, the
+	// time. Release sets the commit and the outputs (the OCI layout under
+	// build/, and image.repository:VERSION unless NoPush). Nil when the
+	// distribution has no image.
+	Image *image.BuildOptions
+	// GitHub drafts the release; nil when dist.yaml has no github:. Its
+	// TokenEnv names the variable a missing token is asked for in.
 	GitHub *github.Client
 }
 
-// Release tags HEAD, builds and pushes the image, pushes the branch and the
-// tag, and drafts the GitHub release. Every step first looks at whether it
-// is already done, so a re-run after any failure carries on; an existing
-// tag is never moved.
-func Release(ctx context.Context, env *Env, o Options) (string, error) {
-	m, repo := env.M, env.Repo
-	v, err := readVersionFile(m)
+// releaseRun is one run's state, shared by its checks and steps.
+type releaseRun struct {
+	env    *Env
+	o      Options
+	report *Report
+
+	// Found by the version check: HEAD, and what it releases.
+	head, version, tag, notes string
+	// tagAtHead is set when an earlier run made the tag.
+	tagAtHead bool
+	built     *image.Built
+	remote    *remoteCheck
+	push      *pushStep
+}
+
+// Release runs its checks (the release commit, the tag, the git identity,
+// the GitHub token and repository, the push remote and its credentials),
+// then builds the image from the tagged commit's files, tags HEAD,
+// publishes the image, pushes the branch and the tag, and drafts the
+// GitHub release. Every step first looks at whether it is already done,
+// so a re-run after any failure carries on; an existing tag is never
+// moved. A release that went through is recorded in build/release.json.
+func Release(ctx context.Context, env *Env, o Options) (*Report, error) {
+	r := &releaseRun{env: env, o: o, report: newReport("release", env.DryRun)}
+	r.remote = &remoteCheck{env: env, name: o.Remote, auth: o.Auth, noPush: o.NoPush}
+	r.push = &pushStep{env: env, remote: r.remote, report: r.report, again: "dist release", tag: func() string { return r.tag }}
+	checks := []Step{
+		commitCheck{r},
+		worktreeNote{r},
+		tagCheck{r},
+		identityCheck{env: env, taggerOnly: true, skip: func() string {
+			if r.tagAtHead {
+				return "the tag exists"
+			}
+			return ""
+		}},
+		githubCheck{r},
+		r.remote,
+	}
+	steps := []Step{imageStep{r}, tagStep{r}, publishStep{r}, r.push, draftStep{r}}
+	err := (&runner{env: env, report: r.report}).run(ctx, checks, steps)
+	r.report.Version, r.report.Tag, r.report.Commit = r.version, r.tag, r.head
+	if err != nil {
+		r.report.Error = err.Error()
+		return r.report, err
+	}
+	if !env.DryRun {
+		if err := r.report.writeFile(env.M.Abs(ReportFile)); err != nil {
+			return r.report, err
+		}
+		env.logf("wrote %s", ReportFile)
+	}
+	return r.report, nil
+}
+
+// commitCheck reads what HEAD releases, from the commit and not from the
+// work tree: VERSION must be a release, with a dated changelog entry.
+type commitCheck struct{ *releaseRun }
+
+func (commitCheck) Name() string { return "version" }
+
+func (c commitCheck) Run(context.Context) (string, error) {
+	m, repo := c.env.M, c.env.Repo
+	head, _, _, err := repo.Head()
 	if err != nil {
 		return "", err
 	}
-	if isDev(v) {
-		return "", &Refusal{Step: "release", Reasons: []string{fmt.Sprintf("VERSION is %s, a development version: run dist prerelease first", v)}}
+	if head == "" {
+		return "", refuse("the branch has no commits")
 	}
-	cl, err := changelog.Load(m.Abs(m.Changelog))
+	c.head = head
+	data, ok, err := repo.FileAt(head, c.env.inRepo(m.VersionFile))
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", refuse("commit %.12s has no %s: run dist prerelease first", head, m.VersionFile)
+	}
+	v := strings.TrimSpace(string(data))
+	if isDev(v) {
+		return "", refuse("VERSION is %s, a development version: run dist prerelease first", v)
+	}
+	c.version, c.tag = v, gitrepo.TagName(m.TagFormat, v)
+	data, ok, err = repo.FileAt(head, c.env.inRepo(m.Changelog))
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", refuse("commit %.12s has no %s", head, m.Changelog)
+	}
+	cl, err := changelog.Parse(m.Changelog, data)
 	if err != nil {
 		return "", err
 	}
 	entry, err := cl.Entry(v)
 	if err != nil || entry.Date == "" {
-		return "", &Refusal{Step: "release", Reasons: []string{fmt.Sprintf("%s has no dated entry for %s: run dist prerelease first", m.Changelog, v)}}
+		return "", refuse("%s has no dated entry for %s: run dist prerelease first", m.Changelog, v)
 	}
-	notes := cl.Notes(entry)
-	// The token is checked before anything is tagged: a release that
-	// cannot finish should not start.
-	if !o.SkipGitHub && o.GitHub != nil && o.GitHub.Token == "" {
-		return "", &Refusal{Step: "release", Reasons: []string{"no GitHub token: set GITHUB_TOKEN (or github.token_env), or use --skip github"}}
-	}
-	head, _, detached, err := repo.Head()
+	c.notes = cl.Notes(entry)
+	return fmt.Sprintf("%s, dated %s in %s, at %.12s", v, entry.Date, m.Changelog, head), nil
+}
+
+// worktreeNote says which modified files the release leaves out: it is
+// built from the commit, so they cannot reach it.
+type worktreeNote struct{ *releaseRun }
+
+func (worktreeNote) Name() string { return "worktree" }
+
+func (c worktreeNote) Run(context.Context) (string, error) {
+	dirty, err := c.env.Repo.DirtyPaths()
 	if err != nil {
 		return "", err
 	}
-	tag := gitrepo.TagName(m.TagFormat, v)
+	if len(dirty) == 0 {
+		return "no tracked file modified", nil
+	}
+	return fmt.Sprintf("modified, and not released (the release is the commit's files): %s", strings.Join(dirty, ", ")), nil
+}
 
-	// 1. Tag.
-	exists, err := repo.TagExists(tag)
+// tagCheck refuses a tag that exists at another commit: dist never moves
+// a tag. One at HEAD is an earlier run's.
+type tagCheck struct{ *releaseRun }
+
+func (tagCheck) Name() string { return "tag" }
+
+func (c tagCheck) Skip() string {
+	if c.tag == "" {
+		return "no version"
+	}
+	return ""
+}
+
+func (c tagCheck) Run(context.Context) (string, error) {
+	exists, err := c.env.Repo.TagExists(c.tag)
+	if err != nil || !exists {
+		return c.tag + " is free", err
+	}
+	t, err := c.env.Repo.TagTarget(c.tag)
 	if err != nil {
 		return "", err
 	}
-	switch {
-	case exists:
-		t, err := repo.TagTarget(tag)
-		if err != nil {
-			return "", err
-		}
-		if t.Commit != head {
-			return "", &Refusal{Step: "release", Reasons: []string{fmt.Sprintf("tag %s exists at %.12s, not at HEAD %.12s: dist never moves a tag", tag, t.Commit, head)}}
-		}
-		env.logf("tag %s: already at HEAD", tag)
-	case env.DryRun:
-		env.logf("would tag %s at %.12s: \"Tagging %s\"%s", tag, head, v, signedNote(o.SignKey))
-	default:
-		if _, err := repo.CreateAnnotatedTag(tag, "Tagging "+v, o.SignKey); err != nil {
-			return "", err
-		}
-		env.logf("tag %s: created at %.12s (annotated%s)", tag, head, signedNote(o.SignKey))
+	if t.Commit != c.head {
+		return "", refuse("tag %s exists at %.12s, not at HEAD %.12s: dist never moves a tag", c.tag, t.Commit, c.head)
 	}
-	killPoint("tag")
+	c.tagAtHead = true
+	return c.tag + " exists at HEAD (an earlier run made it)", nil
+}
 
-	// 2. Image.
-	switch {
-	case o.SkipImage || o.Image == nil:
-	case env.DryRun:
-		env.logf("would build and push the image for %s", v)
-	default:
-		line, err := o.Image(ctx, v)
-		if err != nil {
-			return "", fmt.Errorf("image: %w (the tag %s is made; fix this and run dist release again)", err, tag)
-		}
-		env.logf("image: %s", line)
-	}
-	killPoint("image")
+// githubCheck makes sure the draft can be made before anything is tagged:
+// a token, and one the API accepts for the repository. Under --dry-run a
+// missing token is said, not refused, so the plan can be seen without one.
+type githubCheck struct{ *releaseRun }
 
-	// 3. Push the branch and the tag.
-	switch {
-	case o.NoPush:
-		env.logf("push: skipped (--no-push)")
-	case env.DryRun:
-		env.logf("would push the branch and tag %s to %s", tag, remoteName(o.Remote))
-	default:
-		if detached {
-			return "", errors.New("push: HEAD is detached")
-		}
-		_, branch, _, _ := repo.Head()
-		if err := repo.Push(ctx, o.Remote, []string{"refs/heads/" + branch, "refs/tags/" + tag}, o.Auth); err != nil {
-			return "", fmt.Errorf("%w (the tag %s is made; run dist release again to carry on)", err, tag)
-		}
-		env.logf("push: %s and tag %s to %s", branch, tag, remoteName(o.Remote))
-	}
-	killPoint("push")
+func (githubCheck) Name() string { return "github" }
 
-	// 4. GitHub draft.
+func (c githubCheck) Skip() string { return c.githubSkip() }
+
+func (r *releaseRun) githubSkip() string {
 	switch {
-	case o.SkipGitHub || o.GitHub == nil:
-	case env.DryRun:
-		env.logf("would draft the GitHub release %s on %s", tag, o.GitHub.Repo)
-	default:
-		r, outcome, err := o.GitHub.EnsureDraft(ctx, tag, v, notes)
-		if err != nil {
-			return "", fmt.Errorf("github: %w (run dist release again to carry on)", err)
-		}
-		env.logf("github: draft release %s %s (%s)", tag, outcome, r.HTMLURL)
+	case r.o.SkipGitHub:
+		return "--skip github"
+	case r.o.GitHub == nil:
+		return "no github: in dist.yaml"
 	}
-	return v, nil
+	return ""
+}
+
+func (c githubCheck) Run(ctx context.Context) (string, error) {
+	gh := c.o.GitHub
+	if gh.Token == "" {
+		env := gh.TokenEnv
+		if env == "" {
+			env = "GITHUB_TOKEN"
+		}
+		missing := fmt.Sprintf("no GitHub token: set %s, or use --skip github", env)
+		if c.env.DryRun {
+			return missing + " (a release would be refused)", nil
+		}
+		return "", refuse("%s", missing)
+	}
+	if err := gh.CheckRepository(ctx); err != nil {
+		return "", refuse("%v", err)
+	}
+	return gh.Repo + " accepts the token", nil
+}
+
+func (r *releaseRun) imageSkip() string {
+	switch {
+	case r.o.SkipImage:
+		return "--skip image"
+	case r.o.Image == nil:
+		return "no image: in dist.yaml"
+	}
+	return ""
+}
+
+// outputs is where the image goes: the OCI layout, and the registry
+// unless --no-push.
+func (r *releaseRun) outputs() []string {
+	outs := []string{image.DefaultOutput}
+	if m := r.o.Image.Manifest; !r.o.NoPush && m.Image != nil && m.Image.Repository != "" {
+		outs = append(outs, m.Image.Repository+":"+r.version)
+	}
+	return outs
+}
+
+// imageStep builds the image from the files of the commit to be tagged,
+// read from git objects, and asks the registry whether it may be pushed,
+// before the tag: a build or a registry that fails leaves no tag.
+type imageStep struct{ *releaseRun }
+
+func (imageStep) Name() string { return "image" }
+
+func (s imageStep) Skip() string { return s.imageSkip() }
+
+func (s imageStep) Plan() string {
+	return fmt.Sprintf("would build the image of %s from the files of commit %.12s", s.version, s.head)
+}
+
+func (s imageStep) Run(ctx context.Context) (string, error) {
+	o := *s.o.Image
+	o.Revision, o.Outputs, o.DryRun = s.head, s.outputs(), false
+	b, err := image.Make(ctx, o)
+	if err != nil {
+		return "", err
+	}
+	if b.Report.Version != s.version {
+		return "", fmt.Errorf("the image is %s, the release %s", b.Report.Version, s.version)
+	}
+	// The registry is asked before the tag is made: a version tag that
+	// names another image would stop the release after it.
+	if err := b.Check(ctx); err != nil {
+		return "", err
+	}
+	s.built = b
+	s.report.Image = &ImageResult{Digest: b.Report.Digest, Revision: b.Report.Commit, Platforms: b.Report.Platforms, Outputs: []string{}}
+	var plats []string
+	for _, p := range b.Report.Platforms {
+		plats = append(plats, p.Platform)
+	}
+	return fmt.Sprintf("built %s from commit %.12s (%s)", b.Report.Digest, s.head, strings.Join(plats, ", ")), nil
+}
+
+// tagStep makes the annotated tag at HEAD; a later failure, before the
+// tag can have left, deletes it again, so the refs are as they were.
+type tagStep struct{ *releaseRun }
+
+func (tagStep) Name() string { return "tag" }
+
+func (s tagStep) Done(context.Context) (string, bool, error) {
+	if !s.tagAtHead {
+		return "", false, nil
+	}
+	return s.tag + " already at HEAD", true, nil
+}
+
+func (s tagStep) Plan() string {
+	return fmt.Sprintf("would tag %s at %.12s: \"Tagging %s\"%s", s.tag, s.head, s.version, signedNote(s.o.SignKey))
+}
+
+func (s tagStep) Run(context.Context) (string, error) {
+	t, err := s.env.Repo.CreateAnnotatedTag(s.tag, "Tagging "+s.version, s.o.SignKey)
+	if err != nil {
+		return "", err
+	}
+	if t.Commit != s.head {
+		return "", fmt.Errorf("tag %s: HEAD moved during the release (%.12s, was %.12s)", s.tag, t.Commit, s.head)
+	}
+	return fmt.Sprintf("created %s at %.12s (annotated%s)", s.tag, s.head, signedNote(s.o.SignKey)), nil
+}
+
+func (s tagStep) Undo(ctx context.Context) (string, error) {
+	if s.push.started {
+		// The push may have delivered the tag: it goes only when the
+		// remote says it does not have it.
+		_, has, err := s.env.Repo.RemoteHasRef(ctx, s.remote.name, "refs/tags/"+s.tag, s.remote.auth)
+		if err != nil {
+			return "", fmt.Errorf("kept %s: cannot tell whether %s has it: %v", s.tag, s.remote.label(), err)
+		}
+		if has {
+			return "", fmt.Errorf("kept %s: %s has it; run dist release again to carry on", s.tag, s.remote.label())
+		}
+	}
+	name := plumbing.NewTagReferenceName(s.tag)
+	if err := s.env.Repo.Go().Storer.RemoveReference(name); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("deleted %s again: the release did not go through", s.tag), nil
 }
 
 func signedNote(k *openpgp.Entity) string {
@@ -140,15 +330,53 @@ func signedNote(k *openpgp.Entity) string {
 	return ", signed"
 }
 
-// SigningKey loads --sign-key or DIST_SIGNING_KEY (a path or an armored
-// key), with DIST_SIGNING_PASSPHRASE when the key is protected.
-func SigningKey(flag string) (*openpgp.Entity, error) {
-	src := flag
-	if src == "" {
-		src = os.Getenv("DIST_SIGNING_KEY")
+// publishStep writes the built image to the OCI layout and pushes it to
+// the registry (by digest, then the tag).
+type publishStep struct{ *releaseRun }
+
+func (publishStep) Name() string { return "publish" }
+
+func (s publishStep) Skip() string { return s.imageSkip() }
+
+func (s publishStep) Plan() string {
+	return fmt.Sprintf("would write the image to %s", strings.Join(s.outputs(), " and "))
+}
+
+func (s publishStep) Run(ctx context.Context) (string, error) {
+	if s.built == nil {
+		return "", errors.New("publish: no image was built")
 	}
-	if src == "" {
-		return nil, nil
+	rep, err := s.built.Publish(ctx)
+	for _, o := range rep.Outputs {
+		s.report.Image.Outputs = append(s.report.Image.Outputs, o.Output)
 	}
-	return gitrepo.LoadSigningKey(src, []byte(os.Getenv("DIST_SIGNING_PASSPHRASE")))
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s to %s", rep.Digest, strings.Join(s.report.Image.Outputs, ", ")), nil
+}
+
+// draftStep makes (or updates) the GitHub release draft with the notes;
+// one an earlier run made is left as it is.
+type draftStep struct{ *releaseRun }
+
+func (draftStep) Name() string { return "github" }
+
+func (s draftStep) Skip() string { return s.githubSkip() }
+
+func (s draftStep) Plan() string {
+	return fmt.Sprintf("would draft the GitHub release %s on %s", s.tag, s.o.GitHub.Repo)
+}
+
+func (s draftStep) Run(ctx context.Context) (string, error) {
+	r, outcome, err := s.o.GitHub.EnsureDraft(ctx, s.tag, s.version, s.notes)
+	if err != nil {
+		return "", fmt.Errorf("github: %w (run dist release again to carry on)", err)
+	}
+	s.report.ReleaseURL = r.HTMLURL
+	what := fmt.Sprintf("draft release %s %s (%s)", s.tag, outcome, r.HTMLURL)
+	if outcome == github.Existed {
+		return "", AlreadyDone(what)
+	}
+	return what, nil
 }

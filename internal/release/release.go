@@ -1,27 +1,33 @@
 // Package release carries out zest.releaser's three steps the dist way:
-// prerelease (checks, date the changelog, set VERSION, commit), release
-// (annotated tag, image, push, GitHub draft) and postrelease (back to
-// development). Each is a list of small named steps, as goreleaser's pipes
-// are. A refusal changes nothing; a re-run after a failure finds what is
-// already done and carries on.
+// prerelease (checks, date the changelog, set VERSION, re-render the
+// configs, commit), release (checks, image, annotated tag, push, GitHub
+// draft) and postrelease (back to development). Each is a list of checks
+// and a list of small named steps, as goreleaser's pipes are, run by one
+// runner that gives every step the same outcomes (ran, skipped, already
+// done, dry-run) and records them in a Report. Every check runs before
+// anything changes: a refusal changes nothing, a failure takes back what
+// the run did while it still can, and a re-run after any failure finds
+// what is already done and carries on.
 package release
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
+
 	"github.com/distbuild/dist/internal/atomicfile"
-	"github.com/distbuild/dist/internal/changelog"
 	"github.com/distbuild/dist/internal/gitrepo"
-	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/plan"
-	"github.com/distbuild/dist/internal/render"
 	"github.com/distbuild/dist/internal/version"
 )
 
@@ -31,7 +37,7 @@ type Env struct {
 	Repo *gitrepo.Repo
 	// Now gives today's date for the changelog; time.Now when nil.
 	Now func() time.Time
-	// DryRun says what would be done and does nothing.
+	// DryRun says what would be done and does nothing; the checks run.
 	DryRun bool
 	// Log prints one line per step outcome.
 	Log func(format string, args ...any)
@@ -51,6 +57,27 @@ func (e *Env) today() string {
 	return now().Format("2006-01-02")
 }
 
+// inRepo turns a path relative to the manifest's directory into one
+// relative to the repository root, as git names it.
+func (e *Env) inRepo(rel string) string {
+	root, err1 := filepath.EvalSymlinks(e.Repo.Root())
+	dir, err2 := filepath.Abs(e.M.Dir)
+	if err2 == nil {
+		dir, err2 = filepath.EvalSymlinks(dir)
+	}
+	if err1 == nil {
+		root, err1 = filepath.Abs(root)
+	}
+	if err1 != nil || err2 != nil {
+		return filepath.ToSlash(rel)
+	}
+	p, err := filepath.Rel(root, filepath.Join(dir, rel))
+	if err != nil || p == ".." || strings.HasPrefix(p, ".."+string(filepath.Separator)) {
+		return filepath.ToSlash(rel)
+	}
+	return filepath.ToSlash(p)
+}
+
 // Refusal is a release dist will not make, with every reason found. It
 // means exit 1; nothing was changed.
 type Refusal struct {
@@ -63,15 +90,6 @@ func (r *Refusal) Error() string {
 		return fmt.Sprintf("%s refused: %s", r.Step, r.Reasons[0])
 	}
 	return fmt.Sprintf("%s refused:\n  - %s", r.Step, strings.Join(r.Reasons, "\n  - "))
-}
-
-// killPoint lets a test stop the process dead after a step, as a crash or
-// a kill -9 would, to prove that a re-run carries on.
-func killPoint(step string) {
-	if os.Getenv("DIST_TEST_KILL_AFTER") == step {
-		syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		time.Sleep(time.Second)
-	}
 }
 
 // branchAllowed matches a branch against release_branches globs ("*.x").
@@ -92,223 +110,9 @@ func readVersionFile(m *manifest.Manifest) (string, error) {
 	return v.Raw, nil
 }
 
-// PrereleaseOptions configures Prerelease.
-type PrereleaseOptions struct {
-	Version string // "" for the policy's next version
-	// Open, when set, verifies the lockfiles against their indexes.
-	Open       lock.Opener
-	SkipVerify bool
-}
-
-// Prerelease checks that a release can be made, dates the unreleased
-// changelog entry, writes VERSION and commits "Preparing release V". It
-// returns the version.
-func Prerelease(ctx context.Context, env *Env, o PrereleaseOptions) (string, error) {
-	m, repo := env.M, env.Repo
-	var why []string
-	refuse := func(format string, args ...any) { why = append(why, fmt.Sprintf(format, args...)) }
-
-	cur, err := readVersionFile(m)
-	if err != nil {
-		return "", err
-	}
-	cl, err := changelog.Load(m.Abs(m.Changelog))
-	if err != nil {
-		return "", err
-	}
-	// A re-run after a prerelease that went through has nothing to do.
-	if o.Version == "" || o.Version == cur {
-		if e, err := cl.Entry(cur); err == nil && e.Date != "" && !isDev(cur) {
-			if tagged, _ := repo.TagExists(gitrepo.TagName(m.TagFormat, cur)); !tagged {
-				env.logf("prerelease: %s is already prepared (VERSION and a dated changelog entry)", cur)
-				return cur, nil
-			}
-		}
-	}
-
-	dirty, err := repo.DirtyPaths()
-	if err != nil {
-		return "", err
-	}
-	if len(dirty) > 0 {
-		refuse("tracked files are modified: %s (commit or stash them)", strings.Join(dirty, ", "))
-	}
-	_, branch, detached, err := repo.Head()
-	if err != nil {
-		return "", err
-	}
-	switch {
-	case detached:
-		refuse("HEAD is detached: check out a release branch")
-	case !branchAllowed(m, branch):
-		refuse("branch %s is not a release branch (release_branches: %s)", branch, strings.Join(m.ReleaseBranches, ", "))
-	}
-	p, err := plan.Compute(m, repo, plan.Options{})
-	if err != nil {
-		return "", err
-	}
-	v := o.Version
-	if v == "" {
-		v = p.Next
-	}
-	if _, err := version.Parse("pypi", v); err != nil {
-		return "", fmt.Errorf("--version: %w", err)
-	}
-	if err := p.Check(v); err != nil {
-		refuse("%v", err)
-	}
-	unrel, err := cl.Unreleased()
-	if err != nil {
-		refuse("%v", err)
-	} else if unrel.OnlyNothingChanged() {
-		refuse("%s:%d: the unreleased entry says only \"Nothing changed yet.\" (write what changed, or run dist changelog --write)", m.Changelog, unrel.Line)
-	}
-	tag := gitrepo.TagName(m.TagFormat, v)
-	if ok, err := repo.TagExists(tag); err != nil {
-		return "", err
-	} else if ok {
-		refuse("tag %s already exists", tag)
-	}
-	if outs, err := render.Render(m, nil); err != nil {
-		refuse("config render: %v", err)
-	} else if drifts, err := render.Check(outs); err != nil {
-		return "", err
-	} else {
-		for _, d := range drifts {
-			refuse("%s is out of date with its template (run dist config render)", d.Path)
-		}
-	}
-	if !o.SkipVerify && o.Open != nil && len(m.Lockfiles) > 0 {
-		targets, err := lock.Load(m, "", o.Open)
-		if err != nil {
-			return "", err
-		}
-		// The pypi set must be complete too: a release ships what it pins.
-		set, err := lock.NewPySet(m, targets)
-		if err != nil {
-			return "", err
-		}
-		res, err := lock.Verify(ctx, targets, lock.VerifyOptions{Set: set})
-		if err != nil {
-			return "", fmt.Errorf("lock verify: %w (skip with --skip verify)", err)
-		}
-		for _, pr := range res.Problems {
-			refuse("lock verify: %s", pr)
-		}
-	}
-	if len(why) > 0 {
-		return "", &Refusal{Step: "prerelease", Reasons: why}
-	}
-
-	if err := cl.SetRelease(v, env.today()); err != nil {
-		return "", err
-	}
-	if env.DryRun {
-		env.logf("would date %s: %s (%s)", m.Changelog, v, env.today())
-		env.logf("would write %s: %s (was %s)", m.VersionFile, v, cur)
-		env.logf("would commit: Preparing release %s", v)
-		return v, nil
-	}
-	if err := writeAndCommit(env, cl, cur, v, fmt.Sprintf("Preparing release %s", v)); err != nil {
-		return "", err
-	}
-	env.logf("prerelease: dated %s, VERSION %s, committed \"Preparing release %s\"", m.Changelog, v, v)
-	return v, nil
-}
-
 func isDev(v string) bool {
 	pv, err := version.Parse("pypi", v)
 	return err != nil || pv.Pre
-}
-
-// writeAndCommit writes the changelog and VERSION and commits both; when
-// the commit fails it puts the old bytes back, so the tree is as it was.
-func writeAndCommit(env *Env, cl *changelog.Changelog, oldVersion, newVersion, msg string) error {
-	m := env.M
-	oldCL, err := os.ReadFile(m.Abs(m.Changelog))
-	if err != nil {
-		return err
-	}
-	restore := func() {
-		atomicfile.WriteFile(m.Abs(m.Changelog), oldCL, 0o644)
-		atomicfile.WriteFile(m.Abs(m.VersionFile), []byte(oldVersion+"\n"), 0o644)
-	}
-	if err := cl.Write(); err != nil {
-		restore()
-		return err
-	}
-	if err := atomicfile.WriteFile(m.Abs(m.VersionFile), []byte(newVersion+"\n"), 0o644); err != nil {
-		restore()
-		return err
-	}
-	if _, err := env.Repo.Commit(msg, []string{m.Changelog, m.VersionFile}); err != nil {
-		restore()
-		return err
-	}
-	return nil
-}
-
-// PostreleaseOptions configures Postrelease.
-type PostreleaseOptions struct {
-	Version string // NEXT; the next patch when empty
-	NoPush  bool
-	Remote  string
-	Auth    gitrepo.Auth
-}
-
-// Postrelease writes VERSION NEXT.dev0, adds "## NEXT (unreleased)" with
-// "- Nothing changed yet." and commits "Back to development: NEXT".
-func Postrelease(ctx context.Context, env *Env, o PostreleaseOptions) (string, error) {
-	m, repo := env.M, env.Repo
-	cur, err := readVersionFile(m)
-	if err != nil {
-		return "", err
-	}
-	cl, err := changelog.Load(m.Abs(m.Changelog))
-	if err != nil {
-		return "", err
-	}
-	// Already back to development (a re-run): only the push may be left.
-	if isDev(cur) {
-		if u, err := cl.Unreleased(); err == nil && version.Final(mustParse(cur)) == u.Version {
-			env.logf("postrelease: already back to development (%s)", cur)
-			return u.Version, pushBranch(ctx, env, o.NoPush, o.Remote, o.Auth)
-		}
-		return "", &Refusal{Step: "postrelease", Reasons: []string{fmt.Sprintf("VERSION is %s, not a release: run dist prerelease and dist release first", cur)}}
-	}
-	dirty, err := repo.DirtyPaths()
-	if err != nil {
-		return "", err
-	}
-	if len(dirty) > 0 {
-		return "", &Refusal{Step: "postrelease", Reasons: []string{fmt.Sprintf("tracked files are modified: %s", strings.Join(dirty, ", "))}}
-	}
-	next := o.Version
-	if next == "" {
-		next = version.Next(mustParse(cur), version.Patch)
-	}
-	nv, err := version.Parse("pypi", next)
-	if err != nil {
-		return "", fmt.Errorf("--version: %w", err)
-	}
-	if version.Compare(nv, mustParse(cur)) <= 0 {
-		return "", &Refusal{Step: "postrelease", Reasons: []string{fmt.Sprintf("next version %s is not above the release %s", next, cur)}}
-	}
-	if err := cl.AddUnreleased(next); err != nil {
-		return "", err
-	}
-	dev := next + m.DevMarker
-	if env.DryRun {
-		env.logf("would write %s: %s", m.VersionFile, dev)
-		env.logf("would add to %s: %s (unreleased) with \"- Nothing changed yet.\"", m.Changelog, next)
-		env.logf("would commit: Back to development: %s", next)
-		return next, nil
-	}
-	if err := writeAndCommit(env, cl, cur, dev, fmt.Sprintf("Back to development: %s", next)); err != nil {
-		return "", err
-	}
-	env.logf("postrelease: VERSION %s, new unreleased entry, committed \"Back to development: %s\"", dev, next)
-	return next, pushBranch(ctx, env, o.NoPush, o.Remote, o.Auth)
 }
 
 func mustParse(s string) version.V {
@@ -316,27 +120,258 @@ func mustParse(s string) version.V {
 	return v
 }
 
-func pushBranch(ctx context.Context, env *Env, noPush bool, remote string, auth gitrepo.Auth) error {
-	if noPush || env.DryRun {
-		return nil
-	}
-	_, branch, detached, err := env.Repo.Head()
-	if err != nil {
-		return err
-	}
-	if detached {
-		return fmt.Errorf("push: HEAD is detached")
-	}
-	if err := env.Repo.Push(ctx, remote, []string{"refs/heads/" + branch}, auth); err != nil {
-		return err
-	}
-	env.logf("pushed %s to %s", branch, remoteName(remote))
-	return nil
+// change is a file a release commit writes: a path relative to the
+// manifest's directory and its new content.
+type change struct {
+	path string
+	data []byte
 }
 
-func remoteName(r string) string {
-	if r == "" {
+// commitChanges writes the files that differ and commits them in one
+// commit. When a write or the commit fails, the old bytes go back (a file
+// that did not exist is removed), so the tree is as it was. It returns the
+// commit and the paths it changed.
+func commitChanges(env *Env, msg string, changes []change) (string, []string, error) {
+	type saved struct {
+		path    string
+		old     []byte
+		existed bool
+	}
+	var undo []saved
+	restore := func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			if s := undo[i]; s.existed {
+				atomicfile.WriteFile(s.path, s.old, 0o644)
+			} else {
+				os.Remove(s.path)
+			}
+		}
+	}
+	var files, paths []string
+	for _, c := range changes {
+		abs := env.M.Abs(c.path)
+		old, err := os.ReadFile(abs)
+		existed := err == nil
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			restore()
+			return "", nil, err
+		}
+		if existed && bytes.Equal(old, c.data) {
+			continue
+		}
+		undo = append(undo, saved{abs, old, existed})
+		if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+			restore()
+			return "", nil, err
+		}
+		if err := atomicfile.WriteFile(abs, c.data, 0o644); err != nil {
+			restore()
+			return "", nil, err
+		}
+		files = append(files, filepath.ToSlash(c.path))
+		paths = append(paths, env.inRepo(c.path))
+	}
+	commit, err := env.Repo.Commit(msg, paths)
+	if err != nil {
+		restore()
+		return "", nil, err
+	}
+	return commit, files, nil
+}
+
+// identityCheck refuses when git knows no name or address to write into
+// a commit or tag, saying how to set one.
+type identityCheck struct {
+	env *Env
+	// taggerOnly checks the committer identity alone, which is what a
+	// tag carries.
+	taggerOnly bool
+	skip       func() string
+}
+
+func (identityCheck) Name() string { return "identity" }
+
+func (c identityCheck) Skip() string {
+	if c.skip != nil {
+		return c.skip()
+	}
+	return ""
+}
+
+func (c identityCheck) Run(context.Context) (string, error) {
+	noIdentity := func(err error) error {
+		if errors.Is(err, gitrepo.ErrNoIdentity) {
+			return refuse("%v", err)
+		}
+		return err
+	}
+	if !c.taggerOnly {
+		if err := c.env.Repo.CheckIdentity(); err != nil {
+			return "", noIdentity(err)
+		}
+	}
+	id, err := c.env.Repo.Ident(true)
+	if err != nil {
+		return "", noIdentity(err)
+	}
+	if c.taggerOnly {
+		return fmt.Sprintf("tagger %s <%s>", id.Name, id.Email), nil
+	}
+	if a, err := c.env.Repo.Ident(false); err == nil && (a.Name != id.Name || a.Email != id.Email) {
+		return fmt.Sprintf("author %s <%s>, committer %s <%s>", a.Name, a.Email, id.Name, id.Email), nil
+	}
+	return fmt.Sprintf("%s <%s>", id.Name, id.Email), nil
+}
+
+// worktreeClean refuses a work tree with modified tracked files.
+type worktreeClean struct {
+	env  *Env
+	skip func() string
+}
+
+func (worktreeClean) Name() string { return "worktree" }
+
+func (c worktreeClean) Skip() string {
+	if c.skip != nil {
+		return c.skip()
+	}
+	return ""
+}
+
+func (c worktreeClean) Run(context.Context) (string, error) {
+	dirty, err := c.env.Repo.DirtyPaths()
+	if err != nil {
+		return "", err
+	}
+	if len(dirty) > 0 {
+		return "", refuse("tracked files are modified: %s (commit or stash them)", strings.Join(dirty, ", "))
+	}
+	return "no tracked file modified", nil
+}
+
+// remoteCheck finds where refs go and asks the remote, with the
+// credentials a push would use, whether it would take them. A repository
+// with no remote at all is no refusal: the run does its local work and
+// says that nothing was pushed. A remote named but missing is.
+type remoteCheck struct {
+	env    *Env
+	name   string
+	auth   gitrepo.Auth
+	noPush bool
+	// none is set when the repository has no remote at all.
+	none bool
+}
+
+func (*remoteCheck) Name() string { return "remote" }
+
+func (c *remoteCheck) Skip() string {
+	if c.noPush {
+		return "--no-push"
+	}
+	return ""
+}
+
+func (c *remoteCheck) label() string {
+	if c.name == "" {
 		return "origin"
 	}
-	return r
+	return c.name
+}
+
+func (c *remoteCheck) Run(ctx context.Context) (string, error) {
+	urls, err := c.env.Repo.PushURLs(c.name)
+	switch {
+	case errors.Is(err, gitrepo.ErrNoRemotes):
+		c.none = true
+		return "the repository has no remote: nothing will be pushed (git remote add origin URL, then run again to push)", nil
+	case errors.Is(err, gitrepo.ErrUnknownRemote):
+		return "", refuse("%v", err)
+	case err != nil:
+		return "", refuse("remote %s: %v", c.label(), err)
+	}
+	if _, _, detached, err := c.env.Repo.Head(); err != nil {
+		return "", err
+	} else if detached {
+		return "", refuse("HEAD is detached: check out the release branch, which is pushed with the tag (or use --no-push)")
+	}
+	if err := c.env.Repo.CheckPush(ctx, c.name, c.auth); err != nil {
+		return "", refuse("%v", err)
+	}
+	return fmt.Sprintf("%s (%s) accepts a push", c.label(), strings.Join(urls, ", ")), nil
+}
+
+// pushStep pushes the branch, and the tag when there is one, to the remote
+// the remote check found.
+type pushStep struct {
+	env    *Env
+	remote *remoteCheck
+	report *Report
+	tag    func() string
+	// again is the command that carries on after a failed push.
+	again string
+	// started is set once refs may have left: from then on the tag is
+	// not taken back without asking the remote.
+	started bool
+}
+
+func (*pushStep) Name() string { return "push" }
+
+func (s *pushStep) Skip() string {
+	switch {
+	case s.remote.noPush:
+		return "--no-push"
+	case s.remote.none:
+		return "the repository has no remote: nothing was pushed"
+	}
+	return ""
+}
+
+func (s *pushStep) what() (refs []string, what string, err error) {
+	_, branch, detached, err := s.env.Repo.Head()
+	if err != nil {
+		return nil, "", err
+	}
+	if detached {
+		return nil, "", errors.New("push: HEAD is detached")
+	}
+	refs, what = []string{"refs/heads/" + branch}, branch
+	if t := s.tag(); t != "" {
+		refs = append(refs, "refs/tags/"+t)
+		what += " and tag " + t
+	}
+	return refs, what, nil
+}
+
+func (s *pushStep) Plan() string {
+	_, what, err := s.what()
+	if err != nil {
+		return fmt.Sprintf("would fail: %v", err)
+	}
+	return fmt.Sprintf("would push %s to %s", what, s.remote.label())
+}
+
+func (s *pushStep) Run(ctx context.Context) (string, error) {
+	refs, what, err := s.what()
+	if err != nil {
+		return "", err
+	}
+	s.started = true
+	if err := s.env.Repo.Push(ctx, s.remote.name, refs, s.remote.auth); err != nil {
+		return "", fmt.Errorf("%w (run %s again to carry on)", err, s.again)
+	}
+	s.report.Remote, s.report.Pushed = s.remote.label(), refs
+	return fmt.Sprintf("%s to %s", what, s.remote.label()), nil
+}
+
+// SigningKey loads --sign-key or DIST_SIGNING_KEY (a path or an armored
+// key), with DIST_SIGNING_PASSPHRASE when the key is protected.
+func SigningKey(flag string) (*openpgp.Entity, error) {
+	src := flag
+	if src == "" {
+		src = os.Getenv("DIST_SIGNING_KEY")
+	}
+	if src == "" {
+		return nil, nil
+	}
+	return gitrepo.LoadSigningKey(src, []byte(os.Getenv("DIST_SIGNING_PASSPHRASE")))
 }

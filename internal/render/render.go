@@ -58,6 +58,24 @@ func Render(m *manifest.Manifest, vars map[string]string) ([]Output, error) {
 	if err != nil {
 		return nil, err
 	}
+	return render(m, d)
+}
+
+// RenderVersion renders as Render does, with .Version set to version
+// rather than read from the VERSION file: the outputs as they will be once
+// VERSION says version. prerelease and postrelease render with the version
+// they are about to write, so that the commit that changes VERSION carries
+// the configs that go with it.
+func RenderVersion(m *manifest.Manifest, vars map[string]string, version string) ([]Output, error) {
+	d, err := NewData(m, vars)
+	if err != nil {
+		return nil, err
+	}
+	d.Version = version
+	return render(m, d)
+}
+
+func render(m *manifest.Manifest, d *Data) ([]Output, error) {
 	var outs []Output
 	seen := map[string]int{}
 	for _, c := range m.Configs {

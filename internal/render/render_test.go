@@ -405,3 +405,36 @@ func TestDroppedPluginDropsKeys(t *testing.T) {
 		t.Errorf("%d kinto.signer keys removed, want 7", removed)
 	}
 }
+
+func TestRenderVersionOverridesTheVersionFile(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		"dist.yaml":     "name: app\nconfigs:\n  - {template: app.conf.tmpl, output: app.conf}\n",
+		"VERSION":       "1.1.0.dev0\n",
+		"app.conf.tmpl": "version = {{ .Version }}\n",
+		"app.conf":      "version = 1.1.0.dev0\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := manifest.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := RenderVersion(m, nil, "1.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(outs[0].Content); got != "version = 1.1.0\n" {
+		t.Errorf("RenderVersion: %q", got)
+	}
+	// The file on disk still says what VERSION says: Render agrees with it.
+	outs, err = Render(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if drifts, err := Check(outs); err != nil || len(drifts) != 0 {
+		t.Errorf("Render after RenderVersion: drifts %v, %v", drifts, err)
+	}
+}

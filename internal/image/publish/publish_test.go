@@ -210,10 +210,21 @@ func TestPushSkipsMountsAndProtectsTags(t *testing.T) {
 		t.Errorf("mirroring sent %d blobs", n)
 	}
 
-	// A version tag never moves without --force.
+	// A version tag never moves without --force; Check says so first,
+	// uploading nothing.
 	other := image(t, "two", 0)
-	_, err = p.Push(ctx, other.Artifact, app, []string{"1.0.0"}, nil)
 	var tc *publish.TagConflictError
+	proxy.Reset()
+	if err := p.Check(ctx, other.Artifact, app, []string{"1.0.0"}); !errors.As(err, &tc) || tc.Have != res.Digest.String() {
+		t.Fatalf("check: %v", err)
+	}
+	if err := p.Check(ctx, res.Artifact, app, []string{"1.0.0", "2.0.0"}); err != nil {
+		t.Errorf("check of the same image, and of a free tag: %v", err)
+	}
+	if n := proxy.Count("upload-start") + proxy.Count("manifest-put"); n != 0 {
+		t.Errorf("check uploaded %d things", n)
+	}
+	_, err = p.Push(ctx, other.Artifact, app, []string{"1.0.0"}, nil)
 	if !errors.As(err, &tc) || tc.Have != res.Digest.String() {
 		t.Fatalf("conflict: %v", err)
 	}

@@ -93,6 +93,27 @@ func (p *Pusher) Push(ctx context.Context, art Artifact, repo name.Repository, t
 	return out, nil
 }
 
+// Check says whether Push could point tags at art, writing nothing: a tag
+// that names another image is a *TagConflictError unless Force, and a
+// registry that cannot be asked is an error too. A release checks this
+// before it tags anything.
+func (p *Pusher) Check(ctx context.Context, art Artifact, repo name.Repository, tags []string) error {
+	d, err := art.Digest()
+	if err != nil {
+		return err
+	}
+	for _, t := range tags {
+		if _, err := p.checkTag(ctx, repo.Tag(t), d, &Pushed{}); err != nil {
+			var tc *TagConflictError
+			if errors.As(err, &tc) {
+				return err
+			}
+			return fmt.Errorf("%s: %w", repo, err)
+		}
+	}
+	return nil
+}
+
 // checkTag reports whether ref already names want, and refuses a tag that
 // names another image unless forced.
 func (p *Pusher) checkTag(ctx context.Context, ref name.Tag, want v1.Hash, out *Pushed) (bool, error) {

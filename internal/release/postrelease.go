@@ -1,0 +1,161 @@
+package release
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/distbuild/dist/internal/changelog"
+	"github.com/distbuild/dist/internal/gitrepo"
+	"github.com/distbuild/dist/internal/version"
+)
+
+// PostreleaseOptions configures Postrelease.
+type PostreleaseOptions struct {
+	Version string // NEXT; the next patch when empty
+	NoPush  bool
+	Remote  string
+	Auth    gitrepo.Auth
+}
+
+// postrelease is one run's state, shared by its checks and steps.
+type postrelease struct {
+	env    *Env
+	o      PostreleaseOptions
+	report *Report
+	cur    string
+	cl     *changelog.Changelog
+	next   string
+	// already is set when an earlier run went back to development: only
+	// the push may be left.
+	already bool
+}
+
+// Postrelease writes VERSION NEXT.dev0, adds "## NEXT (unreleased)" with
+// "- Nothing changed yet.", re-renders every config for NEXT.dev0, commits
+// "Back to development: NEXT" and pushes the branch. It returns the report;
+// its Version is NEXT.
+func Postrelease(ctx context.Context, env *Env, o PostreleaseOptions) (*Report, error) {
+	r := &postrelease{env: env, o: o, report: newReport("postrelease", env.DryRun)}
+	err := r.run(ctx)
+	r.report.Version = r.next
+	if err != nil {
+		r.report.Error = err.Error()
+	}
+	return r.report, err
+}
+
+func (r *postrelease) run(ctx context.Context) error {
+	var err error
+	if r.cur, err = readVersionFile(r.env.M); err != nil {
+		return err
+	}
+	if r.cl, err = changelog.Load(r.env.M.Abs(r.env.M.Changelog)); err != nil {
+		return err
+	}
+	remote := &remoteCheck{env: r.env, name: r.o.Remote, auth: r.o.Auth, noPush: r.o.NoPush}
+	skipWhenAlready := func() string {
+		if r.already {
+			return "already back to development"
+		}
+		return ""
+	}
+	checks := []Step{
+		nextCheck{r},
+		worktreeClean{env: r.env, skip: skipWhenAlready},
+		identityCheck{env: r.env, skip: skipWhenAlready},
+		remote,
+	}
+	steps := []Step{
+		developStep{r},
+		&pushStep{env: r.env, remote: remote, report: r.report, again: "dist postrelease", tag: func() string { return "" }},
+	}
+	return (&runner{env: r.env, report: r.report}).run(ctx, checks, steps)
+}
+
+// nextCheck reads where the branch is: just released (VERSION final), or
+// already back to development; and decides NEXT.
+type nextCheck struct{ *postrelease }
+
+func (nextCheck) Name() string { return "version" }
+
+func (c nextCheck) Run(context.Context) (string, error) {
+	if isDev(c.cur) {
+		if u, err := c.cl.Unreleased(); err == nil && version.Final(mustParse(c.cur)) == u.Version {
+			c.already, c.next = true, u.Version
+			return fmt.Sprintf("%s: already back to development", c.cur), nil
+		}
+		return "", refuse("VERSION is %s, not a release: run dist prerelease and dist release first", c.cur)
+	}
+	next := c.o.Version
+	if next == "" {
+		next = version.Next(mustParse(c.cur), version.Patch)
+	}
+	nv, err := version.Parse("pypi", next)
+	if err != nil {
+		return "", fmt.Errorf("--version: %w", err)
+	}
+	if version.Compare(nv, mustParse(c.cur)) <= 0 {
+		return "", refuse("next version %s is not above the release %s", next, c.cur)
+	}
+	c.next = next
+	return fmt.Sprintf("%s released; next %s", c.cur, next), nil
+}
+
+// developStep writes NEXT.dev0 and the new entry, re-renders the configs
+// and commits.
+type developStep struct{ *postrelease }
+
+func (developStep) Name() string { return "commit" }
+
+func (s developStep) Done(context.Context) (string, bool, error) {
+	if !s.already {
+		return "", false, nil
+	}
+	return fmt.Sprintf("already back to development (%s)", s.cur), true, nil
+}
+
+func (s developStep) dev() string { return s.next + s.env.M.DevMarker }
+
+func (s developStep) Plan() string {
+	m := s.env.M
+	what := fmt.Sprintf("would set %s %s, add %s (unreleased) with \"- Nothing changed yet.\" to %s", m.VersionFile, s.dev(), s.next, m.Changelog)
+	if changes, err := renderChanges(s.env, s.dev()); err == nil && len(changes) > 0 {
+		var outs []string
+		for _, c := range changes {
+			outs = append(outs, c.path)
+		}
+		what += ", re-render " + strings.Join(outs, ", ")
+	}
+	return what + fmt.Sprintf(" and commit \"Back to development: %s\"", s.next)
+}
+
+func (s developStep) Run(context.Context) (string, error) {
+	m := s.env.M
+	if err := s.cl.AddUnreleased(s.next); err != nil {
+		return "", err
+	}
+	configs, err := renderChanges(s.env, s.dev())
+	if err != nil {
+		return "", err
+	}
+	msg := fmt.Sprintf("Back to development: %s", s.next)
+	changes := append([]change{
+		{m.Changelog, s.cl.Bytes()},
+		{m.VersionFile, []byte(s.dev() + "\n")},
+	}, configs...)
+	commit, files, err := commitChanges(s.env, msg, changes)
+	if err != nil {
+		return "", err
+	}
+	s.report.Commit, s.report.Files = commit, files
+	what := fmt.Sprintf("%s %s, new unreleased entry", m.VersionFile, s.dev())
+	if len(configs) > 0 {
+		var outs []string
+		for _, c := range configs {
+			outs = append(outs, c.path)
+		}
+		what += ", re-rendered " + strings.Join(outs, ", ")
+	}
+	return what + fmt.Sprintf(", committed %q", msg), nil
+}
