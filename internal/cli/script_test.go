@@ -18,6 +18,7 @@ import (
 
 	"github.com/distbuild/dist/internal/image/imagetest"
 	"github.com/distbuild/dist/internal/testenv/fixtures"
+	"github.com/distbuild/dist/internal/testenv/gitenv"
 	"github.com/distbuild/dist/internal/testenv/goproxy"
 	"github.com/distbuild/dist/internal/testenv/pyindex"
 	"github.com/distbuild/dist/internal/testenv/registry"
@@ -236,6 +237,22 @@ func TestScripts(t *testing.T) {
 				for _, f := range args {
 					ts.Check(os.WriteFile(ts.MkAbs(f), []byte(os.Expand(ts.ReadFile(f), ts.Getenv)), 0o644))
 				}
+			},
+			// ssh-serve: a git server over SSH on 127.0.0.1 with an empty bare
+			// repository remote.git, whose host key is in
+			// $HOME/.ssh/known_hosts; a key it accepts for user git is in
+			// $HOME/.ssh/deploy_key (not a name ssh tries by itself).
+			// Sets $SSH_PORT and $SSH_ROOT (where remote.git is).
+			"ssh-serve": func(ts *testscript.TestScript, neg bool, args []string) {
+				srv := gitenv.StartSSH(t)
+				key := gitenv.NewSSHKey(t)
+				srv.Authorize("git", key.Public)
+				srv.Bare("remote.git")
+				home := ts.Getenv("HOME")
+				key.WriteFiles(t, filepath.Join(home, ".ssh", "deploy_key"), "")
+				ts.Check(os.WriteFile(filepath.Join(home, ".ssh", "known_hosts"), []byte(srv.KnownHostsLine()+"\n"), 0o600))
+				ts.Setenv("SSH_PORT", strconv.Itoa(srv.Port))
+				ts.Setenv("SSH_ROOT", srv.Root)
 			},
 			// registry-start VAR [USER PASSWORD]: run Debian's docker-registry
 			// (with htpasswd authentication when USER is given) until the
