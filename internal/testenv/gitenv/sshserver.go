@@ -72,26 +72,7 @@ func StartSSH(t testing.TB) *SSHServer {
 		t.Fatal(err)
 	}
 	s.Port = ln.Addr().(*net.TCPAddr).Port
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s.serve(c, cfg)
-			}()
-		}
-	}()
+	acceptUntilCleanup(t, ln, func(c net.Conn) { s.serve(c, cfg) })
 	return s
 }
 
@@ -304,28 +285,28 @@ func StartAgent(t testing.TB, keys ...*SSHKey) string {
 			t.Fatal(err)
 		}
 	}
+	acceptUntilCleanup(t, ln, func(c net.Conn) {
+		defer c.Close()
+		agent.ServeAgent(kr, c)
+	})
+	return sock
+}
+
+// acceptUntilCleanup serves each connection ln accepts with handle, until
+// the test ends; the cleanup waits for the handlers to return.
+func acceptUntilCleanup(t testing.TB, ln net.Listener, handle func(net.Conn)) {
 	var wg sync.WaitGroup
 	t.Cleanup(func() {
 		ln.Close()
 		wg.Wait()
 	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				if err := agent.ServeAgent(kr, c); err != nil && !errors.Is(err, io.EOF) {
-					return
-				}
-			}()
+			wg.Go(func() { handle(c) })
 		}
-	}()
-	return sock
+	})
 }
