@@ -110,8 +110,16 @@ func Parse(path string, data []byte) (Config, error) {
 	return ParseFormat(f, path, data)
 }
 
+// MaxInputSize bounds the config files this package reads; config files
+// are small, and every format's parser holds the whole file. Tests lower
+// it.
+var MaxInputSize = 16 << 20
+
 // ParseFormat reads a config in the given format; path is used in errors.
 func ParseFormat(f Format, path string, data []byte) (Config, error) {
+	if len(data) > MaxInputSize {
+		return nil, &ParseError{Path: path, Msg: fmt.Sprintf("%d bytes is larger than the %d a config file may be", len(data), MaxInputSize)}
+	}
 	// Editors on Windows put a byte order mark first; no format wants it in
 	// its first key.
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))

@@ -18,6 +18,26 @@ import (
 // to matter.
 const maxDepth = 100
 
+// MaxNodes bounds the nodes a YAML config may expand to once its aliases
+// are followed: an alias repeats what its anchor holds, so a few hundred
+// bytes of anchors of aliases ("billion laughs") can stand for billions of
+// values. A generous bound for any real config; tests lower it.
+var MaxNodes = 1_000_000
+
+// budget counts the nodes one file's aliases expand to.
+type budget struct {
+	path string
+	left int
+}
+
+func (b *budget) spend(line int) error {
+	b.left--
+	if b.left < 0 {
+		return &ParseError{Path: b.path, Line: line, Msg: fmt.Sprintf("the aliases expand to more than %d values; refusing to expand it further (an alias bomb?)", MaxNodes)}
+	}
+	return nil
+}
+
 var yamlErrLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
 func parseYAML(path string, data []byte) (Config, error) {
@@ -35,6 +55,7 @@ func parseYAML(path string, data []byte) (Config, error) {
 		docs = append(docs, &doc)
 	}
 	c := Config{}
+	b := &budget{path: path, left: MaxNodes}
 	for i, doc := range docs {
 		// A stream of several documents keeps them apart by index; the
 		// usual single document gets no prefix.
@@ -56,7 +77,7 @@ func parseYAML(path string, data []byte) (Config, error) {
 		if root.Kind != yaml.MappingNode {
 			return nil, &ParseError{Path: path, Line: root.Line, Msg: "the top level is not a mapping"}
 		}
-		if err := flattenYAML(c, path, prefix, root, 0); err != nil {
+		if err := flattenYAML(c, b, prefix, root, 0); err != nil {
 			return nil, err
 		}
 	}
@@ -84,7 +105,8 @@ type yamlPair struct{ key, value *yaml.Node }
 // pairs returns a mapping's entries with merge keys ("<<: *base") resolved:
 // merged entries come after the explicit ones and never replace them, and an
 // earlier merge source wins over a later one, as the merge-key spec says.
-func pairs(path string, m *yaml.Node, depth int) ([]yamlPair, error) {
+func pairs(b *budget, m *yaml.Node, depth int) ([]yamlPair, error) {
+	path := b.path
 	if depth > maxDepth {
 		return nil, &ParseError{Path: path, Line: m.Line, Msg: "merge keys nested too deeply"}
 	}
@@ -92,6 +114,9 @@ func pairs(path string, m *yaml.Node, depth int) ([]yamlPair, error) {
 	seen := map[string]int{}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := deref(m.Content[i]), m.Content[i+1]
+		if err := b.spend(k.Line); err != nil {
+			return nil, err
+		}
 		if k.Kind != yaml.ScalarNode {
 			return nil, &ParseError{Path: path, Line: k.Line, Msg: "only scalar mapping keys can be compared"}
 		}
@@ -120,7 +145,7 @@ func pairs(path string, m *yaml.Node, depth int) ([]yamlPair, error) {
 			if s.Kind != yaml.MappingNode {
 				return nil, &ParseError{Path: path, Line: mp.key.Line, Msg: "a merge key (<<) must refer to a mapping"}
 			}
-			inner, err := pairs(path, s, depth+1)
+			inner, err := pairs(b, s, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -135,8 +160,9 @@ func pairs(path string, m *yaml.Node, depth int) ([]yamlPair, error) {
 	return out, nil
 }
 
-func flattenYAML(c Config, path, prefix string, m *yaml.Node, depth int) error {
-	ps, err := pairs(path, m, depth)
+func flattenYAML(c Config, b *budget, prefix string, m *yaml.Node, depth int) error {
+	path := b.path
+	ps, err := pairs(b, m, depth)
 	if err != nil {
 		return err
 	}
@@ -149,17 +175,21 @@ func flattenYAML(c Config, path, prefix string, m *yaml.Node, depth int) error {
 			if depth >= maxDepth {
 				return &ParseError{Path: path, Line: line, Msg: "mappings nested too deeply"}
 			}
-			if err := flattenYAML(c, path, key, v, depth+1); err != nil {
+			if err := flattenYAML(c, b, key, v, depth+1); err != nil {
 				return err
 			}
 			continue
 		case v.Kind == yaml.MappingNode:
 			err = c.set(path, key, Setting{Value: "{}", Line: line})
 		case v.Kind == yaml.SequenceNode:
-			var b []byte
-			b, err = json.Marshal(yamlJSON(v, 0))
+			var j any
+			if j, err = yamlJSON(b, v, 0); err != nil {
+				return err
+			}
+			var out []byte
+			out, err = json.Marshal(j)
 			if err == nil {
-				err = c.set(path, key, Setting{Value: string(b), Line: line})
+				err = c.set(path, key, Setting{Value: string(out), Line: line})
 			}
 		default:
 			err = c.set(path, key, Setting{Value: yamlScalar(v), Line: line})
@@ -182,34 +212,45 @@ func yamlScalar(n *yaml.Node) string {
 
 // yamlJSON turns a list into something encoding/json can print, for the
 // one-value form lists take.
-func yamlJSON(n *yaml.Node, depth int) any {
+func yamlJSON(b *budget, n *yaml.Node, depth int) (any, error) {
 	n = deref(n)
 	if depth > maxDepth {
-		return nil
+		return nil, nil
+	}
+	if err := b.spend(n.Line); err != nil {
+		return nil, err
 	}
 	switch n.Kind {
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			out = append(out, yamlJSON(c, depth+1))
+			v, err := yamlJSON(b, c, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
 		}
-		return out
+		return out, nil
 	case yaml.MappingNode:
 		out := map[string]any{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			out[deref(n.Content[i]).Value] = yamlJSON(n.Content[i+1], depth+1)
+			v, err := yamlJSON(b, n.Content[i+1], depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[deref(n.Content[i]).Value] = v
 		}
-		return out
+		return out, nil
 	}
 	switch n.Tag {
 	case "!!null":
-		return nil
+		return nil, nil
 	case "!!bool", "!!int", "!!float":
 		// Numbers and booleans print bare when JSON can spell them as
 		// YAML did (0x1F or .inf cannot), so [1, "1"] stay apart.
 		if json.Valid([]byte(n.Value)) {
-			return json.RawMessage(n.Value)
+			return json.RawMessage(n.Value), nil
 		}
 	}
-	return n.Value
+	return n.Value, nil
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/sha256"
+	"crypto/sha3"
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/csv"
@@ -21,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/distbuild/dist/internal/image/tarlayer"
 	"github.com/distbuild/dist/internal/source/pypi"
 )
 
@@ -156,7 +158,7 @@ func Install(data []byte, pin Pin, layout Layout) ([]File, error) {
 		return nil, &Error{Pin: pin, Kind: ErrInvalidWheel, Msg: fmt.Sprintf("not a zip archive: %v", err)}
 	}
 	in := &installer{pin: pin, layout: l, out: map[string]*File{}, from: map[string]string{}}
-	if err := in.read(zr); err != nil {
+	if err := in.read(zr, int64(len(data))); err != nil {
 		return nil, err
 	}
 	return in.install()
@@ -202,11 +204,42 @@ func unsafeName(name string) string {
 	return ""
 }
 
-func (in *installer) read(zr *zip.Reader) error {
+// whiteoutPart is the first component of a slash-separated path that an
+// image layer reads as a whiteout (".wh.NAME" deletes NAME from the base
+// image, ".wh..wh..opq" hides its whole directory), or "". pip would
+// install such a member as a plain file; in a layer it is not one.
+func whiteoutPart(p string) string {
+	for _, part := range strings.Split(p, "/") {
+		if strings.HasPrefix(part, tarlayer.WhiteoutPrefix) {
+			return part
+		}
+	}
+	return ""
+}
+
+// Bounds on what one wheel may unpack to, checked against the zip's
+// declared sizes before anything is decompressed and against the bytes as
+// they are read. They are generous (the largest wheels on PyPI are a few
+// GiB unpacked); tests lower them.
+var (
+	// MaxMemberSize is the most one member may hold uncompressed.
+	MaxMemberSize int64 = 2 << 30
+	// MaxTotalSize is the most all of a wheel's members may hold
+	// uncompressed, together.
+	MaxTotalSize int64 = 4 << 30
+)
+
+func (in *installer) read(zr *zip.Reader, size int64) error {
 	for _, f := range zr.File {
 		if why := unsafeName(f.Name); why != "" {
 			return in.fail(ErrUnsafePath, "member %q has %s; refusing to install it", f.Name, why)
 		}
+		if part := whiteoutPart(f.Name); part != "" {
+			return in.fail(ErrUnsafePath, "member %q: %q is a whiteout name, which an image layer reads as an order to delete or hide the base image's files; refusing to install it", f.Name, part)
+		}
+	}
+	if err := in.checkLayout(zr, size); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for _, f := range zr.File {
@@ -221,12 +254,7 @@ func (in *installer) read(zr *zip.Reader) error {
 			return in.fail(ErrInvalidWheel, "member %s appears twice", name)
 		}
 		seen[name] = true
-		rc, err := f.Open()
-		if err != nil {
-			return in.fail(ErrInvalidWheel, "member %s: %v", name, err)
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
+		data, err := readMember(f)
 		if err != nil {
 			return in.fail(ErrInvalidWheel, "member %s: %v", name, err)
 		}
@@ -240,6 +268,69 @@ func (in *installer) read(zr *zip.Reader) error {
 		in.byName[in.members[i].name] = &in.members[i]
 	}
 	return nil
+}
+
+// checkLayout refuses, before anything is decompressed, an archive whose
+// central directory points two members at the same bytes (a zip bomb's
+// trick: one stream counted many times, which pip refuses too), points
+// outside the file, or declares more than MaxMemberSize or MaxTotalSize.
+func (in *installer) checkLayout(zr *zip.Reader, size int64) error {
+	type span struct {
+		start, end int64
+		name       string
+	}
+	spans := make([]span, 0, len(zr.File))
+	var total uint64
+	for _, f := range zr.File {
+		if f.UncompressedSize64 > uint64(MaxMemberSize) {
+			return in.fail(ErrInvalidWheel, "member %s declares %d bytes uncompressed, more than the %d one member may hold", f.Name, f.UncompressedSize64, MaxMemberSize)
+		}
+		total += f.UncompressedSize64
+		if total > uint64(MaxTotalSize) {
+			return in.fail(ErrInvalidWheel, "the members declare more than %d bytes uncompressed in all, the most one wheel may hold", MaxTotalSize)
+		}
+		off, err := f.DataOffset()
+		if err != nil {
+			return in.fail(ErrInvalidWheel, "member %s: %v", f.Name, err)
+		}
+		n := f.CompressedSize64
+		if off < 0 || n > uint64(size) || off > size-int64(n) {
+			return in.fail(ErrInvalidWheel, "member %s: its data lies outside the file", f.Name)
+		}
+		// An empty member still owns its position.
+		spans = append(spans, span{off, off + max(int64(n), 1), f.Name})
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
+	for i := 1; i < len(spans); i++ {
+		if spans[i].start < spans[i-1].end {
+			return in.fail(ErrInvalidWheel, "members %s and %s overlap in the archive: the central directory points both at the same bytes", spans[i-1].name, spans[i].name)
+		}
+	}
+	return nil
+}
+
+// readMember reads one member, holding its declared size and no more: a
+// member whose data does not match its declared size is an error, found as
+// soon as the excess is read.
+func readMember(f *zip.File) ([]byte, error) {
+	want := int64(f.UncompressedSize64)
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	buf := bytes.NewBuffer(make([]byte, 0, min(want, 1<<20)))
+	n, err := io.Copy(buf, io.LimitReader(rc, want+1))
+	if n > want {
+		return nil, fmt.Errorf("holds more than the %d bytes its entry declares", want)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if n != want {
+		return nil, fmt.Errorf("holds %d bytes, its entry declares %d", n, want)
+	}
+	return buf.Bytes(), nil
 }
 
 func (in *installer) install() ([]File, error) {
@@ -341,6 +432,9 @@ func (in *installer) install() ([]File, error) {
 // put adds one installed file; two sources for one path is an error, since
 // which should win depends on an order no wheel should rely on.
 func (in *installer) put(dest string, data []byte, mode fs.FileMode, src string) error {
+	if part := whiteoutPart(dest); part != "" {
+		return in.fail(ErrUnsafePath, "%s would install to %s: %q is a whiteout name, which an image layer reads as an order to delete or hide the base image's files", src, dest, part)
+	}
 	if prev, dup := in.from[dest]; dup {
 		return in.fail(ErrInvalidWheel, "%s and %s both install to %s", prev, src, dest)
 	}
@@ -414,42 +508,79 @@ func (in *installer) checkWheelFile(distInfo string) error {
 	return in.fail(ErrInvalidWheel, "%s/WHEEL has no Wheel-Version", distInfo)
 }
 
-// checkRecord checks the wheel's RECORD against its members. A wheel that
-// disagrees with itself was damaged after it was built; the lockfile's
-// hash only says it is the file that was published.
+// recordHashes are the hashes RECORD may use, named as Python's hashlib
+// names them (the spec's spelling): sha256 and the stronger ones of
+// hashlib's guaranteed set that Go's standard library has. md5, sha1 and
+// sha224 are refused, as the binary distribution format says.
+var recordHashes = map[string]func() hash.Hash{
+	"sha256":   sha256.New,
+	"sha384":   sha512.New384,
+	"sha512":   sha512.New,
+	"sha3_256": func() hash.Hash { return sha3.New256() },
+	"sha3_384": func() hash.Hash { return sha3.New384() },
+	"sha3_512": func() hash.Hash { return sha3.New512() },
+}
+
+// checkRecord checks the wheel's RECORD against its members, as the binary
+// distribution format asks of an installer: every member but RECORD and
+// its signatures (RECORD.jws, RECORD.p7s) must be listed, with a hash of
+// an accepted algorithm that matches, and with the right size when one is
+// given. A wheel that disagrees with itself was damaged or altered after
+// it was built; the lockfile's hash only says it is the file that was
+// published.
 func (in *installer) checkRecord(distInfo string) error {
-	rec := in.byName[distInfo+"/RECORD"]
+	self := distInfo + "/RECORD"
+	rec := in.byName[self]
 	if rec == nil {
-		return in.fail(ErrInvalidWheel, "%s/RECORD is missing", distInfo)
+		return in.fail(ErrInvalidWheel, "%s is missing", self)
 	}
 	r := csv.NewReader(bytes.NewReader(rec.data))
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
 	rows, err := r.ReadAll()
 	if err != nil {
-		return in.fail(ErrInvalidWheel, "%s/RECORD: %v", distInfo, err)
+		return in.fail(ErrInvalidWheel, "%s: %v", self, err)
 	}
+	listed := map[string][]string{}
 	for _, row := range rows {
+		if len(row) == 0 || row[0] == "" {
+			continue
+		}
+		name := path.Clean(row[0])
+		if prev, dup := listed[name]; dup && !slices.Equal(prev, row) {
+			return in.fail(ErrInvalidWheel, "%s lists %s twice, differently", self, row[0])
+		}
+		listed[name] = row
+	}
+	for i := range in.members {
+		m := &in.members[i]
+		switch m.name {
+		case self, distInfo + "/RECORD.jws", distInfo + "/RECORD.p7s":
+			continue
+		}
+		row, ok := listed[m.name]
+		if !ok {
+			return in.fail(ErrInvalidWheel, "member %s is not listed in %s: every file of a wheel must be", m.name, self)
+		}
 		if len(row) < 2 || row[1] == "" {
-			continue
+			return in.fail(ErrInvalidWheel, "member %s: %s gives it no hash", m.name, self)
 		}
-		m := in.byName[path.Clean(row[0])]
-		if m == nil {
-			continue
+		algo, want, ok := strings.Cut(row[1], "=")
+		if !ok || want == "" {
+			return in.fail(ErrInvalidWheel, "member %s: %s has %q, not <algorithm>=<digest>", m.name, self, row[1])
 		}
-		algo, want, _ := strings.Cut(row[1], "=")
-		var h hash.Hash
-		switch algo {
-		case "sha256":
-			h = sha256.New()
-		case "sha384":
-			h = sha512.New384()
-		case "sha512":
-			h = sha512.New()
-		default:
-			// md5 and sha1 are not allowed in RECORD, and prove nothing.
-			continue
+		newHash := recordHashes[algo]
+		if newHash == nil {
+			why := "not a hash dist accepts (sha256, sha384, sha512, sha3_256, sha3_384, sha3_512)"
+			switch lower := strings.ToLower(algo); {
+			case lower == "md5" || lower == "sha1" || lower == "sha224":
+				why = "weaker than sha256, which the wheel format refuses"
+			case recordHashes[lower] != nil:
+				why = "not spelled as the wheel format spells it (" + lower + ")"
+			}
+			return in.fail(ErrInvalidWheel, "member %s: %s hashes it with %q, %s", m.name, self, algo, why)
 		}
+		h := newHash()
 		h.Write(m.data)
 		if got := base64.RawURLEncoding.EncodeToString(h.Sum(nil)); got != strings.TrimRight(want, "=") {
 			return in.fail(ErrInvalidWheel, "%s: RECORD says %s=%s, the member hashes to %s", m.name, algo, want, got)

@@ -87,8 +87,14 @@ type Options struct {
 }
 
 // Sort orders entries by path, which puts every directory before what it
-// holds; it reports a path given twice.
+// holds; it reports a path given twice, and a path a layer cannot hold (see
+// CheckPath).
 func Sort(entries []Entry) ([]Entry, error) {
+	for _, e := range entries {
+		if err := CheckPath(e.Path); err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Source, err)
+		}
+	}
 	out := append([]Entry(nil), entries...)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	for i := 1; i < len(out); i++ {
