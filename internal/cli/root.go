@@ -68,7 +68,7 @@ func (a *app) manifest() (*manifest.Manifest, error) {
 
 func (a *app) http() *fetch.Client {
 	if a.client == nil {
-		a.client = fetch.New(fetch.Options{Jobs: a.jobs})
+		a.client = fetch.New(fetch.Options{Jobs: a.jobs, Log: a.logf})
 		a.client.Progress = newProgress(a.stderr)
 	}
 	return a.client

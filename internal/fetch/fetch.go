@@ -22,6 +22,8 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/jdx/go-netrc"
+
+	"github.com/distbuild/dist/internal/redact"
 )
 
 // DefaultJobs is the default number of requests in flight at once.
@@ -41,6 +43,47 @@ type Client struct {
 	netrc     *netrc.Netrc
 }
 
+func min2(a, b time.Duration) time.Duration {
+	if a > b {
+		return b
+	}
+	return a
+}
+
+// SameOriginAuth is an http.Client CheckRedirect that follows up to 10
+// redirects and drops the Authorization and Cookie headers on any that
+// leaves the first request's origin (scheme, host and port): Go's own
+// policy keeps them for another port of the same host.
+func SameOriginAuth(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if len(via) > 0 && !SameOrigin(req.URL, via[0].URL) {
+		req.Header.Del("Authorization")
+		req.Header.Del("Cookie")
+	}
+	return nil
+}
+
+// SameOrigin reports whether two URLs have the same scheme, host and port
+// (a missing port is the scheme's default).
+func SameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http":
+		return "80"
+	case "https":
+		return "443"
+	}
+	return ""
+}
+
 // Progress receives download events. Implementations must be safe for
 // concurrent use.
 type Progress interface {
@@ -57,7 +100,21 @@ type Options struct {
 	CacheDir string        // DefaultCacheDir() when empty
 	// RetryWaitMin is the first backoff; tests shorten it.
 	RetryWaitMin time.Duration
+	// RetryWaitMax caps every wait between attempts, a server's
+	// Retry-After included; 5s when 0.
+	RetryWaitMax time.Duration
+	// IdleTimeout bounds how long a response body may send nothing before
+	// the transfer fails; Timeout when 0.
+	IdleTimeout time.Duration
+	// Log, when set, is told about every retry (the CLI's -v).
+	Log func(format string, args ...any)
 }
+
+// MaxDocument is the largest document GetBytes reads.
+const MaxDocument = 64 << 20
+
+// ErrStalled: a response body sent nothing for the idle timeout.
+var ErrStalled = errors.New("the server stopped sending data")
 
 // New returns a Client.
 func New(o Options) *Client {
@@ -78,21 +135,40 @@ func New(o Options) *Client {
 	if o.CacheDir == "" {
 		o.CacheDir = DefaultCacheDir()
 	}
+	if o.RetryWaitMax == 0 {
+		o.RetryWaitMax = 5 * time.Second
+	}
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = o.Timeout
+	}
 	c := &Client{cache: &Cache{Dir: o.CacheDir}, sem: make(chan struct{}, o.Jobs)}
 
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.MaxIdleConnsPerHost = o.Jobs
 	base.ResponseHeaderTimeout = o.Timeout
 	rc := retryablehttp.NewClient()
-	rc.HTTPClient = &http.Client{Transport: base}
+	rc.HTTPClient = &http.Client{Transport: base, CheckRedirect: SameOriginAuth}
 	rc.RetryMax = o.Retries
 	rc.RetryWaitMin = o.RetryWaitMin
-	rc.RetryWaitMax = 5 * time.Second
+	rc.RetryWaitMax = o.RetryWaitMax
+	// go-retryablehttp's backoff returns a Retry-After header's value as
+	// is, a day if the server says so: every wait is capped.
+	rc.Backoff = func(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+		return min2(retryablehttp.DefaultBackoff(min, max, attempt, resp), max)
+	}
 	rc.Logger = nil
+	if o.Log != nil {
+		logf := o.Log
+		rc.RequestLogHook = func(_ retryablehttp.Logger, req *http.Request, attempt int) {
+			if attempt > 0 {
+				logf("retrying %s %s (attempt %d of %d)", req.Method, Redact(req.URL.String()), attempt+1, o.Retries+1)
+			}
+		}
+	}
 	// Hand the last response back instead of a bare "giving up" error, so the
 	// caller can name the status the server kept answering with.
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
-	c.http = &http.Client{Transport: &limited{sem: c.sem, next: &retryablehttp.RoundTripper{Client: rc}}}
+	c.http = &http.Client{Transport: &limited{sem: c.sem, idle: o.IdleTimeout, next: &retryablehttp.RoundTripper{Client: rc}}}
 	return c
 }
 
@@ -108,8 +184,11 @@ func (c *Client) Cache() *Cache { return c.cache }
 
 // limited holds one slot of the shared limit from the moment a request is sent
 // until its body is closed, so that the limit counts transfers, not headers.
+// It also fails a body that sends nothing for the idle timeout, for every
+// user of the client (Get, Download, Transport).
 type limited struct {
 	sem  chan struct{}
+	idle time.Duration
 	next http.RoundTripper
 }
 
@@ -119,12 +198,18 @@ func (l *limited) RoundTrip(req *http.Request) (*http.Response, error) {
 	case <-req.Context().Done():
 		return nil, req.Context().Err()
 	}
-	resp, err := l.next.RoundTrip(req)
+	ctx, cancel := context.WithCancelCause(req.Context())
+	resp, err := l.next.RoundTrip(req.WithContext(ctx))
 	if err != nil {
+		cancel(nil)
 		<-l.sem
 		return nil, err
 	}
-	resp.Body = &releaseOnClose{ReadCloser: resp.Body, release: func() { <-l.sem }}
+	body := io.ReadCloser(resp.Body)
+	if l.idle > 0 {
+		body = newIdleBody(ctx, body, l.idle, cancel)
+	}
+	resp.Body = &releaseOnClose{ReadCloser: body, release: func() { cancel(nil); <-l.sem }}
 	return resp, nil
 }
 
@@ -156,11 +241,12 @@ func IsNotFound(err error) bool {
 	return errors.As(err, &se) && (se.Status == http.StatusNotFound || se.Status == http.StatusGone)
 }
 
-// Redact removes any password from a URL so that it can be printed.
+// Redact removes any password from a URL so that it can be printed; from
+// one that does not parse too.
 func Redact(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return raw
+		return redact.URL(raw)
 	}
 	if u.User != nil {
 		u.User = url.User(u.User.Username())
@@ -174,7 +260,8 @@ func Redact(raw string) string {
 func (c *Client) Get(ctx context.Context, rawURL string, header http.Header) (*http.Response, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", Redact(rawURL), err)
+		// url.Parse's error quotes the URL, password included.
+		return nil, fmt.Errorf("%s: not a valid URL", Redact(rawURL))
 	}
 	user, pass, hasAuth := c.credentials(u)
 	u.User = nil
@@ -202,6 +289,39 @@ func (c *Client) Get(ctx context.Context, rawURL string, header http.Header) (*h
 	return resp, nil
 }
 
+// idleBody fails a transfer that sends nothing for the idle timeout, by
+// cancelling its request, so that a server that stalls after its headers
+// cannot hang dist.
+type idleBody struct {
+	rc     io.ReadCloser
+	ctx    context.Context
+	idle   time.Duration
+	timer  *time.Timer
+	cancel context.CancelCauseFunc
+}
+
+func newIdleBody(ctx context.Context, rc io.ReadCloser, idle time.Duration, cancel context.CancelCauseFunc) *idleBody {
+	b := &idleBody{rc: rc, ctx: ctx, idle: idle, cancel: cancel}
+	b.timer = time.AfterFunc(idle, func() { cancel(ErrStalled) })
+	return b
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	b.timer.Reset(b.idle)
+	n, err := b.rc.Read(p)
+	if err != nil && err != io.EOF && errors.Is(context.Cause(b.ctx), ErrStalled) {
+		err = fmt.Errorf("no data for %s: %w", b.idle, ErrStalled)
+	}
+	return n, err
+}
+
+func (b *idleBody) Close() error {
+	b.timer.Stop()
+	err := b.rc.Close()
+	b.cancel(nil)
+	return err
+}
+
 func unwrapURLError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -221,9 +341,12 @@ func (c *Client) GetBytes(ctx context.Context, rawURL string, header http.Header
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxDocument+1))
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", resp.Request.URL.Redacted(), err)
+		return nil, nil, fmt.Errorf("%s: %w", Redact(rawURL), err)
+	}
+	if len(b) > MaxDocument {
+		return nil, nil, fmt.Errorf("%s: larger than %d MiB", Redact(rawURL), MaxDocument>>20)
 	}
 	return b, resp.Header, nil
 }
@@ -331,7 +454,7 @@ func localPath(rawURL string) (path string, ok bool, err error) {
 	}
 	p = filepath.FromSlash(p)
 	if !filepath.IsAbs(p) {
-		return "", true, fmt.Errorf("%s: not an absolute path", rawURL)
+		return "", true, fmt.Errorf("%s: not an absolute path", Redact(rawURL))
 	}
 	return p, true, nil
 }

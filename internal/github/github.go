@@ -12,8 +12,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"time"
+
+	"github.com/distbuild/dist/internal/fetch"
+	"github.com/distbuild/dist/internal/redact"
 )
 
 // DefaultAPI is github.com's API.
@@ -27,10 +31,19 @@ type Client struct {
 	// TokenEnv names where Token came from ("GITHUB_TOKEN", or dist.yaml's
 	// github.token_env), for messages; optional.
 	TokenEnv string
-	HTTP     *http.Client
+	// HTTP sends the requests; when nil, a client with Timeout. Either
+	// way, the token is sent only to the API's own origin (scheme, host
+	// and port), never after a redirect elsewhere.
+	HTTP *http.Client
+	// Timeout bounds each request, reading the answer included, when HTTP
+	// is nil; DefaultTimeout when 0.
+	Timeout time.Duration
 	// Wait is the pause before retrying a 5xx; tests shorten it.
 	Wait time.Duration
 }
+
+// DefaultTimeout bounds each API request.
+const DefaultTimeout = 60 * time.Second
 
 // Release is the part of GitHub's release object dist reads and writes.
 type Release struct {
@@ -137,7 +150,7 @@ func (c *Client) CheckRepository(ctx context.Context) error {
 	case http.StatusForbidden:
 		msg = fmt.Sprintf("GitHub refused %s access to %s (%s): the token lacks access to this repository (a fine-grained token must include it; an organization with SAML single sign-on must have authorized the token), or it hit a rate limit", c.tokenName(), c.Repo, detail)
 	case http.StatusNotFound:
-		msg = fmt.Sprintf("GitHub repository %s not found at %s (%s): check github.repository in dist.yaml (and github.api_url for GitHub Enterprise), or %s lacks access to this private repository", c.Repo, c.api(), detail, c.tokenName())
+		msg = fmt.Sprintf("GitHub repository %s not found at %s (%s): check github.repository in dist.yaml (and github.api_url for GitHub Enterprise), or %s lacks access to this private repository", c.Repo, redact.URL(c.api()), detail, c.tokenName())
 	default:
 		return fmt.Errorf("GitHub repository %s: %w", c.Repo, err)
 	}
@@ -155,9 +168,13 @@ func (c *Client) do(ctx context.Context, method, url string, in, out any) error 
 		}
 		body = bytes.NewReader(b)
 	}
+	// github.api_url may hold a password: nothing printed shows it, even
+	// when the URL does not parse.
+	shown := redact.URL(url)
+	secrets := redact.Secrets(url)
 	req, err := http.NewRequestWithContext(ctx, method, url, body)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s %s: not a valid URL (check github.api_url)", method, shown)
 	}
 	req.Header.Set("Accept", "application/vnd.github+json")
 	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
@@ -165,13 +182,37 @@ func (c *Client) do(ctx context.Context, method, url string, in, out any) error 
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	h := c.HTTP
-	if h == nil {
-		h = http.DefaultClient
+	var h http.Client
+	if c.HTTP != nil {
+		h = *c.HTTP
+	} else {
+		h.Timeout = c.Timeout
+		if h.Timeout == 0 {
+			h.Timeout = DefaultTimeout
+		}
+	}
+	if check := h.CheckRedirect; check != nil {
+		h.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+			if err := fetch.SameOriginAuth(req, via); err != nil {
+				return err
+			}
+			return check(req, via)
+		}
+	} else {
+		h.CheckRedirect = fetch.SameOriginAuth
 	}
 	resp, err := h.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, url, errors.Unwrap(err))
+		if ue := (*neturl.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err
+			if ue.Timeout() {
+				err = fmt.Errorf("timed out after %s: %w", h.Timeout, err)
+			}
+		}
+		if len(secrets) == 0 {
+			return fmt.Errorf("%s %s: %w", method, shown, err)
+		}
+		return fmt.Errorf("%s %s: %s", method, shown, redact.String(err.Error(), secrets...))
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -190,7 +231,7 @@ func (c *Client) do(ctx context.Context, method, url string, in, out any) error 
 		if c.Token != "" {
 			msg = strings.ReplaceAll(msg, c.Token, "***")
 		}
-		return &APIError{Method: method, URL: url, Status: resp.StatusCode, Message: msg}
+		return &APIError{Method: method, URL: shown, Status: resp.StatusCode, Message: msg}
 	}
 	if out != nil {
 		return json.Unmarshal(data, out)

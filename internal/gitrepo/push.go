@@ -16,6 +16,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/go-git/go-git/v5/utils/ioutil"
+
+	"github.com/distbuild/dist/internal/redact"
 )
 
 // Auth says how to authenticate to a remote. The zero value finds
@@ -68,6 +70,9 @@ func (r *Repo) remote(nameOrURL string, a Auth) (*remote, error) {
 		if ep, err := transport.NewEndpoint(u); err == nil && ep.Password != "" {
 			rm.secrets = append(rm.secrets, ep.Password)
 		}
+		// As written too, for a URL that does not parse (a bare "%"),
+		// whose parse error quotes it.
+		rm.secrets = append(rm.secrets, redact.Secrets(u)...)
 	}
 	if a.Token != "" {
 		rm.secrets = append(rm.secrets, a.Token)

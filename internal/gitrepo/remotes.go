@@ -11,6 +11,8 @@ import (
 
 	"github.com/go-git/go-git/v5/config"
 	format "github.com/go-git/go-git/v5/plumbing/format/config"
+
+	"github.com/distbuild/dist/internal/redact"
 )
 
 // Errors a push, CheckPush or RemoteRefs fails with when the remote is
@@ -252,22 +254,4 @@ func (r *Repo) PushURLs(remote string) ([]string, error) {
 }
 
 // redactURL replaces the password of a URL with "***".
-func redactURL(u string) string {
-	scheme, rest, ok := strings.Cut(u, "://")
-	if !ok {
-		return u
-	}
-	hostEnd := strings.IndexAny(rest, "/?#")
-	if hostEnd < 0 {
-		hostEnd = len(rest)
-	}
-	at := strings.LastIndex(rest[:hostEnd], "@")
-	if at < 0 {
-		return u
-	}
-	user, _, hasPass := strings.Cut(rest[:at], ":")
-	if !hasPass {
-		return u
-	}
-	return scheme + "://" + user + ":***" + rest[at:]
-}
+func redactURL(u string) string { return redact.URL(u) }

@@ -5,12 +5,14 @@ package sources
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/redact"
 	"github.com/distbuild/dist/internal/source"
 	"github.com/distbuild/dist/internal/source/gomod"
 	"github.com/distbuild/dist/internal/source/oci"
@@ -38,6 +40,9 @@ func Opener(client *fetch.Client, s Settings) lock.Opener {
 			// The flag wins, then the environment (as pip reads it), then
 			// dist.yaml: a user pointing pip at a mirror wants dist there too.
 			index := firstNonEmpty(s.IndexURL, os.Getenv("PIP_INDEX_URL"), l.Index, DefaultPyPIIndex)
+			if err := checkIndexURL(index); err != nil {
+				return nil, err
+			}
 			opts := pypi.Options{PythonVersion: firstList(s.PythonVersion, l.PythonVersion), Platform: firstList(s.Platform, l.Platform)}
 			if l.Wheelhouse != "" {
 				// Absolute, so that the source does not depend on the
@@ -92,6 +97,19 @@ func firstList(ls ...[]string) []string {
 		if len(l) > 0 {
 			return l
 		}
+	}
+	return nil
+}
+
+// checkIndexURL refuses an index URL that does not parse, naming it with
+// its password hidden: url.Parse's own error would quote it whole.
+func checkIndexURL(index string) error {
+	u, err := url.Parse(index)
+	if err != nil {
+		return fmt.Errorf("index URL %s is not a valid URL (a password with %% or @ must be percent-encoded)", redact.URL(index))
+	}
+	if u.Scheme == "" || (u.Host == "" && u.Scheme != "file") {
+		return fmt.Errorf("index URL %s is not an absolute URL", redact.URL(index))
 	}
 	return nil
 }

@@ -170,6 +170,10 @@ func (s *Source) rehash(ctx context.Context, a source.Artifact) (string, error) 
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// maxPage caps a project page: a server that sends more is refused rather
+// than read into memory whole. Tests lower it.
+var maxPage = 64 << 20
+
 func lockfileHash(h string) string { return strings.ToLower(h) }
 
 // page returns the parsed project page, fetching it once for the life of the
@@ -208,9 +212,12 @@ func (s *Source) load(ctx context.Context, name, norm string) (*rawPage, error) 
 		return nil, fmt.Errorf("pypi project %q: %w", name, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(maxPage)+1))
 	if err != nil {
 		return nil, fmt.Errorf("pypi project %q: %s: %w", name, fetch.Redact(pageURL), err)
+	}
+	if len(body) > maxPage {
+		return nil, fmt.Errorf("pypi project %q: %s: the page is larger than %d MiB", name, fetch.Redact(pageURL), maxPage>>20)
 	}
 
 	// Links resolve against the page as finally served, after redirects.
@@ -219,11 +226,11 @@ func (s *Source) load(ctx context.Context, name, norm string) (*rawPage, error) 
 	// private index download with the same credentials.
 	base, err := url.Parse(pageURL)
 	if err != nil {
-		return nil, fmt.Errorf("pypi project %q: %w", name, err)
+		return nil, fmt.Errorf("pypi project %q: %s: not a valid URL", name, fetch.Redact(pageURL))
 	}
 	if resp.Request != nil && resp.Request.URL != nil {
 		final := *resp.Request.URL
-		if final.Host == base.Host {
+		if fetch.SameOrigin(&final, base) {
 			final.User = base.User
 		}
 		base = &final
@@ -251,7 +258,7 @@ func (s *Source) withCredentials(raw string) string {
 		return raw
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.User != nil || u.Host != s.base.Host {
+	if err != nil || u.User != nil || !fetch.SameOrigin(u, s.base) {
 		return raw
 	}
 	u.User = s.base.User

@@ -26,6 +26,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Kind says what a File is.
@@ -174,6 +175,12 @@ type Server struct {
 	total    int
 	failAll  int
 	failPath map[string]int
+	// Hostile answers, see Throttle and StallNext.
+	throttle      int
+	throttleCode  int
+	throttleAfter string
+	stall         int
+	stallFor      time.Duration
 }
 
 // New generates the projects' files and returns an index serving them.
@@ -481,6 +488,23 @@ func (s *Server) FailNext(n int) {
 	s.cmu.Unlock()
 }
 
+// Throttle makes the next n requests answer status (503, 429) with the
+// header "Retry-After: retryAfter" ("86400": come back tomorrow).
+func (s *Server) Throttle(n, status int, retryAfter string) {
+	s.cmu.Lock()
+	s.throttle, s.throttleCode, s.throttleAfter = n, status, retryAfter
+	s.cmu.Unlock()
+}
+
+// StallNext makes the next n requests answer 200 with a Content-Length
+// and a few bytes, then send nothing more for d (or until the client
+// goes away), as a server that hangs mid-transfer.
+func (s *Server) StallNext(n int, d time.Duration) {
+	s.cmu.Lock()
+	s.stall, s.stallFor = n, d
+	s.cmu.Unlock()
+}
+
 // FailPath makes the next n requests for path answer 500.
 func (s *Server) FailPath(path string, n int) {
 	s.cmu.Lock()
@@ -529,9 +553,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.failPath[path]--
 		fail = true
 	}
+	var throttle, stall bool
+	code, after, stallFor := s.throttleCode, s.throttleAfter, s.stallFor
+	if !fail && s.throttle > 0 {
+		s.throttle--
+		throttle = true
+	} else if !fail && s.stall > 0 {
+		s.stall--
+		stall = true
+	}
 	s.cmu.Unlock()
 	if fail {
 		http.Error(w, "injected failure", http.StatusInternalServerError)
+		return
+	}
+	if throttle {
+		w.Header().Set("Retry-After", after)
+		http.Error(w, "injected throttle", code)
+		return
+	}
+	if stall {
+		w.Header().Set("Content-Length", "1048576")
+		w.Write([]byte("stalled"))
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		select {
+		case <-time.After(stallFor):
+		case <-r.Context().Done():
+		}
 		return
 	}
 
