@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -83,14 +84,22 @@ func Write(ctx context.Context, m *manifest.Manifest, targets []*lock.Target, o 
 		mu.Unlock()
 	}
 	for _, f := range []string{m.VersionFile, m.Changelog, manifest.FileName} {
-		data, err := os.ReadFile(m.Abs(f))
+		var data []byte
+		if f == manifest.FileName {
+			data, err = os.ReadFile(m.Abs(f))
+			if err == nil {
+				data = RedactURLs(data)
+			}
+		} else {
+			data, err = m.ReadFile(f)
+		}
 		if err != nil {
 			return nil, err
 		}
 		add(entry{name: f, mode: 0o644, data: data})
 	}
 	for _, c := range m.Configs {
-		data, err := os.ReadFile(m.Abs(c.Output))
+		data, err := m.ReadFileKey("config output", c.Output)
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%s: not rendered yet (run dist config render)", c.Output)
 		} else if err != nil {
@@ -304,4 +313,14 @@ echo "Go modules are in $here/vendor/goproxy: see the comment in install.sh to b
 `)
 	}
 	return []byte(b.String())
+}
+
+// urlUserinfo is the user[:password]@ of a URL.
+var urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)[^\s/?#@'"\[\]{},]+@`)
+
+// RedactURLs removes the credentials (user:password@) from every URL in
+// data, leaving the rest byte for byte: the bundle ships dist.yaml, and a
+// password written in an index URL must not go with it.
+func RedactURLs(data []byte) []byte {
+	return urlUserinfo.ReplaceAll(data, []byte("$1"))
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,7 +30,10 @@ func newBundleCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ver, err := os.ReadFile(m.Abs(m.VersionFile))
+			ver, err := m.ReadFileKey("version_file", m.VersionFile)
+			if fe := (*manifest.Error)(nil); errors.As(err, &fe) {
+				return err
+			}
 			if err != nil {
 				return usage(fmt.Errorf("%s: %w", m.VersionFile, err))
 			}

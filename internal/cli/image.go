@@ -18,6 +18,7 @@ import (
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/inspect"
 	"github.com/distbuild/dist/internal/image/promote"
+	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/sources"
 )
 
@@ -84,6 +85,10 @@ func imageError(err error) error {
 	var ue *image.UsageError
 	var pu *promote.UsageError
 	if errors.As(err, &ue) || errors.As(err, &pu) {
+		return usage(err)
+	}
+	// dist.yaml at fault (a path that leads out of the repository).
+	if fe := (*manifest.Error)(nil); errors.As(err, &fe) && fe.Path == manifest.FileName {
 		return usage(err)
 	}
 	return failed(err)

@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -351,7 +350,10 @@ func NewRegistryClient(c *fetch.Client, insecure bool) *regclient.Client {
 }
 
 func readVersion(m *manifest.Manifest) (string, error) {
-	b, err := os.ReadFile(m.Abs(m.VersionFile))
+	b, err := m.ReadFileKey("version_file", m.VersionFile)
+	if fe := (*manifest.Error)(nil); errors.As(err, &fe) {
+		return "", err
+	}
 	if err != nil {
 		return "", usagef("reading the version: %v", err)
 	}

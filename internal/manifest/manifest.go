@@ -43,6 +43,17 @@ type Manifest struct {
 	Dir string `yaml:"-"`
 	// Path is the manifest's path as shown in errors.
 	Path string `yaml:"-"`
+
+	// paths is every repository path dist.yaml names, with its key and
+	// line, so that Resolve can say where a path that escapes was written.
+	paths []namedPath
+}
+
+// namedPath is one repository path named in dist.yaml.
+type namedPath struct {
+	Key  string // as in errors: "image.env_file", "changelog", ...
+	Rel  string
+	Line int
 }
 
 // Lockfile is one entry of lockfiles:.
@@ -175,6 +186,9 @@ func Parse(path string, data []byte) (*Manifest, error) {
 	if err := dec.Decode(m); err != nil && !errors.Is(err, io.EOF) {
 		return nil, yamlError(path, err)
 	}
+	if line, ok := secondDocument(data); ok {
+		return nil, &Error{Path: path, Line: line, Msg: "a second YAML document (after ---): " + FileName + " must be a single document"}
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err == nil {
 		for i := range m.Lockfiles {
@@ -186,6 +200,7 @@ func Parse(path string, data []byte) (*Manifest, error) {
 	}
 	m.Path = path
 	m.defaults()
+	m.paths = m.namedPaths(&root)
 	if err := m.validate(&root); err != nil {
 		return nil, err
 	}
@@ -329,6 +344,11 @@ func (m *Manifest) validate(root *yaml.Node) error {
 			}
 		}
 	}
+	for _, p := range m.paths {
+		if err := checkRelative(filepath.FromSlash(p.Rel)); err != nil {
+			return bad(p.Line, "%s %s: %v", p.Key, p.Rel, err)
+		}
+	}
 	if _, err := policy.ParseRules(m.Policy); err != nil {
 		return bad(lineOf(root, "policy", -1), "%v", err)
 	}
@@ -399,4 +419,212 @@ func (m *Manifest) Lockfile(path string) (*Lockfile, error) {
 		}
 	}
 	return nil, &Error{Path: m.Path, Msg: fmt.Sprintf("%s is not listed under lockfiles:", path)}
+}
+
+// secondDocument reports whether data holds more than one YAML document,
+// and the line where the second begins: dist.yaml is one document, and
+// anything after a --- would otherwise be silently ignored.
+func secondDocument(data []byte) (int, bool) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var first, second yaml.Node
+	if err := dec.Decode(&first); err != nil {
+		return 0, false
+	}
+	err := dec.Decode(&second)
+	if errors.Is(err, io.EOF) {
+		return 0, false
+	}
+	// Find the marker: "---" (or, after a "...", the first content) that
+	// follows the first document's content.
+	marker := func(l, m string) bool {
+		return strings.HasPrefix(l, m) && (len(l) == len(m) || strings.ContainsRune(" \t\r", rune(l[len(m)])))
+	}
+	content, ended := false, false
+	for i, l := range strings.Split(string(data), "\n") {
+		t := strings.TrimSpace(l)
+		switch {
+		case marker(l, "---"):
+			if content || ended {
+				return i + 1, true
+			}
+			content = true // the first document's explicit start
+		case marker(l, "..."):
+			ended = true
+		case t == "" || strings.HasPrefix(t, "#") || (!content && strings.HasPrefix(t, "%")):
+		default:
+			if ended {
+				return i + 1, true
+			}
+			content = true
+		}
+	}
+	if err == nil && second.Line > 0 {
+		return second.Line, true
+	}
+	return 0, true
+}
+
+// lineAt finds the line of a value in a parsed document by its keys, an
+// int key indexing a sequence; 0 when it is not there. It falls back to
+// the deepest key found, so that a default still points somewhere near.
+func lineAt(root *yaml.Node, keys ...any) int {
+	n := root
+	if n == nil {
+		return 0
+	}
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, k := range keys {
+		var next *yaml.Node
+		switch k := k.(type) {
+		case string:
+			if n.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if n.Content[i].Value == k {
+						next = n.Content[i+1]
+						line = n.Content[i].Line
+					}
+				}
+			}
+		case int:
+			if n.Kind == yaml.SequenceNode && k >= 0 && k < len(n.Content) {
+				next = n.Content[k]
+				line = next.Line
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+	}
+	return line
+}
+
+// namedPaths lists every repository path dist.yaml names.
+func (m *Manifest) namedPaths(root *yaml.Node) []namedPath {
+	var out []namedPath
+	add := func(key, rel string, line int) {
+		if rel != "" {
+			out = append(out, namedPath{Key: key, Rel: rel, Line: line})
+		}
+	}
+	add("changelog", m.Changelog, lineAt(root, "changelog"))
+	add("version_file", m.VersionFile, lineAt(root, "version_file"))
+	for _, l := range m.Lockfiles {
+		add("lockfile", l.Path, l.Line)
+		add("wheelhouse", l.Wheelhouse, l.Line)
+		add("dependencies", l.Dependencies, l.Line)
+	}
+	for _, c := range m.Configs {
+		add("config template", c.Template, c.Line)
+		add("config output", c.Output, c.Line)
+	}
+	if m.Image != nil {
+		add("image.env_file", m.Image.EnvFile, lineAt(root, "image", "env_file"))
+		for i, f := range m.Image.Files {
+			add("image.files", f.Src, lineAt(root, "image", "files", i))
+		}
+	}
+	return out
+}
+
+// named returns the key and line that name rel in dist.yaml: under key
+// when one is given (a path may be named by two keys), else the first.
+func (m *Manifest) named(key, rel string) namedPath {
+	c := filepath.Clean(filepath.FromSlash(rel))
+	for _, p := range m.paths {
+		if (key == "" || p.Key == key) && filepath.Clean(filepath.FromSlash(p.Rel)) == c {
+			return p
+		}
+	}
+	if key != "" {
+		return m.named("", rel)
+	}
+	return namedPath{Key: "path", Rel: rel}
+}
+
+// Resolve returns the file on disk a repository path of dist.yaml names,
+// with every symbolic link resolved, and refuses (a *fileerr.Error at the
+// line of its key, exit 2) a path that leads outside the repository
+// (m.Dir, itself resolved), whether by .. or through a link. A path that
+// does not exist (yet) resolves as far as it exists; the caller's open
+// then says it is missing. A release build's Dir is its export of the
+// tagged commit: the same holds there.
+func (m *Manifest) Resolve(rel string) (string, error) { return m.ResolveKey("", rel) }
+
+// ResolveKey is Resolve for the path dist.yaml names under key
+// ("image.env_file", "image.files", "config template", "config output",
+// "lockfile", "changelog", "version_file", "wheelhouse"), so that an
+// error points at that key's line.
+func (m *Manifest) ResolveKey(key, rel string) (string, error) {
+	np := m.named(key, rel)
+	bad := func(format string, args ...any) error {
+		return &Error{Path: m.Path, Line: np.Line, Msg: fmt.Sprintf("%s %s: ", np.Key, rel) + fmt.Sprintf(format, args...)}
+	}
+	if err := checkRelative(filepath.FromSlash(rel)); err != nil {
+		return "", bad("%v", err)
+	}
+	root, err := filepath.Abs(m.Dir)
+	if err != nil {
+		return "", err
+	}
+	if root, err = filepath.EvalSymlinks(root); err != nil {
+		return "", err
+	}
+	real, err := evalMissing(filepath.Join(root, filepath.FromSlash(rel)), 0)
+	if err != nil {
+		return "", bad("%v", err)
+	}
+	if r, err := filepath.Rel(root, real); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return "", bad("leads outside the repository (to %s)", real)
+	}
+	return real, nil
+}
+
+// ReadFile reads a repository path of dist.yaml after Resolve.
+func (m *Manifest) ReadFile(rel string) ([]byte, error) { return m.ReadFileKey("", rel) }
+
+// ReadFileKey reads a repository path of dist.yaml after ResolveKey.
+func (m *Manifest) ReadFileKey(key, rel string) ([]byte, error) {
+	p, err := m.ResolveKey(key, rel)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(p)
+}
+
+// evalMissing is filepath.EvalSymlinks for a path whose last parts may
+// not exist: those are kept as they are, under their resolved parent; a
+// dangling link is followed to where it points, since writing through it
+// would create its target.
+func evalMissing(p string, depth int) (string, error) {
+	if depth > 64 {
+		return "", errors.New("too many levels of symbolic links")
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		return real, err
+	}
+	dir := filepath.Dir(p)
+	if dir == p {
+		return p, nil
+	}
+	parent, err := evalMissing(dir, depth)
+	if err != nil {
+		return "", err
+	}
+	q := filepath.Join(parent, filepath.Base(p))
+	if fi, lerr := os.Lstat(q); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+		target, err := os.Readlink(q)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(parent, target)
+		}
+		return evalMissing(target, depth+1)
+	}
+	return q, nil
 }

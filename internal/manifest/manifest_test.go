@@ -1,6 +1,8 @@
 package manifest
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -61,5 +63,76 @@ func TestDependencies(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: got %v, want %q", tc.in, err, tc.want)
 		}
+	}
+}
+
+func TestParseHostilePaths(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"name: x\nimage:\n  env_file: ../../../../proc/self/environ\n", "dist.yaml:3: image.env_file ../../../../proc/self/environ: is outside the repository"},
+		{"name: x\nimage:\n  files:\n    - {src: a, dst: /a}\n    - {src: ../b, dst: /b}\n", "dist.yaml:5: image.files ../b: is outside the repository"},
+		{"name: x\nchangelog: /etc/passwd\n", "dist.yaml:2: changelog /etc/passwd: must be relative"},
+		{"name: x\nversion_file: ../V\n", "dist.yaml:2: version_file ../V: is outside"},
+		{"name: x\nconfigs:\n  - template: t\n    output: ../o\n", "dist.yaml:3: ../o: is outside"},
+	} {
+		_, err := Parse("dist.yaml", []byte(tc.in))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+func TestParseSecondDocument(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		line string
+	}{
+		{"name: x\n---\nname: y\n", "dist.yaml:2:"},
+		{"---\nname: x\n# c\n---\n: : [ invalid\n", "dist.yaml:4:"},
+		{"name: x\n...\nfoo: bar\n", "dist.yaml:3:"},
+		{"name: x\n---\n", "dist.yaml:2:"},
+	} {
+		_, err := Parse("dist.yaml", []byte(tc.in))
+		if err == nil || !strings.Contains(err.Error(), tc.line+" a second YAML document") {
+			t.Errorf("%q: got %v, want %s", tc.in, err, tc.line)
+		}
+	}
+	if _, err := Parse("dist.yaml", []byte("---\nname: x\n...\n")); err != nil {
+		t.Errorf("one document with markers: %v", err)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	dir := t.TempDir()
+	outside := t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(dir, "config"), 0o755))
+	must(os.WriteFile(filepath.Join(outside, "secret"), []byte("s"), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "config", "ok.env"), []byte("A=1\n"), 0o644))
+	must(os.Symlink(filepath.Join(outside, "secret"), filepath.Join(dir, "config", "app.env")))
+	must(os.Symlink("ok.env", filepath.Join(dir, "config", "inside.env")))
+	must(os.Symlink(filepath.Join(outside, "nothing"), filepath.Join(dir, "config", "dangling.conf")))
+	must(os.Symlink(outside, filepath.Join(dir, "out")))
+	must(os.WriteFile(filepath.Join(dir, FileName), []byte("name: x\nimage:\n  env_file: config/app.env\nconfigs:\n  - template: t.tmpl\n    output: config/dangling.conf\n  - template: t2.tmpl\n    output: out/new.conf\n"), 0o644))
+	m, err := Load(dir)
+	must(err)
+	for rel, want := range map[string]string{
+		"config/app.env":       "dist.yaml:3: image.env_file config/app.env: leads outside the repository",
+		"config/dangling.conf": "dist.yaml:5: config output config/dangling.conf: leads outside the repository",
+		"out/new.conf":         "dist.yaml:7: config output out/new.conf: leads outside the repository",
+	} {
+		if _, err := m.ReadFile(rel); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want %q", rel, err, want)
+		}
+	}
+	if data, err := m.ReadFile("config/inside.env"); err != nil || string(data) != "A=1\n" {
+		t.Errorf("inside link: %q %v", data, err)
+	}
+	if p, err := m.Resolve("config/not/yet.conf"); err != nil || !strings.HasSuffix(p, filepath.Join("config", "not", "yet.conf")) {
+		t.Errorf("missing path: %q %v", p, err)
 	}
 }

@@ -48,7 +48,10 @@ type Pin struct {
 func NewData(m *manifest.Manifest, vars map[string]string) (*Data, error) {
 	d := &Data{Name: m.Name, Pins: map[string]any{}, Vars: map[string]any{}}
 	vf := m.VersionFile
-	raw, err := os.ReadFile(m.Abs(vf))
+	raw, err := m.ReadFileKey("version_file", vf)
+	if fe := (*manifest.Error)(nil); errors.As(err, &fe) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", vf, unwrapPath(err))
 	}
@@ -61,7 +64,10 @@ func NewData(m *manifest.Manifest, vars map[string]string) (*Data, error) {
 	aliases := map[string]string{}
 	var aliasOrder []string
 	for _, l := range m.Lockfiles {
-		data, err := os.ReadFile(m.Abs(l.Path))
+		data, err := m.ReadFileKey("lockfile", l.Path)
+		if fe := (*manifest.Error)(nil); errors.As(err, &fe) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, &manifest.Error{Path: m.Path, Line: l.Line, Msg: fmt.Sprintf("lockfile %s: %v", l.Path, unwrapPath(err))}
 		}

@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -85,12 +84,20 @@ func render(m *manifest.Manifest, d *Data) ([]Output, error) {
 		}
 		seen[out] = c.Line
 		name := slash(c.Template)
-		text, err := os.ReadFile(m.Abs(c.Template))
+		text, err := m.ReadFileKey("config template", c.Template)
+		if fe := (*manifest.Error)(nil); errors.As(err, &fe) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, &manifest.Error{Path: m.Path, Line: c.Line, Msg: fmt.Sprintf("template %s: %v", name, unwrapPath(err))}
 		}
 		content, err := Execute(name, text, d)
 		if err != nil {
+			return nil, err
+		}
+		// Written through a link inside the repository, refused through
+		// one that leads out of it.
+		if _, err := m.ResolveKey("config output", c.Output); err != nil {
 			return nil, err
 		}
 		o := Output{Template: name, Path: out, File: m.Abs(c.Output), Content: content}

@@ -92,7 +92,7 @@ func Find(m *manifest.Manifest) (*Pin, error) {
 			continue
 		}
 		ociFiles = append(ociFiles, lf.Path)
-		data, err := os.ReadFile(m.Abs(lf.Path))
+		data, err := m.ReadFileKey("lockfile", lf.Path)
 		if err != nil {
 			return nil, err
 		}

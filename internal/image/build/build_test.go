@@ -4,7 +4,10 @@ import (
 	"archive/tar"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -263,7 +266,6 @@ func TestPrepareErrors(t *testing.T) {
 		config     bool
 	}{
 		{"image:\n  files: [{src: nope, dst: /x}]\n", "image.files: nope: does not exist", false},
-		{"image:\n  files: [{src: ../up, dst: /x}]\n", "image.files: ../up: is outside the repository", false},
 		{"image:\n  platforms: [linux]\n", `platform "linux"`, true},
 		{"image:\n  base: python\n", "image.base python is not pinned", true},
 		{"configs: [{template: t.tmpl, output: config/missing.ini}]\n", "configs: config/missing.ini: does not exist", false},
@@ -276,6 +278,30 @@ func TestPrepareErrors(t *testing.T) {
 		}
 		if _, isConfig := err.(*ConfigError); isConfig != tc.config {
 			t.Errorf("%q: ConfigError=%v, want %v", tc.yaml, isConfig, tc.config)
+		}
+	}
+}
+
+// A path of dist.yaml that leads outside the repository through a link is
+// refused where it is read, at the line that names it, before anything of
+// it goes into the image.
+func TestPrepareOutsideLinks(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "environ")
+	if err := os.WriteFile(outside, []byte("GITHUB_TOKEN=ghp_secret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ yaml, link, want string }{
+		{"image:\n  env_file: app.env\n", "app.env", "dist.yaml:3: image.env_file app.env: leads outside the repository"},
+		{"image:\n  files:\n    - {src: data.txt, dst: /d}\n", "data.txt", "dist.yaml:4: image.files data.txt: leads outside the repository"},
+	} {
+		m := load(t, map[string]string{"dist.yaml": "name: x\n" + tc.yaml})
+		if err := os.Symlink(outside, m.Abs(tc.link)); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Prepare(Options{Manifest: m, Version: "1", Time: when})
+		var fe *manifest.Error
+		if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want a manifest error %q", tc.yaml, err, tc.want)
 		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -131,6 +130,13 @@ func Prepare(o Options) (*Plan, error) {
 		return nil, err
 	}
 
+	// tarlayer refuses a file that leads out of the repository too; this
+	// says so at the line of dist.yaml that names it.
+	for _, f := range p.Image.Files {
+		if _, err := m.ResolveKey("image.files", f.Src); err != nil {
+			return nil, err
+		}
+	}
 	files, configs := splitCopies(m, p.Image.Files)
 	fileEntries, err := tarlayer.Files(m.Dir, files)
 	if err != nil {
@@ -278,7 +284,10 @@ func release(p *Plan) (*meta.Release, error) {
 		r.Base = &meta.Base{Name: p.Base.Name, Tag: p.Base.Tag, Digest: p.Base.Digest.String()}
 	}
 	for _, lf := range m.Lockfiles {
-		data, err := os.ReadFile(m.Abs(lf.Path))
+		data, err := m.ReadFileKey("lockfile", lf.Path)
+		if fe := (*manifest.Error)(nil); errors.As(err, &fe) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, fmt.Errorf("lockfile %s: %w", lf.Path, err)
 		}
@@ -324,7 +333,10 @@ func mergeEnvFile(m *manifest.Manifest, im *manifest.Image) error {
 	if im.EnvFile == "" {
 		return nil
 	}
-	data, err := os.ReadFile(m.Abs(im.EnvFile))
+	data, err := m.ReadFileKey("image.env_file", im.EnvFile)
+	if fe := (*manifest.Error)(nil); errors.As(err, &fe) {
+		return err
+	}
 	if err != nil {
 		return &ConfigError{fmt.Sprintf("image.env_file: %v (dist config render writes it)", err)}
 	}
