@@ -2,6 +2,7 @@ package atomicfile
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -105,5 +106,32 @@ func TestWriteThroughSymlinks(t *testing.T) {
 	os.Symlink("loop", loop)
 	if err := WriteFile(loop, []byte("x"), 0o644); err == nil {
 		t.Error("a link loop was written")
+	}
+}
+
+func TestLock(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "default.txt")
+	l, err := Lock(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p + ".lock"); err != nil {
+		t.Fatalf("no lock file: %v", err)
+	}
+	old := LockWait
+	LockWait = 100 * time.Millisecond
+	defer func() { LockWait = old }()
+	_, err = Lock(p)
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), p+".lock exists") {
+		t.Fatalf("second lock: %v", err)
+	}
+	l.Unlock()
+	unlock, err := LockAll([]string{p, p + "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if _, err := os.Stat(p + ".lock"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("lock file left: %v", err)
 	}
 }

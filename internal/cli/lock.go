@@ -2,11 +2,14 @@ package cli
 
 import (
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/pydeps"
 	"github.com/distbuild/dist/internal/sources"
@@ -28,6 +31,32 @@ func (f *lockFlags) register(cmd *cobra.Command, index bool) {
 		cmd.Flags().StringSliceVar(&f.settings.Platform, "platform", nil, "pin only files for these platform tags (e.g. manylinux2014_x86_64)")
 		cmd.Flags().BoolVar(&f.settings.Insecure, "insecure", false, "allow plain HTTP to any image registry")
 	}
+}
+
+// lockLockfiles takes the lock of every lockfile in dist.yaml, in sorted
+// order, before they are read: add and upgrade read, change and write
+// them, and a second writer meanwhile would lose the first one's pins.
+// Resolving may touch any lockfile of the pin set, so all are held. A dry
+// run writes nothing and takes no lock.
+func (a *app) lockLockfiles(dryRun bool) (func(), error) {
+	if dryRun {
+		return func() {}, nil
+	}
+	m, err := a.manifest()
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, l := range m.Lockfiles {
+		paths = append(paths, m.Abs(l.Path))
+	}
+	sort.Strings(paths)
+	paths = slices.Compact(paths)
+	unlock, err := atomicfile.LockAll(paths)
+	if err != nil {
+		return nil, failed(err)
+	}
+	return unlock, nil
 }
 
 func (a *app) loadTargets(f *lockFlags) ([]*lock.Target, error) {
@@ -90,6 +119,11 @@ func newLockAddCmd(a *app) *cobra.Command {
 		Short: "Pin name, name==ver, module@ver or image:tag (latest stable when no version)",
 		Args:  argsUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			unlock, err := a.lockLockfiles(dryRun)
+			if err != nil {
+				return err
+			}
+			defer unlock()
 			targets, set, err := a.loadSet(&f)
 			if err != nil {
 				return err
@@ -122,6 +156,11 @@ func newLockUpgradeCmd(a *app) *cobra.Command {
 			if all == (len(args) > 0) {
 				return usage(fmt.Errorf("name the pins to upgrade, or give --all"))
 			}
+			unlock, err := a.lockLockfiles(dryRun)
+			if err != nil {
+				return err
+			}
+			defer unlock()
 			targets, set, err := a.loadSet(&f)
 			if err != nil {
 				return err

@@ -40,6 +40,10 @@ func (a *app) plan(m *manifest.Manifest, since string) (*plan.Plan, error) {
 	}
 	defer repo.Close()
 	p, err := plan.Compute(m, repo, plan.Options{Since: since})
+	if errors.Is(err, gitrepo.ErrShallow) {
+		// Not a usage error: the clone lacks the history to tell.
+		return nil, failed(err)
+	}
 	if err != nil {
 		return nil, usage(err)
 	}

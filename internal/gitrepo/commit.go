@@ -118,7 +118,8 @@ func (r *Repo) Commit(message string, paths []string) (string, error) {
 	}
 	// Compare-and-swap against the parent read above: a ref that moved
 	// meanwhile fails the commit instead of losing someone's work.
-	if err := r.st.CheckAndSetReference(plumbing.NewHashReference(target, commitHash), old); err != nil {
+	// The ref goes through target.lock and a rename, as git updates it.
+	if err := r.updateRef(target, commitHash, old); err != nil {
 		return "", fmt.Errorf("update %s: %w", target, err)
 	}
 

@@ -35,8 +35,11 @@ var (
 	ErrTagExists     = errors.New("tag already exists")
 	ErrTagNotFound   = errors.New("tag not found")
 	ErrNoReleaseTag  = errors.New("no release tag reachable from HEAD")
-	ErrNothingToDo   = errors.New("nothing to commit: the paths equal HEAD")
-	ErrLocked        = errors.New("another git process holds the index lock")
+	// ErrShallow is a shallow clone whose history is cut off before any
+	// release tag: the latest release cannot be told, so none is guessed.
+	ErrShallow     = errors.New("the clone is shallow and its history is cut off before any release tag")
+	ErrNothingToDo = errors.New("nothing to commit: the paths equal HEAD")
+	ErrLocked      = errors.New("another git process holds the index lock")
 )
 
 // Repo is an open repository with a work tree. It keeps pack files open

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
-	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
@@ -108,8 +107,8 @@ type Release[V any] struct {
 // a digit (a tag it rejects is not a release tag), and cmp orders two
 // versions; a generic V lets each tag be parsed once. Equal versions ("1.0"
 // and "1.0.0") are told apart by tag name, so the answer does not depend on
-// ref order. The error wraps ErrNoReleaseTag when no tag qualifies (in a
-// shallow clone it says so).
+// ref order. The error wraps ErrNoReleaseTag when no tag qualifies, and
+// ErrShallow instead when the history is cut off before one is found.
 //
 // Cost, for the `dist plan` budget: every tag name is parsed once and
 // compared once or twice (parse and cmp are most of the time left on a
@@ -161,6 +160,9 @@ func LatestReleaseTag[V any](r *Repo, tagFormat string, parse func(string) (V, e
 		return Release[V]{Tag: cands[i].tag, Version: cands[i].v, Commit: commit.String()}, nil
 	}
 	if len(cands) == 0 {
+		if sh, err := r.st.Shallow(); err == nil && len(sh) > 0 {
+			return none, errShallow()
+		}
 		return none, ErrNoReleaseTag
 	}
 
@@ -221,9 +223,14 @@ func LatestReleaseTag[V any](r *Repo, tagFormat string, parse func(string) (V, e
 		return found(best, bestCommit)
 	}
 	if w.shallow {
-		return none, fmt.Errorf("%w (the clone is shallow: fetch the whole history, e.g. git fetch --unshallow --tags)", ErrNoReleaseTag)
+		return none, errShallow()
 	}
 	return none, ErrNoReleaseTag
+}
+
+// errShallow says what fetches the history a shallow clone lacks.
+func errShallow() error {
+	return fmt.Errorf("%w: run git fetch --unshallow --tags, then try again", ErrShallow)
 }
 
 // peelRef is the commit a tag ref leads to, and false for a tag of a tree
@@ -415,12 +422,41 @@ func (r *Repo) CreateAnnotatedTag(name, message string, signKey *openpgp.Entity)
 	if strings.TrimSpace(message) == "" {
 		message = "Tagging " + name
 	}
-	ref, err := r.repo.CreateTag(name, head.Hash, &git.CreateTagOptions{Tagger: &tagger, Message: message, SignKey: signKey})
-	if errors.Is(err, git.ErrTagExists) {
+	refName := plumbing.NewTagReferenceName(name)
+	if _, err := r.st.Reference(refName); err == nil {
 		return Tag{}, fmt.Errorf("%s: %w", name, ErrTagExists)
 	}
+	// The tag object is written as go-git's CreateTag writes it; the ref
+	// goes through refs/tags/NAME.lock and a rename, as git writes it.
+	if !strings.HasSuffix(message, "\n") {
+		message += "\n"
+	}
+	tag := &object.Tag{Name: name, Tagger: tagger, Message: message, TargetType: plumbing.CommitObject, Target: head.Hash}
+	if signKey != nil {
+		enc := &plumbing.MemoryObject{}
+		if err := tag.Encode(enc); err != nil {
+			return Tag{}, err
+		}
+		rd, err := enc.Reader()
+		if err != nil {
+			return Tag{}, err
+		}
+		var sig bytes.Buffer
+		if err := openpgp.ArmoredDetachSign(&sig, signKey, rd, nil); err != nil {
+			return Tag{}, fmt.Errorf("sign tag %s: %w", name, err)
+		}
+		tag.PGPSignature = sig.String()
+	}
+	obj := r.st.NewEncodedObject()
+	if err := tag.Encode(obj); err != nil {
+		return Tag{}, err
+	}
+	h, err := r.st.SetEncodedObject(obj)
 	if err != nil {
 		return Tag{}, fmt.Errorf("create tag %s: %w", name, err)
 	}
-	return Tag{Name: name, Object: ref.Hash().String(), Commit: head.Hash.String(), Annotated: true}, nil
+	if err := r.updateRef(refName, h, nil); err != nil {
+		return Tag{}, err
+	}
+	return Tag{Name: name, Object: h.String(), Commit: head.Hash.String(), Annotated: true}, nil
 }

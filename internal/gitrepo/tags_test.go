@@ -183,8 +183,8 @@ func TestLatestReleaseTagNone(t *testing.T) {
 	clone := t.TempDir()
 	gitenv.Git(t, g.Dir, "clone", "-q", "--depth", "1", "--no-single-branch", "file://"+g.Dir, clone)
 	_, err = latest(t, clone, "{version}")
-	isErr(t, err, gitrepo.ErrNoReleaseTag)
-	if !strings.Contains(err.Error(), "shallow") {
+	isErr(t, err, gitrepo.ErrShallow)
+	if !strings.Contains(err.Error(), "git fetch --unshallow --tags") {
 		t.Errorf("error does not mention the shallow clone: %v", err)
 	}
 	// Deep enough, the tag is found even though history is cut.

@@ -103,6 +103,15 @@ func (t *Target) Write() error {
 	if !t.Changed() {
 		return nil
 	}
+	// Compare and swap: a file that changed since it was read (another
+	// writer that took no lock) is not overwritten, or its pins are lost.
+	now, err := os.ReadFile(t.Path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if !bytes.Equal(now, t.orig) {
+		return fmt.Errorf("%s changed since dist read it (another writer?): nothing written; run the command again", t.Lock.Path)
+	}
 	if err := os.MkdirAll(dirOf(t.Path), 0o755); err != nil {
 		return err
 	}

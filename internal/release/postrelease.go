@@ -29,6 +29,11 @@ type postrelease struct {
 	// already is set when an earlier run went back to development: only
 	// the push may be left.
 	already bool
+	// committed is VERSION as HEAD has it, which says what is done.
+	committed string
+	// resume is set when an earlier run wrote its files and was stopped
+	// before committing them: this run commits them.
+	resume bool
 }
 
 // Postrelease writes VERSION NEXT.dev0, adds "## NEXT (unreleased)" with
@@ -53,17 +58,34 @@ func (r *postrelease) run(ctx context.Context) error {
 	if r.cl, err = changelog.Load(r.env.M.Abs(r.env.M.Changelog)); err != nil {
 		return err
 	}
+	if r.committed, err = committedVersion(r.env); err != nil {
+		return err
+	}
 	remote := &remoteCheck{env: r.env, name: r.o.Remote, auth: r.o.Auth, noPush: r.o.NoPush}
 	skipWhenAlready := func() string {
-		if r.already {
+		switch {
+		case r.already:
 			return "already back to development"
+		case r.resume:
+			return "resuming: only the files postrelease writes are modified"
 		}
 		return ""
 	}
+	worktreeSkip := func() string {
+		if r.resume {
+			return "resuming: only the files postrelease writes are modified"
+		}
+		return skipWhenAlready()
+	}
 	checks := []Step{
 		nextCheck{r},
-		worktreeClean{env: r.env, skip: skipWhenAlready},
-		identityCheck{env: r.env, skip: skipWhenAlready},
+		worktreeClean{env: r.env, skip: worktreeSkip},
+		identityCheck{env: r.env, skip: func() string {
+			if r.already {
+				return "already back to development"
+			}
+			return ""
+		}},
 		remote,
 	}
 	steps := []Step{
@@ -82,8 +104,22 @@ func (nextCheck) Name() string { return "version" }
 func (c nextCheck) Run(context.Context) (string, error) {
 	if isDev(c.cur) {
 		if u, err := c.cl.Unreleased(); err == nil && version.Final(mustParse(c.cur)) == u.Version {
-			c.already, c.next = true, u.Version
-			return fmt.Sprintf("%s: already back to development", c.cur), nil
+			switch {
+			case c.committed == c.cur:
+				c.already, c.next = true, u.Version
+				return fmt.Sprintf("%s: already back to development", c.cur), nil
+			case c.committed != "" && !isDev(c.committed) && version.Compare(mustParse(u.Version), mustParse(c.committed)) > 0:
+				// Killed after writing its files, before its commit.
+				ok, dirty, err := cutShort(c.env, c.cur)
+				if err != nil {
+					return "", err
+				}
+				if !ok {
+					return "", refuse("VERSION is %s but HEAD has %s, and other files are modified too: %s (commit or stash them)", c.cur, c.committed, strings.Join(dirty, ", "))
+				}
+				c.resume, c.next = true, u.Version
+				return fmt.Sprintf("%s released; resuming the move to %s: its files are written, not yet committed", c.committed, c.cur), nil
+			}
 		}
 		return "", refuse("VERSION is %s, not a release: run dist prerelease and dist release first", c.cur)
 	}
@@ -132,10 +168,14 @@ func (s developStep) Plan() string {
 
 func (s developStep) Run(context.Context) (string, error) {
 	m := s.env.M
-	if err := s.cl.AddUnreleased(s.next); err != nil {
+	render := renderChanges
+	if s.resume {
+		// The entry is there already; every output HEAD lacks goes in.
+		render = allRendered
+	} else if err := s.cl.AddUnreleased(s.next); err != nil {
 		return "", err
 	}
-	configs, err := renderChanges(s.env, s.dev())
+	configs, err := render(s.env, s.dev())
 	if err != nil {
 		return "", err
 	}

@@ -2,6 +2,7 @@ package release
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -31,7 +32,10 @@ type prerelease struct {
 	v string
 	// prepared is set when an earlier run did the work.
 	prepared bool
-	report   *Report
+	// resume is set when an earlier run wrote the files and was stopped
+	// before committing them: this run commits them.
+	resume bool
+	report *Report
 }
 
 // Prerelease checks that a release can be made (every check, every reason
@@ -57,13 +61,37 @@ func (r *prerelease) run(ctx context.Context) error {
 	if r.cl, err = changelog.Load(m.Abs(m.Changelog)); err != nil {
 		return err
 	}
-	// A re-run after a prerelease that went through has nothing to check.
+	// Whether an earlier run did the work is judged from the commit: a run
+	// killed after writing VERSION and the changelog, before committing,
+	// left them in the work tree only.
+	committed, err := committedVersion(r.env)
+	if err != nil {
+		return err
+	}
 	if r.o.Version == "" || r.o.Version == r.cur {
 		if e, err := r.cl.Entry(r.cur); err == nil && e.Date != "" && !isDev(r.cur) {
 			if tagged, _ := r.env.Repo.TagExists(gitrepo.TagName(m.TagFormat, r.cur)); !tagged {
-				r.prepared, r.v = true, r.cur
+				switch {
+				case committed == r.cur:
+					// A re-run after a prerelease that went through has
+					// nothing to check.
+					r.prepared, r.v = true, r.cur
+				case isDev(committed):
+					// Cut short before its commit: finish it when nothing
+					// but the files it writes was changed.
+					ok, _, err := cutShort(r.env, r.cur)
+					if err != nil {
+						return err
+					}
+					r.resume, r.v = ok, r.cur
+				}
 			}
 		}
+	}
+	if r.resume {
+		r.env.logf("resuming: a prerelease of %s wrote its files but was stopped before its commit", r.v)
+		checks := []Step{branchCheck{r}, identityCheck{env: r.env}, tagFree{r}}
+		return (&runner{env: r.env, report: r.report}).run(ctx, checks, []Step{prepareStep{r}})
 	}
 	checks := []Step{
 		worktreeClean{env: r.env},
@@ -105,6 +133,9 @@ func (versionCheck) Name() string { return "version" }
 
 func (c versionCheck) Run(context.Context) (string, error) {
 	p, err := plan.Compute(c.env.M, c.env.Repo, plan.Options{})
+	if errors.Is(err, gitrepo.ErrShallow) {
+		return "", refuse("%v", err)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -280,10 +311,14 @@ func (s prepareStep) rendered() ([]string, error) {
 
 func (s prepareStep) Run(context.Context) (string, error) {
 	m := s.env.M
-	if err := s.cl.SetRelease(s.v, s.env.today()); err != nil {
+	render := renderChanges
+	if s.resume {
+		// The entry is dated already; every output HEAD lacks goes in.
+		render = allRendered
+	} else if err := s.cl.SetRelease(s.v, s.env.today()); err != nil {
 		return "", err
 	}
-	configs, err := renderChanges(s.env, s.v)
+	configs, err := render(s.env, s.v)
 	if err != nil {
 		return "", err
 	}
@@ -334,6 +369,24 @@ func renderChanges(env *Env, version string) ([]change, error) {
 		if differs[o.Path] {
 			out = append(out, change{path: o.Path, data: o.Content})
 		}
+	}
+	return out, nil
+}
+
+// allRendered renders every config for version: a resumed run commits each
+// output that differs from HEAD, written already or not.
+func allRendered(env *Env, version string) ([]change, error) {
+	m := env.M
+	if len(m.Configs) == 0 {
+		return nil, nil
+	}
+	outs, err := render.RenderVersion(m, nil, version)
+	if err != nil {
+		return nil, fmt.Errorf("config render: %w", err)
+	}
+	var out []change
+	for _, o := range outs {
+		out = append(out, change{path: o.Path, data: o.Content})
 	}
 	return out, nil
 }

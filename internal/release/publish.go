@@ -13,6 +13,7 @@ import (
 	"github.com/distbuild/dist/internal/github"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image"
+	"github.com/distbuild/dist/internal/image/publish"
 )
 
 // Options configures Release.
@@ -265,7 +266,7 @@ func (s imageStep) Run(ctx context.Context) (string, error) {
 	// The registry is asked before the tag is made: a version tag that
 	// names another image would stop the release after it.
 	if err := b.Check(ctx); err != nil {
-		return "", err
+		return "", tagConflictHint(err)
 	}
 	s.built = b
 	s.report.Image = &ImageResult{Digest: b.Report.Digest, Revision: b.Report.Commit, Platforms: b.Report.Platforms, Outputs: []string{}}
@@ -347,11 +348,13 @@ func (s publishStep) Run(ctx context.Context) (string, error) {
 		return "", errors.New("publish: no image was built")
 	}
 	rep, err := s.built.Publish(ctx)
-	for _, o := range rep.Outputs {
-		s.report.Image.Outputs = append(s.report.Image.Outputs, o.Output)
+	if rep != nil {
+		for _, o := range rep.Outputs {
+			s.report.Image.Outputs = append(s.report.Image.Outputs, o.Output)
+		}
 	}
 	if err != nil {
-		return "", err
+		return "", tagConflictHint(err)
 	}
 	return fmt.Sprintf("%s to %s", rep.Digest, strings.Join(s.report.Image.Outputs, ", ")), nil
 }
@@ -379,4 +382,17 @@ func (s draftStep) Run(ctx context.Context) (string, error) {
 		return "", AlreadyDone(what)
 	}
 	return what, nil
+}
+
+// tagConflictHint gives a registry tag conflict the advice that works for
+// a release: the image package's own hint names dist build's --force,
+// which release does not take.
+func tagConflictHint(err error) error {
+	var tc *publish.TagConflictError
+	if !errors.As(err, &tc) {
+		return err
+	}
+	return fmt.Errorf("%s already points at %s, not at this build's %s: a version tag does not move "+
+		"(release the next version: dist postrelease, dist prerelease, dist release; "+
+		"or overwrite the tag: dist build --force -o %s, then dist release --skip image)", tc.Tag, tc.Have, tc.Want, tc.Tag)
 }

@@ -157,6 +157,12 @@ func commitChanges(env *Env, msg string, changes []change) (string, []string, er
 			return "", nil, err
 		}
 		if existed && bytes.Equal(old, c.data) {
+			// Written already, by a run killed before its commit: what
+			// counts is the commit, so it goes in when HEAD differs.
+			if committed, ok, err := env.Repo.FileAt("HEAD", env.inRepo(c.path)); err != nil || !ok || !bytes.Equal(committed, c.data) {
+				files = append(files, filepath.ToSlash(c.path))
+				paths = append(paths, env.inRepo(c.path))
+			}
 			continue
 		}
 		undo = append(undo, saved{abs, old, existed})
@@ -171,12 +177,52 @@ func commitChanges(env *Env, msg string, changes []change) (string, []string, er
 		files = append(files, filepath.ToSlash(c.path))
 		paths = append(paths, env.inRepo(c.path))
 	}
+	if len(paths) == 0 {
+		return "", nil, fmt.Errorf("%w: nothing to commit for %q", gitrepo.ErrNothingToDo, msg)
+	}
+	killPoint("write") // the crash tests: files written, no commit yet
 	commit, err := env.Repo.Commit(msg, paths)
 	if err != nil {
 		restore()
 		return "", nil, err
 	}
 	return commit, files, nil
+}
+
+// committedVersion is VERSION as HEAD has it: whether a step is done is
+// judged from the commit, never from the work tree, which a run killed
+// between writing its files and committing them leaves changed.
+func committedVersion(env *Env) (string, error) {
+	data, ok, err := env.Repo.FileAt("HEAD", env.inRepo(env.M.VersionFile))
+	if err != nil || !ok {
+		return "", err
+	}
+	return strings.TrimSpace(string(data)), nil
+}
+
+// cutShort reports whether every modified tracked file is one a release
+// commit writes (VERSION, the changelog, a config output): the mark of a
+// run killed after writing its files and before committing them. It lists
+// the modified files.
+func cutShort(env *Env, version string) (bool, []string, error) {
+	dirty, err := env.Repo.DirtyPaths()
+	if err != nil || len(dirty) == 0 {
+		return false, dirty, err
+	}
+	ours := map[string]bool{env.inRepo(env.M.VersionFile): true, env.inRepo(env.M.Changelog): true}
+	outs, err := allRendered(env, version)
+	if err != nil {
+		return false, dirty, err
+	}
+	for _, o := range outs {
+		ours[env.inRepo(o.path)] = true
+	}
+	for _, d := range dirty {
+		if !ours[d] {
+			return false, dirty, nil
+		}
+	}
+	return true, dirty, nil
 }
 
 // identityCheck refuses when git knows no name or address to write into
