@@ -161,7 +161,11 @@ func newChangelogCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cl, err := changelog.Load(m.Abs(m.Changelog))
+			clPath, err := m.Checked("changelog", m.Changelog)
+			if err != nil {
+				return err
+			}
+			cl, err := changelog.Load(clPath)
 			if err != nil {
 				return usage(err)
 			}

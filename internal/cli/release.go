@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/distbuild/dist/internal/changelog"
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/github"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image"
@@ -83,7 +84,10 @@ func releaseError(err error) error {
 		return failed(err)
 	}
 	var ce *changelog.Error
-	if errors.As(err, &ce) {
+	var fe *fileerr.Error
+	if errors.As(err, &ce) || errors.As(err, &fe) {
+		// A file dist.yaml names that cannot be used as named (a path out
+		// of the repository) is configuration, as in every command.
 		return usage(err)
 	}
 	return failed(err)
@@ -201,7 +205,11 @@ func newNotesCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cl, err := changelog.Load(m.Abs(m.Changelog))
+			clPath, err := m.Checked("changelog", m.Changelog)
+			if err != nil {
+				return err
+			}
+			cl, err := changelog.Load(clPath)
 			if err != nil {
 				return usage(err)
 			}

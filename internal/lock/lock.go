@@ -66,7 +66,11 @@ func Load(m *manifest.Manifest, file string, open Opener) ([]*Target, error) {
 	}
 	var out []*Target
 	for _, l := range locks {
-		t := &Target{Lock: l, Path: m.Abs(l.Path)}
+		abs, err := m.Checked("lockfile", l.Path)
+		if err != nil {
+			return nil, err
+		}
+		t := &Target{Lock: l, Path: abs}
 		data, err := os.ReadFile(t.Path)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err

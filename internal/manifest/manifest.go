@@ -583,6 +583,16 @@ func (m *Manifest) ResolveKey(key, rel string) (string, error) {
 	return real, nil
 }
 
+// Checked is m.Abs(rel), the path as dist shows it in messages, once
+// ResolveKey has accepted it: for readers that open the path themselves
+// (a changelog, a lockfile) and name it in their errors.
+func (m *Manifest) Checked(key, rel string) (string, error) {
+	if _, err := m.ResolveKey(key, rel); err != nil {
+		return "", err
+	}
+	return m.Abs(rel), nil
+}
+
 // ReadFile reads a repository path of dist.yaml after Resolve.
 func (m *Manifest) ReadFile(rel string) ([]byte, error) { return m.ReadFileKey("", rel) }
 

@@ -66,7 +66,11 @@ type Error = fileerr.Error
 
 // ReadVersion reads and parses the VERSION file.
 func ReadVersion(m *manifest.Manifest) (version.V, error) {
-	data, err := os.ReadFile(m.Abs(m.VersionFile))
+	abs, err := m.Checked("version_file", m.VersionFile)
+	if err != nil {
+		return version.V{}, err
+	}
+	data, err := os.ReadFile(abs)
 	if err != nil {
 		return version.V{}, &Error{Path: m.VersionFile, Msg: err.Error()}
 	}
@@ -125,7 +129,11 @@ func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error)
 	if err != nil {
 		return nil, &Error{Path: m.Path, Msg: err.Error()}
 	}
-	cl, err := changelog.Load(m.Abs(m.Changelog))
+	clPath, err := m.Checked("changelog", m.Changelog)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := changelog.Load(clPath)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +160,11 @@ func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error)
 		if err != nil {
 			return nil, err
 		}
-		data, err := os.ReadFile(m.Abs(l.Path))
+		abs, err := m.Checked("lockfile", l.Path)
+		if err != nil {
+			return nil, err
+		}
+		data, err := os.ReadFile(abs)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
@@ -244,7 +256,11 @@ func configChanges(m *manifest.Manifest, repo *gitrepo.Repo, commit, tag, path s
 			return nil, err
 		}
 	}
-	data, err = os.ReadFile(m.Abs(path))
+	abs, err := m.Checked("config output", path)
+	if err != nil {
+		return nil, err
+	}
+	data, err = os.ReadFile(abs)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, &Error{Path: path, Msg: "not rendered (run dist config render)"}
 	} else if err != nil {

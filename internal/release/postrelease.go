@@ -55,7 +55,11 @@ func (r *postrelease) run(ctx context.Context) error {
 	if r.cur, err = readVersionFile(r.env.M); err != nil {
 		return err
 	}
-	if r.cl, err = changelog.Load(r.env.M.Abs(r.env.M.Changelog)); err != nil {
+	clPath, err := r.env.M.Checked("changelog", r.env.M.Changelog)
+	if err != nil {
+		return err
+	}
+	if r.cl, err = changelog.Load(clPath); err != nil {
 		return err
 	}
 	if r.committed, err = committedVersion(r.env); err != nil {

@@ -58,7 +58,11 @@ func (r *prerelease) run(ctx context.Context) error {
 	if r.cur, err = readVersionFile(m); err != nil {
 		return err
 	}
-	if r.cl, err = changelog.Load(m.Abs(m.Changelog)); err != nil {
+	clPath, err := m.Checked("changelog", m.Changelog)
+	if err != nil {
+		return err
+	}
+	if r.cl, err = changelog.Load(clPath); err != nil {
 		return err
 	}
 	// Whether an earlier run did the work is judged from the commit: a run

@@ -149,7 +149,11 @@ func commitChanges(env *Env, msg string, changes []change) (string, []string, er
 	}
 	var files, paths []string
 	for _, c := range changes {
-		abs := env.M.Abs(c.path)
+		abs, err := env.M.Checked("", c.path)
+		if err != nil {
+			restore()
+			return "", nil, err
+		}
 		old, err := os.ReadFile(abs)
 		existed := err == nil
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
