@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -133,5 +134,32 @@ func TestLock(t *testing.T) {
 	unlock()
 	if _, err := os.Stat(p + ".lock"); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("lock file left: %v", err)
+	}
+}
+
+// A lock left by a process that is gone (a killed run) is taken over; one
+// that names no process is not.
+func TestStaleLock(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "VERSION")
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skip("no true command")
+	}
+	if err := os.WriteFile(p+".lock", []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Lock(p)
+	if err != nil {
+		t.Fatalf("a dead process's lock was not taken over: %v", err)
+	}
+	l.Unlock()
+	old := LockWait
+	LockWait = 100 * time.Millisecond
+	defer func() { LockWait = old }()
+	if err := os.WriteFile(p+".lock", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Lock(p); !errors.Is(err, ErrLocked) {
+		t.Errorf("a lock naming no process: %v", err)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -41,6 +43,12 @@ func Lock(path string) (*Locked, error) {
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, err
 		}
+		if stale(lp) {
+			// Its writer was killed (a prerelease stopped before its
+			// commit): the re-run that finishes the work takes over.
+			os.Remove(lp)
+			continue
+		}
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("%s: %w: %s exists (waited %s; remove it if no dist is running)", path, ErrLocked, lp, LockWait)
 		}
@@ -74,4 +82,19 @@ func LockAll(paths []string) (unlock func(), err error) {
 		held = append(held, l)
 	}
 	return unlock, nil
+}
+
+// stale reports whether a lock file names a process of this machine that
+// is gone. A lock that names none (made by hand, or by another tool) is
+// never stale: only its owner may remove it.
+func stale(lp string) bool {
+	data, err := os.ReadFile(lp)
+	if err != nil {
+		return false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 || pid == os.Getpid() {
+		return false
+	}
+	return !processAlive(pid)
 }

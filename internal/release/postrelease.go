@@ -51,7 +51,11 @@ func Postrelease(ctx context.Context, env *Env, o PostreleaseOptions) (*Report, 
 }
 
 func (r *postrelease) run(ctx context.Context) error {
-	var err error
+	unlock, err := lockFiles(r.env)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if r.cur, err = readVersionFile(r.env.M); err != nil {
 		return err
 	}

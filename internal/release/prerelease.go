@@ -54,7 +54,11 @@ func Prerelease(ctx context.Context, env *Env, o PrereleaseOptions) (*Report, er
 
 func (r *prerelease) run(ctx context.Context) error {
 	m := r.env.M
-	var err error
+	unlock, err := lockFiles(r.env)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if r.cur, err = readVersionFile(m); err != nil {
 		return err
 	}

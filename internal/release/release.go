@@ -19,6 +19,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,6 +119,25 @@ func isDev(v string) bool {
 func mustParse(s string) version.V {
 	v, _ := version.Parse("pypi", s)
 	return v
+}
+
+// lockFiles takes the locks (PATH.lock, as git and dist lock take them) of
+// every file prerelease and postrelease read and rewrite: VERSION, the
+// changelog and the rendered configs, before anything is read, so that
+// two runs at once cannot interleave. A dry run writes nothing and takes
+// none.
+func lockFiles(env *Env) (func(), error) {
+	if env.DryRun {
+		return func() {}, nil
+	}
+	m := env.M
+	paths := []string{m.Abs(m.VersionFile), m.Abs(m.Changelog)}
+	for _, c := range m.Configs {
+		paths = append(paths, m.Abs(c.Output))
+	}
+	slices.Sort(paths)
+	paths = slices.Compact(paths)
+	return atomicfile.LockAll(paths)
 }
 
 // change is a file a release commit writes: a path relative to the
