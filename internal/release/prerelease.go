@@ -356,13 +356,9 @@ func (s prepareStep) Run(context.Context) (string, error) {
 // template that reads .Version must change with it, or the commit would
 // fail dist config render --check and the image would ship the old text.
 func renderChanges(env *Env, version string) ([]change, error) {
-	m := env.M
-	if len(m.Configs) == 0 {
-		return nil, nil
-	}
-	outs, err := render.RenderVersion(m, nil, version)
-	if err != nil {
-		return nil, fmt.Errorf("config render: %w", err)
+	outs, err := renderAll(env, version)
+	if len(outs) == 0 || err != nil {
+		return nil, err
 	}
 	drifts, err := render.Check(outs)
 	if err != nil {
@@ -384,17 +380,21 @@ func renderChanges(env *Env, version string) ([]change, error) {
 // allRendered renders every config for version: a resumed run commits each
 // output that differs from HEAD, written already or not.
 func allRendered(env *Env, version string) ([]change, error) {
-	m := env.M
-	if len(m.Configs) == 0 {
-		return nil, nil
-	}
-	outs, err := render.RenderVersion(m, nil, version)
-	if err != nil {
-		return nil, fmt.Errorf("config render: %w", err)
-	}
+	outs, err := renderAll(env, version)
 	var out []change
 	for _, o := range outs {
 		out = append(out, change{path: o.Path, data: o.Content})
 	}
-	return out, nil
+	return out, err
+}
+
+func renderAll(env *Env, version string) ([]render.Output, error) {
+	if len(env.M.Configs) == 0 {
+		return nil, nil
+	}
+	outs, err := render.RenderVersion(env.M, nil, version)
+	if err != nil {
+		return nil, fmt.Errorf("config render: %w", err)
+	}
+	return outs, nil
 }
