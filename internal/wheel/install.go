@@ -3,6 +3,7 @@ package wheel
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"crypto/sha256"
 	"crypto/sha3"
 	"crypto/sha512"
@@ -16,6 +17,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -100,13 +102,37 @@ func (l Layout) resolve() (Layout, error) {
 // validName is PEP 508's project name; a pin names the headers directory.
 var validName = regexp.MustCompile(`(?i)^([a-z0-9]|[a-z0-9][a-z0-9._-]*[a-z0-9])$`)
 
-// InstallFile is Install of the wheel at file, as fetch.Download leaves it.
+// InstallFile is Install of the wheel at file, as fetch.Download leaves it,
+// without holding the members in memory: the wheel is hashed and its
+// members checked as streams, and a member installed unchanged comes back
+// as a File with no Data whose Open reads it from the wheel again when the
+// layer is written (see File). Only what the install writes itself
+// (RECORD, INSTALLER, wrapper scripts, scripts whose "#!python" line is
+// replaced) is held in memory. The file must stay in place until the
+// returned files have been read.
 func InstallFile(file string, pin Pin, layout Layout) ([]File, error) {
-	data, err := os.ReadFile(file)
+	if abs, err := filepath.Abs(file); err == nil {
+		file = abs
+	}
+	f, err := os.Open(file)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", pin, err)
 	}
-	return Install(data, pin, layout)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", pin, err)
+	}
+	return install(&archive{r: f, size: st.Size(), path: file}, pin, layout)
+}
+
+// archive is a wheel's bytes: a file, reopened by each installed member's
+// Open, or bytes in memory.
+type archive struct {
+	r    io.ReaderAt
+	size int64
+	// path is the wheel file; "" when r is bytes in memory.
+	path string
 }
 
 // Install unpacks a wheel's bytes for pin, laid out for an image, and
@@ -135,7 +161,34 @@ func InstallFile(file string, pin Pin, layout Layout) ([]File, error) {
 // file holding its target, as with pip, so nothing installed points
 // outside the layer. Directories are not returned: their modes are the
 // layer's business. No bytecode is compiled, since no Python runs.
+//
+// Install holds every file's content in Data, as the caller holds the
+// wheel; InstallFile streams.
 func Install(data []byte, pin Pin, layout Layout) ([]File, error) {
+	files, err := install(&archive{r: bytes.NewReader(data), size: int64(len(data))}, pin, layout)
+	if err != nil {
+		return nil, err
+	}
+	for i := range files {
+		f := &files[i]
+		if f.open == nil {
+			continue
+		}
+		rc, err := f.open()
+		if err != nil {
+			return nil, err
+		}
+		f.Data, err = io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+		f.open = nil
+	}
+	return files, nil
+}
+
+func install(a *archive, pin Pin, layout Layout) ([]File, error) {
 	l, err := layout.resolve()
 	if err != nil {
 		return nil, err
@@ -147,32 +200,59 @@ func Install(data []byte, pin Pin, layout Layout) ([]File, error) {
 	if len(locked) == 0 {
 		return nil, &Error{Pin: pin, Kind: ErrHashMismatch, Msg: "the lockfile lists no sha256 hash for it, so the wheel cannot be verified"}
 	}
-	sum := sha256.Sum256(data)
-	if got := hex.EncodeToString(sum[:]); !locked[got] {
+	wh := sha256.New()
+	if _, err := io.Copy(wh, io.NewSectionReader(a.r, 0, a.size)); err != nil {
+		return nil, fmt.Errorf("%s: %w", pin, err)
+	}
+	if got := hex.EncodeToString(wh.Sum(nil)); !locked[got] {
 		return nil, &Error{Pin: pin, Kind: ErrHashMismatch, Msg: fmt.Sprintf("the wheel's bytes hash to sha256:%s, which the lockfile does not pin (it pins %s)", got, strings.Join(pin.Hashes, ", "))}
 	}
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	zr, err := zip.NewReader(a.r, a.size)
 	// ErrInsecurePath comes with a usable reader; the names are judged
 	// below, with a message that names the pin.
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return nil, &Error{Pin: pin, Kind: ErrInvalidWheel, Msg: fmt.Sprintf("not a zip archive: %v", err)}
 	}
-	in := &installer{pin: pin, layout: l, out: map[string]*File{}, from: map[string]string{}}
-	if err := in.read(zr, int64(len(data))); err != nil {
+	in := &installer{pin: pin, layout: l, arc: a, out: map[string]*File{}, from: map[string]string{}}
+	if err := in.read(zr, a.size); err != nil {
 		return nil, err
 	}
 	return in.install()
 }
 
+// member is one file of the wheel, read once to check it; only the
+// metadata the install reads (see isMetadata) is kept in data.
 type member struct {
 	name string // clean
-	data []byte
+	f    *zip.File
 	exec bool
+	size int64
+	// sum is the member's sha256.
+	sum [sha256.Size]byte
+	// shebang says the member starts with "#!python", which a script's
+	// install replaces.
+	shebang bool
+	data    []byte
+}
+
+// isMetadata says whether the install reads the member named name: a
+// .dist-info directory's RECORD, WHEEL or entry_points.txt.
+func isMetadata(name string) bool {
+	dir, file, ok := strings.Cut(name, "/")
+	if !ok || !strings.HasSuffix(dir, ".dist-info") {
+		return false
+	}
+	switch file {
+	case "RECORD", "WHEEL", "entry_points.txt":
+		return true
+	}
+	return false
 }
 
 type installer struct {
 	pin     Pin
 	layout  Layout
+	arc     *archive
 	members []member
 	byName  map[string]*member
 	out     map[string]*File
@@ -254,14 +334,15 @@ func (in *installer) read(zr *zip.Reader, size int64) error {
 			return in.fail(ErrInvalidWheel, "member %s appears twice", name)
 		}
 		seen[name] = true
-		data, err := readMember(f)
+		m, err := scanMember(f, isMetadata(name))
 		if err != nil {
 			return in.fail(ErrInvalidWheel, "member %s: %v", name, err)
 		}
 		// As pip judges it: a regular file with any exec bit.
 		mode := f.ExternalAttrs >> 16
-		exec := mode&0o170000 == 0o100000 && mode&0o111 != 0
-		in.members = append(in.members, member{name: name, data: data, exec: exec})
+		m.name, m.f = name, f
+		m.exec = mode&0o170000 == 0o100000 && mode&0o111 != 0
+		in.members = append(in.members, m)
 	}
 	in.byName = make(map[string]*member, len(in.members))
 	for i := range in.members {
@@ -309,28 +390,151 @@ func (in *installer) checkLayout(zr *zip.Reader, size int64) error {
 	return nil
 }
 
-// readMember reads one member, holding its declared size and no more: a
-// member whose data does not match its declared size is an error, found as
-// soon as the excess is read.
+// readMember reads one member, holding its declared size and no more.
 func readMember(f *zip.File) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, min(int64(f.UncompressedSize64), 1<<20)))
+	if err := copyMember(buf, f); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// copyMember copies one member to w, reading its declared size and no
+// more: a member whose data does not match its declared size is an error,
+// found as soon as the excess is read.
+func copyMember(w io.Writer, f *zip.File) error {
 	want := int64(f.UncompressedSize64)
 	rc, err := f.Open()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rc.Close()
-	buf := bytes.NewBuffer(make([]byte, 0, min(want, 1<<20)))
-	n, err := io.Copy(buf, io.LimitReader(rc, want+1))
+	n, err := io.Copy(w, io.LimitReader(rc, want+1))
 	if n > want {
-		return nil, fmt.Errorf("holds more than the %d bytes its entry declares", want)
+		return fmt.Errorf("holds more than the %d bytes its entry declares", want)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if n != want {
-		return nil, fmt.Errorf("holds %d bytes, its entry declares %d", n, want)
+		return fmt.Errorf("holds %d bytes, its entry declares %d", n, want)
 	}
-	return buf.Bytes(), nil
+	return nil
+}
+
+// scanMember reads one member as copyMember does, for its size, sha256 and
+// first bytes, keeping its content only when keep says so.
+func scanMember(f *zip.File, keep bool) (member, error) {
+	var m member
+	h := sha256.New()
+	head := &headWriter{max: len("#!python")}
+	w := io.MultiWriter(h, head)
+	var buf *bytes.Buffer
+	if keep {
+		buf = bytes.NewBuffer(make([]byte, 0, min(int64(f.UncompressedSize64), 1<<20)))
+		w = io.MultiWriter(h, head, buf)
+	}
+	if err := copyMember(w, f); err != nil {
+		return m, err
+	}
+	m.size = int64(f.UncompressedSize64)
+	h.Sum(m.sum[:0])
+	m.shebang = string(head.b) == "#!python"
+	if keep {
+		m.data = buf.Bytes()
+	}
+	return m, nil
+}
+
+// headWriter keeps the first max bytes written to it.
+type headWriter struct {
+	b   []byte
+	max int
+}
+
+func (w *headWriter) Write(p []byte) (int, error) {
+	if n := w.max - len(w.b); n > 0 {
+		w.b = append(w.b, p[:min(n, len(p))]...)
+	}
+	return len(p), nil
+}
+
+// opener opens m's content from the wheel when the layer is written: the
+// file is opened again and the member's bytes decompressed from where the
+// check found them, through a reader that fails unless they are the size
+// and sha256 the check found (and the installed RECORD lists).
+func (in *installer) opener(m *member) (func() (io.ReadCloser, error), error) {
+	off, err := m.f.DataOffset()
+	if err != nil {
+		return nil, in.fail(ErrInvalidWheel, "member %s: %v", m.name, err)
+	}
+	csize, method := int64(m.f.CompressedSize64), m.f.Method
+	if method != zip.Store && method != zip.Deflate {
+		return nil, in.fail(ErrInvalidWheel, "member %s: compression method %d, not stored or deflated", m.name, method)
+	}
+	a, pin, name, size, sum := in.arc, in.pin, m.name, m.size, m.sum
+	return func() (io.ReadCloser, error) {
+		where := fmt.Sprintf("%s: member %s", pin, name)
+		if a.path != "" {
+			where += " of " + a.path
+		}
+		r := &memberReader{where: where, size: size, sum: sum, h: sha256.New()}
+		ra := a.r
+		if a.path != "" {
+			f, err := os.Open(a.path)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", pin, err)
+			}
+			ra = f
+			r.closers = append(r.closers, f)
+		}
+		sec := io.NewSectionReader(ra, off, csize)
+		if method == zip.Deflate {
+			fr := flate.NewReader(sec)
+			r.r = fr
+			r.closers = append([]io.Closer{fr}, r.closers...)
+		} else {
+			r.r = sec
+		}
+		return r, nil
+	}, nil
+}
+
+// memberReader reads a member as the install checked it, and fails on
+// anything else: more or fewer bytes, or other bytes.
+type memberReader struct {
+	r       io.Reader
+	closers []io.Closer
+	where   string
+	size, n int64
+	sum     [sha256.Size]byte
+	h       hash.Hash
+}
+
+func (r *memberReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if r.n+int64(n) > r.size {
+		return 0, fmt.Errorf("%s: holds more than the %d bytes it held when installed", r.where, r.size)
+	}
+	r.h.Write(p[:n])
+	r.n += int64(n)
+	if err == io.EOF {
+		if r.n != r.size {
+			return n, fmt.Errorf("%s: holds %d bytes, not the %d it held when installed", r.where, r.n, r.size)
+		}
+		if !bytes.Equal(r.h.Sum(nil), r.sum[:]) {
+			return n, fmt.Errorf("%s: its bytes changed since it was installed (sha256 differs)", r.where)
+		}
+	}
+	return n, err
+}
+
+func (r *memberReader) Close() error {
+	var errs []error
+	for _, c := range r.closers {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
 }
 
 func (in *installer) install() ([]File, error) {
@@ -370,7 +574,7 @@ func (in *installer) install() ([]File, error) {
 				// Written below, for this install.
 				continue
 			}
-			if err := in.put(path.Join(l.SitePackages, m.name), m.data, mode, m.name); err != nil {
+			if err := in.putMember(path.Join(l.SitePackages, m.name), &m, mode); err != nil {
 				return nil, err
 			}
 			continue
@@ -390,8 +594,17 @@ func (in *installer) install() ([]File, error) {
 				continue
 			}
 			dest = path.Join(bin, sub)
-			m.data = fixShebang(m.data, l.Interpreter)
 			mode = 0o755
+			if m.shebang {
+				data, err := readMember(m.f)
+				if err != nil {
+					return nil, in.fail(ErrInvalidWheel, "member %s: %v", m.name, err)
+				}
+				if err := in.put(dest, fixShebang(data, l.Interpreter), mode, m.name); err != nil {
+					return nil, err
+				}
+				continue
+			}
 		case "headers":
 			if l.Include == "" {
 				return nil, fmt.Errorf("%s: the wheel has headers and the layout does not say where they go: set Layout.Include", in.pin)
@@ -402,7 +615,7 @@ func (in *installer) install() ([]File, error) {
 		default:
 			return nil, in.fail(ErrInvalidWheel, "member %s: unknown .data scheme %q (want purelib, platlib, scripts, headers or data)", m.name, scheme)
 		}
-		if err := in.put(dest, m.data, mode, m.name); err != nil {
+		if err := in.putMember(dest, &m, mode); err != nil {
 			return nil, err
 		}
 	}
@@ -419,7 +632,8 @@ func (in *installer) install() ([]File, error) {
 	if err := in.put(record, nil, 0o644, "RECORD"); err != nil {
 		return nil, err
 	}
-	in.out[record].Data = in.record(record)
+	data := in.record(record)
+	*in.out[record] = File{Path: record, Mode: 0o644, Data: data, Size: int64(len(data)), SHA256: sha256.Sum256(data)}
 
 	files := make([]File, 0, len(in.out))
 	for _, f := range in.out {
@@ -439,7 +653,21 @@ func (in *installer) put(dest string, data []byte, mode fs.FileMode, src string)
 		return in.fail(ErrInvalidWheel, "%s and %s both install to %s", prev, src, dest)
 	}
 	in.from[dest] = src
-	in.out[dest] = &File{Path: dest, Mode: mode, Data: data}
+	in.out[dest] = &File{Path: dest, Mode: mode, Data: data, Size: int64(len(data)), SHA256: sha256.Sum256(data)}
+	return nil
+}
+
+// putMember is put for a member installed unchanged, read from the wheel
+// when the layer is written.
+func (in *installer) putMember(dest string, m *member, mode fs.FileMode) error {
+	open, err := in.opener(m)
+	if err != nil {
+		return err
+	}
+	if err := in.put(dest, nil, mode, m.name); err != nil {
+		return err
+	}
+	*in.out[dest] = File{Path: dest, Mode: mode, Size: m.size, SHA256: m.sum, Wheel: in.arc.path, Member: m.name, open: open}
 	return nil
 }
 
@@ -580,14 +808,23 @@ func (in *installer) checkRecord(distInfo string) error {
 			}
 			return in.fail(ErrInvalidWheel, "member %s: %s hashes it with %q, %s", m.name, self, algo, why)
 		}
-		h := newHash()
-		h.Write(m.data)
-		if got := base64.RawURLEncoding.EncodeToString(h.Sum(nil)); got != strings.TrimRight(want, "=") {
+		var sum []byte
+		if algo == "sha256" {
+			// Found as the member was read.
+			sum = m.sum[:]
+		} else {
+			h := newHash()
+			if err := copyMember(h, m.f); err != nil {
+				return in.fail(ErrInvalidWheel, "member %s: %v", m.name, err)
+			}
+			sum = h.Sum(nil)
+		}
+		if got := base64.RawURLEncoding.EncodeToString(sum); got != strings.TrimRight(want, "=") {
 			return in.fail(ErrInvalidWheel, "%s: RECORD says %s=%s, the member hashes to %s", m.name, algo, want, got)
 		}
 		if len(row) > 2 && row[2] != "" {
-			if n, err := strconv.Atoi(row[2]); err != nil || n != len(m.data) {
-				return in.fail(ErrInvalidWheel, "%s: RECORD says %s bytes, the member has %d", m.name, row[2], len(m.data))
+			if n, err := strconv.ParseInt(row[2], 10, 64); err != nil || n != m.size {
+				return in.fail(ErrInvalidWheel, "%s: RECORD says %s bytes, the member has %d", m.name, row[2], m.size)
 			}
 		}
 	}
@@ -610,9 +847,8 @@ func (in *installer) record(self string) []byte {
 			b.WriteString(",,\n")
 			continue
 		}
-		data := in.out[p].Data
-		sum := sha256.Sum256(data)
-		fmt.Fprintf(&b, ",sha256=%s,%d\n", base64.RawURLEncoding.EncodeToString(sum[:]), len(data))
+		f := in.out[p]
+		fmt.Fprintf(&b, ",sha256=%s,%d\n", base64.RawURLEncoding.EncodeToString(f.SHA256[:]), f.Size)
 	}
 	return b.Bytes()
 }

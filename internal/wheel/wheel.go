@@ -17,7 +17,10 @@
 package wheel
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"errors"
+	"io"
 	"io/fs"
 	"regexp"
 	"strings"
@@ -85,7 +88,32 @@ type File struct {
 	// Mode is 0644, or 0755 for scripts and for members whose zip entry
 	// has an exec bit.
 	Mode fs.FileMode
+	// Data is the content of a file the install wrote itself (RECORD,
+	// INSTALLER, wrapper scripts, a script whose "#!python" line it
+	// replaced), and of every file Install returns. It is nil for a member
+	// InstallFile installs unchanged: Open reads that from the wheel.
 	Data []byte
+	// Size and SHA256 are the content's, as the installed RECORD lists
+	// them.
+	Size   int64
+	SHA256 [sha256.Size]byte
+	// Wheel and Member say where Open reads a member InstallFile installs
+	// unchanged: the wheel file and the member's name in it. Wheel is ""
+	// when the content is in Data.
+	Wheel, Member string
+
+	open func() (io.ReadCloser, error)
+}
+
+// Open reads the file's content: Data, or the member from the wheel,
+// decompressed as it is read and checked against Size and SHA256, so that
+// a wheel changed since the install fails the read rather than install
+// something else.
+func (f File) Open() (io.ReadCloser, error) {
+	if f.open != nil {
+		return f.open()
+	}
+	return io.NopCloser(bytes.NewReader(f.Data)), nil
 }
 
 var pyVersionInPath = regexp.MustCompile(`(?:^|/)python(\d+)\.(\d+)t?(?:/|$)`)

@@ -207,9 +207,13 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 	for i, fs := range files {
 		src := fmt.Sprintf("%s==%s", jobs[i].e.Name, jobs[i].e.Version)
 		for _, f := range fs {
-			e := tarlayer.Bytes(strings.TrimPrefix(f.Path, "/"), f.Data, src)
-			e.Exec = f.Mode&0o111 != 0
-			out = append(out, e)
+			// Members are read from the wheel as the layer is written,
+			// not held here; the Stat is the one tarlayer.Bytes would give.
+			out = append(out, tarlayer.Entry{
+				Path: strings.TrimPrefix(f.Path, "/"), Kind: tarlayer.File,
+				Exec: f.Mode&0o111 != 0, Size: f.Size, Open: f.Open, Source: src,
+				Stat: "sha256:" + hex.EncodeToString(f.SHA256[:]),
+			})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
