@@ -251,49 +251,31 @@ func Unrequired(ctx context.Context, g *Graph, entries []Entry) ([]Problem, erro
 	}
 	reached := map[string]bool{}
 	for _, env := range g.envs {
-		type node struct {
-			name   string
-			extras []string
-		}
-		seen := map[string][]string{}
-		var queue []node
-		visit := func(n string, extras []string) {
-			old, ok := seen[n]
-			merged := slices.Clone(old)
-			for _, x := range extras {
-				merged = addExtra(merged, x)
-			}
-			if ok && len(merged) == len(old) {
-				return
-			}
-			seen[n] = merged
-			reached[n] = true
-			queue = append(queue, node{n, merged})
-		}
+		var roots []pep508.Requirement
 		for _, e := range entries {
 			if e.Direct && e.Marker.Evaluate(env) {
-				visit(pep508.NormalizeName(e.Name), e.Extras)
+				roots = append(roots, pep508.Requirement{Name: e.Name, Extras: e.Extras})
 			}
 		}
-		for len(queue) > 0 {
-			nd := queue[0]
-			queue = queue[1:]
-			for _, e := range byName[nd.name] {
+		// The line of a project that applies here and can be read: Check
+		// reports what cannot.
+		release := func(name string) (string, bool) {
+			for _, e := range byName[name] {
 				if !e.Marker.Evaluate(env) {
 					continue
 				}
-				reqs, err := g.Requirements(ctx, e.Name, e.Version)
-				if err != nil {
-					// Check reports what cannot be read.
-					continue
+				if _, err := g.Requirements(ctx, e.Name, e.Version); err == nil {
+					return e.Version, true
 				}
-				for _, r := range reqs {
-					if active(r, env, nd.extras) {
-						visit(pep508.NormalizeName(r.Name), r.Extras)
-					}
-				}
-				break
 			}
+			return "", false
+		}
+		r, err := g.reach(ctx, env, roots, release, nil)
+		if err != nil {
+			return nil, err
+		}
+		for n := range r {
+			reached[n] = true
 		}
 	}
 	var out []Problem

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -169,4 +170,61 @@ func splitKey(key string) (name, extra string) {
 		return key[:i], key[i+1 : len(key)-1]
 	}
 	return key, ""
+}
+
+// reach walks one target's part of a pin set: from the roots, through every
+// requirement that applies in env with the extras asked of each project,
+// and returns the projects reached (normalized names). release says which
+// version of a project the set holds (ok false: none to follow). step, when
+// given, is told each requirement taken, with the project that asked it
+// ("" for a root).
+func (g *Graph) reach(ctx context.Context, env pep508.Env, roots []pep508.Requirement,
+	release func(name string) (version string, ok bool), step func(from string, r pep508.Requirement)) (map[string]bool, error) {
+	type node struct {
+		name   string
+		extras []string
+	}
+	asked := map[string][]string{} // the extras asked of each project reached
+	var queue []node
+	visit := func(from string, r pep508.Requirement) {
+		if step != nil {
+			step(from, r)
+		}
+		name := pep508.NormalizeName(r.Name)
+		old, seen := asked[name]
+		merged := slices.Clone(old)
+		for _, x := range r.Extras {
+			merged = addExtra(merged, x)
+		}
+		if seen && len(merged) == len(old) {
+			return
+		}
+		asked[name] = merged
+		queue = append(queue, node{name, merged})
+	}
+	for _, r := range roots {
+		visit("", r)
+	}
+	for len(queue) > 0 {
+		nd := queue[0]
+		queue = queue[1:]
+		v, ok := release(nd.name)
+		if !ok {
+			continue
+		}
+		reqs, err := g.Requirements(ctx, nd.name, v)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range reqs {
+			if active(r, env, nd.extras) {
+				visit(nd.name, r)
+			}
+		}
+	}
+	reached := make(map[string]bool, len(asked))
+	for n := range asked {
+		reached[n] = true
+	}
+	return reached, nil
 }

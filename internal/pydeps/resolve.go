@@ -293,65 +293,39 @@ func (p *provider) result(ctx context.Context, sol resolver.Solution) (*Result, 
 	}
 	need := map[string][]bool{}
 	via := map[string]map[string]bool{}
+	release := func(name string) (string, bool) {
+		if pin := pins[name]; pin != nil {
+			return pin.Version, true
+		}
+		return "", false
+	}
 	for ei, env := range p.g.envs {
-		asked := map[string][]string{} // extras asked of each reached pin
-		reached := map[string]bool{}
-		type node struct {
-			name   string
-			extras []string
-		}
-		var queue []node
-		visit := func(name string, extras []string) {
-			if pin := pins[name]; pin != nil {
-				pin.ask(extras, ei, len(p.g.envs))
-			}
-			old := asked[name]
-			merged := slices.Clone(old)
-			for _, x := range extras {
-				if x = pep508.NormalizeName(x); !slices.Contains(merged, x) {
-					merged = append(merged, x)
-				}
-			}
-			if reached[name] && len(merged) == len(old) {
-				return
-			}
-			reached[name] = true
-			asked[name] = merged
-			queue = append(queue, node{name, merged})
-		}
+		var roots []pep508.Requirement
 		for _, d := range p.req.Direct {
 			if active(d.Req, env, nil) {
-				n := pep508.NormalizeName(d.Req.Name)
-				if pin := pins[n]; pin != nil {
-					pin.Direct = true
-				}
-				visit(n, d.Req.Extras)
+				roots = append(roots, d.Req)
 			}
 		}
-		for len(queue) > 0 {
-			nd := queue[0]
-			queue = queue[1:]
-			pin := pins[nd.name]
-			if pin == nil {
-				continue
-			}
-			reqs, err := p.g.Requirements(ctx, pin.Name, pin.Version)
-			if err != nil {
-				return nil, err
-			}
-			for _, r := range reqs {
-				if !active(r, env, nd.extras) {
-					continue
+		reached, err := p.g.reach(ctx, env, roots, release, func(from string, r pep508.Requirement) {
+			name := pep508.NormalizeName(r.Name)
+			if pin := pins[name]; pin != nil {
+				pin.ask(r.Extras, ei, len(p.g.envs))
+				if from == "" {
+					pin.Direct = true
 				}
-				dep := pep508.NormalizeName(r.Name)
-				if via[dep] == nil {
-					via[dep] = map[string]bool{}
-				}
-				if dep != nd.name {
-					via[dep][nd.name] = true
-				}
-				visit(dep, r.Extras)
 			}
+			if from == "" {
+				return
+			}
+			if via[name] == nil {
+				via[name] = map[string]bool{}
+			}
+			if name != from {
+				via[name][from] = true
+			}
+		})
+		if err != nil {
+			return nil, err
 		}
 		for name := range reached {
 			if need[name] == nil {
