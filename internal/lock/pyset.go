@@ -150,14 +150,7 @@ func (s *PySet) depEntries() ([]pydeps.Entry, []Problem) {
 		if !l.e.Pinned() {
 			continue // Verify reports it already
 		}
-		pe := pydeps.Entry{Name: l.e.Name, Version: l.e.Version, Where: l.where(), Direct: s.direct(l.t, l.e)}
-		if l.e.Extras != "" {
-			for _, x := range strings.Split(strings.Trim(l.e.Extras, "[]"), ",") {
-				if x = strings.TrimSpace(x); x != "" {
-					pe.Extras = append(pe.Extras, x)
-				}
-			}
-		}
+		pe := pydeps.Entry{Name: l.e.Name, Version: l.e.Version, Extras: l.e.ExtraNames(), Where: l.where(), Direct: s.direct(l.t, l.e)}
 		if l.e.Marker != "" {
 			m, err := pep508.ParseMarker(l.e.Marker)
 			if err != nil {
@@ -498,14 +491,14 @@ func syncAsked(t *Target, main *lockfile.Entry, p *pydeps.Pin) bool {
 	for _, a := range p.Asked {
 		want[strings.Join(a.Extras, ",")] = a
 	}
-	have := map[string]bool{extrasKey(main.Extras): true}
+	have := map[string]bool{extrasKey(main): true}
 	changed := false
 	last := main
 	for _, e := range t.File.FindAll(p.Name, lockfile.Normalizer(source.PyPI)) {
 		if e == main {
 			continue
 		}
-		k := extrasKey(e.Extras)
+		k := extrasKey(e)
 		a, ok := want[k]
 		if !ok || have[k] {
 			t.File.Remove(e)
@@ -538,12 +531,10 @@ func syncAsked(t *Target, main *lockfile.Entry, p *pydeps.Pin) bool {
 
 // extrasKey is a line's extras ("[Socks, tls]") as Pin.Asked spells them:
 // normalized, sorted, comma-joined; "" for none.
-func extrasKey(extras string) string {
+func extrasKey(e *lockfile.Entry) string {
 	var xs []string
-	for _, x := range strings.Split(strings.Trim(extras, "[]"), ",") {
-		if x = strings.TrimSpace(x); x != "" {
-			xs = append(xs, pep508.NormalizeName(x))
-		}
+	for _, x := range e.ExtraNames() {
+		xs = append(xs, pep508.NormalizeName(x))
 	}
 	slices.Sort(xs)
 	return strings.Join(xs, ",")

@@ -82,6 +82,18 @@ func (f *File) SetMarker(e *Entry, marker string) bool {
 	return true
 }
 
+// ExtraNames returns the extras a pin asks for ("[socks, tls]" gives
+// socks and tls), as written, in order; none for a pin without extras.
+func (e *Entry) ExtraNames() []string {
+	var out []string
+	for _, x := range strings.Split(strings.Trim(e.Extras, "[]"), ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 // SetExtras sets the extras a pin asks for, written "[socks]" ("" for
 // none). It reports whether anything changed.
 func (f *File) SetExtras(e *Entry, extras string) bool {
