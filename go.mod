@@ -7,10 +7,16 @@ require (
 	github.com/aquasecurity/go-pep440-version v0.0.1
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/jdx/go-netrc v1.0.0
+	github.com/package-url/packageurl-go v0.1.7
+	github.com/spdx/tools-golang v0.5.7
 	golang.org/x/mod v0.41.0
 )
 
-require gotest.tools/v3 v3.5.2 // indirect
+require (
+	github.com/anchore/go-struct-converter v0.1.0 // indirect
+	github.com/stretchr/testify v1.12.0 // indirect
+	gotest.tools/v3 v3.5.2 // indirect
+)
 
 require (
 	dario.cat/mergo v1.0.1 // indirect
@@ -25,7 +31,7 @@ require (
 	github.com/go-git/go-billy/v5 v5.9.2
 	github.com/go-git/go-git/v5 v5.19.3
 	github.com/golang/groupcache v0.0.0-20241129210726-2c02b8208cf8 // indirect
-	github.com/google/uuid v1.6.0 // indirect
+	github.com/google/uuid v1.6.0
 	github.com/huandu/xstrings v1.5.0 // indirect
 	github.com/jbenet/go-context v0.0.0-20150711004518-d14ea06fba99 // indirect
 	github.com/kevinburke/ssh_config v1.2.0
