@@ -9,14 +9,18 @@ require (
 	github.com/in-toto/attestation v1.2.0
 	github.com/jdx/go-netrc v1.0.0
 	github.com/package-url/packageurl-go v0.1.7
+	github.com/sigstore/sigstore v1.10.11
 	github.com/spdx/tools-golang v0.5.7
 	golang.org/x/mod v0.41.0
-	google.golang.org/protobuf v1.36.11
+	google.golang.org/protobuf v1.36.12
 )
 
 require (
 	github.com/anchore/go-struct-converter v0.1.0 // indirect
-	github.com/stretchr/testify v1.12.0 // indirect
+	github.com/secure-systems-lab/go-securesystemslib v0.11.1 // indirect
+	github.com/sigstore/protobuf-specs v0.5.2 // indirect
+	github.com/youmark/pkcs8 v0.0.0-20240726163527-a2c0da244d78 // indirect
+	google.golang.org/genproto/googleapis/api v0.0.0-20260727163830-6c54dddc4772 // indirect
 	gotest.tools/v3 v3.5.2 // indirect
 )
 
