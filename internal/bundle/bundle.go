@@ -47,11 +47,13 @@ type Options struct {
 
 // Result says what went in.
 type Result struct {
-	Path      string   `json:"path"`
-	Root      string   `json:"root"`
-	Artifacts int      `json:"artifacts"`
-	Bytes     int64    `json:"bytes"`
-	Skipped   []string `json:"skipped,omitempty"` // lockfiles not bundled, with why
+	Path string `json:"file"`
+	// Root is the tarball's top directory, NAME-VERSION.
+	Root      string `json:"root"`
+	Artifacts int    `json:"artifact_count"`
+	// Bytes is the size of the .tar.gz in bytes.
+	Bytes   int64    `json:"size"`
+	Skipped []string `json:"skipped,omitempty"` // lockfiles not bundled, with why
 }
 
 type entry struct {
