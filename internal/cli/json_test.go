@@ -25,6 +25,8 @@ var jsonOutputs = map[string]any{
 	"lock why":                         whyJSON{},
 	"bundle":                           bundle.Result{},
 	"plan":                             plan.Plan{},
+	"changelog":                        changelogJSON{},
+	"notes":                            notesJSON{},
 	"prerelease, release, postrelease": release.Report{},
 	"build":                            image.BuildReport{},
 	"promote":                          promote.Result{},
