@@ -24,6 +24,7 @@ var jsonOutputs = map[string]any{
 	"lock verify":                      lock.VerifyResult{},
 	"lock why":                         whyJSON{},
 	"bundle":                           bundle.Result{},
+	"config render":                    configJSON{},
 	"plan":                             plan.Plan{},
 	"changelog":                        changelogJSON{},
 	"notes":                            notesJSON{},
