@@ -381,8 +381,9 @@ type outdatedJSON struct {
 
 func newLockOutdatedCmd(a *app) *cobra.Command {
 	var f lockFlags
+	var exitCode bool
 	cmd := &cobra.Command{
-		Use:   "outdated [-f FILE]",
+		Use:   "outdated [-f FILE] [--exit-code]",
 		Short: "List what upgrade --all would change, marked major, minor or patch",
 		Args:  argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -398,11 +399,20 @@ func newLockOutdatedCmd(a *app) *cobra.Command {
 				}
 				rows = append(rows, r...)
 			}
-			return a.printOutdated(rows)
+			if err := a.printOutdated(rows); err != nil {
+				return err
+			}
+			if exitCode && len(rows) > 0 {
+				// As git diff --exit-code: the list is the report, the
+				// code tells CI that there was something to list.
+				return failed(nil)
+			}
+			return nil
 		},
 	}
 	f.register(cmd, true)
 	cmd.Flags().BoolVar(&f.pre, "include-prereleases", false, "consider prereleases")
+	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 1 when anything is outdated (for CI)")
 	return cmd
 }
 
