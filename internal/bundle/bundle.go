@@ -43,15 +43,23 @@ type Options struct {
 	ModTime time.Time
 	// Version names the top directory, NAME-VERSION/.
 	Version string
+	// DryRun makes the tarball in memory, to say what it would hold, and
+	// writes nothing (artifacts still go through the download cache).
+	DryRun bool
 }
 
-// Result says what went in.
+// Result says what went in (or, in a dry run, would).
 type Result struct {
-	Path      string   `json:"path"`
-	Root      string   `json:"root"`
-	Artifacts int      `json:"artifacts"`
-	Bytes     int64    `json:"bytes"`
-	Skipped   []string `json:"skipped,omitempty"` // lockfiles not bundled, with why
+	Path string `json:"file"`
+	// Root is the tarball's top directory, NAME-VERSION.
+	Root string `json:"root"`
+	// Files are the tarball's files under Root, sorted.
+	Files     []string `json:"files"`
+	Artifacts int      `json:"artifact_count"`
+	// Bytes is the size of the .tar.gz in bytes.
+	Bytes   int64    `json:"size"`
+	Skipped []string `json:"skipped,omitempty"` // lockfiles not bundled, with why
+	DryRun  bool     `json:"dry_run,omitempty"`
 }
 
 type entry struct {
@@ -75,7 +83,7 @@ func Write(ctx context.Context, m *manifest.Manifest, targets []*lock.Target, o 
 		}
 	}
 	root := m.Name + "-" + o.Version
-	res := &Result{Path: o.Output, Root: root}
+	res := &Result{Path: o.Output, Root: root, Files: []string{}, DryRun: o.DryRun}
 	var mu sync.Mutex
 	var entries []entry
 	add := func(e entry) {
@@ -151,6 +159,7 @@ func Write(ctx context.Context, m *manifest.Manifest, targets []*lock.Target, o 
 			continue
 		}
 		uniq = append(uniq, e)
+		res.Files = append(res.Files, e.name)
 		if strings.HasPrefix(e.name, "vendor/") && !strings.HasSuffix(e.name, "/list") && !strings.HasSuffix(e.name, ".info") {
 			res.Artifacts++
 		}
@@ -160,6 +169,9 @@ func Write(ctx context.Context, m *manifest.Manifest, targets []*lock.Target, o 
 		return nil, err
 	}
 	res.Bytes = int64(buf.Len())
+	if o.DryRun {
+		return res, nil
+	}
 	if err := atomicfile.WriteFile(o.Output, buf.Bytes(), 0o644); err != nil {
 		return nil, err
 	}

@@ -20,9 +20,10 @@ import (
 
 func newBundleCmd(a *app) *cobra.Command {
 	var out string
+	var dryRun bool
 	var settings sources.Settings
 	cmd := &cobra.Command{
-		Use:   "bundle [-o FILE]",
+		Use:   "bundle [-o FILE] [--dry-run]",
 		Short: "Write an offline tarball: lockfiles, every hashed artifact, rendered config, install script",
 		Args:  argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -45,14 +46,16 @@ func newBundleCmd(a *app) *cobra.Command {
 			if out == "" {
 				out = filepath.Join(m.Dir, "build", m.Name+"-"+version+".tar.gz")
 			}
-			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-				return err
+			if !dryRun {
+				if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+					return err
+				}
 			}
 			mtime, err := a.sourceDate(m)
 			if err != nil {
 				return err
 			}
-			res, err := bundle.Write(cmd.Context(), m, targets, bundle.Options{Output: out, ModTime: mtime, Version: version})
+			res, err := bundle.Write(cmd.Context(), m, targets, bundle.Options{Output: out, ModTime: mtime, Version: version, DryRun: dryRun})
 			if err != nil {
 				return failed(err)
 			}
@@ -62,11 +65,25 @@ func newBundleCmd(a *app) *cobra.Command {
 			for _, s := range res.Skipped {
 				fmt.Fprintf(a.stderr, "note: %s\n", s)
 			}
-			fmt.Fprintf(a.stdout, "wrote %s (%s/, %d artifacts, %d bytes)\n", res.Path, res.Root, res.Artifacts, res.Bytes)
+			if !dryRun {
+				fmt.Fprintf(a.stdout, "wrote %s (%s/, %d artifacts, %d bytes)\n", res.Path, res.Root, res.Artifacts, res.Bytes)
+				return nil
+			}
+			fmt.Fprintf(a.stdout, "would write %s (%s/, %d artifacts, %d bytes):\n", res.Path, res.Root, res.Artifacts, res.Bytes)
+			// The artifacts are many and named by the lockfiles: count them.
+			for _, f := range res.Files {
+				if !strings.HasPrefix(f, "vendor/") {
+					fmt.Fprintf(a.stdout, "  %s\n", f)
+				}
+			}
+			if res.Artifacts > 0 {
+				fmt.Fprintf(a.stdout, "  vendor/ (%d %s)\n", res.Artifacts, plural(res.Artifacts, "artifact", "artifacts"))
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "tarball to write (default build/NAME-VERSION.tar.gz)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what the tarball would hold, writing nothing")
 	cmd.Flags().StringSliceVar(&settings.Platform, "platform", nil, "bundle only pypi files for these platform tags (e.g. manylinux2014_x86_64)")
 	cmd.Flags().StringSliceVar(&settings.PythonVersion, "python-version", nil, "bundle only pypi files for these Python versions")
 	return cmd

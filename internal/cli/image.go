@@ -105,9 +105,9 @@ func printBuild(w io.Writer, r *image.BuildReport) {
 		fmt.Fprintf(w, "built %s %s: %s\n", r.Name, r.Version, r.Digest)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	base := r.Base
-	if base == "" {
-		base = "scratch"
+	base := "scratch"
+	if r.Base != nil {
+		base = r.Base.Reference()
 	}
 	fmt.Fprintf(tw, "  base\t%s\n", base)
 	if r.Commit != "" {

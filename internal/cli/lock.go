@@ -11,7 +11,6 @@ import (
 
 	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/lock"
-	"github.com/distbuild/dist/internal/pydeps"
 	"github.com/distbuild/dist/internal/sources"
 )
 
@@ -199,15 +198,31 @@ func withSet(targets []*lock.Target, set *lock.PySet) []*lock.Target {
 	return out
 }
 
+// editJSON is what add and upgrade print with --json: the pins written
+// (or, with --dry-run, that would be) and, in a dry run, the diff.
+type editJSON struct {
+	Pins   []lock.Pinned `json:"pins"`
+	DryRun bool          `json:"dry_run,omitempty"`
+	Diff   string        `json:"diff,omitempty"`
+}
+
 // finishEdit prints what add or upgrade did, and writes or, with dryRun,
 // shows the diff.
 func (a *app) finishEdit(targets []*lock.Target, pins []lock.Pinned, dryRun bool) error {
+	if pins == nil {
+		pins = []lock.Pinned{}
+	}
 	if dryRun {
 		changed := false
+		var diff strings.Builder
 		for _, t := range targets {
-			fmt.Fprint(a.stdout, t.Diff())
+			diff.WriteString(t.Diff())
 			changed = changed || t.Changed()
 		}
+		if a.json {
+			return a.printJSON(editJSON{Pins: pins, DryRun: true, Diff: diff.String()})
+		}
+		fmt.Fprint(a.stdout, diff.String())
 		if !changed {
 			fmt.Fprintln(a.stdout, "everything is up to date")
 		}
@@ -219,10 +234,7 @@ func (a *app) finishEdit(targets []*lock.Target, pins []lock.Pinned, dryRun bool
 		}
 	}
 	if a.json {
-		if pins == nil {
-			pins = []lock.Pinned{}
-		}
-		return a.printJSON(pins)
+		return a.printJSON(editJSON{Pins: pins})
 	}
 	if len(pins) == 0 {
 		fmt.Fprintln(a.stdout, "everything is up to date")
@@ -241,7 +253,7 @@ func (a *app) finishEdit(targets []*lock.Target, pins []lock.Pinned, dryRun bool
 		case "noted":
 			line = fmt.Sprintf("%s: %s==%s: marker or via note updated", p.File, p.Name, p.Version)
 		default:
-			line = fmt.Sprintf("%s: %s %s==%s (%d %s)", p.File, p.Kind, p.Name, p.Version, p.Hashes, plural(p.Hashes, "hash", "hashes"))
+			line = fmt.Sprintf("%s: %s %s==%s (%d %s)", p.File, p.Kind, p.Name, p.Version, len(p.Hashes), plural(len(p.Hashes), "hash", "hashes"))
 		}
 		if p.Marker != "" && p.Kind != "removed" {
 			line += " ; " + p.Marker
@@ -314,6 +326,12 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 	return cmd
 }
 
+// whyJSON is what lock why prints with --json.
+type whyJSON struct {
+	Name   string        `json:"name"`
+	Chains [][]lock.Link `json:"chains"`
+}
+
 func newLockWhyCmd(a *app) *cobra.Command {
 	var f lockFlags
 	cmd := &cobra.Command{
@@ -333,14 +351,10 @@ func newLockWhyCmd(a *app) *cobra.Command {
 				return err
 			}
 			if a.json {
-				type out struct {
-					Name   string          `json:"name"`
-					Chains [][]pydeps.Link `json:"chains"`
-				}
 				if chains == nil {
-					chains = [][]pydeps.Link{}
+					chains = [][]lock.Link{}
 				}
-				return a.printJSON(out{Name: args[0], Chains: chains})
+				return a.printJSON(whyJSON{Name: args[0], Chains: chains})
 			}
 			if len(chains) == 0 {
 				fmt.Fprintf(a.stdout, "%s: no direct pin requires it (nothing would install it)\n", args[0])
@@ -360,10 +374,16 @@ func newLockWhyCmd(a *app) *cobra.Command {
 	return cmd
 }
 
+// outdatedJSON is what lock outdated prints with --json.
+type outdatedJSON struct {
+	Pins []lock.Outdated `json:"pins"`
+}
+
 func newLockOutdatedCmd(a *app) *cobra.Command {
 	var f lockFlags
+	var exitCode bool
 	cmd := &cobra.Command{
-		Use:   "outdated [-f FILE]",
+		Use:   "outdated [-f FILE] [--exit-code]",
 		Short: "List what upgrade --all would change, marked major, minor or patch",
 		Args:  argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -379,22 +399,35 @@ func newLockOutdatedCmd(a *app) *cobra.Command {
 				}
 				rows = append(rows, r...)
 			}
-			if a.json {
-				return a.printJSON(rows)
+			if err := a.printOutdated(rows); err != nil {
+				return err
 			}
-			if len(rows) == 0 {
-				fmt.Fprintln(a.stdout, "everything is up to date")
-				return nil
+			if exitCode && len(rows) > 0 {
+				// As git diff --exit-code: the list is the report, the
+				// code tells CI that there was something to list.
+				return failed(nil)
 			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "FILE\tNAME\tCURRENT\tLATEST\tCHANGE")
-			for _, r := range rows {
-				fmt.Fprintf(tw, "%s:%d\t%s\t%s\t%s\t%s\n", r.File, r.Line, r.Name, r.Current, r.Latest, strings.ToUpper(r.Level[:1])+r.Level[1:])
-			}
-			return tw.Flush()
+			return nil
 		},
 	}
 	f.register(cmd, true)
 	cmd.Flags().BoolVar(&f.pre, "include-prereleases", false, "consider prereleases")
+	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 1 when anything is outdated (for CI)")
 	return cmd
+}
+
+func (a *app) printOutdated(rows []lock.Outdated) error {
+	if a.json {
+		return a.printJSON(outdatedJSON{Pins: rows})
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(a.stdout, "everything is up to date")
+		return nil
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FILE\tNAME\tCURRENT\tLATEST\tCHANGE")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s:%d\t%s\t%s\t%s\t%s\n", r.File, r.Line, r.Name, r.Current, r.Latest, strings.ToUpper(r.Level[:1])+r.Level[1:])
+	}
+	return tw.Flush()
 }

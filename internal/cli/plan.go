@@ -149,6 +149,19 @@ func lineDiff(from, to string) string {
 	return strings.Join(parts, " ")
 }
 
+// changelogJSON is what dist changelog prints with --json: the entry as
+// the changelog holds it (or, without --write, would), in the changelog's
+// own format.
+type changelogJSON struct {
+	File    string `json:"file"`
+	Version string `json:"version"`
+	Date    string `json:"date,omitempty"` // the entry's date, "" while unreleased
+	Text    string `json:"text"`
+	// Changed is true when the file differs from what --write writes.
+	Changed bool `json:"changed"`
+	Written bool `json:"written"`
+}
+
 func newChangelogCmd(a *app) *cobra.Command {
 	var write bool
 	var since string
@@ -174,13 +187,16 @@ func newChangelogCmd(a *app) *cobra.Command {
 				// Between prerelease and release the dated entry is what
 				// the release will say; it is committed and not dist
 				// changelog's to change.
-				if write {
+				if write && !a.json {
 					fmt.Fprintf(a.stdout, "%s: %s is prepared, not yet tagged; nothing to write (dist release tags it, dist postrelease starts the next entry)\n", m.Changelog, p.Prepared)
 					return nil
 				}
 				e, err := cl.Entry(p.Prepared)
 				if err != nil {
 					return usage(err)
+				}
+				if a.json {
+					return a.printJSON(changelogJSON{File: m.Changelog, Version: e.Version, Date: e.Date, Text: cl.Text(e)})
 				}
 				fmt.Fprintf(a.stderr, "%s is prepared, not yet tagged: its entry as dated\n", p.Prepared)
 				fmt.Fprint(a.stdout, cl.Text(e))
@@ -201,25 +217,30 @@ func newChangelogCmd(a *app) *cobra.Command {
 			if err := cl.MergeGenerated(plan.Sections(p, u)); err != nil {
 				return usage(err)
 			}
-			if !write {
-				u, err := cl.Unreleased()
-				if err != nil {
-					return usage(err)
+			// The entry again: merging rewrote it.
+			if u, err = cl.Unreleased(); err != nil {
+				return usage(err)
+			}
+			res := changelogJSON{File: m.Changelog, Version: u.Version, Date: u.Date, Text: cl.Text(u), Changed: cl.Changed()}
+			if write && res.Changed {
+				if err := cl.Write(); err != nil {
+					return err
 				}
-				fmt.Fprint(a.stdout, cl.Text(u))
-				return nil
+				res.Written = true
+				if a.verbose {
+					fmt.Fprint(a.stderr, textdiff.Unified(m.Changelog, before, string(cl.Bytes())))
+				}
 			}
-			if !cl.Changed() {
+			switch {
+			case a.json:
+				return a.printJSON(res)
+			case !write:
+				fmt.Fprint(a.stdout, res.Text)
+			case res.Written:
+				fmt.Fprintf(a.stdout, "wrote %s\n", m.Changelog)
+			default:
 				fmt.Fprintf(a.stdout, "%s is up to date\n", m.Changelog)
-				return nil
 			}
-			if err := cl.Write(); err != nil {
-				return err
-			}
-			if a.verbose {
-				fmt.Fprint(a.stderr, textdiff.Unified(m.Changelog, before, string(cl.Bytes())))
-			}
-			fmt.Fprintf(a.stdout, "wrote %s\n", m.Changelog)
 			return nil
 		},
 	}

@@ -195,6 +195,14 @@ func newPostreleaseCmd(a *app) *cobra.Command {
 	return cmd
 }
 
+// notesJSON is what dist notes prints with --json; Text is GitHub
+// Markdown.
+type notesJSON struct {
+	Version string `json:"version"`
+	Date    string `json:"date,omitempty"` // "" for an unreleased entry
+	Text    string `json:"text"`
+}
+
 func newNotesCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "notes [VERSION]",
@@ -223,6 +231,9 @@ func newNotesCmd(a *app) *cobra.Command {
 				return usage(err)
 			}
 			notes := cl.Notes(e)
+			if a.json {
+				return a.printJSON(notesJSON{Version: e.Version, Date: e.Date, Text: notes})
+			}
 			fmt.Fprint(a.stdout, notes)
 			if !strings.HasSuffix(notes, "\n") {
 				fmt.Fprintln(a.stdout)

@@ -148,6 +148,41 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 				}
 			},
+			// json-valid FILE [PATH...]: FILE (stdout: the last command's)
+			// holds exactly one JSON object, as every --json prints, and
+			// each PATH (keys and list indexes joined by dots, pins.0.to)
+			// is in it.
+			"json-valid": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 1 {
+					ts.Fatalf("usage: json-valid FILE [PATH...]")
+				}
+				dec := json.NewDecoder(strings.NewReader(ts.ReadFile(args[0])))
+				var v any
+				if err := dec.Decode(&v); err != nil {
+					ts.Fatalf("%s: %v", args[0], err)
+				}
+				if _, ok := v.(map[string]any); !ok || dec.More() {
+					ts.Fatalf("%s: not one JSON object", args[0])
+				}
+				for _, p := range args[1:] {
+					cur := v
+					for _, k := range strings.Split(p, ".") {
+						var ok bool
+						switch c := cur.(type) {
+						case map[string]any:
+							cur, ok = c[k]
+						case []any:
+							i, err := strconv.Atoi(k)
+							if ok = err == nil && i >= 0 && i < len(c); ok {
+								cur = c[i]
+							}
+						}
+						if !ok {
+							ts.Fatalf("%s: no %s", args[0], p)
+						}
+					}
+				}
+			},
 			// index-fail N: the package index answers the next N requests with 500.
 			"index-fail": func(ts *testscript.TestScript, neg bool, args []string) {
 				n, err := strconv.Atoi(args[0])

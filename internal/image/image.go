@@ -90,15 +90,16 @@ type BuildOptions struct {
 	Progress func(n int64)
 }
 
-// BuildReport is what Build did.
+// BuildReport is what Build did. Base is the pinned base image as
+// release.json records it, nil for scratch.
 type BuildReport struct {
 	Name      string           `json:"name"`
 	Version   string           `json:"version"`
 	Commit    string           `json:"commit,omitempty"`
 	Created   string           `json:"created"`
 	Digest    string           `json:"digest,omitempty"`
-	MediaType string           `json:"mediaType,omitempty"`
-	Base      string           `json:"base,omitempty"`
+	MediaType string           `json:"media_type,omitempty"`
+	Base      *meta.Base       `json:"base,omitempty"`
 	Platforms []PlatformReport `json:"platforms"`
 	Layers    []LayerReport    `json:"layers"`
 	Outputs   []OutputReport   `json:"outputs"`
@@ -113,21 +114,23 @@ type BuildReport struct {
 type PlatformReport struct {
 	Platform string `json:"platform"`
 	Digest   string `json:"digest,omitempty"`
-	// DependenciesBytes is the size of the platform's own dependencies
-	// layer (compressed), 0 when it has none.
-	DependenciesBytes int64 `json:"dependencies_bytes,omitempty"`
+	// DependenciesBytes is the size in bytes of the platform's own
+	// dependencies layer (compressed), 0 when it has none.
+	DependenciesBytes int64 `json:"dependencies_size,omitempty"`
 }
 
 // LayerReport is one layer dist adds (the same on every platform).
 type LayerReport struct {
 	Role    string `json:"role"`
-	Entries int    `json:"entries"`
-	Bytes   int64  `json:"bytes"`
+	Entries int    `json:"entry_count"`
+	Bytes   int64  `json:"size"` // in bytes
 }
 
-// OutputReport is one destination written.
+// OutputReport is one destination written. In JSON it is reference, the
+// name every command gives an image's place: oci-layout:DIR,
+// docker-archive:FILE or HOST/REPO:TAG.
 type OutputReport struct {
-	Output string   `json:"output"`
+	Output string   `json:"reference"`
 	Kind   string   `json:"kind"`
 	Tags   []string `json:"tags,omitempty"`
 	Moved  []string `json:"moved,omitempty"`
@@ -248,9 +251,7 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 		Dirty: dirty,
 	}
 	b.Report = rep
-	if plan.Base != nil {
-		rep.Base = plan.Base.Reference()
-	}
+	rep.Base = plan.Release.Base
 	for _, l := range plan.Layers {
 		rep.Layers = append(rep.Layers, LayerReport{Role: l.Role, Entries: len(l.Entries), Bytes: l.Size()})
 	}

@@ -191,14 +191,17 @@ func ParseSpec(ecosystem, s string) (Spec, error) {
 	return Spec{Name: s}, nil
 }
 
-// Pinned is one entry written by add or upgrade.
+// Pinned is one entry written by add or upgrade. In JSON a version change
+// is from/to, as in dist plan's reasons: From is the version pinned before
+// ("" for a new pin), Version (to) the one pinned now ("" when removed).
 type Pinned struct {
 	File    string `json:"file"`
 	Name    string `json:"name"`
 	From    string `json:"from,omitempty"`
-	Version string `json:"version"`
-	Hashes  int    `json:"hashes"`
-	Level   string `json:"level,omitempty"`
+	Version string `json:"to,omitempty"`
+	// Hashes are the hashes written for the pin, as on its lines.
+	Hashes []string `json:"hashes,omitempty"`
+	Level  string   `json:"level,omitempty"`
 	// Kind is added, required (a dependency added), upgraded, downgraded,
 	// rehashed, noted (marker or via note changed), removed or unchanged.
 	Kind string `json:"kind"`
@@ -326,7 +329,7 @@ func (t *Target) pin(rel *source.Release, kind string, force bool) Pinned {
 	eco := t.Source.Ecosystem()
 	norm := lockfile.Normalizer(eco)
 	hs := lockHashes(eco, rel)
-	p := Pinned{File: t.Lock.Path, Name: rel.Name, Version: rel.Version, Hashes: len(hs), Kind: kind}
+	p := Pinned{File: t.Lock.Path, Name: rel.Name, Version: rel.Version, Hashes: hs, Kind: kind}
 	if e := t.File.Find(rel.Name, norm); e != nil {
 		p.From = e.Version
 		p.Kind = classify(eco, e.Version, rel.Version, &p)
@@ -379,14 +382,17 @@ func classify(eco, from, to string, p *Pinned) string {
 	return "upgraded"
 }
 
-// Outdated is one pin with a newer version available.
+// Outdated is one pin with a newer version available. In JSON the
+// versions are from/to, as everywhere a version changes.
 type Outdated struct {
 	File    string `json:"file"`
 	Line    int    `json:"line"`
 	Name    string `json:"name"`
-	Current string `json:"current"`
-	Latest  string `json:"latest"`
-	Level   string `json:"level"`
+	Current string `json:"from"`
+	Latest  string `json:"to"`
+	// Level is major, minor or patch, or rehash for a tag whose digest
+	// moved.
+	Level string `json:"level"`
 }
 
 // plan computes the upgrades for a target: which entries move to which

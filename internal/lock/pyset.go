@@ -249,8 +249,20 @@ func splitWhere(w string) (string, int) {
 	return w[:i], n
 }
 
-// Why returns every chain of requirements that brings name into the set.
-func (s *PySet) Why(ctx context.Context, name string) ([][]pydeps.Link, error) {
+// Link is one step of a chain lock why shows: the pin reached, where it is
+// pinned, and the requirement that reached it ("" for the direct pin a
+// chain starts at).
+type Link struct {
+	Name        string `json:"name"`
+	Version     string `json:"version"`
+	Requirement string `json:"requirement,omitempty"`
+	File        string `json:"file,omitempty"`
+	Line        int    `json:"line,omitempty"`
+}
+
+// Why returns every chain of requirements that brings name into the set,
+// each from a direct pin to the named one.
+func (s *PySet) Why(ctx context.Context, name string) ([][]Link, error) {
 	g, err := s.graph()
 	if err != nil {
 		return nil, err
@@ -263,7 +275,18 @@ func (s *PySet) Why(ctx context.Context, name string) ([][]pydeps.Link, error) {
 	if !found {
 		return nil, usagef("%s is not pinned in any pypi lockfile", name)
 	}
-	return pydeps.Why(ctx, g, entries, name, 100)
+	chains, err := pydeps.Why(ctx, g, entries, name, 100)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]Link, len(chains))
+	for i, c := range chains {
+		for _, l := range c {
+			file, line := splitWhere(l.Where)
+			out[i] = append(out[i], Link{Name: l.Name, Version: l.Version, Requirement: l.Requirement, File: file, Line: line})
+		}
+	}
+	return out, nil
 }
 
 // resolveRequest says what the set asks for: every direct pin, as a

@@ -26,14 +26,16 @@ func (p Problem) String() string {
 	return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Problem)
 }
 
-// VerifyResult is what verify checked and found.
+// VerifyResult is what verify checked and found. Counts end in _count in
+// JSON: a plural name there is always a list.
 type VerifyResult struct {
-	Entries int `json:"entries"`
-	Hashes  int `json:"hashes"`
-	Files   int `json:"files"`
+	Entries int `json:"entry_count"`
+	Hashes  int `json:"hash_count"`
+	// Files counts the files downloaded and re-hashed (--download).
+	Files int `json:"file_count"`
 	// Targets counts the environments the set was proved complete for; 0
 	// when completeness was not checked.
-	Targets  int       `json:"targets"`
+	Targets  int       `json:"target_count"`
 	Problems []Problem `json:"problems"`
 }
 

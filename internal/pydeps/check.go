@@ -27,12 +27,12 @@ type Entry struct {
 
 // Problem is one requirement the set does not meet.
 type Problem struct {
-	Where   string `json:"where"`
-	Name    string `json:"name"`
-	Version string `json:"version"`
+	Where   string
+	Name    string
+	Version string
 	// Message reads "helper 0.5 [fast] requires speedup (python 3.12,
 	// linux/arm64): not pinned".
-	Message string `json:"problem"`
+	Message string
 }
 
 func (p Problem) String() string { return p.Where + ": " + p.Message }
@@ -176,10 +176,10 @@ func addExtra(xs []string, x string) []string {
 // Link is one step of a chain: the pin reached, and the requirement that
 // reached it ("" for the direct pin a chain starts at).
 type Link struct {
-	Name        string `json:"name"`
-	Version     string `json:"version"`
-	Requirement string `json:"requirement,omitempty"`
-	Where       string `json:"where,omitempty"`
+	Name        string
+	Version     string
+	Requirement string
+	Where       string
 }
 
 // Why returns every chain of requirements, in any target, from a direct pin

@@ -269,7 +269,7 @@ func (s imageStep) Run(ctx context.Context) (string, error) {
 		return "", tagConflictHint(err)
 	}
 	s.built = b
-	s.report.Image = &ImageResult{Digest: b.Report.Digest, Revision: b.Report.Commit, Platforms: b.Report.Platforms, Outputs: []string{}}
+	s.report.Image = &ImageResult{Digest: b.Report.Digest, Revision: b.Report.Commit, Platforms: b.Report.Platforms, Outputs: []image.OutputReport{}}
 	var plats []string
 	for _, p := range b.Report.Platforms {
 		plats = append(plats, p.Platform)
@@ -349,14 +349,16 @@ func (s publishStep) Run(ctx context.Context) (string, error) {
 	}
 	rep, err := s.built.Publish(ctx)
 	if rep != nil {
-		for _, o := range rep.Outputs {
-			s.report.Image.Outputs = append(s.report.Image.Outputs, o.Output)
-		}
+		s.report.Image.Outputs = append(s.report.Image.Outputs, rep.Outputs...)
 	}
 	if err != nil {
 		return "", tagConflictHint(err)
 	}
-	return fmt.Sprintf("%s to %s", rep.Digest, strings.Join(s.report.Image.Outputs, ", ")), nil
+	var to []string
+	for _, o := range rep.Outputs {
+		to = append(to, o.Output)
+	}
+	return fmt.Sprintf("%s to %s", rep.Digest, strings.Join(to, ", ")), nil
 }
 
 // draftStep makes (or updates) the GitHub release draft with the notes;

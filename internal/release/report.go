@@ -38,15 +38,16 @@ type Report struct {
 	Error string `json:"error,omitempty"`
 }
 
-// ImageResult is the release's image.
+// ImageResult is the release's image, named as dist build --json names
+// it.
 type ImageResult struct {
 	Digest string `json:"digest,omitempty"`
 	// Revision is the commit the image records (the tagged one).
-	Revision  string                 `json:"revision,omitempty"`
+	Revision  string                 `json:"commit,omitempty"`
 	Platforms []image.PlatformReport `json:"platforms,omitempty"`
 	// Outputs are where it was written: the OCI layout, and the
 	// registry reference unless --no-push.
-	Outputs []string `json:"outputs"`
+	Outputs []image.OutputReport `json:"outputs"`
 }
 
 func newReport(command string, dryRun bool) *Report {

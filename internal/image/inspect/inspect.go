@@ -28,7 +28,7 @@ const LayoutPrefix = "oci-layout:"
 type Report struct {
 	Reference string `json:"reference"`
 	Digest    string `json:"digest"`
-	MediaType string `json:"mediaType"`
+	MediaType string `json:"media_type"`
 	// Platforms lists an index's images.
 	Platforms []PlatformImage `json:"platforms"`
 	// Platform is the image whose config and layers are shown.
@@ -61,7 +61,7 @@ type Layer struct {
 	Role      string `json:"role"`
 	Digest    string `json:"digest"`
 	Size      int64  `json:"size"`
-	MediaType string `json:"mediaType"`
+	MediaType string `json:"media_type"`
 }
 
 // Options configures Inspect.

@@ -18,7 +18,10 @@ import (
 
 // Result records a promotion.
 type Result struct {
-	Repository string `json:"repository"`
+	// Reference is the channel tag moved, REPO:CHANNEL: in JSON an image's
+	// place is always reference.
+	Reference  string `json:"reference"`
+	Repository string `json:"-"`
 	Version    string `json:"version"`
 	Channel    string `json:"channel"`
 	Digest     string `json:"digest"`
@@ -62,7 +65,7 @@ func Promote(ctx context.Context, c *regclient.Client, repo name.Repository, ver
 		return nil, err
 	}
 	res := &Result{
-		Repository: repo.String(), Version: version, Channel: channel,
+		Reference: ct.String(), Repository: repo.String(), Version: version, Channel: channel,
 		Digest: desc.Digest.String(), DryRun: dryRun,
 		Time: time.Now().UTC().Format(time.RFC3339),
 	}
