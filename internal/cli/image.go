@@ -43,7 +43,8 @@ to the version), which pushes. --output may be repeated.`,
 			o.Manifest = m
 			o.Client = a.http()
 			o.SourceDateEpoch = os.Getenv("SOURCE_DATE_EPOCH")
-			o.Dependencies = deps.New(m, a.http(), sources.Opener(a.http(), sources.Settings{Insecure: o.Insecure}))
+			o.Step, o.Log = a.step, a.log()
+			o.Dependencies = deps.New(m, a.http(), sources.Opener(a.http(), sources.Settings{Insecure: o.Insecure}), deps.Logs{Step: o.Step, Log: o.Log})
 			bar := &byteCounter{c: a.console(), what: "writing"}
 			o.Progress = bar.add
 			rep, err := image.Build(cmd.Context(), o)
