@@ -6,13 +6,10 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"text/tabwriter"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/distbuild/dist/internal/image"
 	"github.com/distbuild/dist/internal/image/deps"
@@ -46,16 +43,12 @@ to the version), which pushes. --output may be repeated.`,
 			o.Manifest = m
 			o.Client = a.http()
 			o.SourceDateEpoch = os.Getenv("SOURCE_DATE_EPOCH")
-			o.Dependencies = deps.New(m, a.http(), sources.Opener(a.http(), sources.Settings{Insecure: o.Insecure}))
-			bar := newByteBar(a.stderr, "pushing")
-			if bar != nil {
-				o.Progress = bar.add
-				defer bar.finish()
-			}
+			o.Step, o.Log = a.step, a.log()
+			o.Dependencies = deps.New(m, a.http(), sources.Opener(a.http(), sources.Settings{Insecure: o.Insecure}), deps.Logs{Step: o.Step, Log: o.Log})
+			bar := &byteCounter{c: a.console(), what: "writing"}
+			o.Progress = bar.add
 			rep, err := image.Build(cmd.Context(), o)
-			if bar != nil {
-				bar.finish()
-			}
+			bar.finish()
 			if err != nil {
 				return imageError(err)
 			}
@@ -327,40 +320,4 @@ func quoteArgs(args []string) string {
 		q[i] = fmt.Sprintf("%q", s)
 	}
 	return "[" + strings.Join(q, ", ") + "]"
-}
-
-// byteBar counts bytes on stderr while images move; only on a terminal,
-// so that logs and CI output stay clean.
-type byteBar struct {
-	mu   sync.Mutex
-	bar  *progressbar.ProgressBar
-	done bool
-}
-
-func newByteBar(w io.Writer, what string) *byteBar {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return nil
-	}
-	return &byteBar{bar: progressbar.NewOptions64(-1, progressbar.OptionSetWriter(w), progressbar.OptionShowBytes(true),
-		progressbar.OptionSetDescription(what), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100_000_000))}
-}
-
-func (b *byteBar) add(n int64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	// A retried upload rewinds (n < 0); the bar shows bytes sent, so
-	// only forward counts.
-	if !b.done && n > 0 {
-		b.bar.Add64(n)
-	}
-}
-
-func (b *byteBar) finish() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if !b.done {
-		b.done = true
-		b.bar.Finish()
-	}
 }

@@ -250,8 +250,9 @@ func newNotesCmd(a *app) *cobra.Command {
 func (a *app) imageOptions(m *manifest.Manifest) *image.BuildOptions {
 	return &image.BuildOptions{
 		Manifest: m, Client: a.http(), SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH"),
+		Step: a.step, Log: a.log(),
 		DependenciesFor: func(m *manifest.Manifest) deps.Installer {
-			return deps.New(m, a.http(), sources.Opener(a.http(), sources.Settings{}))
+			return deps.New(m, a.http(), sources.Opener(a.http(), sources.Settings{}), deps.Logs{Step: a.step, Log: a.log()})
 		},
 	}
 }

@@ -56,6 +56,7 @@ type app struct {
 	stderr  io.Writer
 
 	client *fetch.Client
+	con    *console
 }
 
 func (a *app) manifest() (*manifest.Manifest, error) {
@@ -68,10 +69,18 @@ func (a *app) manifest() (*manifest.Manifest, error) {
 
 func (a *app) http() *fetch.Client {
 	if a.client == nil {
-		a.client = fetch.New(fetch.Options{Jobs: a.jobs, Log: a.logf})
-		a.client.Progress = newProgress(a.stderr)
+		a.client = fetch.New(fetch.Options{Jobs: a.jobs, Log: a.log()})
+		a.client.Progress = &downloads{c: a.console()}
 	}
 	return a.client
+}
+
+// console is stderr as progress and logs share it.
+func (a *app) console() *console {
+	if a.con == nil {
+		a.con = newConsole(a.stderr)
+	}
+	return a.con
 }
 
 func (a *app) printJSON(v any) error {
@@ -82,10 +91,19 @@ func (a *app) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
-func (a *app) logf(format string, args ...any) {
-	if a.verbose {
-		fmt.Fprintf(a.stderr, format+"\n", args...)
+// log is the verbose log libraries are given: a line on stderr per call
+// with -v, nil without, so that they skip the work of formatting.
+func (a *app) log() func(format string, args ...any) {
+	if !a.verbose {
+		return nil
 	}
+	return a.console().printf
+}
+
+// step prints a line of progress on stderr, -v or not: what a long
+// command is doing now.
+func (a *app) step(format string, args ...any) {
+	a.console().printf(format, args...)
 }
 
 func versionString() string {

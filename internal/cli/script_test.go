@@ -189,6 +189,15 @@ func TestScripts(t *testing.T) {
 				ts.Check(err)
 				index(ts).FailNext(n)
 			},
+			// index-auth USER PASS: the index wants these basic credentials;
+			// $INDEX_AUTH is its URL with them written in.
+			"index-auth": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: index-auth USER PASS")
+				}
+				index(ts).RequireAuth(args[0], args[1])
+				ts.Setenv("INDEX_AUTH", strings.Replace(index(ts).IndexURL(), "://", "://"+args[0]+":"+args[1]+"@", 1))
+			},
 			// index-tamper FILE: the index serves other bytes for FILE.
 			"index-tamper": func(ts *testscript.TestScript, neg bool, args []string) {
 				index(ts).Tamper(args[0])

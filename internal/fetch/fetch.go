@@ -35,9 +35,15 @@ type Client struct {
 	cache *Cache
 	sem   chan struct{}
 
-	// Progress, when set, is told about every download so that the CLI can
+	// Progress, when set, is told about downloads so that the CLI can
 	// draw a progress bar; fetch itself never writes to the terminal.
 	Progress Progress
+
+	logf func(format string, args ...any)
+
+	progressMu sync.Mutex
+	expected   map[string]int // announced by Expect, not yet started
+	pending    int            // announced by Expect, not yet ended
 
 	netrcOnce sync.Once
 	netrc     *netrc.Netrc
@@ -84,14 +90,6 @@ func port(u *url.URL) string {
 	return ""
 }
 
-// Progress receives download events. Implementations must be safe for
-// concurrent use.
-type Progress interface {
-	Start(name string, size int64)
-	Add(n int64)
-	Done(name string)
-}
-
 // Options configures a Client.
 type Options struct {
 	Jobs     int           // concurrency limit; DefaultJobs when 0
@@ -106,7 +104,10 @@ type Options struct {
 	// IdleTimeout bounds how long a response body may send nothing before
 	// the transfer fails; Timeout when 0.
 	IdleTimeout time.Duration
-	// Log, when set, is told about every retry (the CLI's -v).
+	// Log, when set, is dist's verbose log (the CLI's -v): one line per
+	// request attempt ("GET URL 200 12ms"), per retry (the wait and the
+	// reason) and per cache hit ("cache hit URL"). URLs are shown without
+	// passwords or credential-like query values (LogURL).
 	Log func(format string, args ...any)
 }
 
@@ -141,13 +142,17 @@ func New(o Options) *Client {
 	if o.IdleTimeout == 0 {
 		o.IdleTimeout = o.Timeout
 	}
-	c := &Client{cache: &Cache{Dir: o.CacheDir}, sem: make(chan struct{}, o.Jobs)}
+	c := &Client{cache: &Cache{Dir: o.CacheDir}, sem: make(chan struct{}, o.Jobs), logf: o.Log}
 
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.MaxIdleConnsPerHost = o.Jobs
 	base.ResponseHeaderTimeout = o.Timeout
+	var attempts http.RoundTripper = base
+	if o.Log != nil {
+		attempts = &logTransport{next: base, logf: o.Log}
+	}
 	rc := retryablehttp.NewClient()
-	rc.HTTPClient = &http.Client{Transport: base, CheckRedirect: SameOriginAuth}
+	rc.HTTPClient = &http.Client{Transport: attempts, CheckRedirect: SameOriginAuth}
 	rc.RetryMax = o.Retries
 	rc.RetryWaitMin = o.RetryWaitMin
 	rc.RetryWaitMax = o.RetryWaitMax
@@ -157,19 +162,22 @@ func New(o Options) *Client {
 		return min2(retryablehttp.DefaultBackoff(min, max, attempt, resp), max)
 	}
 	rc.Logger = nil
+	var retrying http.RoundTripper = &retryablehttp.RoundTripper{Client: rc}
 	if o.Log != nil {
-		logf := o.Log
-		rc.RequestLogHook = func(_ retryablehttp.Logger, req *http.Request, attempt int) {
-			if attempt > 0 {
-				logf("retrying %s %s (attempt %d of %d)", req.Method, Redact(req.URL.String()), attempt+1, o.Retries+1)
-			}
-		}
+		logRetries(rc, o.Log)
+		retrying = withAttempts{next: retrying}
 	}
 	// Hand the last response back instead of a bare "giving up" error, so the
 	// caller can name the status the server kept answering with.
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
-	c.http = &http.Client{Transport: &limited{sem: c.sem, idle: o.IdleTimeout, next: &retryablehttp.RoundTripper{Client: rc}}}
+	c.http = &http.Client{Transport: &limited{sem: c.sem, idle: o.IdleTimeout, next: retrying}}
 	return c
+}
+
+func (c *Client) log(format string, args ...any) {
+	if c.logf != nil {
+		c.logf(format, args...)
+	}
 }
 
 // Jobs reports the concurrency limit.
@@ -389,8 +397,10 @@ func (c *Client) credentials(u *url.URL) (user, pass string, ok bool) {
 // the same way, checked against want. Without want it is read again each
 // time, since a local file may change between calls.
 func (c *Client) Download(ctx context.Context, rawURL, want string) (string, error) {
+	name := Redact(rawURL)
 	if want != "" {
 		if p, ok := c.cache.Lookup(want); ok {
+			c.hit(name)
 			return p, nil
 		}
 	}
@@ -403,21 +413,21 @@ func (c *Client) Download(ctx context.Context, rawURL, want string) (string, err
 	if want == "" {
 		if d, ok := c.cache.lookupURL(rawURL); ok {
 			if p, ok := c.cache.Lookup(d); ok {
+				c.hit(name)
 				return p, nil
 			}
 		}
 	}
 	resp, err := c.Get(ctx, rawURL, nil)
 	if err != nil {
+		c.endAnnounced(name)
 		return "", err
 	}
 	defer resp.Body.Close()
-	name := Redact(rawURL)
 	var body io.Reader = resp.Body
-	if c.Progress != nil {
-		c.Progress.Start(name, resp.ContentLength)
-		defer c.Progress.Done(name)
-		body = &progressReader{r: body, p: c.Progress}
+	if t := c.track(name, resp.ContentLength); t != nil {
+		defer t.Done()
+		body = &progressReader{r: body, t: t}
 	}
 	p, got, err := c.cache.Put(body, want)
 	if err != nil {
@@ -427,6 +437,22 @@ func (c *Client) Download(ctx context.Context, rawURL, want string) (string, err
 		c.cache.rememberURL(rawURL, got)
 	}
 	return p, nil
+}
+
+// hit logs a download served from the cache and, when it was announced,
+// ends it for Progress.
+func (c *Client) hit(name string) {
+	c.log("cache hit %s", name)
+	c.endAnnounced(name)
+}
+
+// endAnnounced tells Progress that an announced download of name ended
+// without transferring anything.
+func (c *Client) endAnnounced(name string) {
+	if c.Progress != nil && c.claim(name) {
+		t := &pendingTransfer{Transfer: c.Progress.Start(name, 0, true), c: c}
+		t.Done()
+	}
 }
 
 // FileURL returns the file:// URL of a local file, which Download reads.
@@ -464,6 +490,7 @@ func (c *Client) copyLocal(ctx context.Context, path, want string) (string, erro
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
+	c.log("reading %s", path)
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -474,17 +501,6 @@ func (c *Client) copyLocal(ctx context.Context, path, want string) (string, erro
 		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil
-}
-
-type progressReader struct {
-	r io.Reader
-	p Progress
-}
-
-func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	p.p.Add(int64(n))
-	return n, err
 }
 
 // DefaultCacheDir is $DIST_CACHE_DIR, or dist/ under the user's cache directory.

@@ -58,7 +58,13 @@ func TestRetryAfterCapped(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(logged) != 1 || !strings.Contains(logged[0], "retrying GET "+srv.URL) {
+	var retries []string
+	for _, l := range logged {
+		if strings.HasPrefix(l, "retrying ") {
+			retries = append(retries, l)
+		}
+	}
+	if len(retries) != 1 || !strings.HasPrefix(retries[0], "retrying GET "+srv.URL+" in 50ms ") {
 		t.Errorf("logged %q", logged)
 	}
 }

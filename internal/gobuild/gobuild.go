@@ -87,6 +87,15 @@ type Options struct {
 	Go string
 	// GOMODCACHE and GOCACHE default to the user's, as `go env` reports them.
 	GOMODCACHE, GOCACHE string
+	// Step, when set, is told each step worth a line of progress, since
+	// a cold build can take minutes: "building NAME for PLATFORM", and
+	// "downloading modules for PLATFORM" as the go command starts
+	// downloading. One line per call, printf-style.
+	Step func(format string, args ...any)
+	// Log, when set, is the verbose log: each go command Build runs, with
+	// the GO* and CGO_* settings it gives it (passwords in GOPROXY and
+	// GOSUMDB URLs hidden), and each module the go command downloads.
+	Log func(format string, args ...any)
 }
 
 // Result describes a built binary.
@@ -163,7 +172,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Go == "" {
 		opts.Go = "go"
 	}
-	goEnv, err := goEnvOf(ctx, opts.Go)
+	goEnv, err := goEnvOf(ctx, opts.Go, opts.Log)
 	if err != nil {
 		return fail(err)
 	}
@@ -189,14 +198,14 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 			return fail(err)
 		}
 	}
-	out := filepath.Join(dir, "out", ExecName(opts.Main))
+	bin := filepath.Join(dir, "out", ExecName(opts.Main))
 	if opts.GOOS == "windows" {
-		out += ".exe"
+		bin += ".exe"
 	}
 
 	cmd := exec.CommandContext(ctx, opts.Go, "build",
 		"-mod=readonly", "-trimpath", "-buildvcs=false", "-ldflags=-buildid=",
-		"-o", out, opts.Main)
+		"-o", bin, opts.Main)
 	cmd.Dir = dir
 	cmd.Env = append(commandEnv(os.Environ(), goEnv),
 		"GOPROXY="+opts.Env.GOPROXY,
@@ -217,9 +226,26 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	)
 	cmd.Env = append(cmd.Env, archEnv...)
 	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	// The go command says "go: downloading MODULE VERSION" as it starts
+	// each download: the one sign of what a cold build spends its minutes
+	// on.
+	downloading := false
+	out := &lineWriter{w: &stderr, line: func(l string) {
+		if mod, ok := strings.CutPrefix(l, "go: downloading "); ok {
+			if !downloading {
+				downloading = true
+				report(opts.Step, "downloading modules for %s", platform)
+			}
+			report(opts.Log, "downloading %s", mod)
+		}
+	}}
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Run(); err != nil {
+	report(opts.Step, "building %s for %s", ExecName(opts.Main), platform)
+	report(opts.Log, "%s", commandLine(goVars(cmd.Env), cmd.Args))
+	err = cmd.Run()
+	out.flush()
+	if err != nil {
 		if ctx.Err() != nil {
 			return fail(ctx.Err())
 		}
@@ -229,7 +255,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		}))
 	}
 
-	mods, goVersion, err := checkBinary(out, opts, pins, mainPin, lockName)
+	mods, goVersion, err := checkBinary(bin, opts, pins, mainPin, lockName)
 	if err != nil {
 		return fail(err)
 	}
@@ -240,9 +266,9 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		if err != nil {
 			return fail(err)
 		}
-		dest = filepath.Join(d, filepath.Base(out))
+		dest = filepath.Join(d, filepath.Base(bin))
 	}
-	sum, size, err := install(out, dest)
+	sum, size, err := install(bin, dest)
 	if err != nil {
 		return fail(err)
 	}
@@ -547,12 +573,14 @@ var goEnvCache sync.Map // go command → goEnvValues
 // goEnvOf asks the go command for the user's settings, once per process,
 // because the build itself runs with GOENV=off and so would not see what
 // `go env -w` wrote.
-func goEnvOf(ctx context.Context, goCmd string) (goEnvValues, error) {
+func goEnvOf(ctx context.Context, goCmd string, logf func(string, ...any)) (goEnvValues, error) {
 	if v, ok := goEnvCache.Load(goCmd); ok {
 		return v.(goEnvValues), nil
 	}
 	cmd := exec.CommandContext(ctx, goCmd, "env", "-json", "GOMODCACHE", "GOCACHE", "GOPATH", "GOAUTH", "GOINSECURE")
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local", "GOFLAGS=")
+	set := []string{"GOTOOLCHAIN=local", "GOFLAGS="}
+	cmd.Env = append(os.Environ(), set...)
+	report(logf, "%s", commandLine(set, cmd.Args))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

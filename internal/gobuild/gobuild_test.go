@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -506,5 +507,80 @@ func TestNetwork(t *testing.T) {
 			t.Fatalf("go-httpbin did not answer on port %d: %v\n%s", port, err, logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestBuildLogs: a build says what it is doing (the steps), and the
+// verbose log shows the go command it runs with the Go settings dist
+// gives it, the user's own Go settings and other variables left out, and
+// no password of the proxy URL.
+func TestBuildLogs(t *testing.T) {
+	f := setup(t)
+	t.Setenv("GOFLAGS", "-tags=user-flag")
+	t.Setenv("DIST_TEST_UNRELATED", "x")
+	opts := options(t, f.src, f.lock, serverMain)
+	// The go command sends no password over plain HTTP, and falls back
+	// after "|" on any error: a proxy with one that refuses connections.
+	opts.Env = gomod.Env{GOPROXY: "https://gopher:s3cret@127.0.0.1:1|" + f.proxy.URL, GOSUMDB: f.proxy.SumDB}
+	var steps, logged []string
+	opts.Step = func(format string, args ...any) { steps = append(steps, fmt.Sprintf(format, args...)) }
+	opts.Log = func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) }
+	if _, err := Build(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	platform := runtime.GOOS + "/" + runtime.GOARCH
+	// The module cache is empty: the go command downloads, and says so
+	// after the build has started.
+	if want := []string{"building server for " + platform, "downloading modules for " + platform}; !reflect.DeepEqual(steps, want) {
+		t.Errorf("steps %q, want %q", steps, want)
+	}
+	all := strings.Join(logged, "\n")
+	var build string
+	for _, l := range logged {
+		if strings.Contains(l, " go build ") {
+			build = l
+		}
+	}
+	for _, w := range []string{
+		"GOPROXY='https://gopher:***@127.0.0.1:1|" + f.proxy.URL + "' ",
+		"GOOS=" + runtime.GOOS + " GOARCH=" + runtime.GOARCH + " CGO_ENABLED=0 GOFLAGS= ",
+		"GOMODCACHE=" + opts.GOMODCACHE + " ",
+		"GOTOOLCHAIN=local GOWORK=off GOENV=off GO111MODULE=on ",
+		" go build -mod=readonly -trimpath -buildvcs=false -ldflags=-buildid= -o ",
+		" " + serverMain,
+	} {
+		if !strings.Contains(build, w) {
+			t.Errorf("the go build line lacks %q:\n%s", w, build)
+		}
+	}
+	for _, no := range []string{"s3cret", "user-flag", "DIST_TEST_UNRELATED", " PATH=", "\nPATH="} {
+		if strings.Contains("\n"+all, no) {
+			t.Errorf("the log shows %q:\n%s", no, all)
+		}
+	}
+	for _, w := range []string{"downloading example.com/lib v1.1.0", "downloading example.com/util v0.3.0"} {
+		if !slices.Contains(logged, w) {
+			t.Errorf("the log lacks %q:\n%s", w, all)
+		}
+	}
+
+	// Again with the modules in the cache: nothing to download.
+	steps, logged = nil, nil
+	opts.Output = filepath.Join(t.TempDir(), "server")
+	if _, err := Build(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"building server for " + platform}; !reflect.DeepEqual(steps, want) {
+		t.Errorf("warm steps %q, want %q", steps, want)
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	got := commandLine(
+		[]string{"GOPROXY=https://u:p%zz@proxy.example|https://v:q@other.example,direct", "GOSUMDB=sum.example+key https://w:r@sum.example", "GOFLAGS=", "GOPRIVATE=*.corp"},
+		[]string{"/usr/local/go/bin/go", "build", "-ldflags=-X main.v=1", "-o", "/tmp/a b/out", "example.com/x@v1"})
+	want := `GOPROXY='https://u:***@proxy.example|https://v:***@other.example,direct' GOSUMDB='sum.example+key https://w:***@sum.example' GOFLAGS= GOPRIVATE='*.corp' go build '-ldflags=-X main.v=1' -o '/tmp/a b/out' example.com/x@v1`
+	if got != want {
+		t.Errorf("commandLine =\n%s\nwant\n%s", got, want)
 	}
 }

@@ -88,6 +88,12 @@ type BuildOptions struct {
 	DependenciesFor func(*manifest.Manifest) deps.Installer
 	// Progress counts bytes uploaded or copied from the cache.
 	Progress func(n int64)
+	// Step, when set, is told each output as it is written ("pushing
+	// REF"), one line of progress per call, printf-style.
+	Step func(format string, args ...any)
+	// Log, when set, is the verbose log: what each push uploaded and
+	// skipped.
+	Log func(format string, args ...any)
 }
 
 // BuildReport is what Build did. Base is the pinned base image as
@@ -309,10 +315,17 @@ func (b *Built) Publish(ctx context.Context) (*BuildReport, error) {
 		}
 		return rep, nil
 	}
-	pusher := &publish.Pusher{Client: b.rc, Force: b.o.Force}
+	pusher := &publish.Pusher{Client: b.rc, Force: b.o.Force, Log: b.o.Log}
 	pushed := map[string]name.Repository{}
 	for i, d := range b.dests {
 		out := OutputReport{Output: d.String(), Kind: kindName(d.Kind)}
+		if b.o.Step != nil {
+			if d.Kind == publish.Registry {
+				b.o.Step("pushing %s", b.refs[i].Tag(b.tags[i][0]))
+			} else {
+				b.o.Step("writing %s", d)
+			}
+		}
 		switch d.Kind {
 		case publish.Layout:
 			if err := publish.WriteLayout(d.Path, b.res.Artifact, b.version); err != nil {

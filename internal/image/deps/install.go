@@ -30,14 +30,24 @@ import (
 	"github.com/distbuild/dist/internal/wheel"
 )
 
+// Logs are where an installer reports; either may be nil.
+type Logs struct {
+	// Step is told each step of a platform worth a line of progress
+	// ("installing 12 wheels for linux/amd64", "building NAME for
+	// linux/amd64").
+	Step func(format string, args ...any)
+	// Log is the verbose log: the go commands run, binaries reused.
+	Log func(format string, args ...any)
+}
+
 // New returns the installer for a distribution: pypi pins unpacked as
 // wheels when image.python is set, and a Go server built from the gomod
 // lockfile when image.go.main is. Neither runs anything inside the image.
-func New(m *manifest.Manifest, client *fetch.Client, open lock.Opener) Installer {
+func New(m *manifest.Manifest, client *fetch.Client, open lock.Opener, logs Logs) Installer {
 	if m.Image == nil || (m.Image.Python == nil && (m.Image.Go == nil || m.Image.Go.Main == "")) {
 		return None{}
 	}
-	return &installer{m: m, client: client, open: open, goVersion: sync.OnceValues(func() (string, error) {
+	return &installer{m: m, client: client, open: open, logs: logs, goVersion: sync.OnceValues(func() (string, error) {
 		out, err := exec.Command("go", "env", "GOVERSION").Output()
 		return strings.TrimSpace(string(out)), err
 	})}
@@ -53,6 +63,7 @@ type installer struct {
 	m      *manifest.Manifest
 	client *fetch.Client
 	open   lock.Opener
+	logs   Logs
 
 	once    sync.Once
 	targets []*lock.Target
@@ -171,7 +182,9 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 			jobs = append(jobs, job{t, e})
 		}
 	}
-	files := make([][]wheel.File, len(jobs))
+	// Every wheel is chosen before any is fetched, so that the download
+	// bar knows its total from the start.
+	arts := make([]source.Artifact, len(jobs))
 	g, gctx := errgroup.WithContext(ctx)
 	for i, j := range jobs {
 		g.Go(func() error {
@@ -188,6 +201,28 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 			if err != nil {
 				return fmt.Errorf("%s: %w", where, err)
 			}
+			arts[i] = art
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if in.logs.Step != nil && len(jobs) > 0 {
+		in.logs.Step("installing %d %s for %s", len(jobs), plural(len(jobs), "wheel"), platform)
+	}
+	planned := make([]fetch.Planned, len(arts))
+	for i, a := range arts {
+		planned[i] = fetch.Planned{URL: a.URL, Want: a.Hash, Size: a.Size}
+	}
+	in.client.Expect(planned)
+	files := make([][]wheel.File, len(jobs))
+	g, gctx = errgroup.WithContext(ctx)
+	for i, j := range jobs {
+		g.Go(func() error {
+			pin := wheel.Pin{Name: j.e.Name, Version: j.e.Version, Hashes: j.e.Hashes}
+			where := fmt.Sprintf("%s:%d", j.t.Lock.Path, j.e.Line)
+			art := arts[i]
 			local, err := in.client.Download(gctx, art.URL, art.Hash)
 			if err != nil {
 				return fmt.Errorf("%s: %s: %s: %w", where, pin, art.Filename, err)
@@ -278,6 +313,9 @@ func (in *installer) cachedBuild(ctx context.Context, lt *lock.Target, src *gomo
 	cached := filepath.Join(in.client.Cache().Dir, "gobin", key)
 	if key != "" {
 		if data, err := os.ReadFile(cached); err == nil {
+			if in.logs.Log != nil {
+				in.logs.Log("cache hit %s for %s/%s: built earlier from the same pins and toolchain", in.m.Image.Go.Main, p.OS, p.Architecture)
+			}
 			return data, nil
 		}
 	}
@@ -290,6 +328,7 @@ func (in *installer) cachedBuild(ctx context.Context, lt *lock.Target, src *gomo
 		Lockfile: lt.File, Main: in.m.Image.Go.Main, Source: src,
 		GOOS: p.OS, GOARCH: p.Architecture, Variant: p.Variant,
 		Output: dir + "/server",
+		Step:   in.logs.Step, Log: in.logs.Log,
 	})
 	if err != nil {
 		return nil, err
@@ -303,4 +342,11 @@ func (in *installer) cachedBuild(ctx context.Context, lt *lock.Target, src *gomo
 		atomicfile.WriteFile(cached, data, 0o755)
 	}
 	return data, nil
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }

@@ -159,7 +159,7 @@ func build(t *testing.T, repo, cacheDir string, platforms ...string) (string, *i
 	rep, err := image.Build(ctx, image.BuildOptions{
 		Manifest: m, Client: client, SourceDateEpoch: epoch, Platforms: platforms,
 		Outputs:      []string{"oci-layout:" + out},
-		Dependencies: deps.New(m, client, sources.Opener(client, sources.Settings{})),
+		Dependencies: deps.New(m, client, sources.Opener(client, sources.Settings{}), deps.Logs{}),
 	})
 	return out, rep, err
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -242,5 +243,46 @@ func TestPushSkipsMountsAndProtectsTags(t *testing.T) {
 	}
 	if d, _ := rc.Head(ctx, app.Tag("1.0.0")); d.Digest != other.Digest {
 		t.Errorf("forced tag at %s", d.Digest)
+	}
+}
+
+// TestPushLogsBlobCounts: with a Log, each push says where it went and
+// how many blobs it uploaded and skipped; the counts are the uploads the
+// registry saw.
+func TestPushLogsBlobCounts(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	proxy := imagetest.NewProxy(t, registry.StartInProcess(t))
+	var logged []string
+	p := &publish.Pusher{Client: client(t), Log: func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) }}
+	ctx := context.Background()
+	res := image(t, "one", 64<<10, "linux/amd64", "linux/arm64")
+	app := repo(t, proxy.Host+"/app")
+
+	if _, err := p.Push(ctx, res.Artifact, app, []string{"1.0.0"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	n := proxy.Count("upload-start")
+	if n == 0 {
+		t.Fatal("nothing was uploaded")
+	}
+	want := fmt.Sprintf("pushed %s to %s: %d blobs uploaded, 0 skipped (already in the registry or mounted)", res.Digest, app, n)
+	if len(logged) != 1 || logged[0] != want {
+		t.Errorf("logged %q, want %q", logged, want)
+	}
+
+	// Again, and to another repository with a mount: nothing goes up.
+	logged = nil
+	if _, err := p.Push(ctx, res.Artifact, app, []string{"1.0.0"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	mirror := repo(t, proxy.Host+"/mirror")
+	if _, err := p.Push(ctx, res.Artifact, mirror, []string{"1.0.0"}, &app); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range []name.Repository{app, mirror} {
+		want := fmt.Sprintf("pushed %s to %s: 0 blobs uploaded, %d skipped (already in the registry or mounted)", res.Digest, r, n)
+		if len(logged) != 2 || logged[i] != want {
+			t.Errorf("logged %q, want %q", logged, want)
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -19,6 +21,9 @@ type Pusher struct {
 	Client *regclient.Client
 	// Force lets a push move a tag that points at another digest.
 	Force bool
+	// Log, when set, is the verbose log: each push's target and how many
+	// of its blobs went up and how many the registry had (or mounted).
+	Log func(format string, args ...any)
 }
 
 // Pushed is the outcome of one push.
@@ -68,12 +73,30 @@ func (p *Pusher) Push(ctx context.Context, art Artifact, repo name.Repository, t
 		}
 	}
 
-	t := remote.Taggable(art)
+	var from *name.Repository
 	if mountFrom != nil && mountFrom.RegistryStr() == repo.RegistryStr() && mountFrom.String() != repo.String() {
-		t = mountable(art, *mountFrom)
+		from = mountFrom
+	}
+	var blobs *blobCount
+	t := remote.Taggable(art)
+	if p.Log != nil || from != nil {
+		if p.Log != nil {
+			blobs = &blobCount{uploaded: map[v1.Hash]bool{}}
+		}
+		if t, err = counted(art, from, blobs); err != nil {
+			return nil, err
+		}
 	}
 	if err := p.Client.Push(ctx, repo.Digest(d.String()), t); err != nil {
 		return nil, err
+	}
+	if blobs != nil {
+		total, err := blobTotal(art)
+		if err != nil {
+			return nil, err
+		}
+		up := blobs.count()
+		p.Log("pushed %s to %s: %d %s uploaded, %d skipped (already in the registry or mounted)", d, repo, up, plural(up, "blob"), total-up)
 	}
 
 	out.Moved = nil
@@ -134,23 +157,96 @@ func (p *Pusher) checkTag(ctx context.Context, ref name.Tag, want v1.Hash, out *
 	return false, nil
 }
 
-// mountable makes every layer of art mountable from repo.
-func mountable(art Artifact, from name.Repository) remote.Taggable {
+// blobCount records the blobs a push reads, which are the ones it
+// uploads: go-containerregistry opens a blob only to send it, after
+// finding that the registry lacks it and cannot mount it.
+type blobCount struct {
+	mu       sync.Mutex
+	uploaded map[v1.Hash]bool
+}
+
+func (c *blobCount) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.uploaded)
+}
+
+// blobTotal counts the distinct blobs (layers and configs) of art.
+func blobTotal(art Artifact) (int, error) {
+	seen := map[v1.Hash]bool{}
+	var walk func(a Artifact) error
+	walk = func(a Artifact) error {
+		switch a := a.(type) {
+		case v1.Image:
+			ls, err := a.Layers()
+			if err != nil {
+				return err
+			}
+			for _, l := range ls {
+				d, err := l.Digest()
+				if err != nil {
+					return err
+				}
+				seen[d] = true
+			}
+			cd, err := a.ConfigName()
+			if err != nil {
+				return err
+			}
+			seen[cd] = true
+		case v1.ImageIndex:
+			im, err := a.IndexManifest()
+			if err != nil {
+				return err
+			}
+			for _, desc := range im.Manifests {
+				var child Artifact
+				if desc.MediaType.IsIndex() {
+					child, err = a.ImageIndex(desc.Digest)
+				} else {
+					child, err = a.Image(desc.Digest)
+				}
+				if err != nil {
+					return err
+				}
+				if err := walk(child); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	err := walk(art)
+	return len(seen), err
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// counted wraps art so that every layer records in c (when set) the
+// blobs read to be uploaded and, with from set, can be mounted from that
+// repository of the same registry.
+func counted(art Artifact, from *name.Repository, c *blobCount) (remote.Taggable, error) {
 	switch a := art.(type) {
 	case v1.Image:
-		return &mountImage{Image: a, from: from}
+		return &wrapImage{Image: a, from: from, c: c}, nil
 	case v1.ImageIndex:
-		return &mountIndex{idx: a, from: from}
+		return &wrapIndex{idx: a, from: from, c: c}, nil
 	}
-	return art
+	return nil, fmt.Errorf("cannot push a %T", art)
 }
 
-type mountImage struct {
+type wrapImage struct {
 	v1.Image
-	from name.Repository
+	from *name.Repository
+	c    *blobCount
 }
 
-func (m *mountImage) Layers() ([]v1.Layer, error) {
+func (m *wrapImage) Layers() ([]v1.Layer, error) {
 	ls, err := m.Image.Layers()
 	if err != nil {
 		return nil, err
@@ -164,7 +260,7 @@ func (m *mountImage) Layers() ([]v1.Layer, error) {
 	return out, nil
 }
 
-func (m *mountImage) LayerByDigest(h v1.Hash) (v1.Layer, error) {
+func (m *wrapImage) LayerByDigest(h v1.Hash) (v1.Layer, error) {
 	l, err := m.Image.LayerByDigest(h)
 	if err != nil {
 		return nil, err
@@ -173,8 +269,8 @@ func (m *mountImage) LayerByDigest(h v1.Hash) (v1.Layer, error) {
 }
 
 // ConfigLayer is how go-containerregistry finds the config blob to upload;
-// it is mounted like the layers.
-func (m *mountImage) ConfigLayer() (v1.Layer, error) {
+// it is wrapped like the layers.
+func (m *wrapImage) ConfigLayer() (v1.Layer, error) {
 	cl, err := partial.ConfigLayer(m.Image)
 	if err != nil {
 		return nil, err
@@ -182,40 +278,63 @@ func (m *mountImage) ConfigLayer() (v1.Layer, error) {
 	return m.wrap(cl)
 }
 
-func (m *mountImage) wrap(l v1.Layer) (v1.Layer, error) {
+// wrap keeps remote.MountableLayer outermost: go-containerregistry finds
+// it by its type.
+func (m *wrapImage) wrap(l v1.Layer) (v1.Layer, error) {
 	d, err := l.Digest()
 	if err != nil {
 		return nil, err
 	}
+	if m.c != nil {
+		l = &countedLayer{Layer: l, digest: d, c: m.c}
+	}
+	if m.from == nil {
+		return l, nil
+	}
 	return &remote.MountableLayer{Layer: l, Reference: m.from.Digest(d.String())}, nil
 }
 
-// mountIndex names its index field: embedded, the field would be called
-// ImageIndex and hide the ImageIndex method, and the type would stop being
-// a v1.ImageIndex.
-type mountIndex struct {
-	idx  v1.ImageIndex
-	from name.Repository
+// countedLayer records its digest when its bytes are read.
+type countedLayer struct {
+	v1.Layer
+	digest v1.Hash
+	c      *blobCount
 }
 
-func (m *mountIndex) MediaType() (types.MediaType, error)       { return m.idx.MediaType() }
-func (m *mountIndex) Digest() (v1.Hash, error)                  { return m.idx.Digest() }
-func (m *mountIndex) Size() (int64, error)                      { return m.idx.Size() }
-func (m *mountIndex) IndexManifest() (*v1.IndexManifest, error) { return m.idx.IndexManifest() }
-func (m *mountIndex) RawManifest() ([]byte, error)              { return m.idx.RawManifest() }
+func (l *countedLayer) Compressed() (io.ReadCloser, error) {
+	l.c.mu.Lock()
+	l.c.uploaded[l.digest] = true
+	l.c.mu.Unlock()
+	return l.Layer.Compressed()
+}
 
-func (m *mountIndex) Image(h v1.Hash) (v1.Image, error) {
+// wrapIndex names its index field: embedded, the field would be called
+// ImageIndex and hide the ImageIndex method, and the type would stop being
+// a v1.ImageIndex.
+type wrapIndex struct {
+	idx  v1.ImageIndex
+	from *name.Repository
+	c    *blobCount
+}
+
+func (m *wrapIndex) MediaType() (types.MediaType, error)       { return m.idx.MediaType() }
+func (m *wrapIndex) Digest() (v1.Hash, error)                  { return m.idx.Digest() }
+func (m *wrapIndex) Size() (int64, error)                      { return m.idx.Size() }
+func (m *wrapIndex) IndexManifest() (*v1.IndexManifest, error) { return m.idx.IndexManifest() }
+func (m *wrapIndex) RawManifest() ([]byte, error)              { return m.idx.RawManifest() }
+
+func (m *wrapIndex) Image(h v1.Hash) (v1.Image, error) {
 	img, err := m.idx.Image(h)
 	if err != nil {
 		return nil, err
 	}
-	return &mountImage{Image: img, from: m.from}, nil
+	return &wrapImage{Image: img, from: m.from, c: m.c}, nil
 }
 
-func (m *mountIndex) ImageIndex(h v1.Hash) (v1.ImageIndex, error) {
+func (m *wrapIndex) ImageIndex(h v1.Hash) (v1.ImageIndex, error) {
 	ii, err := m.idx.ImageIndex(h)
 	if err != nil {
 		return nil, err
 	}
-	return &mountIndex{idx: ii, from: m.from}, nil
+	return &wrapIndex{idx: ii, from: m.from, c: m.c}, nil
 }
