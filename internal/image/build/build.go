@@ -45,7 +45,7 @@ type PlatformImage struct {
 // Build builds the planned image. Base blobs missing from the store are
 // fetched; layers already in the store are reused without compressing.
 func (p *Plan) Build(ctx context.Context, store *cache.Store, fetcher *base.Fetcher) (*Result, error) {
-	opts := tarlayer.Options{UID: p.UID, GID: p.GID, ModTime: p.Time}
+	opts := tarlayer.Options{ModTime: p.Time}
 	var shared []added
 	for _, pl := range p.Layers {
 		l, err := store.Build(pl.Entries, opts)
