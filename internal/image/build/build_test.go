@@ -59,10 +59,10 @@ func run(t *testing.T, o Options) (*Plan, *Result) {
 // fakeDeps installs one file whose content names the platform.
 type fakeDeps struct{}
 
-func (fakeDeps) Entries(_ context.Context, p v1.Platform, _ v1.Image) ([]tarlayer.Entry, error) {
+func (fakeDeps) Entries(_ context.Context, p v1.Platform, _ v1.Image) ([]tarlayer.Entry, []string, error) {
 	e := tarlayer.Bytes("usr/local/bin/server", []byte("binary for "+p.String()), "server")
 	e.Exec = true
-	return []tarlayer.Entry{e}, nil
+	return []tarlayer.Entry{e}, []string{"server needs libc", "only on " + p.String()}, nil
 }
 
 func files(t *testing.T, l v1.Layer) map[string]*tar.Header {
@@ -130,6 +130,11 @@ image:
 
 	if res.MediaType != types.OCIImageIndex || len(res.Images) != 2 {
 		t.Fatalf("got %s with %d images", res.MediaType, len(res.Images))
+	}
+	// A warning every platform gives is said once, with its platforms.
+	wantWarnings := []string{"linux/amd64, linux/arm64: server needs libc", "linux/amd64: only on linux/amd64", "linux/arm64: only on linux/arm64"}
+	if !reflect.DeepEqual(res.Warnings, wantWarnings) {
+		t.Errorf("warnings %q, want %q", res.Warnings, wantWarnings)
 	}
 	idx := res.Artifact.(v1.ImageIndex)
 	im, _ := idx.IndexManifest()
