@@ -55,6 +55,9 @@ to the version), which pushes. --output may be repeated.`,
 			if len(rep.Dirty) > 0 {
 				fmt.Fprintf(a.stderr, "dist: note: the work tree differs from HEAD (%s): the image records revision %s\n", strings.Join(rep.Dirty, ", "), rep.Commit)
 			}
+			for _, w := range rep.Warnings {
+				fmt.Fprintf(a.stderr, "dist: warning: %s\n", w)
+			}
 			if a.json {
 				return a.printJSON(rep)
 			}

@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"archive/tar"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/testenv/ghapi"
 	"github.com/distbuild/dist/internal/textdiff"
+	"io"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -297,6 +300,35 @@ func TestScripts(t *testing.T) {
 					version = ""
 				}
 				imagetest.Push(t, ts.Getenv("REGISTRY")+"/"+args[0], imagetest.PythonBase(t, "linux/amd64", version, args[2:]...))
+			},
+			// layer-owners DIR: print "UID:GID NAME" for every entry of
+			// every gzip layer blob in the OCI layout DIR, as the tar
+			// headers say, so that a script checks who owns the files.
+			"layer-owners": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: layer-owners DIR")
+				}
+				blobs, err := filepath.Glob(filepath.Join(ts.MkAbs(args[0]), "blobs", "sha256", "*"))
+				ts.Check(err)
+				for _, b := range blobs {
+					f, err := os.Open(b)
+					ts.Check(err)
+					zr, err := gzip.NewReader(f)
+					if err != nil {
+						f.Close()
+						continue // a manifest or a config
+					}
+					tr := tar.NewReader(zr)
+					for {
+						h, err := tr.Next()
+						if err == io.EOF {
+							break
+						}
+						ts.Check(err)
+						fmt.Fprintf(ts.Stdout(), "%d:%d %s\n", h.Uid, h.Gid, h.Name)
+					}
+					f.Close()
+				}
 			},
 			// expand FILE...: replace $VAR and ${VAR} in files with the
 			// script's environment, e.g. a registry's address in dist.yaml.

@@ -31,37 +31,73 @@ import (
 	"github.com/distbuild/dist/internal/fileerr"
 )
 
-// Format is a configuration file syntax.
+// Format is a configuration file syntax: dist.yaml's configs[].format.
 type Format string
 
-// Formats Parse understands.
+// Formats Parse understands, and None.
 const (
 	INI  Format = "ini"
 	Env  Format = "env"
 	YAML Format = "yaml"
 	TOML Format = "toml"
 	JSON Format = "json"
+	// None is a config dist renders and does not read: a nats.conf, a
+	// haproxy.cfg, an nginx.conf, each a syntax of its own. It has no
+	// settings, so no key diff; a release sees only whether its bytes
+	// changed.
+	None Format = "none"
 )
 
-// ErrUnsupported is wrapped by Parse for a file whose extension names no
-// known format.
+// Formats are the values configs[].format accepts, in the order
+// messages list them.
+var Formats = []Format{INI, Env, YAML, TOML, JSON, None}
+
+// ErrUnsupported is wrapped by ParseFormat for a format it does not know.
 var ErrUnsupported = errors.New("no known config format")
 
-// FormatOf picks the format from the file's extension.
-func FormatOf(path string) (Format, bool) {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".ini", ".cfg", ".conf":
-		return INI, true
-	case ".env":
-		return Env, true
-	case ".yaml", ".yml":
-		return YAML, true
-	case ".toml":
-		return TOML, true
-	case ".json":
-		return JSON, true
+// FormatNamed returns the format configs[].format names, or an error
+// that lists the ones there are.
+func FormatNamed(name string) (Format, error) {
+	for _, f := range Formats {
+		if string(f) == name {
+			return f, nil
+		}
 	}
-	return "", false
+	names := make([]string, len(Formats))
+	for i, f := range Formats {
+		names[i] = string(f)
+	}
+	return "", fmt.Errorf("unknown format %q (want %s or %s)", name, strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
+}
+
+// FormatOf picks the format from the file's extension: .ini, .env,
+// .yaml/.yml, .toml and .json name theirs; anything else is None. .conf
+// and .cfg are None too: nats.conf, haproxy.cfg and nginx.conf are not
+// INI files, and an INI one says so with format: ini.
+func FormatOf(path string) Format {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".ini":
+		return INI
+	case ".env":
+		return Env
+	case ".yaml", ".yml":
+		return YAML
+	case ".toml":
+		return TOML
+	case ".json":
+		return JSON
+	}
+	return None
+}
+
+// For is the format of a config: declared (configs[].format) when set,
+// else FormatOf(path). declared is not checked; dist.yaml's loader does
+// that.
+func For(declared, path string) Format {
+	if declared != "" {
+		return Format(declared)
+	}
+	return FormatOf(path)
 }
 
 // Setting is one key's value and where it is written.
@@ -100,14 +136,11 @@ func (c Config) set(path, key string, s Setting) error {
 // ParseError names the file and line of a problem.
 type ParseError = fileerr.Error
 
-// Parse reads a config in the format its extension names. path is used to
-// pick the format and in errors.
+// Parse reads a config in the format its extension names (FormatOf);
+// path is used to pick the format and in errors. A file of format None
+// has no settings: nil.
 func Parse(path string, data []byte) (Config, error) {
-	f, ok := FormatOf(path)
-	if !ok {
-		return nil, fmt.Errorf("%s: %w (want .ini, .cfg, .conf, .env, .yaml, .yml, .toml or .json)", path, ErrUnsupported)
-	}
-	return ParseFormat(f, path, data)
+	return ParseFormat(FormatOf(path), path, data)
 }
 
 // MaxInputSize bounds the config files this package reads; config files
@@ -116,7 +149,11 @@ func Parse(path string, data []byte) (Config, error) {
 var MaxInputSize = 16 << 20
 
 // ParseFormat reads a config in the given format; path is used in errors.
+// None gives nil and no error: the file is not read.
 func ParseFormat(f Format, path string, data []byte) (Config, error) {
+	if f == None {
+		return nil, nil
+	}
 	if len(data) > MaxInputSize {
 		return nil, &ParseError{Path: path, Msg: fmt.Sprintf("%d bytes is larger than the %d a config file may be", len(data), MaxInputSize)}
 	}

@@ -125,16 +125,43 @@ func TestParseSpotChecks(t *testing.T) {
 
 func TestFormatOf(t *testing.T) {
 	for path, want := range map[string]Format{
-		"config/example.ini": INI, "setup.cfg": INI, "nginx.CONF": INI,
+		"config/example.ini": INI, "A.INI": INI,
 		".env": Env, "config/go-httpbin.env": Env,
 		"a.yaml": YAML, "a.yml": YAML, "a.toml": TOML, "a.json": JSON,
+		// Each its own syntax: rendered, not read.
+		"nats.conf": None, "haproxy.cfg": None, "setup.cfg": None, "Caddyfile": None,
 	} {
-		if got, ok := FormatOf(path); !ok || got != want {
-			t.Errorf("FormatOf(%q) = %q, %v; want %q", path, got, ok, want)
+		if got := FormatOf(path); got != want {
+			t.Errorf("FormatOf(%q) = %q; want %q", path, got, want)
 		}
 	}
-	if _, err := Parse("Caddyfile", []byte("x")); !errors.Is(err, ErrUnsupported) {
-		t.Errorf("Parse(Caddyfile) = %v, want ErrUnsupported", err)
+	// nats.conf is not INI: it reads as nothing rather than failing.
+	if c, err := Parse("nats.conf", []byte("port: 4222\njetstream {\n  store_dir: /data\n}\n")); c != nil || err != nil {
+		t.Errorf("Parse(nats.conf) = %v, %v; want nil, nil", c, err)
+	}
+	if f := For("ini", "setup.cfg"); f != INI {
+		t.Errorf("For(ini, setup.cfg) = %q", f)
+	}
+	if f := For("", "haproxy.cfg"); f != None {
+		t.Errorf("For(\"\", haproxy.cfg) = %q", f)
+	}
+	if c, err := ParseFormat(INI, "setup.cfg", []byte("[metadata]\nname = x\n")); err != nil || c["metadata.name"].Value != "x" {
+		t.Errorf("ParseFormat(ini, setup.cfg) = %v, %v", c, err)
+	}
+	if _, err := ParseFormat("xml", "a.xml", []byte("<a/>")); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("ParseFormat(xml) = %v, want ErrUnsupported", err)
+	}
+}
+
+func TestFormatNamed(t *testing.T) {
+	for _, f := range Formats {
+		if got, err := FormatNamed(string(f)); err != nil || got != f {
+			t.Errorf("FormatNamed(%q) = %q, %v", f, got, err)
+		}
+	}
+	_, err := FormatNamed("xml")
+	if err == nil || err.Error() != `unknown format "xml" (want ini, env, yaml, toml, json or none)` {
+		t.Errorf("FormatNamed(xml) = %v", err)
 	}
 }
 

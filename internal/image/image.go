@@ -114,6 +114,10 @@ type BuildReport struct {
 	// tracked files; copied files HEAD does not hold, marked
 	// "(untracked)"). Commit then ends in DirtySuffix.
 	Dirty []string `json:"dirty,omitempty"`
+	// Warnings say why the image, built, may not run (a console script
+	// whose interpreter the base does not have), each led by the
+	// platforms it holds for; dist build prints them on stderr too.
+	Warnings []string `json:"warnings"`
 }
 
 // PlatformReport is one platform's image.
@@ -254,7 +258,7 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 	rep := &BuildReport{
 		Name: m.Name, Version: version, Commit: commit, Created: plan.Release.Created,
 		Platforms: []PlatformReport{}, Layers: []LayerReport{}, Outputs: []OutputReport{}, DryRun: o.DryRun,
-		Dirty: dirty,
+		Dirty: dirty, Warnings: []string{},
 	}
 	b.Report = rep
 	rep.Base = plan.Release.Base
@@ -280,6 +284,7 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 	}
 	b.res = res
 	rep.Digest, rep.MediaType = res.Digest.String(), string(res.MediaType)
+	rep.Warnings = append(rep.Warnings, res.Warnings...)
 	for _, pi := range res.Images {
 		rep.Platforms = append(rep.Platforms, PlatformReport{Platform: pi.Platform.String(), Digest: pi.Digest.String(), DependenciesBytes: depsSize(pi.Image)})
 	}

@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/distbuild/dist/internal/configdiff"
 	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/policy"
 	"github.com/distbuild/dist/internal/source"
@@ -94,7 +95,11 @@ func (l *Lockfile) WheelhouseDir() string {
 type Config struct {
 	Template string `yaml:"template"`
 	Output   string `yaml:"output"`
-	Line     int    `yaml:"-"`
+	// Format is how dist reads the output for the config diff: ini, env,
+	// yaml, toml, json, or none (rendered, not read). Empty: from the
+	// output's extension (configdiff.For).
+	Format string `yaml:"format"`
+	Line   int    `yaml:"-"`
 }
 
 // Image describes the container image.
@@ -334,9 +339,14 @@ func (m *Manifest) validate(root *yaml.Node) error {
 	if m.Image != nil && m.Image.Python != nil && m.Image.Python.Version != "" && !pythonVersionRE.MatchString(m.Image.Python.Version) {
 		return bad(lineOf(root, "image", -1), "image.python.version %q: want X.Y or X.Y.Z", m.Image.Python.Version)
 	}
-	for _, c := range m.Configs {
+	for i, c := range m.Configs {
 		if c.Template == "" || c.Output == "" {
 			return bad(c.Line, "a config needs both template and output")
+		}
+		if c.Format != "" {
+			if _, err := configdiff.FormatNamed(c.Format); err != nil {
+				return bad(lineAt(root, "configs", i, "format"), "config %s: format: %v", c.Output, err)
+			}
 		}
 		for _, p := range []string{c.Template, c.Output} {
 			if err := checkRelative(p); err != nil {

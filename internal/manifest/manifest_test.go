@@ -66,6 +66,23 @@ func TestDependencies(t *testing.T) {
 	}
 }
 
+// TestConfigFormat: configs[].format is checked as dist.yaml loads, at the
+// line of the key.
+func TestConfigFormat(t *testing.T) {
+	m, err := Parse("dist.yaml", []byte("name: x\nconfigs:\n  - {template: t, output: nats.conf, format: none}\n  - {template: u, output: setup.cfg, format: ini}\n  - {template: v, output: a.ini}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := []string{m.Configs[0].Format, m.Configs[1].Format, m.Configs[2].Format}; got[0] != "none" || got[1] != "ini" || got[2] != "" {
+		t.Errorf("formats %q", got)
+	}
+	_, err = Parse("dist.yaml", []byte("name: x\nconfigs:\n  - template: t\n    output: a.xml\n    format: xml\n"))
+	want := `dist.yaml:5: config a.xml: format: unknown format "xml" (want ini, env, yaml, toml, json or none)`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
 func TestParseHostilePaths(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"name: x\nimage:\n  env_file: ../../../../proc/self/environ\n", "dist.yaml:3: image.env_file ../../../../proc/self/environ: is outside the repository"},

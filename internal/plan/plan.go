@@ -6,6 +6,7 @@
 package plan
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -178,7 +179,7 @@ func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error)
 		}
 	}
 	for _, c := range m.Configs {
-		cc, err := configChanges(m, repo, commit, tag, c.Output)
+		cc, err := configChanges(m, repo, commit, tag, c)
 		if err != nil {
 			return nil, err
 		}
@@ -242,17 +243,19 @@ func readLock(repo *gitrepo.Repo, commit, tag, path string) (*lockfile.File, err
 	return lockfile.Parse(tag+":"+path, data)
 }
 
-func configChanges(m *manifest.Manifest, repo *gitrepo.Repo, commit, tag, path string) ([]policy.Change, error) {
-	if _, ok := configdiff.FormatOf(path); !ok {
-		return nil, nil // a format dist cannot read is rendered, not compared
-	}
-	var old configdiff.Config
-	data, found, err := repo.FileAt(commit, path)
+// configChanges compares a config output with the release's: key by key
+// in a format dist reads, as a whole file for format none (one
+// config-changed reason, at the first line that differs).
+func configChanges(m *manifest.Manifest, repo *gitrepo.Repo, commit, tag string, c manifest.Config) ([]policy.Change, error) {
+	path := c.Output
+	format := configdiff.For(c.Format, path)
+	oldData, found, err := repo.FileAt(commit, path)
 	if err != nil {
 		return nil, err
 	}
+	var old configdiff.Config
 	if found {
-		if old, err = configdiff.Parse(tag+":"+path, data); err != nil {
+		if old, err = configdiff.ParseFormat(format, tag+":"+path, oldData); err != nil {
 			return nil, err
 		}
 	}
@@ -260,13 +263,13 @@ func configChanges(m *manifest.Manifest, repo *gitrepo.Repo, commit, tag, path s
 	if err != nil {
 		return nil, err
 	}
-	data, err = os.ReadFile(abs)
+	data, err := os.ReadFile(abs)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, &Error{Path: path, Msg: "not rendered (run dist config render)"}
 	} else if err != nil {
 		return nil, err
 	}
-	cur, err := configdiff.Parse(path, data)
+	cur, err := configdiff.ParseFormat(format, path, data)
 	if err != nil {
 		return nil, err
 	}
@@ -275,11 +278,32 @@ func configChanges(m *manifest.Manifest, repo *gitrepo.Repo, commit, tag, path s
 		// reason says it better than one per key.
 		return []policy.Change{{Kind: "config-key-added", Name: "(new file)", File: path}}, nil
 	}
+	if format == configdiff.None {
+		if line, differ := firstDifference(oldData, data); differ {
+			return []policy.Change{{Kind: "config-changed", Name: "(contents; format none has no keys)", File: path, Line: line}}, nil
+		}
+		return nil, nil
+	}
 	var out []policy.Change
 	for _, c := range configdiff.Diff(old, cur) {
 		out = append(out, policy.Change{Kind: "config-" + string(c.Kind), Name: c.Key, From: c.From, To: c.To, File: path, Line: c.Line})
 	}
 	return out, nil
+}
+
+// firstDifference reports whether two files differ and the first line of
+// cur where they do (the line after cur's last when cur only lost lines).
+func firstDifference(old, cur []byte) (int, bool) {
+	if bytes.Equal(old, cur) {
+		return 0, false
+	}
+	ol, cl := bytes.SplitAfter(old, []byte("\n")), bytes.SplitAfter(cur, []byte("\n"))
+	for i := range cl {
+		if i >= len(ol) || !bytes.Equal(ol[i], cl[i]) {
+			return i + 1, true
+		}
+	}
+	return len(cl), true
 }
 
 // Check refuses a release version below what the plan requires.

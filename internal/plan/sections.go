@@ -51,6 +51,9 @@ func Sections(p *Plan, written *changelog.Entry) []changelog.Section {
 				s.Lines = append(s.Lines, fmt.Sprintf("- `%s`: new setting `%s`", c.File, c.Name))
 			case "config-key-removed":
 				s.Lines = append(s.Lines, fmt.Sprintf("- `%s`: removed setting `%s`", c.File, c.Name))
+			case "config-changed":
+				// Format none: dist cannot say which settings moved.
+				s.Lines = append(s.Lines, fmt.Sprintf("- `%s` changed", c.File))
 			default:
 				if configdiff.MultiLine(c.From) || configdiff.MultiLine(c.To) {
 					s.Lines = append(s.Lines, fmt.Sprintf("- `%s`: `%s` default changed: %s", c.File, c.Name, lineChanges(c.From, c.To)))

@@ -33,6 +33,10 @@ const (
 	BreakingChanges      = "breaking-changes"
 )
 
+// ConfigChanged judges a config of format none changing: dist does not
+// read its keys, so all it can say is that the file changed.
+const ConfigChanged = "config-changed"
+
 // Defaults are kinto-dist's levels.
 var Defaults = map[string]version.Level{
 	DependencyMajor:      version.Major,
@@ -45,12 +49,16 @@ var Defaults = map[string]version.Level{
 	ConfigKeyRemoved:     version.Major,
 	ConfigDefaultChanged: version.Major,
 	BreakingChanges:      version.Major,
+
+	// Patch: nothing says a key went or a default moved; a maintainer who
+	// knows raises the bump with a "Breaking changes" section or policy:.
+	ConfigChanged: version.Patch,
 }
 
 // Change is one fact the policy judges. Kind is what happened, in the
 // vocabulary of dist plan's output.
 type Change struct {
-	Kind string // dependency-upgraded, dependency-downgraded, dependency-added, dependency-removed, dependency-rehashed, config-key-added, config-key-removed, config-default-changed, breaking-changes
+	Kind string // dependency-upgraded, dependency-downgraded, dependency-added, dependency-removed, dependency-rehashed, config-key-added, config-key-removed, config-default-changed, config-changed, breaking-changes
 	Name string
 	From string
 	To   string
@@ -119,6 +127,8 @@ func rule(c Change) string {
 		return ConfigDefaultChanged
 	case "breaking-changes":
 		return BreakingChanges
+	case "config-changed":
+		return ConfigChanged
 	}
 	return DependencyPatch
 }

@@ -30,8 +30,10 @@ type Output struct {
 	Path     string // the output, as in dist.yaml, slash-separated
 	File     string // the output on disk
 	Content  []byte
-	// Settings is Content parsed by configdiff, or nil when the output's
-	// extension names no format configdiff knows.
+	// Format is configs[].format, else the one the output's extension
+	// names (configdiff.For).
+	Format configdiff.Format
+	// Settings is Content parsed in Format; nil for format none.
 	Settings configdiff.Config
 }
 
@@ -100,13 +102,12 @@ func render(m *manifest.Manifest, d *Data) ([]Output, error) {
 		if _, err := m.ResolveKey("config output", c.Output); err != nil {
 			return nil, err
 		}
-		o := Output{Template: name, Path: out, File: m.Abs(c.Output), Content: content}
-		o.Settings, err = configdiff.Parse(out, content)
-		switch {
-		case errors.Is(err, configdiff.ErrUnsupported):
-			// An output dist cannot read is still rendered; it only
-			// drops out of the config diff.
-		case err != nil:
+		o := Output{Template: name, Path: out, File: m.Abs(c.Output), Content: content, Format: configdiff.For(c.Format, c.Output)}
+		// A render that its own format cannot read would fail the next
+		// dist plan: it is refused here, before anything is written.
+		// Format none is rendered and not read.
+		o.Settings, err = configdiff.ParseFormat(o.Format, out, content)
+		if err != nil {
 			var pe *configdiff.ParseError
 			if errors.As(err, &pe) {
 				return nil, &Error{Path: out, Line: pe.Line, Msg: fmt.Sprintf("%s (rendered from %s, not written)", pe.Msg, name)}

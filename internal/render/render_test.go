@@ -406,6 +406,48 @@ func TestDroppedPluginDropsKeys(t *testing.T) {
 	}
 }
 
+// TestRenderFormat: an output whose extension names no format dist reads
+// (nats.conf) is rendered and not read; configs[].format overrides the
+// extension, and a render its format cannot read is refused.
+func TestRenderFormat(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		"dist.yaml": `name: app
+configs:
+  - {template: nats.conf.tmpl, output: nats.conf}
+  - {template: settings.tmpl, output: settings.cfg, format: json}
+`,
+		"VERSION":        "1.0.0\n",
+		"nats.conf.tmpl": "port: 4222\njetstream {\n  store_dir: /data\n}\n",
+		"settings.tmpl":  "{\"port\": 8080}\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := manifest.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := Render(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if outs[0].Format != configdiff.None || outs[0].Settings != nil || !strings.HasPrefix(string(outs[0].Content), "port: 4222") {
+		t.Errorf("nats.conf: %s %v %q", outs[0].Format, outs[0].Settings, outs[0].Content)
+	}
+	if outs[1].Format != configdiff.JSON || outs[1].Settings["port"].Value != "8080" {
+		t.Errorf("settings.cfg: %s %v", outs[1].Format, outs[1].Settings)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "settings.tmpl"), []byte("port = 8080\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Render(m, nil)
+	if err == nil || !strings.HasPrefix(err.Error(), "settings.cfg:1: ") {
+		t.Errorf("settings.cfg that is not JSON: %v", err)
+	}
+}
+
 func TestRenderVersionOverridesTheVersionFile(t *testing.T) {
 	dir := t.TempDir()
 	for name, data := range map[string]string{

@@ -25,6 +25,9 @@ type Result struct {
 	MediaType types.MediaType
 	Images    []PlatformImage
 	Release   *meta.Release
+	// Warnings say why the image, built, may not run: each once, led by
+	// the platforms it holds for ("linux/amd64, linux/arm64: ...").
+	Warnings []string
 }
 
 // Artifact is what can be written out or pushed: v1.Image or v1.ImageIndex.
@@ -45,7 +48,7 @@ type PlatformImage struct {
 // Build builds the planned image. Base blobs missing from the store are
 // fetched; layers already in the store are reused without compressing.
 func (p *Plan) Build(ctx context.Context, store *cache.Store, fetcher *base.Fetcher) (*Result, error) {
-	opts := tarlayer.Options{UID: p.UID, GID: p.GID, ModTime: p.Time}
+	opts := tarlayer.Options{ModTime: p.Time}
 	var shared []added
 	for _, pl := range p.Layers {
 		l, err := store.Build(pl.Entries, opts)
@@ -64,6 +67,8 @@ func (p *Plan) Build(ctx context.Context, store *cache.Store, fetcher *base.Fetc
 	}
 
 	res := &Result{Release: p.Release}
+	var warnings []string
+	warned := map[string][]string{} // warning -> its platforms
 	for i, plat := range p.Platforms {
 		var b *base.Image
 		if bases != nil {
@@ -74,9 +79,15 @@ func (p *Plan) Build(ctx context.Context, store *cache.Store, fetcher *base.Fetc
 		if b != nil {
 			baseImg = b.Image
 		}
-		entries, err := p.Dependencies.Entries(ctx, plat, baseImg)
+		entries, ws, err := p.Dependencies.Entries(ctx, plat, baseImg)
 		if err != nil {
 			return nil, fmt.Errorf("dependencies for %s: %w", plat, err)
+		}
+		for _, w := range ws {
+			if _, ok := warned[w]; !ok {
+				warnings = append(warnings, w)
+			}
+			warned[w] = append(warned[w], plat.String())
 		}
 		if len(entries) > 0 {
 			l, err := store.Build(entries, opts)
@@ -96,6 +107,9 @@ func (p *Plan) Build(ctx context.Context, store *cache.Store, fetcher *base.Fetc
 		res.Images = append(res.Images, PlatformImage{Platform: plat, Digest: d, Image: img})
 	}
 
+	for _, w := range warnings {
+		res.Warnings = append(res.Warnings, strings.Join(warned[w], ", ")+": "+w)
+	}
 	if len(res.Images) == 1 {
 		res.Artifact = res.Images[0].Image
 	} else {

@@ -60,7 +60,6 @@ type Plan struct {
 	Image     manifest.Image
 	Platforms []v1.Platform
 	Base      *base.Pin
-	UID, GID  int
 	// Layers dist adds that are the same on every platform, in order.
 	Layers  []PlannedLayer
 	Release *meta.Release
@@ -126,7 +125,7 @@ func Prepare(o Options) (*Plan, error) {
 	}
 	p.Base = pin
 
-	if p.UID, p.GID, err = owner(p.Image.User); err != nil {
+	if err := checkUser(p.Image.User); err != nil {
 		return nil, err
 	}
 
@@ -173,29 +172,18 @@ func Prepare(o Options) (*Plan, error) {
 	return p, nil
 }
 
-// owner is the uid and gid of every file: image.user when it is numeric
-// ("1000" or "1000:1000"), else root. A user name would need the base
-// image's /etc/passwd, which dist does not read: the files stay root's,
-// readable by anyone, and the name still becomes the config's user.
-func owner(user string) (int, int, error) {
-	if user == "" {
-		return 0, 0, nil
-	}
-	u, g, hasGroup := strings.Cut(user, ":")
-	uid, err := strconv.Atoi(u)
-	if err != nil {
-		return 0, 0, nil
-	}
-	gid := uid
-	if hasGroup {
-		if gid, err = strconv.Atoi(g); err != nil {
-			return 0, 0, nil
+// checkUser refuses a numeric image.user ("1000" or "1000:1000") with a
+// negative id. The user only becomes the config's User, the account the
+// process runs as: every file stays root's (see tarlayer), so the server
+// can read its files and not rewrite them, as with ko's images.
+func checkUser(user string) error {
+	u, g, _ := strings.Cut(user, ":")
+	for _, id := range []string{u, g} {
+		if n, err := strconv.Atoi(id); err == nil && n < 0 {
+			return &ConfigError{fmt.Sprintf("image.user %q: negative id", user)}
 		}
 	}
-	if uid < 0 || gid < 0 {
-		return 0, 0, &ConfigError{fmt.Sprintf("image.user %q: negative id", user)}
-	}
-	return uid, gid, nil
+	return nil
 }
 
 // splitCopies sorts image.files into the files layer and the config layer.

@@ -26,15 +26,18 @@ type Installer interface {
 	// base is the platform's base image, already in the cache, nil for
 	// scratch: what an installer needs to know about the image it installs
 	// into (the Python version) and dist.yaml does not say.
-	Entries(ctx context.Context, platform v1.Platform, base v1.Image) ([]tarlayer.Entry, error)
+	//
+	// warnings say why the image, built, may not run (a console script
+	// whose interpreter the base does not have); the build goes on.
+	Entries(ctx context.Context, platform v1.Platform, base v1.Image) (entries []tarlayer.Entry, warnings []string, err error)
 }
 
 // None installs nothing.
 type None struct{}
 
 // Entries implements Installer.
-func (None) Entries(context.Context, v1.Platform, v1.Image) ([]tarlayer.Entry, error) {
-	return nil, nil
+func (None) Entries(context.Context, v1.Platform, v1.Image) ([]tarlayer.Entry, []string, error) {
+	return nil, nil, nil
 }
 
 // For is the installer a build uses when its caller gives none: None, since

@@ -1,6 +1,7 @@
 package deps
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,6 +21,7 @@ import (
 	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/gobuild"
+	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/image/tarlayer"
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/lockfile"
@@ -41,16 +43,30 @@ type Logs struct {
 }
 
 // New returns the installer for a distribution: pypi pins unpacked as
-// wheels when image.python is set, and a Go server built from the gomod
-// lockfile when image.go.main is. Neither runs anything inside the image.
+// wheels into image.python, or the base image's own Python when
+// image.python is unset (ImageLayout), and a Go server built from the
+// gomod lockfile when image.go.main is set. Neither runs anything inside
+// the image. A distribution with pypi lockfiles always gets an installer:
+// pins with no Python to go into are an error, not an image without them.
 func New(m *manifest.Manifest, client *fetch.Client, open lock.Opener, logs Logs) Installer {
-	if m.Image == nil || (m.Image.Python == nil && (m.Image.Go == nil || m.Image.Go.Main == "")) {
+	hasPyPI := false
+	for _, l := range m.Lockfiles {
+		hasPyPI = hasPyPI || l.Ecosystem == source.PyPI
+	}
+	if !hasPyPI && goMain(m) == "" {
 		return None{}
 	}
 	return &installer{m: m, client: client, open: open, logs: logs, goVersion: sync.OnceValues(func() (string, error) {
 		out, err := exec.Command("go", "env", "GOVERSION").Output()
 		return strings.TrimSpace(string(out)), err
 	})}
+}
+
+func goMain(m *manifest.Manifest) string {
+	if m.Image == nil || m.Image.Go == nil {
+		return ""
+	}
+	return m.Image.Go.Main
 }
 
 // ConfigError is a problem with dist.yaml rather than with a pin: the
@@ -84,49 +100,146 @@ func (in *installer) load() ([]*lock.Target, error) {
 }
 
 // Entries implements Installer.
-func (in *installer) Entries(ctx context.Context, p v1.Platform, base v1.Image) ([]tarlayer.Entry, error) {
+func (in *installer) Entries(ctx context.Context, p v1.Platform, baseImg v1.Image) ([]tarlayer.Entry, []string, error) {
 	targets, err := in.load()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []tarlayer.Entry
-	if in.m.Image.Python != nil {
-		es, err := in.wheels(ctx, targets, p, base)
+	var warnings []string
+	if in.pythonSet() || pypiPins(targets) != "" {
+		es, ws, err := in.wheels(ctx, targets, p, baseImg)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, es...)
+		warnings = append(warnings, ws...)
 	}
-	if g := in.m.Image.Go; g != nil && g.Main != "" {
+	if goMain(in.m) != "" {
 		e, err := in.goServer(ctx, targets, p)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, e)
 	}
 	seen := map[string]string{}
 	for _, e := range out {
 		if prev, ok := seen[e.Path]; ok {
-			return nil, fmt.Errorf("%s and %s both install /%s", prev, e.Source, e.Path)
+			return nil, nil, fmt.Errorf("%s and %s both install /%s", prev, e.Source, e.Path)
 		}
 		seen[e.Path] = e.Source
 	}
-	return out, nil
+	return out, warnings, nil
+}
+
+func (in *installer) pythonSet() bool { return in.m.Image != nil && in.m.Image.Python != nil }
+
+// pypiPins says what the pypi lockfiles pin ("lockfiles/default.txt pins
+// 2 pypi packages"), "" when nothing.
+func pypiPins(targets []*lock.Target) string {
+	n, files := 0, []string{}
+	for _, t := range targets {
+		if t.Source.Ecosystem() != source.PyPI {
+			continue
+		}
+		if k := len(t.File.Entries()); k > 0 {
+			n += k
+			files = append(files, t.Lock.Path)
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	verb, what := "pin", "pypi packages"
+	if len(files) == 1 {
+		verb = "pins"
+	}
+	if n == 1 {
+		what = "pypi package"
+	}
+	return fmt.Sprintf("%s %s %d %s", strings.Join(files, " and "), verb, n, what)
+}
+
+// layout is the Python the wheels go into: image.python, checked by
+// ImagePython, or the base image's own (ImageLayout). files is the base's
+// tree, read when first asked for.
+func (in *installer) layout(targets []*lock.Target, baseImg v1.Image, files func() (*base.Files, error)) (manifest.Python, Python, error) {
+	if in.pythonSet() {
+		py := *in.m.Image.Python
+		if py.SitePackages == "" || py.Interpreter == "" {
+			return py, Python{}, &ConfigError{fmt.Sprintf("%s: image.python needs site_packages and interpreter", in.m.Path)}
+		}
+		pyVer, err := ImagePython(in.m, baseImg)
+		return py, pyVer, err
+	}
+	var tree *base.Files
+	if baseImg != nil {
+		var err error
+		if tree, err = files(); err != nil {
+			return manifest.Python{}, Python{}, err
+		}
+	}
+	return ImageLayout(in.m, pypiPins(targets), baseImg, tree)
+}
+
+// scriptWarning says which of files are scripts that run interpreter
+// (console and GUI script wrappers, .data/scripts whose "#!python" was
+// rewritten: the files the install wrote itself into the interpreter's
+// directory) when the base image does not have it: the image builds, and
+// a base layered under it later may bring the interpreter, but as built
+// those scripts cannot start. "" when there is nothing to say.
+func scriptWarning(files []wheel.File, interpreter string, baseImg v1.Image, tree func() (*base.Files, error)) (string, error) {
+	bin := path.Dir(interpreter)
+	var scripts []string
+	for _, f := range files {
+		head := f.Data
+		if len(head) > 256 {
+			head = head[:256]
+		}
+		if f.Data != nil && f.Mode&0o111 != 0 && path.Dir(f.Path) == bin && bytes.Contains(head, []byte(interpreter)) {
+			scripts = append(scripts, path.Base(f.Path))
+		}
+	}
+	if len(scripts) == 0 {
+		return "", nil
+	}
+	where := "the base is scratch"
+	if baseImg != nil {
+		t, err := tree()
+		if err != nil {
+			return "", err
+		}
+		if t.Exists(interpreter) {
+			return "", nil
+		}
+		where = "the base image does not have it"
+	}
+	sort.Strings(scripts)
+	list := strings.Join(scripts, ", ")
+	if len(scripts) > 5 {
+		list = strings.Join(scripts[:5], ", ") + fmt.Sprintf(" and %d more", len(scripts)-5)
+	}
+	return fmt.Sprintf("console scripts %s run %s, but %s: they cannot start unless a base image with %s is layered under this one (image.base)", list, interpreter, where, interpreter), nil
 }
 
 // wheels installs every pin of every pypi lockfile: a lockfile holds a
 // complete, resolved set (constraints files included), so nothing is
 // resolved here. A pin listed in two files at one version installs once.
-// The Python the wheels are for is ImagePython's, asked per platform since
-// each platform has a base image of its own.
-func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Platform, base v1.Image) ([]tarlayer.Entry, error) {
-	py := in.m.Image.Python
-	if py.SitePackages == "" || py.Interpreter == "" {
-		return nil, &ConfigError{fmt.Sprintf("%s: image.python needs site_packages and interpreter", in.m.Path)}
-	}
-	pyVer, err := ImagePython(in.m, base)
+// The Python the wheels are for is image.python's (ImagePython) or the
+// base image's own (ImageLayout), asked per platform since each platform
+// has a base image of its own. The warnings are scriptWarning's.
+func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Platform, baseImg v1.Image) ([]tarlayer.Entry, []string, error) {
+	// The base's tree is read once, and only when a question needs it.
+	tree := sync.OnceValues(func() (*base.Files, error) {
+		t, err := base.FilesOf(baseImg)
+		if err != nil {
+			return nil, fmt.Errorf("reading the base image's files: %w", err)
+		}
+		return t, nil
+	})
+	py, pyVer, err := in.layout(targets, baseImg, tree)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	platform := p.OS + "/" + p.Architecture
 	if p.Variant != "" {
@@ -136,18 +249,18 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 	layout := wheel.Layout{SitePackages: py.SitePackages, Interpreter: py.Interpreter, Python: pyVer.XY}
 	env, err := pep508.EnvFor(pyVer.Version, platform)
 	if err != nil {
-		return nil, &ConfigError{fmt.Sprintf("%s: %v", in.m.Path, err)}
+		return nil, nil, &ConfigError{fmt.Sprintf("%s: %v", in.m.Path, err)}
 	}
 	// An image ships what its lockfiles pin: a set that misses a
 	// requirement in this image's environment would install and then fail
 	// at import, so it is refused with the same report as lock verify.
 	set, err := lock.PySetFor(in.m, targets, []pep508.Env{env})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if set != nil {
 		if err := set.RequireComplete(ctx); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 
@@ -172,7 +285,7 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 			if e.Marker != "" {
 				m, err := pep508.ParseMarker(e.Marker)
 				if err != nil {
-					return nil, fmt.Errorf("%s:%d: environment marker %q: %w", t.Lock.Path, e.Line, e.Marker, err)
+					return nil, nil, fmt.Errorf("%s:%d: environment marker %q: %w", t.Lock.Path, e.Line, e.Marker, err)
 				}
 				if !m.Evaluate(env) {
 					continue
@@ -206,7 +319,7 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if in.logs.Step != nil && len(jobs) > 0 {
 		in.logs.Step("installing %d %s for %s", len(jobs), plural(len(jobs), "wheel"), platform)
@@ -236,10 +349,12 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var all []wheel.File
 	var out []tarlayer.Entry
 	for i, fs := range files {
+		all = append(all, fs...)
 		src := fmt.Sprintf("%s==%s", jobs[i].e.Name, jobs[i].e.Version)
 		for _, f := range fs {
 			// Members are read from the wheel as the layer is written,
@@ -252,7 +367,15 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out, nil
+	if !in.pythonSet() {
+		// The interpreter is the base's own: ImageLayout found it there.
+		return out, nil, nil
+	}
+	w, err := scriptWarning(all, py.Interpreter, baseImg, tree)
+	if err != nil || w == "" {
+		return out, nil, err
+	}
+	return out, []string{w}, nil
 }
 
 // goServer builds image.go.main from the gomod lockfile that pins its

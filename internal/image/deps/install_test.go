@@ -297,6 +297,15 @@ func TestImageRunsWhatItHolds(t *testing.T) {
 	img := platformImage(t, out, "linux/amd64")
 	root := extract(t, img)
 
+	t.Run("warnings", func(t *testing.T) {
+		// Scratch has no /usr/local/bin/python3: the image builds and
+		// says its scripts cannot start as it is.
+		want := "linux/amd64: console scripts kinto-http-cli, kinto-http-ping run /usr/local/bin/python3, but the base is scratch: they cannot start unless a base image with /usr/local/bin/python3 is layered under this one (image.base)"
+		if len(rep.Warnings) != 1 || rep.Warnings[0] != want {
+			t.Errorf("warnings %q\nwant %q", rep.Warnings, want)
+		}
+	})
+
 	t.Run("env", func(t *testing.T) {
 		cf, err := img.ConfigFile()
 		if err != nil {

@@ -80,3 +80,64 @@ func ImagePython(m *manifest.Manifest, baseImg v1.Image) (Python, error) {
 	}
 	return got, nil
 }
+
+// baseLayout is where a base image's own Python takes packages: its
+// site-packages (%s is the X.Y) and the interpreter its scripts run.
+type baseLayout struct{ site, interpreter string }
+
+// baseLayouts are the layouts ImageLayout recognises, in the order tried:
+// the official python images and source builds, Debian's and Ubuntu's
+// python3 (which reads dist-packages, not pythonX.Y/site-packages), and
+// Alpine's, Fedora's and Wolfi's.
+var baseLayouts = []baseLayout{
+	{"/usr/local/lib/python%s/site-packages", "/usr/local/bin/python3"},
+	{"/usr/lib/python3/dist-packages", "/usr/bin/python3"},
+	{"/usr/lib/python%s/site-packages", "/usr/bin/python3"},
+}
+
+// ImageLayout is image.python for an image whose dist.yaml does not set
+// it: the Python the base image holds (base.PythonOf), in the first of
+// baseLayouts whose site-packages and interpreter the base has (files is
+// the base's tree, base.FilesOf). Debian's layout, whose paths spell no
+// version, is taken only when the base's /usr/lib/pythonX.Y is that
+// version's, so that wheels never go to another Python's packages.
+//
+// pins says what needs a Python, for the error: "lockfiles/default.txt
+// pins 3 pypi packages". With no base (scratch), no Python in the base,
+// or none of the layouts, the error is a *ConfigError that says what to
+// set. Reading the base's layers can fail with any other error.
+func ImageLayout(m *manifest.Manifest, pins string, baseImg v1.Image, files *base.Files) (manifest.Python, Python, error) {
+	fix := "set image.base to an image with Python (docker.io/library/python:3.12-slim, pinned with dist lock add) or set image.python: {site_packages: ..., interpreter: ..., version: ...}"
+	fail := func(why string) error {
+		return &ConfigError{fmt.Sprintf("%s: %s, but the image has no Python to install them into: image.python is not set and %s; %s", m.Path, pins, why, fix)}
+	}
+	if baseImg == nil {
+		return manifest.Python{}, Python{}, fail("the base is scratch")
+	}
+	bp, err := base.PythonOf(baseImg)
+	if err != nil {
+		return manifest.Python{}, Python{}, fmt.Errorf("reading the base image's Python version: %w", err)
+	}
+	if bp.Version == "" {
+		return manifest.Python{}, Python{}, fail("the base image has none (no PYTHON_VERSION, no /usr/lib/pythonX.Y or /usr/local/lib/pythonX.Y)")
+	}
+	xy, ok := wheel.MajorMinor(bp.Version)
+	if !ok {
+		return manifest.Python{}, Python{}, fail(fmt.Sprintf("the base image's %s is not a Python version", bp.From))
+	}
+	var tried []string
+	for _, l := range baseLayouts {
+		site := l.site
+		if strings.Contains(site, "%s") {
+			site = fmt.Sprintf(site, xy)
+		} else if !files.IsDir("/usr/lib/python" + xy) {
+			continue
+		}
+		tried = append(tried, site+" with "+l.interpreter)
+		if files.IsDir(site) && files.Exists(l.interpreter) {
+			py := manifest.Python{SitePackages: site, Interpreter: l.interpreter, Version: bp.Version}
+			return py, Python{Version: bp.Version, XY: xy, From: "the base image's " + bp.From}, nil
+		}
+	}
+	return manifest.Python{}, Python{}, fail(fmt.Sprintf("the base image's Python %s (%s) is in no layout dist knows (it has none of %s)", bp.Version, bp.From, strings.Join(tried, "; ")))
+}

@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/imagetest"
 	"github.com/distbuild/dist/internal/manifest"
@@ -76,6 +77,61 @@ func TestImagePython(t *testing.T) {
 		}
 		if err != nil || got != tc.want {
 			t.Errorf("%s: got %+v, %v; want %+v", tc.name, got, err, tc.want)
+		}
+	}
+}
+
+// TestImageLayout: with no image.python, the base image's own Python is
+// the layout, where the base really has it; otherwise a ConfigError says
+// why and what to set.
+func TestImageLayout(t *testing.T) {
+	m := &manifest.Manifest{Path: "dist.yaml", Image: &manifest.Image{}}
+	const pins = "lockfiles/default.txt pins 2 pypi packages"
+	const fix = "; set image.base to an image with Python (docker.io/library/python:3.12-slim, pinned with dist lock add) or set image.python: {site_packages: ..., interpreter: ..., version: ...}"
+	official := imagetest.PythonBase(t, "linux/amd64", "3.12.7", "usr/local/lib/python3.12/site-packages/", "usr/local/bin/python3.12", "usr/local/bin/python3 -> python3.12")
+	debian := imagetest.PythonBase(t, "linux/amd64", "", "usr/lib/python3.11/os.py", "usr/lib/python3/dist-packages/", "usr/bin/python3.11", "usr/bin/python3 -> python3.11")
+	alpine := imagetest.PythonBase(t, "linux/amd64", "", "usr/lib/python3.12/site-packages/", "usr/bin/python3")
+	for _, tc := range []struct {
+		name string
+		base v1.Image
+		want manifest.Python
+		from string
+		err  string
+	}{
+		{name: "official", base: official,
+			want: manifest.Python{SitePackages: "/usr/local/lib/python3.12/site-packages", Interpreter: "/usr/local/bin/python3", Version: "3.12.7"},
+			from: "the base image's PYTHON_VERSION=3.12.7"},
+		{name: "Debian", base: debian,
+			want: manifest.Python{SitePackages: "/usr/lib/python3/dist-packages", Interpreter: "/usr/bin/python3", Version: "3.11"},
+			from: "the base image's /usr/lib/python3.11"},
+		{name: "Alpine", base: alpine,
+			want: manifest.Python{SitePackages: "/usr/lib/python3.12/site-packages", Interpreter: "/usr/bin/python3", Version: "3.12"},
+			from: "the base image's /usr/lib/python3.12"},
+		{name: "scratch", err: "dist.yaml: " + pins + ", but the image has no Python to install them into: image.python is not set and the base is scratch" + fix},
+		{name: "no Python", base: imagetest.PythonBase(t, "linux/amd64", "", "etc/os-release"),
+			err: "dist.yaml: " + pins + ", but the image has no Python to install them into: image.python is not set and the base image has none (no PYTHON_VERSION, no /usr/lib/pythonX.Y or /usr/local/lib/pythonX.Y)" + fix},
+		// PYTHON_VERSION says 3.12, but only Debian's 3.11 is there: its
+		// dist-packages is not 3.12's.
+		{name: "no layout", base: imagetest.PythonBase(t, "linux/amd64", "3.12.7", "usr/lib/python3.11/", "usr/lib/python3/dist-packages/", "usr/bin/python3"),
+			err: "dist.yaml: " + pins + ", but the image has no Python to install them into: image.python is not set and the base image's Python 3.12.7 (PYTHON_VERSION=3.12.7) is in no layout dist knows (it has none of /usr/local/lib/python3.12/site-packages with /usr/local/bin/python3; /usr/lib/python3.12/site-packages with /usr/bin/python3)" + fix},
+	} {
+		var tree *base.Files
+		if tc.base != nil {
+			var err error
+			if tree, err = base.FilesOf(tc.base); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, py, err := deps.ImageLayout(m, pins, tc.base, tree)
+		if tc.err != "" {
+			var ce *deps.ConfigError
+			if err == nil || err.Error() != tc.err || !errors.As(err, &ce) {
+				t.Errorf("%s: got %+v, %v\nwant ConfigError %s", tc.name, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want || py.From != tc.from || py.Version != tc.want.Version {
+			t.Errorf("%s: got %+v %+v, %v; want %+v from %s", tc.name, got, py, err, tc.want, tc.from)
 		}
 	}
 }

@@ -19,8 +19,8 @@ import (
 )
 
 // Layer is a gzip layer holding names: a name ending in "/" is a
-// directory, any other a small file (a whiteout such as
-// "usr/lib/.wh.python3.11" too).
+// directory, "NAME -> TARGET" a symlink, any other a small file (a
+// whiteout such as "usr/lib/.wh.python3.11" too).
 func Layer(t testing.TB, names ...string) v1.Layer {
 	t.Helper()
 	var b bytes.Buffer
@@ -28,7 +28,9 @@ func Layer(t testing.TB, names ...string) v1.Layer {
 	for _, n := range names {
 		h := &tar.Header{Name: n, Mode: 0o644, Typeflag: tar.TypeReg}
 		var body []byte
-		if strings.HasSuffix(n, "/") {
+		if name, target, ok := strings.Cut(n, " -> "); ok {
+			h.Name, h.Linkname, h.Mode, h.Typeflag = name, target, 0o777, tar.TypeSymlink
+		} else if strings.HasSuffix(n, "/") {
 			h.Mode, h.Typeflag = 0o755, tar.TypeDir
 		} else if !strings.Contains(n, ".wh.") {
 			body = []byte("# " + n + "\n")

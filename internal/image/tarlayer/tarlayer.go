@@ -2,6 +2,11 @@
 // files give the same bytes on any machine: entries sorted by path, owner,
 // mode and time fixed, nothing taken from the machine (user names, access
 // times, umask).
+//
+// Every entry is owned by root (uid 0, gid 0), as ko and distroless do: the
+// server runs as image.user, and a file that user owned (its own binary,
+// its config, the installed packages) is a file a compromised server could
+// rewrite.
 package tarlayer
 
 import (
@@ -67,7 +72,8 @@ func Fingerprint(entries []Entry, o Options) string {
 		return ""
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "tarlayer/1\x00%d\x00%d\x00%d\x00", o.UID, o.GID, o.ModTime.Unix())
+	// Version 2: entries are always root's (version 1 hashed an owner).
+	fmt.Fprintf(h, "tarlayer/2\x00%d\x00", o.ModTime.Unix())
 	for _, e := range sorted {
 		if e.Kind == File && e.Stat == "" {
 			return ""
@@ -77,9 +83,9 @@ func Fingerprint(entries []Entry, o Options) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Options fixes what the files themselves do not say.
+// Options fixes what the files themselves do not say. There is no owner:
+// every entry is root's.
 type Options struct {
-	UID, GID int
 	// ModTime is every entry's mtime; sub-second parts are dropped because
 	// the ustar header cannot hold them and PAX records would vary the
 	// format with the clock.
@@ -117,8 +123,8 @@ func Write(w io.Writer, entries []Entry, o Options) error {
 		h := &tar.Header{
 			Name:    e.Path,
 			ModTime: mtime,
-			Uid:     o.UID,
-			Gid:     o.GID,
+			Uid:     0,
+			Gid:     0,
 			// USTAR when the names fit, PAX otherwise: decided by the
 			// entry alone, so the same entry always looks the same.
 			Format: tar.FormatUnknown,

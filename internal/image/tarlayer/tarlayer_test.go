@@ -53,7 +53,7 @@ func TestWriteSortsAndFixesMetadata(t *testing.T) {
 	}
 	entries[0].Exec = true
 	var a, b bytes.Buffer
-	if err := Write(&a, entries, Options{UID: 1000, GID: 100, ModTime: when}); err != nil {
+	if err := Write(&a, entries, Options{ModTime: when}); err != nil {
 		t.Fatal(err)
 	}
 	// Another order, same bytes.
@@ -61,7 +61,7 @@ func TestWriteSortsAndFixesMetadata(t *testing.T) {
 	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
 		rev[i], rev[j] = rev[j], rev[i]
 	}
-	if err := Write(&b, rev, Options{UID: 1000, GID: 100, ModTime: when}); err != nil {
+	if err := Write(&b, rev, Options{ModTime: when}); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
@@ -71,11 +71,11 @@ func TestWriteSortsAndFixesMetadata(t *testing.T) {
 	want := []header{
 		// Sorted by path without the directory's slash: a directory
 		// still comes before what it holds.
-		{"etc/app/", "", tar.TypeDir, 0o755, 1000, 100, when.Unix(), ""},
-		{"etc/app-x", "", tar.TypeReg, 0o644, 1000, 100, when.Unix(), "x"},
-		{"etc/app/b.ini", "", tar.TypeReg, 0o644, 1000, 100, when.Unix(), "b"},
-		{"etc/app/link", "b.ini", tar.TypeSymlink, 0o777, 1000, 100, when.Unix(), ""},
-		{"usr/bin/tool", "", tar.TypeReg, 0o755, 1000, 100, when.Unix(), "#!/bin/sh\n"},
+		{"etc/app/", "", tar.TypeDir, 0o755, 0, 0, when.Unix(), ""},
+		{"etc/app-x", "", tar.TypeReg, 0o644, 0, 0, when.Unix(), "x"},
+		{"etc/app/b.ini", "", tar.TypeReg, 0o644, 0, 0, when.Unix(), "b"},
+		{"etc/app/link", "b.ini", tar.TypeSymlink, 0o777, 0, 0, when.Unix(), ""},
+		{"usr/bin/tool", "", tar.TypeReg, 0o755, 0, 0, when.Unix(), "#!/bin/sh\n"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d entries: %+v", len(got), got)
