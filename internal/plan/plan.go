@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/distbuild/dist/internal/changelog"
@@ -53,6 +54,11 @@ type Dependency struct {
 	Ecosystem string
 	Index     string
 	Change    lockfile.Change
+	// Indirect marks a dependency of the pins a user asked for.
+	Indirect bool
+	// Rule and Level are the policy's judgement of the change.
+	Rule  string
+	Level string
 }
 
 // Options configures Compute.
@@ -125,7 +131,7 @@ func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error)
 	if err != nil {
 		return nil, err
 	}
-	rules, err := policy.ParseRules(m.Policy)
+	rules, err := policy.ParseRules(m.Policy.Levels, m.Policy.Below1)
 	if err != nil {
 		return nil, &Error{Path: m.Path, Msg: err.Error()}
 	}
@@ -154,28 +160,9 @@ func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error)
 	}
 	p.Base, p.BaseTag, p.BaseCommit = base.Raw, tag, commit
 
-	var changes []policy.Change
-	for _, l := range m.Lockfiles {
-		old, err := readLock(repo, commit, tag, l.Path)
-		if err != nil {
-			return nil, err
-		}
-		abs, err := m.Checked("lockfile", l.Path)
-		if err != nil {
-			return nil, err
-		}
-		data, err := os.ReadFile(abs)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, err
-		}
-		cur, err := lockfile.Parse(l.Path, data)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range lockfile.Diff(l.Ecosystem, old, cur) {
-			changes = append(changes, policy.Change{Kind: "dependency-" + string(c.Kind), Name: c.Name, From: c.From, To: c.To, File: l.Path, Line: c.Line, Size: c.Level})
-			p.Dependencies = append(p.Dependencies, Dependency{File: l.Path, Ecosystem: l.Ecosystem, Index: l.Index, Change: c})
-		}
+	changes, err := p.lockChanges(m, repo, commit, tag, rules)
+	if err != nil {
+		return nil, err
 	}
 	for _, c := range m.Configs {
 		cc, err := configChanges(m, repo, commit, tag, c.Output)
@@ -201,6 +188,117 @@ func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error)
 		}
 	}
 	return p, nil
+}
+
+// lockChanges diffs every lockfile with its state at the base commit, the
+// lockfiles of one ecosystem as one set (a pin moving between them is no
+// change), and records the changes for the changelog.
+func (p *Plan) lockChanges(m *manifest.Manifest, repo *gitrepo.Repo, commit, tag string, rules *policy.Rules) ([]policy.Change, error) {
+	pairs := make([]lockfile.Pair, len(m.Lockfiles))
+	byEco := map[string][]int{}
+	var ecos []string
+	for i, l := range m.Lockfiles {
+		old, err := readLock(repo, commit, tag, l.Path)
+		if err != nil {
+			return nil, err
+		}
+		abs, err := m.Checked("lockfile", l.Path)
+		if err != nil {
+			return nil, err
+		}
+		data, err := os.ReadFile(abs)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		cur, err := lockfile.Parse(l.Path, data)
+		if err != nil {
+			return nil, err
+		}
+		pairs[i] = lockfile.Pair{Path: l.Path, Old: old, New: cur}
+		if _, ok := byEco[l.Ecosystem]; !ok {
+			ecos = append(ecos, l.Ecosystem)
+		}
+		byEco[l.Ecosystem] = append(byEco[l.Ecosystem], i)
+	}
+	diffs := make([][]lockfile.Change, len(pairs))
+	for _, eco := range ecos {
+		var set []lockfile.Pair
+		for _, i := range byEco[eco] {
+			set = append(set, pairs[i])
+		}
+		for k, cs := range lockfile.DiffAll(eco, set) {
+			diffs[byEco[eco][k]] = cs
+		}
+	}
+	var changes []policy.Change
+	for i, l := range m.Lockfiles {
+		for _, c := range diffs[i] {
+			pc := policy.Change{Kind: "dependency-" + string(c.Kind), Name: c.Name, From: c.From, To: c.To, File: l.Path, Line: c.Line, Size: c.Level,
+				Ecosystem: l.Ecosystem, Marker: c.Marker, MovedFrom: c.MovedFrom}
+			if c.New != nil {
+				pc.Indirect = Indirect(m, &m.Lockfiles[i], pairs[i].New, c.New)
+			} else {
+				pc.Indirect = Indirect(m, &m.Lockfiles[i], pairs[i].Old, c.Old)
+			}
+			rule, level := rules.Rule(pc)
+			changes = append(changes, pc)
+			p.Dependencies = append(p.Dependencies, Dependency{File: l.Path, Ecosystem: l.Ecosystem, Index: l.Index, Change: c,
+				Indirect: pc.Indirect, Rule: rule, Level: level.String()})
+		}
+	}
+	return changes, nil
+}
+
+// Indirect reports whether e, a pin of f (lockfile l of m), is a
+// dependency of the pins a user asked for rather than one of them
+// (DESIGN §4). In pypi lockfiles: every pin of a lockfile whose
+// dependencies: names another is direct, every pin of the one it names
+// is not, and in a lockfile that holds both a pin is indirect when its
+// "# via" note names another pin (pip-compile marks a direct one "# via
+// -r requirements.in"). In gomod lockfiles: the module image.go.main is
+// in is direct; so is a module without a "# via" note in a lockfile where
+// dist lock add noted what it pulled in. A gomod lockfile with no note at
+// all was written before dist kept them: with image.go.main set, every
+// other module of it is indirect, else every module is direct, as
+// before. Image pins are direct.
+func Indirect(m *manifest.Manifest, l *manifest.Lockfile, f *lockfile.File, e *lockfile.Entry) bool {
+	switch l.Ecosystem {
+	case "pypi":
+		switch {
+		case l.Dependencies != "":
+			return false
+		case len(m.DependentsOf(l)) > 0:
+			return true
+		}
+		return len(e.Via()) > 0
+	case "gomod":
+		main := goMainModule(m, f)
+		if main != "" && e.Name == main {
+			return false
+		}
+		if f != nil && slices.ContainsFunc(f.Entries(), (*lockfile.Entry).HasVia) {
+			return len(e.Via()) > 0
+		}
+		return main != ""
+	}
+	return false
+}
+
+// goMainModule returns the pinned module that holds image.go.main's
+// package: the longest module path that is the package path or a prefix
+// of it. "" when image.go.main is not set or none holds it.
+func goMainModule(m *manifest.Manifest, f *lockfile.File) string {
+	if m.Image == nil || m.Image.Go == nil || m.Image.Go.Main == "" || f == nil {
+		return ""
+	}
+	pkg := m.Image.Go.Main
+	best := ""
+	for _, e := range f.Entries() {
+		if (pkg == e.Name || strings.HasPrefix(pkg, e.Name+"/")) && len(e.Name) > len(best) {
+			best = e.Name
+		}
+	}
+	return best
 }
 
 // entry finds the changelog entry whose notes the policy reads: the
