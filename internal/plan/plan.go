@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -192,11 +194,17 @@ func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error)
 
 // lockChanges diffs every lockfile with its state at the base commit, the
 // lockfiles of one ecosystem as one set (a pin moving between them is no
-// change), and records the changes for the changelog.
+// change), and records the changes for the changelog. A lockfile the
+// base's dist.yaml lists and the current one does not is diffed too, as
+// removed: its pins went, or moved to another lockfile (a rename).
 func (p *Plan) lockChanges(m *manifest.Manifest, repo *gitrepo.Repo, commit, tag string, rules *policy.Rules) ([]policy.Change, error) {
-	pairs := make([]lockfile.Pair, len(m.Lockfiles))
-	byEco := map[string][]int{}
-	var ecos []string
+	type side struct {
+		m    *manifest.Manifest // the manifest that lists l
+		l    *manifest.Lockfile
+		pair lockfile.Pair
+	}
+	var sides []side
+	listed := map[string]bool{}
 	for i, l := range m.Lockfiles {
 		old, err := readLock(repo, commit, tag, l.Path)
 		if err != nil {
@@ -214,31 +222,51 @@ func (p *Plan) lockChanges(m *manifest.Manifest, repo *gitrepo.Repo, commit, tag
 		if err != nil {
 			return nil, err
 		}
-		pairs[i] = lockfile.Pair{Path: l.Path, Old: old, New: cur}
-		if _, ok := byEco[l.Ecosystem]; !ok {
-			ecos = append(ecos, l.Ecosystem)
-		}
-		byEco[l.Ecosystem] = append(byEco[l.Ecosystem], i)
+		sides = append(sides, side{m, &m.Lockfiles[i], lockfile.Pair{Path: l.Path, Old: old, New: cur}})
+		listed[path.Clean(filepath.ToSlash(l.Path))] = true
 	}
-	diffs := make([][]lockfile.Change, len(pairs))
+	if om := baseManifest(repo, commit, tag); om != nil {
+		for i, l := range om.Lockfiles {
+			if listed[path.Clean(filepath.ToSlash(l.Path))] {
+				continue
+			}
+			old, err := readLock(repo, commit, tag, l.Path)
+			if err != nil {
+				return nil, err
+			}
+			if old != nil {
+				sides = append(sides, side{om, &om.Lockfiles[i], lockfile.Pair{Path: l.Path, Old: old}})
+			}
+		}
+	}
+	byEco := map[string][]int{}
+	var ecos []string
+	for i, sd := range sides {
+		if _, ok := byEco[sd.l.Ecosystem]; !ok {
+			ecos = append(ecos, sd.l.Ecosystem)
+		}
+		byEco[sd.l.Ecosystem] = append(byEco[sd.l.Ecosystem], i)
+	}
+	diffs := make([][]lockfile.Change, len(sides))
 	for _, eco := range ecos {
 		var set []lockfile.Pair
 		for _, i := range byEco[eco] {
-			set = append(set, pairs[i])
+			set = append(set, sides[i].pair)
 		}
 		for k, cs := range lockfile.DiffAll(eco, set) {
 			diffs[byEco[eco][k]] = cs
 		}
 	}
 	var changes []policy.Change
-	for i, l := range m.Lockfiles {
+	for i, sd := range sides {
+		l := sd.l
 		for _, c := range diffs[i] {
 			pc := policy.Change{Kind: "dependency-" + string(c.Kind), Name: c.Name, From: c.From, To: c.To, File: l.Path, Line: c.Line, Size: c.Level,
 				Ecosystem: l.Ecosystem, Marker: c.Marker, MovedFrom: c.MovedFrom}
 			if c.New != nil {
-				pc.Indirect = Indirect(m, &m.Lockfiles[i], pairs[i].New, c.New)
+				pc.Indirect = Indirect(sd.m, l, sd.pair.New, c.New)
 			} else {
-				pc.Indirect = Indirect(m, &m.Lockfiles[i], pairs[i].Old, c.Old)
+				pc.Indirect = Indirect(sd.m, l, sd.pair.Old, c.Old)
 			}
 			rule, level := rules.Rule(pc)
 			changes = append(changes, pc)
@@ -247,6 +275,20 @@ func (p *Plan) lockChanges(m *manifest.Manifest, repo *gitrepo.Repo, commit, tag
 		}
 	}
 	return changes, nil
+}
+
+// baseManifest reads dist.yaml as it was at the base commit, or nil when
+// it cannot: the lockfiles it lists are then only the current ones.
+func baseManifest(repo *gitrepo.Repo, commit, tag string) *manifest.Manifest {
+	data, found, err := repo.FileAt(commit, manifest.FileName)
+	if err != nil || !found {
+		return nil
+	}
+	om, err := manifest.Parse(tag+":"+manifest.FileName, data)
+	if err != nil {
+		return nil
+	}
+	return om
 }
 
 // Indirect reports whether e, a pin of f (lockfile l of m), is a

@@ -23,8 +23,8 @@ import (
 // would say it twice.
 func Sections(p *Plan, written *changelog.Entry) []changelog.Section {
 	var out []changelog.Section
-	// A project pinned under two markers has two sections, told apart by
-	// the marker.
+	// A project pinned under two markers that both changed has two
+	// sections, told apart by the marker.
 	keys := map[string]int{}
 	for _, d := range p.Dependencies {
 		if !d.Indirect {
@@ -66,9 +66,14 @@ func Sections(p *Plan, written *changelog.Entry) []changelog.Section {
 			what += " (" + note + ")"
 		}
 		s := changelog.Section{Title: what, Key: d.Ecosystem + ":" + lockfile.Normalizer(d.Ecosystem)(c.Name)}
-		if keys[s.Key] > 1 && c.Marker != "" {
+		if c.Marker != "" {
+			// The marker says where the pin applies; in the key only
+			// where it must tell two pins apart, so that a marker's
+			// spelling changing does not move a block.
 			s.Title += " ; " + c.Marker
-			s.Key += " ; " + c.Marker
+			if keys[s.Key] > 1 {
+				s.Key += " ; " + c.Marker
+			}
 		}
 		if link := upstream(d, c); link != "" && c.Kind != lockfile.Removed {
 			s.Lines = append(s.Lines, "- "+link)
