@@ -95,6 +95,8 @@ func printPlan(a *app, m *manifest.Manifest, p *plan.Plan) {
 		switch {
 		case configdiff.MultiLine(r.From) || configdiff.MultiLine(r.To):
 			what = r.Name + " " + lineDiff(r.From, r.To)
+		case r.Kind == "dependency-rehashed":
+			what = fmt.Sprintf("%s %s (new hashes)", r.Name, r.To)
 		case r.From != "" && r.To != "":
 			what = fmt.Sprintf("%s %s -> %s", r.Name, r.From, r.To)
 		case r.To != "":
@@ -102,11 +104,18 @@ func printPlan(a *app, m *manifest.Manifest, p *plan.Plan) {
 		case r.From != "":
 			what = fmt.Sprintf("%s %s", r.Name, r.From)
 		}
+		if r.Marker != "" {
+			what += " ; " + r.Marker
+		}
 		where := r.File
 		if r.Line > 0 {
 			where = fmt.Sprintf("%s:%d", r.File, r.Line)
 		}
-		fmt.Fprintf(a.stdout, "  %-5s  %-22s  %s  (%s)\n", r.Level, r.Kind, what, where)
+		if r.MovedFrom != "" {
+			where += ", moved from " + r.MovedFrom
+		}
+		// The rule, not the kind: it is the name dist.yaml's policy: sets.
+		fmt.Fprintf(a.stdout, "  %-5s  %-22s  %s  (%s)\n", r.Level, r.Rule, what, where)
 	}
 }
 

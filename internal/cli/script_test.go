@@ -201,6 +201,33 @@ func TestScripts(t *testing.T) {
 				index(ts).RequireAuth(args[0], args[1])
 				ts.Setenv("INDEX_AUTH", strings.Replace(index(ts).IndexURL(), "://", "://"+args[0]+":"+args[1]+"@", 1))
 			},
+			// index-lock FILE PIN...: write FILE with one entry per PIN
+			// ("name==version", optionally followed by " ; marker"), hashed
+			// with every file the index has of it: a lockfile dist lock add
+			// cannot write, such as one project under two markers.
+			"index-lock": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 2 {
+					ts.Fatalf("usage: index-lock FILE PIN...")
+				}
+				var b strings.Builder
+				for _, pin := range args[1:] {
+					spec, marker, _ := strings.Cut(pin, ";")
+					name, ver, _ := strings.Cut(strings.TrimSpace(spec), "==")
+					hashes := index(ts).Hashes(name, ver)
+					if len(hashes) == 0 {
+						ts.Fatalf("index-lock: the index has no files for %s", spec)
+					}
+					b.WriteString(strings.TrimSpace(spec))
+					if marker = strings.TrimSpace(marker); marker != "" {
+						b.WriteString(" ; " + marker)
+					}
+					for _, h := range hashes {
+						b.WriteString(" \\\n    --hash=" + h)
+					}
+					b.WriteString("\n")
+				}
+				ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(b.String()), 0o644))
+			},
 			// index-tamper FILE: the index serves other bytes for FILE.
 			"index-tamper": func(ts *testscript.TestScript, neg bool, args []string) {
 				index(ts).Tamper(args[0])

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -300,9 +299,17 @@ func Add(ctx context.Context, t *Target, specs []string, o Options) ([]Pinned, e
 	}
 	var out []Pinned
 	for i, rel := range rels {
-		out = append(out, t.pin(rel, "added", true))
+		p := t.pin(rel, "added", true)
+		if _, ok := t.Source.(source.Requirer); ok {
+			// Asked for by name: a direct pin, whatever pulled it in
+			// before.
+			if e := t.File.Find(rel.Name, lockfile.Normalizer(eco)); e != nil && t.File.SetVia(e, nil) && p.Kind == "unchanged" {
+				p.Kind = "noted"
+			}
+		}
+		out = append(out, p)
 		for _, d := range extra[i] {
-			if p := t.require(d); p != nil {
+			if p := t.require(d, rel.Name); p != nil {
 				out = append(out, *p)
 			}
 		}
@@ -345,25 +352,64 @@ func (t *Target) pin(rel *source.Release, kind string, force bool) Pinned {
 	return p
 }
 
-// require raises or adds a pin that another pin's build needs; it never
-// lowers one. It returns nil when nothing changed.
-func (t *Target) require(rel *source.Release) *Pinned {
+// require raises or adds a pin that by's build needs; it never lowers one.
+// It returns nil when nothing changed. An empty by notes nothing.
+//
+// The pin's "# via" note gains by, as pip-compile notes what pulled a
+// dependency in: the note is how plan tells the modules named to lock add
+// from the ones they pulled in (DESIGN §4). A pin with no note stays
+// without one, since it was named itself, unless the lockfile was written
+// before dist kept notes (it has none at all): then every module of by's
+// build list is taken as pulled in.
+func (t *Target) require(rel *source.Release, by string) *Pinned {
 	eco := t.Source.Ecosystem()
-	if e := t.File.Find(rel.Name, lockfile.Normalizer(eco)); e != nil {
+	norm := lockfile.Normalizer(eco)
+	e := t.File.Find(rel.Name, norm)
+	note := e == nil || len(e.Via()) > 0 || !t.hadVia()
+	if e != nil {
 		a, err1 := version.Parse(eco, e.Version)
 		b, err2 := version.Parse(eco, rel.Version)
 		if err1 == nil && err2 == nil && version.Compare(a, b) >= 0 && len(e.Hashes) > 0 {
+			if note && t.noteVia(e, by) {
+				return &Pinned{File: t.Lock.Path, Name: e.Name, Version: e.Version, Hashes: len(e.Hashes), Kind: "noted", Via: e.Via()}
+			}
 			return nil
 		}
 	}
 	p := t.pin(rel, "required", false)
+	noted := false
+	if e = t.File.Find(rel.Name, norm); note && e != nil {
+		noted = t.noteVia(e, by)
+		p.Via = e.Via()
+	}
 	if p.Kind == "unchanged" {
-		return nil
+		if !noted {
+			return nil
+		}
+		p.Kind = "noted"
 	}
 	if p.From == "" {
 		p.Kind = "required"
 	}
 	return &p
+}
+
+// noteVia adds by to e's "# via" note; it reports whether that changed it.
+func (t *Target) noteVia(e *lockfile.Entry, by string) bool {
+	if by == "" || lockfile.Normalizer(t.Source.Ecosystem())(e.Name) == lockfile.Normalizer(t.Source.Ecosystem())(by) {
+		return false
+	}
+	via := e.Via()
+	if slices.Contains(via, by) {
+		return false
+	}
+	return t.File.SetVia(e, append(via, by))
+}
+
+// hadVia reports whether the lockfile as read had any "# via" note.
+func (t *Target) hadVia() bool {
+	f, err := lockfile.Parse(t.Lock.Path, t.orig)
+	return err == nil && slices.ContainsFunc(f.Entries(), (*lockfile.Entry).HasVia)
 }
 
 func classify(eco, from, to string, p *Pinned) string {
@@ -538,7 +584,6 @@ func upgrade(ctx context.Context, t *Target, names []string, o Options) ([]Pinne
 		return nil, err
 	}
 	var out []Pinned
-	var mu sync.Mutex
 	var moved []*source.Release
 	for _, rel := range rels {
 		if rel == nil {
@@ -552,26 +597,33 @@ func upgrade(ctx context.Context, t *Target, names []string, o Options) ([]Pinne
 	}
 	if req, ok := t.Source.(source.Requirer); ok && len(moved) > 0 {
 		g, gctx := errgroup.WithContext(ctx)
-		var extra []*source.Release
-		for _, rel := range moved {
+		extra := make([][]*source.Release, len(moved))
+		for i, rel := range moved {
 			g.Go(func() error {
 				deps, err := req.BuildList(gctx, rel.Name, rel.Version)
 				if err != nil {
 					return err
 				}
-				rs, err := releases(gctx, t.Source, deps)
-				mu.Lock()
-				extra = append(extra, rs...)
-				mu.Unlock()
+				extra[i], err = releases(gctx, t.Source, deps)
 				return err
 			})
 		}
 		if err := g.Wait(); err != nil {
 			return nil, err
 		}
-		for _, d := range extra {
-			if p := t.require(d); p != nil {
-				out = append(out, *p)
+		// A lockfile written before dist kept "# via" notes gets them from
+		// lock add, which knows which module was asked for; an upgrade
+		// noting some would make the rest look asked for.
+		annotated := t.hadVia()
+		for i, rel := range moved {
+			by := rel.Name
+			if !annotated {
+				by = ""
+			}
+			for _, d := range extra[i] {
+				if p := t.require(d, by); p != nil {
+					out = append(out, *p)
+				}
 			}
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -60,15 +62,9 @@ func Verify(ctx context.Context, targets []*Target, o VerifyOptions) (*VerifyRes
 		e *lockfile.Entry
 	}
 	var jobs []job
-	type seenPin struct {
-		file    string
-		line    int
-		version string
-	}
-	seen := map[string]seenPin{}
+	pins := map[string][]lockfile.Located{} // by ecosystem, for lockfile.Conflicts
 	for _, t := range targets {
 		eco := t.Source.Ecosystem()
-		norm := lockfile.Normalizer(eco)
 		for _, e := range t.File.Entries() {
 			res.Entries++
 			res.Hashes += len(e.Hashes)
@@ -83,17 +79,20 @@ func Verify(ctx context.Context, targets []*Target, o VerifyOptions) (*VerifyRes
 				}
 				continue
 			}
-			key := eco + "\x00" + norm(e.Name)
-			if prev, ok := seen[key]; ok && prev.version != e.Version {
-				bad("%s==%s conflicts with %s==%s at %s:%d", e.Name, e.Version, e.Name, prev.version, prev.file, prev.line)
-			} else if !ok {
-				seen[key] = seenPin{t.Lock.Path, e.Line, e.Version}
-			}
+			pins[eco] = append(pins[eco], lockfile.Located{Path: t.Lock.Path, Entry: e})
 			if len(e.Hashes) == 0 {
 				bad("%s==%s has no --hash", e.Name, e.Version)
 				continue
 			}
 			jobs = append(jobs, job{t, e})
+		}
+	}
+	// One name at two versions, unless under disjoint markers.
+	for _, eco := range slices.Sorted(maps.Keys(pins)) {
+		for _, c := range lockfile.Conflicts(eco, pins[eco]) {
+			e, prev := c.Pin.Entry, c.Prev.Entry
+			res.Problems = append(res.Problems, Problem{File: c.Pin.Path, Line: e.Line, Name: e.Name, Version: e.Version,
+				Problem: fmt.Sprintf("%s==%s conflicts with %s==%s at %s:%d", e.Name, e.Version, e.Name, prev.Version, c.Prev.Path, prev.Line)})
 		}
 	}
 	problems := make([][]Problem, len(jobs))

@@ -3,6 +3,7 @@ package lockfile
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -160,4 +161,90 @@ func TestDiff(t *testing.T) {
 	if d := Diff("pypi", a, a); len(d) != 0 {
 		t.Errorf("self diff: %v", d)
 	}
+}
+
+func changeStrings(cs []Change) []string {
+	var out []string
+	for _, c := range cs {
+		s := c.Name + " " + string(c.Kind) + " " + c.From + " " + c.To + " " + c.Level.String()
+		if c.Marker != "" {
+			s += " ; " + c.Marker
+		}
+		if c.MovedFrom != "" {
+			s += " from " + c.MovedFrom
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func sameStrings(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("%s:\n%s\nwant\n%s", what, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestDiffMarkers: one name pinned under two disjoint markers is two pins;
+// moving one of them is that one moving.
+func TestDiffMarkers(t *testing.T) {
+	a := mustParse(t, "numpy==1.21.6 ; python_version < \"3.8\" --hash=sha256:a\nnumpy==1.24.0 ; python_version >= \"3.8\" --hash=sha256:b\n")
+	b := mustParse(t, "numpy==1.21.6 ; python_version < \"3.8\" --hash=sha256:a\nnumpy==1.26.4 ; python_version >= \"3.8\" --hash=sha256:c\n")
+	sameStrings(t, "one moves", changeStrings(Diff("pypi", a, b)), []string{`numpy upgraded 1.24.0 1.26.4 minor ; python_version >= "3.8"`})
+	// The marker's spelling may change; a third pin for a new range is an
+	// addition, and the pin at the same version keeps its place.
+	c := mustParse(t, "numpy==1.21.6 ; python_version < \"3.8\" --hash=sha256:a\nnumpy==1.24.0 ; python_version >= \"3.8\" and python_version < \"3.12\" --hash=sha256:b\nnumpy==2.0.0 ; python_version >= \"3.12\" --hash=sha256:d\n")
+	sameStrings(t, "split", changeStrings(Diff("pypi", a, c)), []string{`numpy added  2.0.0 none ; python_version >= "3.12"`})
+	// One pin each side is the same pin whatever its marker.
+	d := mustParse(t, "numpy==1.24.0 --hash=sha256:b\n")
+	sameStrings(t, "merged", changeStrings(Diff("pypi", d, mustParse(t, "numpy==1.26.4 ; python_version >= \"3.8\" --hash=sha256:c\n"))), []string{`numpy upgraded 1.24.0 1.26.4 minor ; python_version >= "3.8"`})
+	sameStrings(t, "dropped", changeStrings(Diff("pypi", a, d)), []string{`numpy removed 1.21.6  none ; python_version < "3.8"`})
+}
+
+// TestDiffAllMoves: a pin that moves between lockfiles at the same version
+// is no change; at another version it is the move in the file it went to.
+func TestDiffAllMoves(t *testing.T) {
+	def0 := mustParse(t, "kinto==14.3.0 --hash=sha256:k\n")
+	con0 := mustParse(t, "requests==2.31.0 --hash=sha256:r\nwebob==1.8.7 --hash=sha256:w\nidna==3.7 --hash=sha256:i\n")
+	def1 := mustParse(t, "kinto==14.3.0 --hash=sha256:k\nrequests==2.31.0 --hash=sha256:r\nwebob==1.8.8 --hash=sha256:w2\n")
+	con1 := mustParse(t, "idna==3.7 --hash=sha256:i\nhupper==1.12.1 --hash=sha256:h\n")
+	got := DiffAll("pypi", []Pair{{Path: "default.txt", Old: def0, New: def1}, {Path: "constraints.txt", Old: con0, New: con1}})
+	sameStrings(t, "default.txt", changeStrings(got[0]), []string{"webob upgraded 1.8.7 1.8.8 patch from constraints.txt"})
+	sameStrings(t, "constraints.txt", changeStrings(got[1]), []string{"hupper added  1.12.1 none"})
+	// A file that is new takes the pins of one that is gone.
+	got = DiffAll("pypi", []Pair{{Path: "old.txt", Old: con0}, {Path: "new.txt", New: con0}})
+	if len(got[0])+len(got[1]) != 0 {
+		t.Errorf("renamed file: %v", got)
+	}
+	// Without the other file, it is a removal and an addition.
+	if d := Diff("pypi", con0, con1); len(d) != 3 {
+		t.Errorf("single diff: %v", changeStrings(d))
+	}
+}
+
+func TestConflicts(t *testing.T) {
+	f := mustParse(t, "numpy==1.21.6 ; python_version < \"3.8\" --hash=sha256:a\n"+
+		"numpy==1.24.0 ; python_version >= \"3.8\" --hash=sha256:b\n"+
+		"numpy==1.26.4 ; python_version >= \"3.10\" --hash=sha256:c\n"+
+		"requests==2.31.0 --hash=sha256:r\n"+
+		"requests[socks]==2.31.0 --hash=sha256:r\n"+
+		"idna==3.7 ; python_version < \"3.8\" --hash=sha256:i\n"+
+		"idna==3.6 ; python_version <> \"3.8\" --hash=sha256:i\n")
+	g := mustParse(t, "requests==2.32.3 --hash=sha256:s\n")
+	var pins []Located
+	for _, e := range f.Entries() {
+		pins = append(pins, Located{Path: "a.txt", Entry: e})
+	}
+	for _, e := range g.Entries() {
+		pins = append(pins, Located{Path: "b.txt", Entry: e})
+	}
+	var got []string
+	for _, c := range Conflicts("pypi", pins) {
+		got = append(got, c.Pin.Path+":"+strconv.Itoa(c.Pin.Entry.Line)+" "+c.Pin.Entry.Version+" vs "+c.Prev.Path+":"+strconv.Itoa(c.Prev.Entry.Line)+" "+c.Prev.Entry.Version)
+	}
+	sameStrings(t, "conflicts", got, []string{
+		"a.txt:3 1.26.4 vs a.txt:2 1.24.0", // python 3.10 and up has both
+		"a.txt:7 3.6 vs a.txt:6 3.7",       // a marker that does not parse overlaps
+		"b.txt:1 2.32.3 vs a.txt:4 2.31.0",
+	})
 }

@@ -38,7 +38,7 @@ type Manifest struct {
 	Vars            map[string]string `yaml:"vars"`
 	Image           *Image            `yaml:"image"`
 	GitHub          *GitHub           `yaml:"github"`
-	Policy          map[string]string `yaml:"policy"`
+	Policy          Policy            `yaml:"policy"`
 
 	// Dir is the repository root the manifest was loaded from.
 	Dir string `yaml:"-"`
@@ -89,6 +89,43 @@ func (l *Lockfile) WheelhouseDir() string {
 		return ""
 	}
 	return filepath.Join(l.Root, l.Wheelhouse)
+}
+
+// Policy is dist.yaml's policy: section: rule names with their levels
+// ("dependency-added: patch"), and below_1_0, a map of ecosystems to the
+// level a 0.x version's leftmost move gets ("below_1_0: {gomod: minor}").
+// policy.ParseRules reads and checks the values.
+type Policy struct {
+	Levels map[string]string
+	Below1 map[string]string
+}
+
+// UnmarshalYAML reads the section's one map of two kinds of value, with
+// the line of a value of the wrong shape.
+func (p *Policy) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: policy: want a map of rule names to levels", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Value == policy.Below1Key {
+			if v.Kind != yaml.MappingNode {
+				return fmt.Errorf("line %d: policy: %s: want a map of ecosystems to levels, such as {gomod: minor}", v.Line, k.Value)
+			}
+			if err := v.Decode(&p.Below1); err != nil {
+				return err
+			}
+			continue
+		}
+		if v.Kind != yaml.ScalarNode {
+			return fmt.Errorf("line %d: policy: %s: want a level (major, minor, patch or none)", v.Line, k.Value)
+		}
+		if p.Levels == nil {
+			p.Levels = map[string]string{}
+		}
+		p.Levels[k.Value] = v.Value
+	}
+	return nil
 }
 
 // Config is one template rendered to an example config.
@@ -359,7 +396,7 @@ func (m *Manifest) validate(root *yaml.Node) error {
 			return bad(p.Line, "%s %s: %v", p.Key, p.Rel, err)
 		}
 	}
-	if _, err := policy.ParseRules(m.Policy); err != nil {
+	if _, err := policy.ParseRules(m.Policy.Levels, m.Policy.Below1); err != nil {
 		return bad(lineOf(root, "policy", -1), "%v", err)
 	}
 	return nil

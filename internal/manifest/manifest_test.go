@@ -29,12 +29,27 @@ func TestParseErrors(t *testing.T) {
 		{"name: x\n  bad: [\n", "dist.yaml:2:"},
 		{"lockfiles: []\n", "dist.yaml: name is required"},
 		{"name: x\npolicy:\n  dependency-minor: huge\n", "policy: dependency-minor: unknown level"},
+		{"name: x\npolicy:\n  below_1_0: {gomod: huge}\n", "dist.yaml:3: policy: below_1_0: gomod: unknown level"},
+		{"name: x\npolicy:\n  below_1_0: {npm: minor}\n", `dist.yaml:3: policy: below_1_0: unknown ecosystem "npm"`},
+		{"name: x\npolicy:\n  below_1_0: minor\n", "dist.yaml:3: policy: below_1_0: want a map of ecosystems to levels"},
+		{"name: x\npolicy:\n  indirect-minor: [minor]\n", "dist.yaml:3: policy: indirect-minor: want a level"},
+		{"name: x\npolicy: patch\n", "dist.yaml:2: policy: want a map"},
 		{"name: x\ntag_format: v\n", "must contain {version}"},
 	} {
 		_, err := Parse("dist.yaml", []byte(tc.in))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: got %v, want %q", tc.in, err, tc.want)
 		}
+	}
+}
+
+func TestPolicy(t *testing.T) {
+	m, err := Parse("dist.yaml", []byte("name: x\npolicy:\n  indirect-minor: minor\n  below_1_0: {gomod: minor, pypi: major}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Policy.Levels["indirect-minor"] != "minor" || m.Policy.Below1["gomod"] != "minor" || m.Policy.Below1["pypi"] != "major" || len(m.Policy.Levels) != 1 {
+		t.Errorf("policy: %+v", m.Policy)
 	}
 }
 

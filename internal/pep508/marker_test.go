@@ -343,3 +343,46 @@ func FuzzParseMarker(f *testing.F) {
 		Or(m, again).Evaluate(envs[1])
 	})
 }
+
+func TestDisjoint(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{`python_version < "3.8"`, `python_version >= "3.8"`, true},
+		{`python_version < "3.8"`, `python_version >= "3.7"`, false},
+		{`python_version <= "3.8"`, `python_version >= "3.8"`, false},
+		{`python_version < "3.10"`, `python_version >= "3.10"`, true},
+		{`python_version < "3.10"`, `python_version > "3.9"`, true}, // python_version is X.Y
+		{`python_full_version < "3.10"`, `python_full_version > "3.9"`, false},
+		{`python_version <= "3.9"`, `python_version > "3.9"`, true},
+		{`python_version == "3.8.*"`, `python_version >= "3.9"`, true},
+		{`python_version == "3.8.*"`, `python_version > "3.8"`, false},
+		{`python_full_version ~= "3.8.1"`, `python_full_version >= "3.9"`, true},
+		{`python_full_version ~= "3.8.1"`, `python_full_version >= "3.8.5"`, false},
+		{`sys_platform == "win32"`, `sys_platform != "win32"`, true},
+		{`sys_platform != "win32"`, `sys_platform != "linux"`, false},
+		{`sys_platform == "win32"`, `sys_platform == "linux"`, true},
+		{`sys_platform in "linux darwin"`, `sys_platform == "linux"`, false},
+		{`python_version < "3.8" and sys_platform == "linux"`, `python_version >= "3.8" or sys_platform == "win32"`, true},
+		{`python_version < "3.8" and sys_platform == "linux"`, `python_version >= "3.8" or sys_platform != "win32"`, false},
+		{`python_version < "3.8"`, `sys_platform == "linux"`, false},
+		{`platform_machine == "aarch64"`, `platform_machine == "x86_64" or platform_machine == "aarch64"`, false},
+		{`extra == "a"`, `extra == "b"`, true},
+		{`python_version >= "0"`, `python_version < "0"`, true},
+		// Variables vary independently: this is disjoint on every real
+		// machine, but the check errs towards a conflict.
+		{`sys_platform == "win32"`, `os_name == "posix"`, false},
+	} {
+		a, b := mustMarker(t, tc.a), mustMarker(t, tc.b)
+		if got := Disjoint(a, b); got != tc.want {
+			t.Errorf("Disjoint(%s, %s) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+		if got := Disjoint(b, a); got != tc.want {
+			t.Errorf("Disjoint(%s, %s) = %v, want %v", tc.b, tc.a, got, tc.want)
+		}
+	}
+	if Disjoint(nil, mustMarker(t, `python_version < "3.8"`)) {
+		t.Error("no marker is disjoint from nothing")
+	}
+}

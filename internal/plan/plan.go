@@ -10,6 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/distbuild/dist/internal/changelog"
@@ -54,6 +57,11 @@ type Dependency struct {
 	Ecosystem string
 	Index     string
 	Change    lockfile.Change
+	// Indirect marks a dependency of the pins a user asked for.
+	Indirect bool
+	// Rule and Level are the policy's judgement of the change.
+	Rule  string
+	Level string
 }
 
 // Options configures Compute.
@@ -126,7 +134,7 @@ func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error)
 	if err != nil {
 		return nil, err
 	}
-	rules, err := policy.ParseRules(m.Policy)
+	rules, err := policy.ParseRules(m.Policy.Levels, m.Policy.Below1)
 	if err != nil {
 		return nil, &Error{Path: m.Path, Msg: err.Error()}
 	}
@@ -155,28 +163,9 @@ func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error)
 	}
 	p.Base, p.BaseTag, p.BaseCommit = base.Raw, tag, commit
 
-	var changes []policy.Change
-	for _, l := range m.Lockfiles {
-		old, err := readLock(repo, commit, tag, l.Path)
-		if err != nil {
-			return nil, err
-		}
-		abs, err := m.Checked("lockfile", l.Path)
-		if err != nil {
-			return nil, err
-		}
-		data, err := os.ReadFile(abs)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, err
-		}
-		cur, err := lockfile.Parse(l.Path, data)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range lockfile.Diff(l.Ecosystem, old, cur) {
-			changes = append(changes, policy.Change{Kind: "dependency-" + string(c.Kind), Name: c.Name, From: c.From, To: c.To, File: l.Path, Line: c.Line, Size: c.Level})
-			p.Dependencies = append(p.Dependencies, Dependency{File: l.Path, Ecosystem: l.Ecosystem, Index: l.Index, Change: c})
-		}
+	changes, err := p.lockChanges(m, repo, commit, tag, rules)
+	if err != nil {
+		return nil, err
 	}
 	for _, c := range m.Configs {
 		cc, err := configChanges(m, repo, commit, tag, c)
@@ -202,6 +191,157 @@ func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error)
 		}
 	}
 	return p, nil
+}
+
+// lockChanges diffs every lockfile with its state at the base commit, the
+// lockfiles of one ecosystem as one set (a pin moving between them is no
+// change), and records the changes for the changelog. A lockfile the
+// base's dist.yaml lists and the current one does not is diffed too, as
+// removed: its pins went, or moved to another lockfile (a rename).
+func (p *Plan) lockChanges(m *manifest.Manifest, repo *gitrepo.Repo, commit, tag string, rules *policy.Rules) ([]policy.Change, error) {
+	type side struct {
+		m    *manifest.Manifest // the manifest that lists l
+		l    *manifest.Lockfile
+		pair lockfile.Pair
+	}
+	var sides []side
+	listed := map[string]bool{}
+	for i, l := range m.Lockfiles {
+		old, err := readLock(repo, commit, tag, l.Path)
+		if err != nil {
+			return nil, err
+		}
+		abs, err := m.Checked("lockfile", l.Path)
+		if err != nil {
+			return nil, err
+		}
+		data, err := os.ReadFile(abs)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		cur, err := lockfile.Parse(l.Path, data)
+		if err != nil {
+			return nil, err
+		}
+		sides = append(sides, side{m, &m.Lockfiles[i], lockfile.Pair{Path: l.Path, Old: old, New: cur}})
+		listed[path.Clean(filepath.ToSlash(l.Path))] = true
+	}
+	if om := baseManifest(repo, commit, tag); om != nil {
+		for i, l := range om.Lockfiles {
+			if listed[path.Clean(filepath.ToSlash(l.Path))] {
+				continue
+			}
+			old, err := readLock(repo, commit, tag, l.Path)
+			if err != nil {
+				return nil, err
+			}
+			if old != nil {
+				sides = append(sides, side{om, &om.Lockfiles[i], lockfile.Pair{Path: l.Path, Old: old}})
+			}
+		}
+	}
+	byEco := map[string][]int{}
+	var ecos []string
+	for i, sd := range sides {
+		if _, ok := byEco[sd.l.Ecosystem]; !ok {
+			ecos = append(ecos, sd.l.Ecosystem)
+		}
+		byEco[sd.l.Ecosystem] = append(byEco[sd.l.Ecosystem], i)
+	}
+	diffs := make([][]lockfile.Change, len(sides))
+	for _, eco := range ecos {
+		var set []lockfile.Pair
+		for _, i := range byEco[eco] {
+			set = append(set, sides[i].pair)
+		}
+		for k, cs := range lockfile.DiffAll(eco, set) {
+			diffs[byEco[eco][k]] = cs
+		}
+	}
+	var changes []policy.Change
+	for i, sd := range sides {
+		l := sd.l
+		for _, c := range diffs[i] {
+			pc := policy.Change{Kind: "dependency-" + string(c.Kind), Name: c.Name, From: c.From, To: c.To, File: l.Path, Line: c.Line, Size: c.Level,
+				Ecosystem: l.Ecosystem, Marker: c.Marker, MovedFrom: c.MovedFrom}
+			if c.New != nil {
+				pc.Indirect = Indirect(sd.m, l, sd.pair.New, c.New)
+			} else {
+				pc.Indirect = Indirect(sd.m, l, sd.pair.Old, c.Old)
+			}
+			rule, level := rules.Rule(pc)
+			changes = append(changes, pc)
+			p.Dependencies = append(p.Dependencies, Dependency{File: l.Path, Ecosystem: l.Ecosystem, Index: l.Index, Change: c,
+				Indirect: pc.Indirect, Rule: rule, Level: level.String()})
+		}
+	}
+	return changes, nil
+}
+
+// baseManifest reads dist.yaml as it was at the base commit, or nil when
+// it cannot: the lockfiles it lists are then only the current ones.
+func baseManifest(repo *gitrepo.Repo, commit, tag string) *manifest.Manifest {
+	data, found, err := repo.FileAt(commit, manifest.FileName)
+	if err != nil || !found {
+		return nil
+	}
+	om, err := manifest.Parse(tag+":"+manifest.FileName, data)
+	if err != nil {
+		return nil
+	}
+	return om
+}
+
+// Indirect reports whether e, a pin of f (lockfile l of m), is a
+// dependency of the pins a user asked for rather than one of them
+// (DESIGN §4). In pypi lockfiles: every pin of a lockfile whose
+// dependencies: names another is direct, every pin of the one it names
+// is not, and in a lockfile that holds both a pin is indirect when its
+// "# via" note names another pin (pip-compile marks a direct one "# via
+// -r requirements.in"). In gomod lockfiles: the module image.go.main is
+// in is direct; so is a module without a "# via" note in a lockfile where
+// dist lock add noted what it pulled in. A gomod lockfile with no note at
+// all was written before dist kept them: with image.go.main set, every
+// other module of it is indirect, else every module is direct, as
+// before. Image pins are direct.
+func Indirect(m *manifest.Manifest, l *manifest.Lockfile, f *lockfile.File, e *lockfile.Entry) bool {
+	switch l.Ecosystem {
+	case "pypi":
+		switch {
+		case l.Dependencies != "":
+			return false
+		case len(m.DependentsOf(l)) > 0:
+			return true
+		}
+		return len(e.Via()) > 0
+	case "gomod":
+		main := goMainModule(m, f)
+		if main != "" && e.Name == main {
+			return false
+		}
+		if f != nil && slices.ContainsFunc(f.Entries(), (*lockfile.Entry).HasVia) {
+			return len(e.Via()) > 0
+		}
+		return main != ""
+	}
+	return false
+}
+
+// goMainModule returns the pinned module that holds image.go.main's
+// package: the longest module path that is the package path or a prefix
+// of it. "" when image.go.main is not set or none holds it.
+func goMainModule(m *manifest.Manifest, f *lockfile.File) string {
+	if m.Image == nil || m.Image.Go == nil || m.Image.Go.Main == "" || f == nil {
+		return ""
+	}
+	pkg := m.Image.Go.Main
+	best := ""
+	for _, e := range f.Entries() {
+		if (pkg == e.Name || strings.HasPrefix(pkg, e.Name+"/")) && len(e.Name) > len(best) {
+			best = e.Name
+		}
+	}
+	return best
 }
 
 // entry finds the changelog entry whose notes the policy reads: the

@@ -6,6 +6,7 @@ import (
 
 	"github.com/distbuild/dist/internal/changelog"
 	"github.com/distbuild/dist/internal/lockfile"
+	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/policy"
 )
 
@@ -90,5 +91,89 @@ func TestSectionsSkipWhatIsWritten(t *testing.T) {
 	// The sections merge: no line of theirs has a line break.
 	if err := cl.MergeGenerated(Sections(p, u)); err != nil {
 		t.Error(err)
+	}
+}
+
+func mustLock(t *testing.T, s string) *lockfile.File {
+	t.Helper()
+	f, err := lockfile.Parse("x.txt", []byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestIndirect: which pins are the ones a user asked for (DESIGN §4).
+func TestIndirect(t *testing.T) {
+	m, err := manifest.Parse("dist.yaml", []byte(`name: x
+lockfiles:
+  - {path: default.txt, ecosystem: pypi, dependencies: constraints.txt}
+  - {path: constraints.txt, ecosystem: pypi}
+  - {path: both.txt, ecosystem: pypi}
+  - {path: go.txt, ecosystem: gomod}
+  - {path: base.txt, ecosystem: oci}
+image: {go: {main: example.com/natsd/v2/cmd/natsd}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := mustLock(t, "kinto==14.3.0\n    # via -r requirements.in\nwebob==1.8.7\n    # via kinto\n")
+	noted := mustLock(t, "example.com/natsd/v2==v2.10.0\nexample.com/tool==v1.0.0\ngolang.org/x/text==v0.43.0\n    # via example.com/natsd/v2\n")
+	legacy := mustLock(t, "example.com/natsd/v2==v2.10.0\ngolang.org/x/text==v0.43.0\n")
+	for _, tc := range []struct {
+		file     int
+		f        *lockfile.File
+		name     string
+		indirect bool
+	}{
+		{0, both, "webob", false}, // every pin of a lockfile naming dependencies: is direct
+		{1, both, "kinto", true},  // every pin of the lockfile it names is not
+		{2, both, "kinto", false}, // "# via -r requirements.in" is direct
+		{2, both, "webob", true},
+		{3, noted, "example.com/natsd/v2", false}, // image.go.main's module
+		{3, noted, "example.com/tool", false},     // no note: named to lock add
+		{3, noted, "golang.org/x/text", true},
+		{3, legacy, "example.com/natsd/v2", false},
+		{3, legacy, "golang.org/x/text", true}, // no notes at all: only the main module is direct
+		{4, mustLock(t, "docker.io/library/python==3.12\n"), "docker.io/library/python", false},
+	} {
+		l := &m.Lockfiles[tc.file]
+		e := tc.f.Find(tc.name, lockfile.Normalizer(l.Ecosystem))
+		if got := Indirect(m, l, tc.f, e); got != tc.indirect {
+			t.Errorf("%s in %s: indirect %v, want %v", tc.name, l.Path, got, tc.indirect)
+		}
+	}
+	// Without image.go.main, a gomod lockfile with no notes is all direct,
+	// as before dist kept them.
+	m.Image = nil
+	if Indirect(m, &m.Lockfiles[3], legacy, legacy.Find("golang.org/x/text", lockfile.Normalizer("gomod"))) {
+		t.Error("legacy gomod lockfile without image.go.main: want direct")
+	}
+}
+
+// TestSectionsIndirect: changes among the dependencies go into one section,
+// a line each with the level the policy gave them; a project pinned under
+// two markers has a section per pin.
+func TestSectionsIndirect(t *testing.T) {
+	p := &Plan{Dependencies: []Dependency{
+		{File: "default.txt", Ecosystem: "pypi", Change: lockfile.Change{Kind: lockfile.Upgraded, Name: "numpy", From: "1.24.0", To: "1.26.4", Marker: `python_version >= "3.8"`}, Rule: "dependency-minor", Level: "minor"},
+		{File: "default.txt", Ecosystem: "pypi", Change: lockfile.Change{Kind: lockfile.Upgraded, Name: "numpy", From: "1.21.5", To: "1.21.6", Marker: `python_version < "3.8"`}, Rule: "dependency-patch", Level: "patch"},
+		{File: "go.txt", Ecosystem: "gomod", Change: lockfile.Change{Kind: lockfile.Upgraded, Name: "golang.org/x/text", From: "v0.43.0", To: "v0.44.0"}, Indirect: true, Rule: "indirect-major", Level: "patch"},
+		{File: "constraints.txt", Ecosystem: "pypi", Change: lockfile.Change{Kind: lockfile.Added, Name: "hupper", To: "1.12.1"}, Indirect: true, Rule: "indirect-added", Level: "patch"},
+	}}
+	var got []string
+	for _, s := range Sections(p, nil) {
+		got = append(got, s.Key+" | "+s.Title)
+		got = append(got, s.Lines...)
+	}
+	want := []string{
+		`pypi:numpy ; python_version >= "3.8" | numpy 1.24.0 → 1.26.4 ; python_version >= "3.8"`, "- https://pypi.org/project/numpy/1.26.4/",
+		`pypi:numpy ; python_version < "3.8" | numpy 1.21.5 → 1.21.6 ; python_version < "3.8"`, "- https://pypi.org/project/numpy/1.21.6/",
+		"indirect | Indirect dependencies",
+		"- golang.org/x/text v0.43.0 → v0.44.0 (patch)",
+		"- hupper 1.12.1 (new, patch)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("sections:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

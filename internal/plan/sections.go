@@ -12,36 +12,76 @@ import (
 // Sections is the unreleased entry dist changelog generates from a plan:
 // one section per changed component in kinto-dist's style
 // ("**kinto-signer 7.0.0 → 8.0.0**") with a link to the upstream release
-// where dist can name one without asking the network, and one section for
-// configuration changes.
+// where dist can name one without asking the network, one section
+// "Indirect dependencies" with a line for each change among what those
+// components pull in, and one section for configuration changes.
 //
 // written is the entry the sections go into, or nil. An up- or downgrade
 // its hand-written text already states ("**kinto-signer 4.0.1 → 5.0.0**:
 // URL" under a kinto-signer sub-heading, as kinto-dist writes them) gets no
-// section: the maintainer's words say it, and a generated block would say
-// it twice.
+// section or line: the maintainer's words say it, and a generated block
+// would say it twice.
 func Sections(p *Plan, written *changelog.Entry) []changelog.Section {
 	var out []changelog.Section
+	// A project pinned under two markers that both changed has two
+	// sections, told apart by the marker.
+	keys := map[string]int{}
+	for _, d := range p.Dependencies {
+		if !d.Indirect {
+			keys[d.Ecosystem+":"+lockfile.Normalizer(d.Ecosystem)(d.Change.Name)]++
+		}
+	}
+	indirect := changelog.Section{Title: "Indirect dependencies", Key: "indirect"}
 	for _, d := range p.Dependencies {
 		c := d.Change
 		if written != nil && (c.Kind == lockfile.Upgraded || c.Kind == lockfile.Downgraded) && written.WritesChange(c.Name, c.From, c.To) {
 			continue
 		}
-		s := changelog.Section{Key: d.Ecosystem + ":" + lockfile.Normalizer(d.Ecosystem)(c.Name)}
+		what, note := fmt.Sprintf("%s %s → %s", c.Name, c.From, c.To), ""
 		switch c.Kind {
-		case lockfile.Upgraded, lockfile.Downgraded:
-			s.Title = fmt.Sprintf("%s %s → %s", c.Name, c.From, c.To)
 		case lockfile.Added:
-			s.Title = fmt.Sprintf("%s %s (new)", c.Name, c.To)
+			what, note = c.Name+" "+c.To, "new"
 		case lockfile.Removed:
-			s.Title = fmt.Sprintf("%s %s (removed)", c.Name, c.From)
+			what, note = c.Name+" "+c.From, "removed"
 		case lockfile.Rehashed:
-			s.Title = fmt.Sprintf("%s %s (new hashes)", c.Name, c.To)
+			what, note = c.Name+" "+c.To, "new hashes"
+		}
+		if d.Indirect {
+			// One line each, with the level the policy gave it: a
+			// distribution pinning a Go server moves dozens of modules.
+			line := "- " + what
+			if c.Marker != "" {
+				line += " ; " + c.Marker
+			}
+			if note != "" && d.Level != "" {
+				note += ", "
+			}
+			if note += d.Level; note != "" {
+				line += " (" + note + ")"
+			}
+			indirect.Lines = append(indirect.Lines, line)
+			continue
+		}
+		if note != "" {
+			what += " (" + note + ")"
+		}
+		s := changelog.Section{Title: what, Key: d.Ecosystem + ":" + lockfile.Normalizer(d.Ecosystem)(c.Name)}
+		if c.Marker != "" {
+			// The marker says where the pin applies; in the key only
+			// where it must tell two pins apart, so that a marker's
+			// spelling changing does not move a block.
+			s.Title += " ; " + c.Marker
+			if keys[s.Key] > 1 {
+				s.Key += " ; " + c.Marker
+			}
 		}
 		if link := upstream(d, c); link != "" && c.Kind != lockfile.Removed {
 			s.Lines = append(s.Lines, "- "+link)
 		}
 		out = append(out, s)
+	}
+	if len(indirect.Lines) > 0 {
+		out = append(out, indirect)
 	}
 	if len(p.Configs) > 0 {
 		s := changelog.Section{Title: "Configuration changes", Key: "config"}

@@ -9,11 +9,20 @@
 //     config key is added.
 //   - PATCH: anything else.
 //
-// Every rule's level can be changed in dist.yaml under policy:.
+// The dependency rules judge direct pins: the ones a user asked for. A
+// change among their dependencies (a dependencies: lockfile's pins, a pin
+// whose "# via" note names another pin, a Go module pulled in by the one
+// named) follows the indirect-* rules, patch by default: kinto-dist's
+// maintainers bumped for the components they pinned, not for what those
+// pulled in.
+//
+// Every rule's level can be changed in dist.yaml under policy:, and so can
+// how a 0.x version's moves are read, per ecosystem (below_1_0).
 package policy
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/distbuild/dist/internal/version"
@@ -27,6 +36,12 @@ const (
 	DependencyAdded      = "dependency-added"
 	DependencyRemoved    = "dependency-removed"
 	DependencyDowngraded = "dependency-downgraded"
+	IndirectMajor        = "indirect-major"
+	IndirectMinor        = "indirect-minor"
+	IndirectPatch        = "indirect-patch"
+	IndirectAdded        = "indirect-added"
+	IndirectRemoved      = "indirect-removed"
+	IndirectDowngraded   = "indirect-downgraded"
 	ConfigKeyAdded       = "config-key-added"
 	ConfigKeyRemoved     = "config-key-removed"
 	ConfigDefaultChanged = "config-default-changed"
@@ -37,6 +52,13 @@ const (
 // read its keys, so all it can say is that the file changed.
 const ConfigChanged = "config-changed"
 
+// Below1Key is the policy: key that sets, per ecosystem, the level a 0.x
+// version's leftmost non-zero number's move gets (version.ClassifyBelow1).
+const Below1Key = "below_1_0"
+
+// Ecosystems are the ecosystems below_1_0 may name.
+var Ecosystems = []string{"pypi", "gomod", "oci"}
+
 // Defaults are kinto-dist's levels.
 var Defaults = map[string]version.Level{
 	DependencyMajor:      version.Major,
@@ -45,6 +67,12 @@ var Defaults = map[string]version.Level{
 	DependencyAdded:      version.Minor,
 	DependencyRemoved:    version.Major,
 	DependencyDowngraded: version.Major,
+	IndirectMajor:        version.Patch,
+	IndirectMinor:        version.Patch,
+	IndirectPatch:        version.Patch,
+	IndirectAdded:        version.Patch,
+	IndirectRemoved:      version.Patch,
+	IndirectDowngraded:   version.Patch,
 	ConfigKeyAdded:       version.Minor,
 	ConfigKeyRemoved:     version.Major,
 	ConfigDefaultChanged: version.Major,
@@ -64,61 +92,125 @@ type Change struct {
 	To   string
 	File string
 	Line int
-	// Size is the version distance of a dependency up- or downgrade.
+	// Size is the version distance of a dependency up- or downgrade, as
+	// version.Classify reads it.
 	Size version.Level
+	// Indirect marks a change of a pin that is a dependency of the pins a
+	// user asked for: the indirect-* rules judge it.
+	Indirect bool
+	// Ecosystem is a dependency's ("pypi", "gomod", "oci"): below_1_0
+	// reads its From and To again when set for it.
+	Ecosystem string
+	// Marker is the pin's environment marker, when it has one: a project
+	// pinned twice under disjoint markers is two pins.
+	Marker string
+	// MovedFrom is the lockfile a pin left for File, at another version.
+	MovedFrom string
 }
 
 // Reason is a judged change.
 type Reason struct {
-	Level string `json:"level"`
-	Kind  string `json:"kind"`
-	Rule  string `json:"rule"`
-	Name  string `json:"name,omitempty"`
-	From  string `json:"from,omitempty"`
-	To    string `json:"to,omitempty"`
-	File  string `json:"file,omitempty"`
-	Line  int    `json:"line,omitempty"`
+	Level     string `json:"level"`
+	Kind      string `json:"kind"`
+	Rule      string `json:"rule"`
+	Name      string `json:"name,omitempty"`
+	From      string `json:"from,omitempty"`
+	To        string `json:"to,omitempty"`
+	Marker    string `json:"marker,omitempty"`
+	File      string `json:"file,omitempty"`
+	Line      int    `json:"line,omitempty"`
+	MovedFrom string `json:"moved_from,omitempty"`
 }
 
-// Rules maps a rule name to its level; nil entries fall back to Defaults.
-type Rules map[string]version.Level
+// Rules is a policy: each rule's level, and how 0.x versions are read per
+// ecosystem. The zero value and nil are the defaults.
+type Rules struct {
+	levels map[string]version.Level
+	below1 map[string]version.Level
+}
 
-// ParseRules reads dist.yaml's policy: map over the defaults.
-func ParseRules(m map[string]string) (Rules, error) {
-	r := Rules{}
+// ParseRules reads dist.yaml's policy: section over the defaults: levels
+// maps rule names to "major", "minor", "patch" or "none"; below1 maps
+// ecosystems to the level of a 0.x version's leftmost move. Errors name
+// the rule or ecosystem.
+func ParseRules(levels, below1 map[string]string) (*Rules, error) {
+	r := &Rules{levels: map[string]version.Level{}, below1: map[string]version.Level{}}
 	for k, v := range Defaults {
-		r[k] = v
+		r.levels[k] = v
 	}
-	for k, v := range m {
+	for _, k := range sortedKeys(levels) {
 		if _, ok := Defaults[k]; !ok {
 			return nil, fmt.Errorf("policy: unknown rule %q", k)
 		}
-		l, err := version.ParseLevel(v)
+		l, err := version.ParseLevel(levels[k])
 		if err != nil {
 			return nil, fmt.Errorf("policy: %s: %w", k, err)
 		}
-		r[k] = l
+		r.levels[k] = l
+	}
+	for _, eco := range sortedKeys(below1) {
+		if !slices.Contains(Ecosystems, eco) {
+			return nil, fmt.Errorf("policy: %s: unknown ecosystem %q (want pypi, gomod or oci)", Below1Key, eco)
+		}
+		l, err := version.ParseLevel(below1[eco])
+		if err != nil {
+			return nil, fmt.Errorf("policy: %s: %s: %w", Below1Key, eco, err)
+		}
+		r.below1[eco] = l
 	}
 	return r, nil
 }
 
-// rule says which rule judges a change.
-func rule(c Change) string {
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// size is the version distance of a dependency change, read with the
+// ecosystem's below_1_0 setting when there is one.
+func (r *Rules) size(c Change) version.Level {
+	if r == nil || c.Ecosystem == "" || c.From == "" || c.To == "" {
+		return c.Size
+	}
+	l, ok := r.below1[c.Ecosystem]
+	if !ok {
+		return c.Size
+	}
+	a, errA := version.Parse(c.Ecosystem, c.From)
+	b, errB := version.Parse(c.Ecosystem, c.To)
+	if errA != nil || errB != nil {
+		return c.Size
+	}
+	return version.ClassifyBelow1(a, b, l)
+}
+
+// rule says which rule judges a change of the given size.
+func rule(c Change, size version.Level) string {
+	pick := func(direct, indirect string) string {
+		if c.Indirect {
+			return indirect
+		}
+		return direct
+	}
 	switch c.Kind {
 	case "dependency-upgraded", "dependency-rehashed":
-		switch c.Size {
+		switch size {
 		case version.Major:
-			return DependencyMajor
+			return pick(DependencyMajor, IndirectMajor)
 		case version.Minor:
-			return DependencyMinor
+			return pick(DependencyMinor, IndirectMinor)
 		}
-		return DependencyPatch
+		return pick(DependencyPatch, IndirectPatch)
 	case "dependency-downgraded":
-		return DependencyDowngraded
+		return pick(DependencyDowngraded, IndirectDowngraded)
 	case "dependency-added":
-		return DependencyAdded
+		return pick(DependencyAdded, IndirectAdded)
 	case "dependency-removed":
-		return DependencyRemoved
+		return pick(DependencyRemoved, IndirectRemoved)
 	case "config-key-added":
 		return ConfigKeyAdded
 	case "config-key-removed":
@@ -130,25 +222,29 @@ func rule(c Change) string {
 	case "config-changed":
 		return ConfigChanged
 	}
-	return DependencyPatch
+	return pick(DependencyPatch, IndirectPatch)
+}
+
+// Rule says which rule judges a change and the level it gives.
+func (r *Rules) Rule(c Change) (string, version.Level) {
+	name := rule(c, r.size(c))
+	if r != nil {
+		if l, ok := r.levels[name]; ok {
+			return name, l
+		}
+	}
+	return name, Defaults[name]
 }
 
 // Judge returns the bump the changes require and a reason for each, the
-// biggest first, then by file and name.
-func Judge(rules Rules, changes []Change) (version.Level, []Reason) {
-	if rules == nil {
-		rules = Defaults
-	}
+// biggest first, then by file and name. nil rules are the defaults.
+func Judge(rules *Rules, changes []Change) (version.Level, []Reason) {
 	bump := version.None
 	reasons := []Reason{}
 	for _, c := range changes {
-		r := rule(c)
-		l, ok := rules[r]
-		if !ok {
-			l = Defaults[r]
-		}
+		r, l := rules.Rule(c)
 		bump = max(bump, l)
-		reasons = append(reasons, Reason{Level: l.String(), Kind: c.Kind, Rule: r, Name: c.Name, From: c.From, To: c.To, File: c.File, Line: c.Line})
+		reasons = append(reasons, Reason{Level: l.String(), Kind: c.Kind, Rule: r, Name: c.Name, From: c.From, To: c.To, Marker: c.Marker, File: c.File, Line: c.Line, MovedFrom: c.MovedFrom})
 	}
 	rank := map[string]int{"major": 0, "minor": 1, "patch": 2, "none": 3}
 	sort.SliceStable(reasons, func(i, j int) bool {

@@ -205,7 +205,14 @@ func Latest(ecosystem string, raw []string, includePre bool, like *V) (V, bool) 
 // that breaks, as Cargo and npm's caret read it. 0.3.1 -> 0.4.0 is major,
 // 0.3.1 -> 0.3.2 is patch, 0.0.3 -> 0.0.4 is major. Prerelease and
 // post-release changes of the same release are patch.
-func Classify(a, b V) Level {
+func Classify(a, b V) Level { return ClassifyBelow1(a, b, Major) }
+
+// ClassifyBelow1 is Classify with another reading of 0.x versions: below1
+// is the level a change of the leftmost non-zero component gets when both
+// versions are below 1.0 (Major is SemVer's §4 as Cargo reads it; Minor
+// reads 0.43 -> 0.44 as the minor move most Go modules below 1.0 mean by
+// it). Smaller components below it stay patch; a move across 1.0 is major.
+func ClassifyBelow1(a, b V, below1 Level) Level {
 	if Compare(a, b) == 0 {
 		return None
 	}
@@ -235,6 +242,8 @@ func Classify(a, b V) Level {
 		lead++
 	}
 	switch {
+	case first == lead && lead > 0:
+		return below1
 	case first == lead:
 		return Major
 	case first == 1 && lead == 0:

@@ -39,6 +39,31 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+// TestClassifyBelow1 reads 0.x versions as dist.yaml's policy.below_1_0
+// may ask: the leftmost non-zero component's move gets the given level.
+func TestClassifyBelow1(t *testing.T) {
+	for _, tc := range []struct {
+		a, b   string
+		below1 Level
+		want   string
+	}{
+		{"v0.43.0", "v0.44.0", Minor, "minor"},
+		{"v0.43.0", "v0.43.1", Minor, "patch"},
+		{"v0.0.3", "v0.0.4", Minor, "minor"},
+		{"v0.43.0", "v0.44.0", Patch, "patch"},
+		{"v0.43.0", "v0.44.0", Major, "major"},
+		{"v0.9.0", "v1.0.0", Minor, "major"}, // across 1.0 is no longer below it
+		{"v1.2.0", "v1.3.0", Patch, "minor"}, // at 1.0 and above the setting does not apply
+		{"v0.44.0", "v0.43.0", Minor, "minor"},
+	} {
+		a, _ := Parse("gomod", tc.a)
+		b, _ := Parse("gomod", tc.b)
+		if got := ClassifyBelow1(a, b, tc.below1).String(); got != tc.want {
+			t.Errorf("%s -> %s (below 1.0 %s): %s, want %s", tc.a, tc.b, tc.below1, got, tc.want)
+		}
+	}
+}
+
 func TestLatest(t *testing.T) {
 	for _, tc := range []struct {
 		eco  string
