@@ -371,7 +371,7 @@ func (t *Target) require(rel *source.Release, by string) *Pinned {
 		b, err2 := version.Parse(eco, rel.Version)
 		if err1 == nil && err2 == nil && version.Compare(a, b) >= 0 && len(e.Hashes) > 0 {
 			if note && t.noteVia(e, by) {
-				return &Pinned{File: t.Lock.Path, Name: e.Name, Version: e.Version, Hashes: len(e.Hashes), Kind: "noted", Via: e.Via()}
+				return &Pinned{File: t.Lock.Path, Name: e.Name, Version: e.Version, Hashes: e.Hashes, Kind: "noted", Via: e.Via()}
 			}
 			return nil
 		}
