@@ -4,10 +4,21 @@ BIN     := bin/dist
 VERSION := $(shell cat VERSION 2>/dev/null || echo devel)
 LDFLAGS := -X github.com/distbuild/dist/internal/cli.Version=$(VERSION)
 
-.PHONY: build test bench demo lint fuzz clean
+.PHONY: build install man test readme bench demo lint fuzz clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dist
+
+# go install with the version linked in, into GOBIN (else the first GOPATH
+# entry's bin), which is where `go install` puts programs; say how to put
+# that directory on PATH when it is not there.
+GOBIN_DIR = $(shell d=$$($(GO) env GOBIN); [ -n "$$d" ] || d=$$($(GO) env GOPATH | cut -d: -f1)/bin; echo "$$d")
+install:
+	$(GO) install -trimpath -ldflags "$(LDFLAGS)" ./cmd/dist
+	@dir='$(GOBIN_DIR)'; echo "installed $$dir/dist"; \
+	case ":$$PATH:" in *":$$dir:"*) ;; *) \
+		echo "$$dir is not on your PATH; add it (and to your shell's profile):"; \
+		echo "  export PATH=\"$$dir:\$$PATH\"";; esac
 
 # The whole suite: unit tests, end-to-end scripts against real local
 # servers, and a short run of every fuzz target's seed corpus.

@@ -89,13 +89,8 @@ func (a *app) logf(format string, args ...any) {
 }
 
 func versionString() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
+	bi, _ := debug.ReadBuildInfo()
+	return versionOf(Version, bi)
 }
 
 // NewRoot builds the command tree writing to the given streams.
