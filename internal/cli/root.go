@@ -127,6 +127,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newInitCmd(a), newLockCmd(a), newBundleCmd(a), newConfigCmd(a))
 	root.AddCommand(releaseCommands(a)...)
 	root.AddCommand(imageCommands(a)...)
+	addCompletions(root, a)
 	return root
 }
 
