@@ -4,7 +4,7 @@ BIN     := bin/dist
 VERSION := $(shell cat VERSION 2>/dev/null || echo devel)
 LDFLAGS := -X github.com/distbuild/dist/internal/cli.Version=$(VERSION)
 
-.PHONY: build install man test readme bench demo lint fuzz clean
+.PHONY: build install man test bench demo lint fuzz clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dist
@@ -24,6 +24,13 @@ install:
 # servers, and a short run of every fuzz target's seed corpus.
 test: lint
 	$(GO) test -count=1 ./...
+
+# One man page per command (dist.1, dist-lock-add.1, ...) in build/man,
+# from the commands' help; `man -l build/man/dist.1` reads one, and
+# packagers install them under share/man/man1.
+man:
+	rm -rf build/man
+	DIST_VERSION=$(VERSION) $(GO) run ./scripts/gen-man build/man
 
 lint:
 	@out=$$(gofmt -l cmd internal); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -10,7 +10,12 @@ require (
 	golang.org/x/mod v0.41.0
 )
 
-require gotest.tools/v3 v3.5.2 // indirect
+require (
+	github.com/cpuguy83/go-md2man/v2 v2.0.7 // indirect
+	github.com/russross/blackfriday/v2 v2.1.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.4 // indirect
+	gotest.tools/v3 v3.5.2 // indirect
+)
 
 require (
 	dario.cat/mergo v1.0.1 // indirect
