@@ -4,7 +4,7 @@ BIN     := bin/dist
 VERSION := $(shell cat VERSION 2>/dev/null || echo devel)
 LDFLAGS := -X github.com/distbuild/dist/internal/cli.Version=$(VERSION)
 
-.PHONY: build install man test bench demo lint fuzz clean
+.PHONY: build install man test readme readme-update bench demo lint fuzz clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dist
@@ -31,6 +31,16 @@ test: lint
 man:
 	rm -rf build/man
 	DIST_VERSION=$(VERSION) $(GO) run ./scripts/gen-man build/man
+
+# README.md's console examples, run in order and compared with what they
+# print (TestREADME in internal/cli; make test runs it too). readme-update
+# writes the real outputs into README.md instead, for after a change of
+# output: review the diff. Both reach the Go module proxy for go-httpbin.
+readme:
+	DIST_TEST_NETWORK=1 $(GO) test -count=1 -run '^TestREADME$$' ./internal/cli/
+
+readme-update:
+	UPDATE_README=1 DIST_TEST_NETWORK=1 $(GO) test -count=1 -run '^TestREADME$$' ./internal/cli/
 
 lint:
 	@out=$$(gofmt -l cmd internal); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
