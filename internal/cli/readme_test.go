@@ -3,28 +3,33 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
+	"log"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+
 	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/testenv/fixtures"
 	"github.com/distbuild/dist/internal/testenv/pyindex"
-	"github.com/distbuild/dist/internal/testenv/registry"
 	"github.com/distbuild/dist/internal/textdiff"
 	"github.com/distbuild/dist/internal/tour"
 )
 
 // The addresses README.md's examples use: where its readers start the test
-// index and a registry. The tour serves both on free ports instead (so that
-// it can run beside anything) and translates.
+// index and a registry. The tour serves both there when it can, and on free
+// ports otherwise (so that it can run beside anything), translating.
 const (
 	readmeIndexAddr    = "127.0.0.1:8765"
 	readmeRegistryPort = "5000"
@@ -44,8 +49,8 @@ var readmeCloneFiles = []string{"dist.yaml", "VERSION", "CHANGELOG.md", "lockfil
 // repository's distribution files and testdata/kinto-dist (the "clone"
 // directory of `<!-- tour: in clone -->`); the test index serves the Kinto
 // fixture and an in-process registry stands for the one README.md has the
-// reader start, each on a free port that the tour writes as README.md's
-// 127.0.0.1:8765 and localhost:5000. Blocks marked `network` need the Go
+// reader start, on README.md's 127.0.0.1:8765 and localhost:5000 when those
+// are free, else on free ports that the tour writes as those. Blocks marked `network` need the Go
 // module proxy (go-httpbin's module) and run only with DIST_TEST_NETWORK=1.
 //
 // UPDATE_README=1 rewrites README.md's outputs from this run instead of
@@ -76,13 +81,15 @@ func TestREADME(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(idx)
+	hs := serveOn(readmeIndexAddr, idx)
 	defer hs.Close()
 	u, err := url.Parse(hs.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := registry.StartInProcess(t)
+	rs := serveOn("127.0.0.1:"+readmeRegistryPort, ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	defer rs.Close()
+	reg := strings.TrimPrefix(rs.URL, "http://")
 	_, regPort, err := net.SplitHostPort(reg)
 	if err != nil {
 		t.Fatal(err)
@@ -133,6 +140,9 @@ func TestREADME(t *testing.T) {
 			got := tour.Result{Output: outputLines(shown.ToShown(out)), Exit: code}
 			ok, lines := c.Check(got)
 			results[c] = tour.Result{Output: lines, Exit: code}
+			if !ok && update && slices.ContainsFunc(c.Want, func(l string) bool { return strings.TrimSpace(l) == tour.Ellipsis }) {
+				t.Logf("README.md:%d: $ %s: the output changed, and is written whole: put its ... back where lines are better left out", c.Line, c.Text)
+			}
 			if !ok && !update {
 				failed = true
 				t.Errorf("README.md:%d: $ %s\n%s", c.Line, c.Text, textdiff.Unified("README.md", withExit(c.Want, c.WantExit), withExit(got.Output, got.Exit)))
@@ -156,6 +166,20 @@ func TestREADME(t *testing.T) {
 	} else if failed {
 		t.Log("if the new outputs are right, UPDATE_README=1 (make readme-update) writes them into README.md")
 	}
+}
+
+// serveOn serves h on addr, README.md's address, when it is free, and on a
+// free port otherwise. On README.md's own addresses the copies' dist.yaml
+// files, and so their commits, are the same from run to run, and
+// make readme-update changes no commit in README.md.
+func serveOn(addr string, h http.Handler) *httptest.Server {
+	srv := httptest.NewUnstartedServer(h)
+	if ln, err := net.Listen("tcp", addr); err == nil {
+		srv.Listener.Close()
+		srv.Listener = ln
+	}
+	srv.Start()
+	return srv
 }
 
 // readmeEnv is the tour shell's whole environment: a reader's, with a fresh
