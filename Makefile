@@ -4,15 +4,43 @@ BIN     := bin/dist
 VERSION := $(shell cat VERSION 2>/dev/null || echo devel)
 LDFLAGS := -X github.com/distbuild/dist/internal/cli.Version=$(VERSION)
 
-.PHONY: build test bench demo lint fuzz clean
+.PHONY: build install man test readme readme-update bench demo lint fuzz clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dist
+
+# go install with the version linked in, into GOBIN (else the first GOPATH
+# entry's bin), which is where `go install` puts programs; say how to put
+# that directory on PATH when it is not there.
+GOBIN_DIR = $(shell d=$$($(GO) env GOBIN); [ -n "$$d" ] || d=$$($(GO) env GOPATH | cut -d: -f1)/bin; echo "$$d")
+install:
+	$(GO) install -trimpath -ldflags "$(LDFLAGS)" ./cmd/dist
+	@dir='$(GOBIN_DIR)'; echo "installed $$dir/dist"; \
+	case ":$$PATH:" in *":$$dir:"*) ;; *) \
+		echo "$$dir is not on your PATH; add it (and to your shell's profile):"; \
+		echo "  export PATH=\"$$dir:\$$PATH\"";; esac
 
 # The whole suite: unit tests, end-to-end scripts against real local
 # servers, and a short run of every fuzz target's seed corpus.
 test: lint
 	$(GO) test -count=1 ./...
+
+# One man page per command (dist.1, dist-lock-add.1, ...) in build/man,
+# from the commands' help; `man -l build/man/dist.1` reads one, and
+# packagers install them under share/man/man1.
+man:
+	rm -rf build/man
+	DIST_VERSION=$(VERSION) $(GO) run ./scripts/gen-man build/man
+
+# README.md's console examples, run in order and compared with what they
+# print (TestREADME in internal/cli; make test runs it too). readme-update
+# writes the real outputs into README.md instead, for after a change of
+# output: review the diff. Both reach the Go module proxy for go-httpbin.
+readme:
+	DIST_TEST_NETWORK=1 $(GO) test -count=1 -run '^TestREADME$$' ./internal/cli/
+
+readme-update:
+	UPDATE_README=1 DIST_TEST_NETWORK=1 $(GO) test -count=1 -run '^TestREADME$$' ./internal/cli/
 
 lint:
 	@out=$$(gofmt -l cmd internal); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -107,13 +107,8 @@ func (a *app) step(format string, args ...any) {
 }
 
 func versionString() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
+	bi, _ := debug.ReadBuildInfo()
+	return versionOf(Version, bi)
 }
 
 // NewRoot builds the command tree writing to the given streams.
@@ -150,6 +145,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newInitCmd(a), newLockCmd(a), newBundleCmd(a), newConfigCmd(a))
 	root.AddCommand(releaseCommands(a)...)
 	root.AddCommand(imageCommands(a)...)
+	addCompletions(root, a)
 	return root
 }
 

@@ -59,7 +59,7 @@ type File struct {
 type Options struct {
 	// Rules are the policy's levels (policy.ParseRules of dist.yaml's
 	// policy:); the defaults when nil.
-	Rules policy.Rules
+	Rules *policy.Rules
 }
 
 // Result is what changes from one release to the other. Its JSON is the
@@ -189,7 +189,7 @@ func Diff(from, to Release, o Options) (*Result, error) {
 
 // judge is the one place reldiff asks the policy: the level and rule of
 // one change, as dist plan would give them.
-func judge(rules policy.Rules, c policy.Change) policy.Reason {
+func judge(rules *policy.Rules, c policy.Change) policy.Reason {
 	_, reasons := policy.Judge(rules, []policy.Change{c})
 	return reasons[0]
 }
@@ -378,13 +378,8 @@ func configChanges(fromRef string, from []File, toRef string, to []File) ([]Conf
 }
 
 func formatOf(f File) (configdiff.Format, bool) {
-	switch f.Format {
-	case "":
-		return configdiff.FormatOf(f.Path)
-	case "none":
-		return "", false
-	}
-	return configdiff.Format(f.Format), true
+	format := configdiff.For(f.Format, f.Path)
+	return format, format != configdiff.None
 }
 
 // shown is a config value as the result shows it: on one line, with any

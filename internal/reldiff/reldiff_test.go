@@ -136,7 +136,7 @@ func TestUpgrade(t *testing.T) {
 
 func TestRules(t *testing.T) {
 	from, to := loadCase(t, "upgrade")
-	rules, err := policy.ParseRules(map[string]string{"dependency-removed": "minor", "config-key-removed": "minor", "config-default-changed": "patch", "dependency-minor": "patch"})
+	rules, err := policy.ParseRules(map[string]string{"dependency-removed": "minor", "config-key-removed": "minor", "config-default-changed": "patch", "dependency-minor": "patch"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
