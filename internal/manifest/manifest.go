@@ -14,7 +14,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/distbuild/dist/internal/configdiff"
 	"github.com/distbuild/dist/internal/fileerr"

@@ -14,7 +14,7 @@ import (
 	"text/template"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/redact"

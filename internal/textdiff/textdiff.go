@@ -3,32 +3,18 @@
 package textdiff
 
 import (
-	"slices"
-	"strings"
-
-	"github.com/pmezard/go-difflib/difflib"
+	"github.com/aymanbagabas/go-udiff"
 )
 
 // Unified returns a unified diff from a to b with three lines of context,
-// "" when they are equal. The names are shown as a/NAME and b/NAME.
+// "" when they are equal. The names are shown as a/NAME and b/NAME; a last
+// line without a newline is marked as diff(1) marks it.
+//
+// go-udiff is the Myers diff of gopls (the algorithm git uses), kept up;
+// go-difflib, used before, is no longer maintained.
 func Unified(name, a, b string) string {
 	if a == b {
 		return ""
 	}
-	d, _ := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A: splitLines(a), B: splitLines(b),
-		FromFile: "a/" + name, ToFile: "b/" + name, Context: 3,
-	})
-	return d
-}
-
-// splitLines keeps each line's newline and, unlike difflib.SplitLines, adds
-// no empty line after the last one; a last line without a newline gets one
-// so that the diff stays line-shaped.
-func splitLines(s string) []string {
-	lines := slices.Collect(strings.Lines(s))
-	if n := len(lines); n > 0 && !strings.HasSuffix(lines[n-1], "\n") {
-		lines[n-1] += "\n\\ No newline at end of file\n"
-	}
-	return lines
+	return udiff.Unified("a/"+name, "b/"+name, a, b)
 }
