@@ -61,15 +61,18 @@ func Opener(client *fetch.Client, s Settings) lock.Opener {
 			cache[key] = src
 			return src, nil
 		case source.GoMod:
-			if src, ok := cache["gomod"]; ok {
-				return src, nil
-			}
 			env := gomod.EnvFromOS()
 			if l.Index != "" {
 				env.GOPROXY = l.Index
 			}
+			// Keyed by the proxy: a second gomod lockfile with its own
+			// index: must not be served by the first one's GOPROXY.
+			key := "gomod " + env.GOPROXY
+			if src, ok := cache[key]; ok {
+				return src, nil
+			}
 			src := gomod.New(client, env)
-			cache["gomod"] = src
+			cache[key] = src
 			return src, nil
 		case source.OCI:
 			if src, ok := cache["oci"]; ok {

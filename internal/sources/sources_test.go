@@ -7,6 +7,7 @@ import (
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/source"
+	"github.com/distbuild/dist/internal/source/gomod"
 )
 
 // TestBadIndexURLRedacted: an index URL that does not parse is refused
@@ -27,5 +28,28 @@ func TestBadIndexURLRedacted(t *testing.T) {
 				t.Fatalf("got %v", err)
 			}
 		})
+	}
+}
+
+// TestGoModPerIndex: two gomod lockfiles with different index: settings
+// each get their own GOPROXY; one source is shared only by lockfiles that
+// name the same proxy.
+func TestGoModPerIndex(t *testing.T) {
+	client := fetch.New(fetch.Options{CacheDir: t.TempDir()})
+	open := Opener(client, Settings{})
+	get := func(index string) *gomod.Source {
+		t.Helper()
+		src, err := open(&manifest.Lockfile{Ecosystem: source.GoMod, Index: index})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return src.(*gomod.Source)
+	}
+	a, b := get("https://proxy-a.example/"), get("https://proxy-b.example/")
+	if a.Env().GOPROXY != "https://proxy-a.example/" || b.Env().GOPROXY != "https://proxy-b.example/" {
+		t.Fatalf("GOPROXY: first %q, second %q", a.Env().GOPROXY, b.Env().GOPROXY)
+	}
+	if get("https://proxy-a.example/") != a {
+		t.Fatal("the same index opened twice gave two sources")
 	}
 }
