@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -266,9 +267,9 @@ func plural(n int, one, many string) string {
 
 func newLockVerifyCmd(a *app) *cobra.Command {
 	var f lockFlags
-	var download bool
+	var download, offline bool
 	cmd := &cobra.Command{
-		Use:   "verify [-f FILE] [--download]",
+		Use:   "verify [-f FILE] [--download | --offline]",
 		Short: "Check every pin is exact, hashed and matches the index",
 		Args:  argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -276,8 +277,12 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := lock.Verify(cmd.Context(), targets, lock.VerifyOptions{Download: download, Set: set})
-			if err != nil {
+			if offline && download {
+				return usage(fmt.Errorf("--offline and --download exclude each other"))
+			}
+			res, err := lock.Verify(cmd.Context(), targets, lock.VerifyOptions{Download: download, Set: set, Offline: offline})
+			var indexErr *lock.IndexError
+			if err != nil && !errors.As(err, &indexErr) {
 				return err
 			}
 			if a.json {
@@ -292,16 +297,27 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 				if download {
 					what += fmt.Sprintf("; %d %s downloaded and re-hashed", res.Files, plural(res.Files, "file", "files"))
 				}
-				if res.Targets > 0 && len(res.Problems) == 0 {
+				if res.Targets > 0 && len(res.Problems) == 0 && res.Uncached == 0 {
 					what += fmt.Sprintf("; complete for %d %s", res.Targets, plural(res.Targets, "target", "targets"))
 				} else if res.Targets > 0 {
 					what += fmt.Sprintf("; %d %s checked for completeness", res.Targets, plural(res.Targets, "target", "targets"))
 				}
-				if len(res.Problems) == 0 {
+				if res.Uncached > 0 {
+					what += fmt.Sprintf("; %d %s not cached, so not checked", res.Uncached, plural(res.Uncached, "pin's requirements", "pins' requirements"))
+				}
+				if res.Offline {
+					what += "; without the index"
+				}
+				if indexErr != nil {
+					fmt.Fprintf(a.stdout, "INCOMPLETE: %d %s in %d %s (%s)\n", len(res.Problems), plural(len(res.Problems), "problem", "problems"), res.Entries, plural(res.Entries, "entry", "entries"), what)
+				} else if len(res.Problems) == 0 {
 					fmt.Fprintf(a.stdout, "ok: %d %s verified (%s)\n", res.Entries, plural(res.Entries, "entry", "entries"), what)
 				} else {
 					fmt.Fprintf(a.stdout, "FAILED: %d %s in %d %s (%s)\n", len(res.Problems), plural(len(res.Problems), "problem", "problems"), res.Entries, plural(res.Entries, "entry", "entries"), what)
 				}
+			}
+			if indexErr != nil {
+				return indexErr
 			}
 			if len(res.Problems) > 0 {
 				return failed(nil)
@@ -311,6 +327,7 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 	}
 	f.register(cmd, true)
 	cmd.Flags().BoolVar(&download, "download", false, "download every locked file and re-hash its bytes")
+	cmd.Flags().BoolVar(&offline, "offline", false, "run only the checks that need no index (completeness from the metadata in the cache)")
 	return cmd
 }
 

@@ -327,7 +327,7 @@ func (t *Target) pin(rel *source.Release, kind string, force bool) Pinned {
 	norm := lockfile.Normalizer(eco)
 	hs := lockHashes(eco, rel)
 	p := Pinned{File: t.Lock.Path, Name: rel.Name, Version: rel.Version, Hashes: len(hs), Kind: kind}
-	if e := t.File.Find(rel.Name, norm); e != nil {
+	if e := findPin(t.File, rel.Name, norm); e != nil {
 		p.From = e.Version
 		p.Kind = classify(eco, e.Version, rel.Version, &p)
 		// The user's spelling of the name stays: only the pin changes.
@@ -346,7 +346,7 @@ func (t *Target) pin(rel *source.Release, kind string, force bool) Pinned {
 // lowers one. It returns nil when nothing changed.
 func (t *Target) require(rel *source.Release) *Pinned {
 	eco := t.Source.Ecosystem()
-	if e := t.File.Find(rel.Name, lockfile.Normalizer(eco)); e != nil {
+	if e := findPin(t.File, rel.Name, lockfile.Normalizer(eco)); e != nil {
 		a, err1 := version.Parse(eco, e.Version)
 		b, err2 := version.Parse(eco, rel.Version)
 		if err1 == nil && err2 == nil && version.Compare(a, b) >= 0 && len(e.Hashes) > 0 {
@@ -396,10 +396,15 @@ func plan(ctx context.Context, t *Target, names []string, o Options) ([]*lockfil
 	norm := lockfile.Normalizer(eco)
 	var entries []*lockfile.Entry
 	if len(names) == 0 {
-		entries = t.File.Entries()
+		// A "name @ URL" line pins a file, not a release: nothing to move.
+		for _, e := range t.File.Entries() {
+			if indexPin(e) {
+				entries = append(entries, e)
+			}
+		}
 	} else {
 		for _, n := range names {
-			if e := t.File.Find(n, norm); e != nil {
+			if e := findPin(t.File, n, norm); e != nil {
 				entries = append(entries, e)
 			}
 		}
@@ -469,7 +474,9 @@ func Upgrade(ctx context.Context, targets []*Target, names []string, o Options) 
 				all = false
 				for _, t := range py {
 					for _, e := range t.File.Entries() {
-						mine = append(mine, e.Name)
+						if indexPin(e) {
+							mine = append(mine, e.Name)
+						}
 					}
 				}
 			}
@@ -625,7 +632,7 @@ func (t *Target) Present(names []string) []string {
 	norm := lockfile.Normalizer(t.Source.Ecosystem())
 	var out []string
 	for _, n := range names {
-		if t.File.Find(n, norm) != nil {
+		if findPin(t.File, n, norm) != nil {
 			out = append(out, n)
 		}
 	}

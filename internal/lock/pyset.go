@@ -143,8 +143,8 @@ func (s *PySet) depEntries() ([]pydeps.Entry, []Problem) {
 		bad := func(format string, args ...any) {
 			problems = append(problems, Problem{File: l.t.Lock.Path, Line: l.e.Line, Name: l.e.Name, Version: l.e.Version, Problem: fmt.Sprintf(format, args...)})
 		}
-		if l.e.Op == "@" {
-			bad("%s @ %s: pip refuses a URL requirement in --require-hashes mode; pin a released version", l.e.Name, l.e.Version)
+		if l.e.IsURL() {
+			// A file, not a release: pipRefusals says whether pip takes it.
 			continue
 		}
 		if !l.e.Pinned() {
@@ -161,19 +161,20 @@ func (s *PySet) depEntries() ([]pydeps.Entry, []Problem) {
 		}
 		out = append(out, pe)
 	}
-	for _, t := range s.Targets {
-		for _, o := range t.File.Options() {
-			if strings.HasPrefix(o.Text, "-e") || strings.HasPrefix(o.Text, "--editable") {
-				problems = append(problems, Problem{File: t.Lock.Path, Line: o.Line, Problem: fmt.Sprintf("%s: pip refuses an editable requirement in --require-hashes mode", o.Text)})
-			}
-		}
-	}
 	return out, problems
 }
 
-// Complete checks the set's completeness in every target environment.
+// Complete checks the set's completeness in every target environment, and
+// that pip installs every line of it in --require-hashes mode.
 func (s *PySet) Complete(ctx context.Context) ([]Problem, error) {
-	return s.check(ctx, false)
+	problems, err := s.check(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range s.Targets {
+		problems = append(problems, pipRefusals(t)...)
+	}
+	return problems, nil
 }
 
 // Exact is Complete, and also reports the dependency pins nothing
@@ -187,6 +188,11 @@ func (s *PySet) check(ctx context.Context, unrequired bool) ([]Problem, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.checkGraph(ctx, g, unrequired)
+}
+
+// checkGraph is check over the requirements g reads.
+func (s *PySet) checkGraph(ctx context.Context, g *pydeps.Graph, unrequired bool) ([]Problem, error) {
 	entries, problems := s.depEntries()
 	found, err := pydeps.Check(ctx, g, entries)
 	if err != nil {
@@ -405,7 +411,7 @@ func (s *PySet) apply(ctx context.Context, g *pydeps.Graph, rq resolveRequest, r
 		l, had := existing[p.Name]
 		movedFrom := ""
 		if had && l.t != t {
-			for _, e := range l.t.File.FindAll(p.Name, lockfile.Normalizer(source.PyPI)) {
+			for _, e := range findAllPins(l.t.File, p.Name, lockfile.Normalizer(source.PyPI)) {
 				l.t.File.Remove(e)
 			}
 			had, movedFrom = false, l.t.Lock.Path
@@ -426,7 +432,7 @@ func (s *PySet) apply(ctx context.Context, g *pydeps.Graph, rq resolveRequest, r
 		} else if !p.Direct {
 			pin.Kind = "required"
 		}
-		e := t.File.Find(p.Name, lockfile.Normalizer(source.PyPI))
+		e := findPin(t.File, p.Name, lockfile.Normalizer(source.PyPI))
 		if sp, ok := askedSpec(rq, p.Name); ok && sp.Extras != "" {
 			t.File.SetExtras(e, sp.Extras)
 		}
@@ -466,7 +472,7 @@ func (s *PySet) apply(ctx context.Context, g *pydeps.Graph, rq resolveRequest, r
 		if kept[n] || s.direct(l.t, l.e) || !rq.prune {
 			continue
 		}
-		for _, e := range l.t.File.FindAll(n, lockfile.Normalizer(source.PyPI)) {
+		for _, e := range findAllPins(l.t.File, n, lockfile.Normalizer(source.PyPI)) {
 			l.t.File.Remove(e)
 		}
 		out = append(out, Pinned{File: l.t.Lock.Path, Name: l.e.Name, From: l.e.Version, Kind: "removed", Why: "nothing requires it any more"})
@@ -494,7 +500,7 @@ func syncAsked(t *Target, main *lockfile.Entry, p *pydeps.Pin) bool {
 	have := map[string]bool{extrasKey(main): true}
 	changed := false
 	last := main
-	for _, e := range t.File.FindAll(p.Name, lockfile.Normalizer(source.PyPI)) {
+	for _, e := range findAllPins(t.File, p.Name, lockfile.Normalizer(source.PyPI)) {
 		if e == main {
 			continue
 		}
