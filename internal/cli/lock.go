@@ -69,19 +69,26 @@ func (a *app) loadTargets(f *lockFlags) ([]*lock.Target, error) {
 // pypi pin set they belong to, sharing one Target per file so that what the
 // set edits is what gets written.
 func (a *app) loadSet(f *lockFlags) ([]*lock.Target, *lock.PySet, error) {
+	targets, _, set, err := a.loadAllSet(f)
+	return targets, set, err
+}
+
+// loadAllSet is loadSet that also returns every lockfile of dist.yaml,
+// the acted-on ones among them.
+func (a *app) loadAllSet(f *lockFlags) ([]*lock.Target, []*lock.Target, *lock.PySet, error) {
 	m, err := a.manifest()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	open := sources.Opener(a.http(), f.settings)
 	if f.file != "" {
 		if _, err := m.Lockfile(f.file); err != nil {
-			return nil, nil, &lock.UsageError{Err: err}
+			return nil, nil, nil, &lock.UsageError{Err: err}
 		}
 	}
 	all, err := lock.Load(m, "", open)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	targets := all
 	if f.file != "" {
@@ -93,14 +100,19 @@ func (a *app) loadSet(f *lockFlags) ([]*lock.Target, *lock.PySet, error) {
 			}
 		}
 	}
-	if f.noDeps {
-		return targets, nil, nil
-	}
 	set, err := lock.NewPySet(m, all)
-	if err != nil {
-		return nil, nil, err
+	if f.noDeps {
+		// Nothing is resolved: the set only gives add the targets to
+		// compare markers in, when dist.yaml says which they are.
+		if err != nil {
+			set = nil
+		}
+		return targets, all, set, nil
 	}
-	return targets, set, nil
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return targets, all, set, nil
 }
 
 func newLockCmd(a *app) *cobra.Command {
@@ -125,7 +137,14 @@ func newLockAddCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer unlock()
-			targets, set, err := a.loadSet(&f)
+			m, err := a.manifest()
+			if err != nil {
+				return err
+			}
+			if err := lock.CheckPlacement(m, f.file, args); err != nil {
+				return err
+			}
+			targets, all, set, err := a.loadAllSet(&f)
 			if err != nil {
 				return err
 			}
@@ -133,7 +152,7 @@ func newLockAddCmd(a *app) *cobra.Command {
 				return usage(fmt.Errorf("dist.yaml lists %d lockfiles: choose one with -f FILE", len(targets)))
 			}
 			t := targets[0]
-			pins, err := lock.Add(cmd.Context(), t, args, lock.Options{IncludePre: f.pre, NoDeps: f.noDeps, Set: set})
+			pins, err := lock.Add(cmd.Context(), t, args, lock.Options{IncludePre: f.pre, NoDeps: f.noDeps, Set: set, Lockfiles: all})
 			if err != nil {
 				return err
 			}
@@ -236,13 +255,13 @@ func (a *app) finishEdit(targets []*lock.Target, pins []lock.Pinned, dryRun bool
 		case "downgraded":
 			line = fmt.Sprintf("%s: %s %s -> %s (%s, downgrade)", p.File, p.Name, p.From, p.Version, p.Level)
 		case "unchanged":
-			line = fmt.Sprintf("%s: %s==%s already pinned", p.File, p.Name, p.Version)
+			line = fmt.Sprintf("%s: %s%s==%s already pinned", p.File, p.Name, p.Extras, p.Version)
 		case "removed":
 			line = fmt.Sprintf("%s: removed %s==%s", p.File, p.Name, p.From)
 		case "noted":
 			line = fmt.Sprintf("%s: %s==%s: marker or via note updated", p.File, p.Name, p.Version)
 		default:
-			line = fmt.Sprintf("%s: %s %s==%s (%d %s)", p.File, p.Kind, p.Name, p.Version, p.Hashes, plural(p.Hashes, "hash", "hashes"))
+			line = fmt.Sprintf("%s: %s %s%s==%s (%d %s)", p.File, p.Kind, p.Name, p.Extras, p.Version, p.Hashes, plural(p.Hashes, "hash", "hashes"))
 		}
 		if p.Marker != "" && p.Kind != "removed" {
 			line += " ; " + p.Marker

@@ -19,6 +19,8 @@ import (
 	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/pep440"
+	"github.com/distbuild/dist/internal/pep508"
 	"github.com/distbuild/dist/internal/source"
 	"github.com/distbuild/dist/internal/textdiff"
 	"github.com/distbuild/dist/internal/version"
@@ -146,24 +148,34 @@ func lockHashes(ecosystem string, rel *source.Release) []string {
 // Spec is one thing to pin, parsed from the command line.
 type Spec struct {
 	Name    string
-	Version string // "" for the latest stable
+	Version string // "" for the latest stable, or the one Specifiers picks
 	// Extras are a pypi project's extras as written ("[socks]"), or "".
 	Extras string
+	// Specifiers is a pypi version range in canonical PEP 440 form
+	// (">=14,<15"), "" for none: the newest version it admits is pinned.
+	Specifiers string
 }
 
-// ParseSpec reads name, name==ver, module@ver or image:tag; a pypi name
-// may carry extras (name[extra]==ver).
+// requirement is the spec as the resolver reads it: name, extras and
+// version or range.
+func (sp Spec) requirement() string {
+	text := sp.Name + sp.Extras
+	switch {
+	case sp.Version != "":
+		text += "==" + sp.Version
+	case sp.Specifiers != "":
+		text += sp.Specifiers
+	}
+	return text
+}
+
+// ParseSpec reads name, name==ver, module@ver or image:tag. A pypi spec is
+// a PEP 508 requirement without URL or marker: extras
+// ("requests[socks]==2.32.3") and PEP 440 ranges ("kinto>=14,<15") are
+// accepted; "==" with one version (not a ".*" prefix) is an exact pin.
 func ParseSpec(ecosystem, s string) (Spec, error) {
 	if ecosystem == source.PyPI {
-		if i := strings.IndexByte(s, '['); i > 0 {
-			j := strings.IndexByte(s, ']')
-			if j < i {
-				return Spec{}, usagef("%q: unclosed extras", s)
-			}
-			sp, err := ParseSpec(ecosystem, s[:i]+s[j+1:])
-			sp.Extras = s[i : j+1]
-			return sp, err
-		}
+		return parsePyPISpec(s)
 	}
 	if name, v, ok := strings.Cut(s, "=="); ok {
 		if name == "" || v == "" {
@@ -186,15 +198,51 @@ func ParseSpec(ecosystem, s string) (Spec, error) {
 		}
 	}
 	if strings.ContainsAny(s, " <>=!~;@") {
-		return Spec{}, usagef("%q: want %s", s, map[string]string{source.PyPI: "NAME, NAME[EXTRA] or NAME==VERSION", source.GoMod: "NAME, NAME==VERSION or MODULE@VERSION", source.OCI: "NAME, NAME==VERSION or IMAGE:TAG"}[ecosystem])
+		return Spec{}, usagef("%q: want %s", s, map[string]string{source.GoMod: "NAME, NAME==VERSION or MODULE@VERSION", source.OCI: "NAME, NAME==VERSION or IMAGE:TAG"}[ecosystem])
 	}
 	return Spec{Name: s}, nil
 }
 
+const pypiSpecForms = "NAME, NAME==VERSION, NAME[EXTRA]==VERSION or a range such as NAME>=14,<15"
+
+func parsePyPISpec(s string) (Spec, error) {
+	r, err := pep508.ParseRequirement(s)
+	switch {
+	case err != nil && strings.Contains(s, "/"):
+		return Spec{}, usagef("%q is not a Python project: want %s", s, pypiSpecForms)
+	case err != nil:
+		return Spec{}, usagef("%q: %v (want %s)", s, err, pypiSpecForms)
+	case r.URL != "":
+		return Spec{}, usagef("%q: a URL requirement is not on an index; write it into the lockfile with its --hash", s)
+	case r.Marker != nil:
+		return Spec{}, usagef("%q: lock add takes no environment marker: the markers of what the set needs are derived for its targets", s)
+	}
+	sp := Spec{Name: r.Name}
+	if i := strings.IndexByte(s, '['); i >= 0 {
+		if j := strings.IndexByte(s[i:], ']'); j >= 0 && len(r.Extras) > 0 {
+			// As written, spaces dropped: the lockfile line keeps the
+			// user's spelling.
+			sp.Extras = strings.Join(strings.Fields(s[i:i+j+1]), "")
+		}
+	}
+	spec := r.Specifiers.String()
+	if v, ok := strings.CutPrefix(spec, "==="); ok && !strings.Contains(v, ",") {
+		sp.Version = v
+	} else if v, ok := strings.CutPrefix(spec, "=="); ok && !strings.ContainsAny(v, ",*") {
+		sp.Version = v
+	} else {
+		sp.Specifiers = spec
+	}
+	return sp, nil
+}
+
 // Pinned is one entry written by add or upgrade.
 type Pinned struct {
-	File    string `json:"file"`
-	Name    string `json:"name"`
+	File string `json:"file"`
+	Name string `json:"name"`
+	// Extras are the extras the pin's line asks for ("[socks]"), when the
+	// command named them.
+	Extras  string `json:"extras,omitempty"`
 	From    string `json:"from,omitempty"`
 	Version string `json:"version"`
 	Hashes  int    `json:"hashes"`
@@ -220,6 +268,34 @@ type Options struct {
 	NoDeps bool
 	// Set is the pypi pin set the target belongs to; nil resolves nothing.
 	Set *PySet
+	// Lockfiles are every lockfile of the manifest, loaded with the
+	// target: add refuses to pin a name another of them pins at another
+	// version. Nil checks the set's lockfiles (or the target alone).
+	Lockfiles []*Target
+}
+
+// lockfiles returns what the conflict check compares: Lockfiles, else the
+// set's and t.
+func (o Options) lockfiles(t *Target) []*Target {
+	if o.Lockfiles != nil {
+		return o.Lockfiles
+	}
+	var out []*Target
+	if o.Set != nil {
+		out = append(out, o.Set.Targets...)
+	}
+	if !slices.Contains(out, t) {
+		out = append(out, t)
+	}
+	return out
+}
+
+// envs returns the targets pins are compared in, nil when unknown.
+func (o Options) envs() []pep508.Env {
+	if o.Set != nil {
+		return o.Set.Envs
+	}
+	return nil
 }
 
 // resolve finds the release to pin for a spec.
@@ -230,6 +306,26 @@ func resolve(ctx context.Context, src source.Source, sp Spec, o Options) (*sourc
 		canon, versions, err := src.Versions(ctx, sp.Name)
 		if err != nil {
 			return nil, err
+		}
+		if sp.Specifiers != "" {
+			// As pip-compile picks, and as the resolver does: the newest
+			// version the range admits, prereleases only when asked for
+			// or named by the range.
+			set, err := pep440.ParseSpecifiers(sp.Specifiers)
+			if err != nil {
+				return nil, usagef("%s%s: %v", sp.Name, sp.Specifiers, err)
+			}
+			var matching []string
+			for _, v := range versions {
+				if set.Contains(v, o.IncludePre) {
+					matching = append(matching, v)
+				}
+			}
+			latest, ok := version.Latest(eco, matching, true, nil)
+			if !ok {
+				return nil, source.NotFound("%s: no version matches %s (the index has %s)", canon, sp.Specifiers, describeVersions(versions))
+			}
+			return src.Release(ctx, canon, latest.Raw)
 		}
 		var like *version.V
 		if eco == source.OCI {
@@ -247,9 +343,23 @@ func resolve(ctx context.Context, src source.Source, sp Spec, o Options) (*sourc
 	return src.Release(ctx, sp.Name, v)
 }
 
+// describeVersions lists the newest few of versions for a message.
+func describeVersions(versions []string) string {
+	switch n := len(versions); {
+	case n == 0:
+		return "no version"
+	case n <= 5:
+		return strings.Join(versions, ", ")
+	default:
+		return strings.Join(versions[n-5:], ", ") + fmt.Sprintf(" and %d older", n-5)
+	}
+}
+
 // Add pins every spec in the target lockfile. A pypi lockfile is resolved
 // with its set (unless NoDeps): what the specs need is pinned too, in the
-// lockfile its dependencies: names.
+// lockfile its dependencies: names. An edit that would pin a name at a
+// second version, in any lockfile of o.Lockfiles, is refused with a
+// *ConflictError naming both places.
 func Add(ctx context.Context, t *Target, specs []string, o Options) ([]Pinned, error) {
 	eco := t.Source.Ecosystem()
 	parsed := make([]Spec, len(specs))
@@ -268,7 +378,11 @@ func Add(ctx context.Context, t *Target, specs []string, o Options) ([]Pinned, e
 		if o.Set.isDepsFile(into) {
 			return nil, usagef("%s holds the dependencies of %s: add to that lockfile instead", t.Lock.Path, o.Set.M.DependentsOf(into.Lock)[0].Path)
 		}
-		return o.Set.resolve(ctx, resolveRequest{into: into, specs: parsed, opts: o})
+		pins, err := o.Set.resolve(ctx, resolveRequest{into: into, specs: parsed, opts: o})
+		if err != nil {
+			return nil, err
+		}
+		return pins, checkConflicts(o.lockfiles(t), o.envs())
 	}
 	rels := make([]*source.Release, len(parsed))
 	var extra [][]*source.Release
@@ -297,14 +411,21 @@ func Add(ctx context.Context, t *Target, specs []string, o Options) ([]Pinned, e
 	}
 	var out []Pinned
 	for i, rel := range rels {
-		out = append(out, t.pin(rel, "added", true))
+		p := t.pin(rel, "added", true)
+		if x := parsed[i].Extras; x != "" {
+			if t.File.SetExtras(findPin(t.File, rel.Name, lockfile.Normalizer(eco)), x) && p.Kind == "unchanged" {
+				p.Kind = "noted"
+			}
+			p.Extras = x
+		}
+		out = append(out, p)
 		for _, d := range extra[i] {
 			if p := t.require(d); p != nil {
 				out = append(out, *p)
 			}
 		}
 	}
-	return out, nil
+	return out, checkConflicts(o.lockfiles(t), o.envs())
 }
 
 // releases fetches many releases at once.

@@ -339,10 +339,7 @@ func (s *PySet) resolve(ctx context.Context, rq resolveRequest) ([]Pinned, error
 		return nil, err
 	}
 	for _, sp := range rq.specs {
-		text := sp.Name + sp.Extras
-		if sp.Version != "" {
-			text += "==" + sp.Version
-		}
+		text := sp.requirement()
 		r, err := pep508.ParseRequirement(text)
 		if err != nil {
 			return nil, usagef("%s: %v", text, err)
@@ -435,6 +432,7 @@ func (s *PySet) apply(ctx context.Context, g *pydeps.Graph, rq resolveRequest, r
 		e := findPin(t.File, p.Name, lockfile.Normalizer(source.PyPI))
 		if sp, ok := askedSpec(rq, p.Name); ok && sp.Extras != "" {
 			t.File.SetExtras(e, sp.Extras)
+			pin.Extras = sp.Extras
 		}
 		noted := false
 		if !p.Direct {
