@@ -120,7 +120,7 @@ func goError(msg string) error {
 	msg = strings.TrimPrefix(msg, "go: ")
 	for _, s := range []string{"unknown revision", "no matching versions", "not found", "404", "does not exist", "invalid version"} {
 		if strings.Contains(msg, s) {
-			return fmt.Errorf("%w: go command: %s", source.ErrNotFound, msg)
+			return source.NotFound("go command: %s", msg)
 		}
 	}
 	return fmt.Errorf("go command: %s", msg)

@@ -155,19 +155,15 @@ func (s *Source) tryProxies(modPath string, f func(p proxy) error) error {
 	direct := func() error {
 		err := f(goProxy)
 		switch {
-		case err == nil:
-			return nil
-		case isNotFound(err) && notFound == nil:
-			notFound = err
-		case isNotFound(err):
-		case notFound != nil:
-			// The proxies do not have it, and its repository could not
-			// be read: not found, with the reason.
-			return fmt.Errorf("%w: %v; direct: %v", source.ErrNotFound, notFound, err)
-		default:
+		case err == nil || notFound == nil || isNotFound(err):
+			// The go command has the last word.
 			return err
+		case failed != nil:
+			return failed
 		}
-		return end(nil)
+		// The proxies do not have it, and its repository could not be
+		// read: not found, with the reason.
+		return fmt.Errorf("%w: %v; direct: %v", source.ErrNotFound, notFound, err)
 	}
 	for _, p := range s.proxies {
 		switch p.kind {
