@@ -141,8 +141,12 @@ func (s *PySet) ExactOffline(ctx context.Context) ([]Problem, int, error) {
 		x.cache = mc
 	}
 	for _, l := range s.entries() {
-		if indexPin(l.e) && l.e.Pinned() {
-			k := pinKey(l.e.Name, l.e.Version)
+		v, ok := l.e.Version, l.e.Pinned()
+		if l.e.IsURL() {
+			v, ok = urlVersion(l.e)
+		}
+		if ok {
+			k := pinKey(l.e.Name, v)
 			x.hashes[k] = append(x.hashes[k], l.e.Hashes...)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/pep508"
 	"github.com/distbuild/dist/internal/source"
 )
 
@@ -65,10 +66,13 @@ func describeTargets(targets []*manifest.Lockfile) string {
 // project belongs to: an image when it has a tag or digest after its last
 // "/" ("docker.io/library/python:3.12"), else a Go module
 // ("github.com/nats-io/nats-server/v2@v2.10.0"). "" for a spec without
-// "/".
+// "/" or that reads as a PEP 508 requirement.
 func guessEcosystem(spec string) string {
-	if !strings.Contains(spec, "/") {
-		return ""
+	if !strings.Contains(spec, "/") || strings.ContainsAny(spec, " \t;") {
+		return "" // a Python project, or "name @ URL"
+	}
+	if _, err := pep508.ParseRequirement(spec); err == nil {
+		return "" // "name@URL"
 	}
 	if strings.Contains(spec, "@sha256:") {
 		return source.OCI

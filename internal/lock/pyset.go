@@ -96,6 +96,10 @@ func (s *PySet) graph() (*pydeps.Graph, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: its source cannot read core metadata", s.Targets[0].Lock.Path)
 	}
+	if files := s.urlPins(); len(files) > 0 {
+		fm, _ := idx.(fileMetadata)
+		idx = urlIndex{Index: idx, files: files, src: fm}
+	}
 	return pydeps.New(idx, s.Envs), nil
 }
 
@@ -143,14 +147,18 @@ func (s *PySet) depEntries() ([]pydeps.Entry, []Problem) {
 		bad := func(format string, args ...any) {
 			problems = append(problems, Problem{File: l.t.Lock.Path, Line: l.e.Line, Name: l.e.Name, Version: l.e.Version, Problem: fmt.Sprintf(format, args...)})
 		}
+		v := l.e.Version
 		if l.e.IsURL() {
-			// A file, not a release: pipRefusals says whether pip takes it.
-			continue
-		}
-		if !l.e.Pinned() {
+			// A file, read at the version its name states (see
+			// urlIndex); pipRefusals says whether pip takes it.
+			var ok bool
+			if v, ok = urlVersion(l.e); !ok || len(l.e.Hashes) == 0 {
+				continue
+			}
+		} else if !l.e.Pinned() {
 			continue // Verify reports it already
 		}
-		pe := pydeps.Entry{Name: l.e.Name, Version: l.e.Version, Extras: l.e.ExtraNames(), Where: l.where(), Direct: s.direct(l.t, l.e)}
+		pe := pydeps.Entry{Name: l.e.Name, Version: v, Extras: l.e.ExtraNames(), Where: l.where(), Direct: s.direct(l.t, l.e)}
 		if l.e.Marker != "" {
 			m, err := pep508.ParseMarker(l.e.Marker)
 			if err != nil {

@@ -2,13 +2,17 @@ package pypi
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
 	"github.com/distbuild/dist/internal/coremetadata"
+	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/source"
 )
 
@@ -120,4 +124,47 @@ func (s *Source) CachedMetadata(name, version string, hashes []string) (*coremet
 		return nil, fmt.Errorf("%s %s: %w: %w", name, version, ErrNotCached, errors.Join(problems...))
 	}
 	return nil, fmt.Errorf("%s %s: %w", name, version, ErrNotCached)
+}
+
+// FileVersion returns the version a wheel or sdist filename states for
+// project name (PEP 427, PEP 625 and older sdist names, name compared PEP
+// 503-normalized): "teamlib-1.0-py3-none-any.whl" gives "1.0".
+func FileVersion(filename, name string) (string, bool) {
+	info, ok := parseFilename(filename, Normalize(name))
+	return info.version, ok && info.version != ""
+}
+
+// FileMetadata returns the core metadata of a file that is not on the
+// index, as a "name @ URL --hash=…" requirement pins one: downloaded
+// through the cache and checked against one of hashes (the first that
+// matches), then read as Metadata reads a release's files. An sdist whose
+// PKG-INFO does not declare its dependencies is an error wrapping
+// ErrNoMetadata. The metadata is recorded for CachedMetadata.
+func (s *Source) FileMetadata(ctx context.Context, name, version, fileURL string, hashes []string) (*coremetadata.Metadata, error) {
+	rel := &source.Release{Name: Normalize(name), Version: version}
+	filename := path.Base(fileURL)
+	if u, err := url.Parse(fileURL); err == nil {
+		filename = path.Base(u.Path)
+	}
+	info, ok := parseFilename(filename, rel.Name)
+	if !ok || !info.wheel && sdistFormat(filename) == "" {
+		return nil, &noMetadata{fmt.Sprintf("%s %s: %s is neither a wheel nor an sdist dist reads", name, version, filename)}
+	}
+	var last error
+	for _, h := range hashes {
+		m, err := s.readArchive(ctx, rel, source.Artifact{Filename: filename, URL: fileURL, Hash: h}, info.wheel)
+		var mismatch *fetch.HashMismatchError
+		if errors.As(err, &mismatch) {
+			last = err
+			continue
+		}
+		if err == nil && !info.wheel && !m.SdistUsable() {
+			return nil, sdistUnusable(rel, "a URL to an sdist", m)
+		}
+		return m, err
+	}
+	if last == nil {
+		last = fmt.Errorf("%s %s: %s has no --hash to check it against", name, version, filename)
+	}
+	return nil, last
 }
