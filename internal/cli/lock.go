@@ -129,7 +129,7 @@ func newLockAddCmd(a *app) *cobra.Command {
 	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "add [-f FILE] SPEC...",
-		Short: "Pin name, name==ver, module@ver or image:tag (latest stable when no version)",
+		Short: "Pin name, name[extra]==ver, a range (name>=1,<2), module@ver or image:tag (latest stable when no version)",
 		Args:  argsUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			unlock, err := a.lockLockfiles(dryRun)
@@ -292,12 +292,12 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 		Short: "Check every pin is exact, hashed and matches the index",
 		Args:  argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if offline && download {
+				return usage(fmt.Errorf("--offline and --download exclude each other"))
+			}
 			targets, set, err := a.loadSet(&f)
 			if err != nil {
 				return err
-			}
-			if offline && download {
-				return usage(fmt.Errorf("--offline and --download exclude each other"))
 			}
 			res, err := lock.Verify(cmd.Context(), targets, lock.VerifyOptions{Download: download, Set: set, Offline: offline})
 			var indexErr *lock.IndexError
