@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -67,19 +68,26 @@ func (a *app) loadTargets(f *lockFlags) ([]*lock.Target, error) {
 // pypi pin set they belong to, sharing one Target per file so that what the
 // set edits is what gets written.
 func (a *app) loadSet(f *lockFlags) ([]*lock.Target, *lock.PySet, error) {
+	targets, _, set, err := a.loadAllSet(f)
+	return targets, set, err
+}
+
+// loadAllSet is loadSet that also returns every lockfile of dist.yaml,
+// the acted-on ones among them.
+func (a *app) loadAllSet(f *lockFlags) ([]*lock.Target, []*lock.Target, *lock.PySet, error) {
 	m, err := a.manifest()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	open := sources.Opener(a.http(), f.settings)
 	if f.file != "" {
 		if _, err := m.Lockfile(f.file); err != nil {
-			return nil, nil, &lock.UsageError{Err: err}
+			return nil, nil, nil, &lock.UsageError{Err: err}
 		}
 	}
 	all, err := lock.Load(m, "", open)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	targets := all
 	if f.file != "" {
@@ -91,14 +99,19 @@ func (a *app) loadSet(f *lockFlags) ([]*lock.Target, *lock.PySet, error) {
 			}
 		}
 	}
-	if f.noDeps {
-		return targets, nil, nil
-	}
 	set, err := lock.NewPySet(m, all)
-	if err != nil {
-		return nil, nil, err
+	if f.noDeps {
+		// Nothing is resolved: the set only gives add the targets to
+		// compare markers in, when dist.yaml says which they are.
+		if err != nil {
+			set = nil
+		}
+		return targets, all, set, nil
 	}
-	return targets, set, nil
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return targets, all, set, nil
 }
 
 func newLockCmd(a *app) *cobra.Command {
@@ -115,7 +128,7 @@ func newLockAddCmd(a *app) *cobra.Command {
 	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "add [-f FILE] SPEC...",
-		Short: "Pin name, name==ver, module@ver or image:tag (latest stable when no version)",
+		Short: "Pin name, name[extra]==ver, a range (name>=1,<2), module@ver or image:tag (latest stable when no version)",
 		Args:  argsUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			unlock, err := a.lockLockfiles(dryRun)
@@ -123,7 +136,14 @@ func newLockAddCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer unlock()
-			targets, set, err := a.loadSet(&f)
+			m, err := a.manifest()
+			if err != nil {
+				return err
+			}
+			if err := lock.CheckPlacement(m, f.file, args); err != nil {
+				return err
+			}
+			targets, all, set, err := a.loadAllSet(&f)
 			if err != nil {
 				return err
 			}
@@ -131,7 +151,7 @@ func newLockAddCmd(a *app) *cobra.Command {
 				return usage(fmt.Errorf("dist.yaml lists %d lockfiles: choose one with -f FILE", len(targets)))
 			}
 			t := targets[0]
-			pins, err := lock.Add(cmd.Context(), t, args, lock.Options{IncludePre: f.pre, NoDeps: f.noDeps, Set: set})
+			pins, err := lock.Add(cmd.Context(), t, args, lock.Options{IncludePre: f.pre, NoDeps: f.noDeps, Set: set, Lockfiles: all})
 			if err != nil {
 				return err
 			}
@@ -247,13 +267,13 @@ func (a *app) finishEdit(targets []*lock.Target, pins []lock.Pinned, dryRun bool
 		case "downgraded":
 			line = fmt.Sprintf("%s: %s %s -> %s (%s, downgrade)", p.File, p.Name, p.From, p.Version, p.Level)
 		case "unchanged":
-			line = fmt.Sprintf("%s: %s==%s already pinned", p.File, p.Name, p.Version)
+			line = fmt.Sprintf("%s: %s%s==%s already pinned", p.File, p.Name, p.Extras, p.Version)
 		case "removed":
 			line = fmt.Sprintf("%s: removed %s==%s", p.File, p.Name, p.From)
 		case "noted":
 			line = fmt.Sprintf("%s: %s==%s: marker or via note updated", p.File, p.Name, p.Version)
 		default:
-			line = fmt.Sprintf("%s: %s %s==%s (%d %s)", p.File, p.Kind, p.Name, p.Version, len(p.Hashes), plural(len(p.Hashes), "hash", "hashes"))
+			line = fmt.Sprintf("%s: %s %s%s==%s (%d %s)", p.File, p.Kind, p.Name, p.Extras, p.Version, len(p.Hashes), plural(len(p.Hashes), "hash", "hashes"))
 		}
 		if p.Marker != "" && p.Kind != "removed" {
 			line += " ; " + p.Marker
@@ -278,18 +298,22 @@ func plural(n int, one, many string) string {
 
 func newLockVerifyCmd(a *app) *cobra.Command {
 	var f lockFlags
-	var download bool
+	var download, offline bool
 	cmd := &cobra.Command{
-		Use:   "verify [-f FILE] [--download]",
+		Use:   "verify [-f FILE] [--download | --offline]",
 		Short: "Check every pin is exact, hashed and matches the index",
 		Args:  argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if offline && download {
+				return usage(fmt.Errorf("--offline and --download exclude each other"))
+			}
 			targets, set, err := a.loadSet(&f)
 			if err != nil {
 				return err
 			}
-			res, err := lock.Verify(cmd.Context(), targets, lock.VerifyOptions{Download: download, Set: set})
-			if err != nil {
+			res, err := lock.Verify(cmd.Context(), targets, lock.VerifyOptions{Download: download, Set: set, Offline: offline})
+			var indexErr *lock.IndexError
+			if err != nil && !errors.As(err, &indexErr) {
 				return err
 			}
 			if a.json {
@@ -304,16 +328,27 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 				if download {
 					what += fmt.Sprintf("; %d %s downloaded and re-hashed", res.Files, plural(res.Files, "file", "files"))
 				}
-				if res.Targets > 0 && len(res.Problems) == 0 {
+				if res.Targets > 0 && len(res.Problems) == 0 && res.Uncached == 0 {
 					what += fmt.Sprintf("; complete for %d %s", res.Targets, plural(res.Targets, "target", "targets"))
 				} else if res.Targets > 0 {
 					what += fmt.Sprintf("; %d %s checked for completeness", res.Targets, plural(res.Targets, "target", "targets"))
 				}
-				if len(res.Problems) == 0 {
+				if res.Uncached > 0 {
+					what += fmt.Sprintf("; %d %s not cached, so not checked", res.Uncached, plural(res.Uncached, "pin's requirements", "pins' requirements"))
+				}
+				if res.Offline {
+					what += "; without the index"
+				}
+				if indexErr != nil {
+					fmt.Fprintf(a.stdout, "INCOMPLETE: %d %s in %d %s (%s)\n", len(res.Problems), plural(len(res.Problems), "problem", "problems"), res.Entries, plural(res.Entries, "entry", "entries"), what)
+				} else if len(res.Problems) == 0 {
 					fmt.Fprintf(a.stdout, "ok: %d %s verified (%s)\n", res.Entries, plural(res.Entries, "entry", "entries"), what)
 				} else {
 					fmt.Fprintf(a.stdout, "FAILED: %d %s in %d %s (%s)\n", len(res.Problems), plural(len(res.Problems), "problem", "problems"), res.Entries, plural(res.Entries, "entry", "entries"), what)
 				}
+			}
+			if indexErr != nil {
+				return indexErr
 			}
 			if len(res.Problems) > 0 {
 				return failed(nil)
@@ -323,6 +358,7 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 	}
 	f.register(cmd, true)
 	cmd.Flags().BoolVar(&download, "download", false, "download every locked file and re-hash its bytes")
+	cmd.Flags().BoolVar(&offline, "offline", false, "run only the checks that need no index (completeness from the metadata in the cache)")
 	return cmd
 }
 

@@ -18,6 +18,8 @@ import (
 	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/pep440"
+	"github.com/distbuild/dist/internal/pep508"
 	"github.com/distbuild/dist/internal/source"
 	"github.com/distbuild/dist/internal/textdiff"
 	"github.com/distbuild/dist/internal/version"
@@ -145,24 +147,34 @@ func lockHashes(ecosystem string, rel *source.Release) []string {
 // Spec is one thing to pin, parsed from the command line.
 type Spec struct {
 	Name    string
-	Version string // "" for the latest stable
+	Version string // "" for the latest stable, or the one Specifiers picks
 	// Extras are a pypi project's extras as written ("[socks]"), or "".
 	Extras string
+	// Specifiers is a pypi version range in canonical PEP 440 form
+	// (">=14,<15"), "" for none: the newest version it admits is pinned.
+	Specifiers string
 }
 
-// ParseSpec reads name, name==ver, module@ver or image:tag; a pypi name
-// may carry extras (name[extra]==ver).
+// requirement is the spec as the resolver reads it: name, extras and
+// version or range.
+func (sp Spec) requirement() string {
+	text := sp.Name + sp.Extras
+	switch {
+	case sp.Version != "":
+		text += "==" + sp.Version
+	case sp.Specifiers != "":
+		text += sp.Specifiers
+	}
+	return text
+}
+
+// ParseSpec reads name, name==ver, module@ver or image:tag. A pypi spec is
+// a PEP 508 requirement without URL or marker: extras
+// ("requests[socks]==2.32.3") and PEP 440 ranges ("kinto>=14,<15") are
+// accepted; "==" with one version (not a ".*" prefix) is an exact pin.
 func ParseSpec(ecosystem, s string) (Spec, error) {
 	if ecosystem == source.PyPI {
-		if i := strings.IndexByte(s, '['); i > 0 {
-			j := strings.IndexByte(s, ']')
-			if j < i {
-				return Spec{}, usagef("%q: unclosed extras", s)
-			}
-			sp, err := ParseSpec(ecosystem, s[:i]+s[j+1:])
-			sp.Extras = s[i : j+1]
-			return sp, err
-		}
+		return parsePyPISpec(s)
 	}
 	if name, v, ok := strings.Cut(s, "=="); ok {
 		if name == "" || v == "" {
@@ -185,17 +197,53 @@ func ParseSpec(ecosystem, s string) (Spec, error) {
 		}
 	}
 	if strings.ContainsAny(s, " <>=!~;@") {
-		return Spec{}, usagef("%q: want %s", s, map[string]string{source.PyPI: "NAME, NAME[EXTRA] or NAME==VERSION", source.GoMod: "NAME, NAME==VERSION or MODULE@VERSION", source.OCI: "NAME, NAME==VERSION or IMAGE:TAG"}[ecosystem])
+		return Spec{}, usagef("%q: want %s", s, map[string]string{source.GoMod: "NAME, NAME==VERSION or MODULE@VERSION", source.OCI: "NAME, NAME==VERSION or IMAGE:TAG"}[ecosystem])
 	}
 	return Spec{Name: s}, nil
+}
+
+const pypiSpecForms = "NAME, NAME==VERSION, NAME[EXTRA]==VERSION or a range such as NAME>=14,<15"
+
+func parsePyPISpec(s string) (Spec, error) {
+	r, err := pep508.ParseRequirement(s)
+	switch {
+	case err != nil && strings.Contains(s, "/"):
+		return Spec{}, usagef("%q is not a Python project: want %s", s, pypiSpecForms)
+	case err != nil:
+		return Spec{}, usagef("%q: %v (want %s)", s, err, pypiSpecForms)
+	case r.URL != "":
+		return Spec{}, usagef("%q: a URL requirement is not on an index; write it into the lockfile with its --hash", s)
+	case r.Marker != nil:
+		return Spec{}, usagef("%q: lock add takes no environment marker: the markers of what the set needs are derived for its targets", s)
+	}
+	sp := Spec{Name: r.Name}
+	if i := strings.IndexByte(s, '['); i >= 0 {
+		if j := strings.IndexByte(s[i:], ']'); j >= 0 && len(r.Extras) > 0 {
+			// As written, spaces dropped: the lockfile line keeps the
+			// user's spelling.
+			sp.Extras = strings.Join(strings.Fields(s[i:i+j+1]), "")
+		}
+	}
+	spec := r.Specifiers.String()
+	if v, ok := strings.CutPrefix(spec, "==="); ok && !strings.Contains(v, ",") {
+		sp.Version = v
+	} else if v, ok := strings.CutPrefix(spec, "=="); ok && !strings.ContainsAny(v, ",*") {
+		sp.Version = v
+	} else {
+		sp.Specifiers = spec
+	}
+	return sp, nil
 }
 
 // Pinned is one entry written by add or upgrade. In JSON a version change
 // is from/to, as in dist plan's reasons: From is the version pinned before
 // ("" for a new pin), Version (to) the one pinned now ("" when removed).
 type Pinned struct {
-	File    string `json:"file"`
-	Name    string `json:"name"`
+	File string `json:"file"`
+	Name string `json:"name"`
+	// Extras are the extras the pin's line asks for ("[socks]"), when the
+	// command named them.
+	Extras  string `json:"extras,omitempty"`
 	From    string `json:"from,omitempty"`
 	Version string `json:"to,omitempty"`
 	// Hashes are the hashes written for the pin, as on its lines.
@@ -222,6 +270,34 @@ type Options struct {
 	NoDeps bool
 	// Set is the pypi pin set the target belongs to; nil resolves nothing.
 	Set *PySet
+	// Lockfiles are every lockfile of the manifest, loaded with the
+	// target: add refuses to pin a name another of them pins at another
+	// version. Nil checks the set's lockfiles (or the target alone).
+	Lockfiles []*Target
+}
+
+// lockfiles returns what the conflict check compares: Lockfiles, else the
+// set's and t.
+func (o Options) lockfiles(t *Target) []*Target {
+	if o.Lockfiles != nil {
+		return o.Lockfiles
+	}
+	var out []*Target
+	if o.Set != nil {
+		out = append(out, o.Set.Targets...)
+	}
+	if !slices.Contains(out, t) {
+		out = append(out, t)
+	}
+	return out
+}
+
+// envs returns the targets pins are compared in, nil when unknown.
+func (o Options) envs() []pep508.Env {
+	if o.Set != nil {
+		return o.Set.Envs
+	}
+	return nil
 }
 
 // resolve finds the release to pin for a spec.
@@ -232,6 +308,26 @@ func resolve(ctx context.Context, src source.Source, sp Spec, o Options) (*sourc
 		canon, versions, err := src.Versions(ctx, sp.Name)
 		if err != nil {
 			return nil, err
+		}
+		if sp.Specifiers != "" {
+			// As pip-compile picks, and as the resolver does: the newest
+			// version the range admits, prereleases only when asked for
+			// or named by the range.
+			set, err := pep440.ParseSpecifiers(sp.Specifiers)
+			if err != nil {
+				return nil, usagef("%s%s: %v", sp.Name, sp.Specifiers, err)
+			}
+			var matching []string
+			for _, v := range versions {
+				if set.Contains(v, o.IncludePre) {
+					matching = append(matching, v)
+				}
+			}
+			latest, ok := version.Latest(eco, matching, true, nil)
+			if !ok {
+				return nil, source.NotFound("%s: no version matches %s (the index has %s)", canon, sp.Specifiers, describeVersions(versions))
+			}
+			return src.Release(ctx, canon, latest.Raw)
 		}
 		var like *version.V
 		if eco == source.OCI {
@@ -249,9 +345,23 @@ func resolve(ctx context.Context, src source.Source, sp Spec, o Options) (*sourc
 	return src.Release(ctx, sp.Name, v)
 }
 
+// describeVersions lists the newest few of versions for a message.
+func describeVersions(versions []string) string {
+	switch n := len(versions); {
+	case n == 0:
+		return "no version"
+	case n <= 5:
+		return strings.Join(versions, ", ")
+	default:
+		return strings.Join(versions[n-5:], ", ") + fmt.Sprintf(" and %d older", n-5)
+	}
+}
+
 // Add pins every spec in the target lockfile. A pypi lockfile is resolved
 // with its set (unless NoDeps): what the specs need is pinned too, in the
-// lockfile its dependencies: names.
+// lockfile its dependencies: names. An edit that would pin a name at a
+// second version, in any lockfile of o.Lockfiles, is refused with a
+// *ConflictError naming both places.
 func Add(ctx context.Context, t *Target, specs []string, o Options) ([]Pinned, error) {
 	eco := t.Source.Ecosystem()
 	parsed := make([]Spec, len(specs))
@@ -270,7 +380,11 @@ func Add(ctx context.Context, t *Target, specs []string, o Options) ([]Pinned, e
 		if o.Set.isDepsFile(into) {
 			return nil, usagef("%s holds the dependencies of %s: add to that lockfile instead", t.Lock.Path, o.Set.M.DependentsOf(into.Lock)[0].Path)
 		}
-		return o.Set.resolve(ctx, resolveRequest{into: into, specs: parsed, opts: o})
+		pins, err := o.Set.resolve(ctx, resolveRequest{into: into, specs: parsed, opts: o})
+		if err != nil {
+			return nil, err
+		}
+		return pins, checkConflicts(o.lockfiles(t), o.envs())
 	}
 	rels := make([]*source.Release, len(parsed))
 	var extra [][]*source.Release
@@ -303,9 +417,15 @@ func Add(ctx context.Context, t *Target, specs []string, o Options) ([]Pinned, e
 		if _, ok := t.Source.(source.Requirer); ok {
 			// Asked for by name: a direct pin, whatever pulled it in
 			// before.
-			if e := t.File.Find(rel.Name, lockfile.Normalizer(eco)); e != nil && t.File.SetVia(e, nil) && p.Kind == "unchanged" {
+			if e := findPin(t.File, rel.Name, lockfile.Normalizer(eco)); e != nil && t.File.SetVia(e, nil) && p.Kind == "unchanged" {
 				p.Kind = "noted"
 			}
+		}
+		if x := parsed[i].Extras; x != "" {
+			if t.File.SetExtras(findPin(t.File, rel.Name, lockfile.Normalizer(eco)), x) && p.Kind == "unchanged" {
+				p.Kind = "noted"
+			}
+			p.Extras = x
 		}
 		out = append(out, p)
 		for _, d := range extra[i] {
@@ -314,7 +434,7 @@ func Add(ctx context.Context, t *Target, specs []string, o Options) ([]Pinned, e
 			}
 		}
 	}
-	return out, nil
+	return out, checkConflicts(o.lockfiles(t), o.envs())
 }
 
 // releases fetches many releases at once.
@@ -337,7 +457,7 @@ func (t *Target) pin(rel *source.Release, kind string, force bool) Pinned {
 	norm := lockfile.Normalizer(eco)
 	hs := lockHashes(eco, rel)
 	p := Pinned{File: t.Lock.Path, Name: rel.Name, Version: rel.Version, Hashes: hs, Kind: kind}
-	if e := t.File.Find(rel.Name, norm); e != nil {
+	if e := findPin(t.File, rel.Name, norm); e != nil {
 		p.From = e.Version
 		p.Kind = classify(eco, e.Version, rel.Version, &p)
 		// The user's spelling of the name stays: only the pin changes.
@@ -364,7 +484,7 @@ func (t *Target) pin(rel *source.Release, kind string, force bool) Pinned {
 func (t *Target) require(rel *source.Release, by string) *Pinned {
 	eco := t.Source.Ecosystem()
 	norm := lockfile.Normalizer(eco)
-	e := t.File.Find(rel.Name, norm)
+	e := findPin(t.File, rel.Name, norm)
 	note := e == nil || len(e.Via()) > 0 || !t.hadVia()
 	if e != nil {
 		a, err1 := version.Parse(eco, e.Version)
@@ -378,7 +498,7 @@ func (t *Target) require(rel *source.Release, by string) *Pinned {
 	}
 	p := t.pin(rel, "required", false)
 	noted := false
-	if e = t.File.Find(rel.Name, norm); note && e != nil {
+	if e = findPin(t.File, rel.Name, norm); note && e != nil {
 		noted = t.noteVia(e, by)
 		p.Via = e.Via()
 	}
@@ -448,10 +568,15 @@ func plan(ctx context.Context, t *Target, names []string, o Options) ([]*lockfil
 	norm := lockfile.Normalizer(eco)
 	var entries []*lockfile.Entry
 	if len(names) == 0 {
-		entries = t.File.Entries()
+		// A "name @ URL" line pins a file, not a release: nothing to move.
+		for _, e := range t.File.Entries() {
+			if indexPin(e) {
+				entries = append(entries, e)
+			}
+		}
 	} else {
 		for _, n := range names {
-			if e := t.File.Find(n, norm); e != nil {
+			if e := findPin(t.File, n, norm); e != nil {
 				entries = append(entries, e)
 			}
 		}
@@ -521,7 +646,9 @@ func Upgrade(ctx context.Context, targets []*Target, names []string, o Options) 
 				all = false
 				for _, t := range py {
 					for _, e := range t.File.Entries() {
-						mine = append(mine, e.Name)
+						if indexPin(e) {
+							mine = append(mine, e.Name)
+						}
 					}
 				}
 			}
@@ -683,7 +810,7 @@ func (t *Target) Present(names []string) []string {
 	norm := lockfile.Normalizer(t.Source.Ecosystem())
 	var out []string
 	for _, n := range names {
-		if t.File.Find(n, norm) != nil {
+		if findPin(t.File, n, norm) != nil {
 			out = append(out, n)
 		}
 	}

@@ -21,7 +21,23 @@ func TestParseSpec(t *testing.T) {
 			t.Errorf("%s %q: %+v %v", tc.eco, tc.in, sp, err)
 		}
 	}
-	for _, bad := range []string{"kinto>=1", "==1.0", "kinto==", "a b"} {
+	for _, tc := range []struct{ in, name, extras, ver, spec string }{
+		{"requests[socks]==2.32.3", "requests", "[socks]", "2.32.3", ""},
+		{"requests[ socks , Security ]", "requests", "[socks,Security]", "", ""},
+		{"kinto>=14,<15", "kinto", "", "", ">=14,<15"},
+		{"kinto >= 14 , < 15", "kinto", "", "", ">=14,<15"},
+		{"kinto~=14.3", "kinto", "", "", "~=14.3"},
+		{"kinto==14.*", "kinto", "", "", "==14.*"},
+		{"kinto===14.3.1", "kinto", "", "14.3.1", ""},
+		{"kinto[postgresql]>=14", "kinto", "[postgresql]", "", ">=14"},
+	} {
+		sp, err := ParseSpec("pypi", tc.in)
+		if err != nil || sp.Name != tc.name || sp.Extras != tc.extras || sp.Version != tc.ver || sp.Specifiers != tc.spec {
+			t.Errorf("pypi %q: %+v %v", tc.in, sp, err)
+		}
+	}
+	for _, bad := range []string{"==1.0", "kinto==", "a b", "kinto>=", "kinto @ https://example.org/kinto.whl",
+		`kinto ; python_version >= "3.8"`, "github.com/nats-io/nats-server/v2@v2.10.0"} {
 		_, err := ParseSpec("pypi", bad)
 		var ue *UsageError
 		if !errors.As(err, &ue) {

@@ -96,6 +96,10 @@ func (s *PySet) graph() (*pydeps.Graph, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: its source cannot read core metadata", s.Targets[0].Lock.Path)
 	}
+	if files := s.urlPins(); len(files) > 0 {
+		fm, _ := idx.(fileMetadata)
+		idx = urlIndex{Index: idx, files: files, src: fm}
+	}
 	return pydeps.New(idx, s.Envs), nil
 }
 
@@ -143,14 +147,18 @@ func (s *PySet) depEntries() ([]pydeps.Entry, []Problem) {
 		bad := func(format string, args ...any) {
 			problems = append(problems, Problem{File: l.t.Lock.Path, Line: l.e.Line, Name: l.e.Name, Version: l.e.Version, Problem: fmt.Sprintf(format, args...)})
 		}
-		if l.e.Op == "@" {
-			bad("%s @ %s: pip refuses a URL requirement in --require-hashes mode; pin a released version", l.e.Name, l.e.Version)
-			continue
-		}
-		if !l.e.Pinned() {
+		v := l.e.Version
+		if l.e.IsURL() {
+			// A file, read at the version its name states (see
+			// urlIndex); pipRefusals says whether pip takes it.
+			var ok bool
+			if v, ok = urlVersion(l.e); !ok || len(l.e.Hashes) == 0 {
+				continue
+			}
+		} else if !l.e.Pinned() {
 			continue // Verify reports it already
 		}
-		pe := pydeps.Entry{Name: l.e.Name, Version: l.e.Version, Extras: l.e.ExtraNames(), Where: l.where(), Direct: s.direct(l.t, l.e)}
+		pe := pydeps.Entry{Name: l.e.Name, Version: v, Extras: l.e.ExtraNames(), Where: l.where(), Direct: s.direct(l.t, l.e)}
 		if l.e.Marker != "" {
 			m, err := pep508.ParseMarker(l.e.Marker)
 			if err != nil {
@@ -161,19 +169,20 @@ func (s *PySet) depEntries() ([]pydeps.Entry, []Problem) {
 		}
 		out = append(out, pe)
 	}
-	for _, t := range s.Targets {
-		for _, o := range t.File.Options() {
-			if strings.HasPrefix(o.Text, "-e") || strings.HasPrefix(o.Text, "--editable") {
-				problems = append(problems, Problem{File: t.Lock.Path, Line: o.Line, Problem: fmt.Sprintf("%s: pip refuses an editable requirement in --require-hashes mode", o.Text)})
-			}
-		}
-	}
 	return out, problems
 }
 
-// Complete checks the set's completeness in every target environment.
+// Complete checks the set's completeness in every target environment, and
+// that pip installs every line of it in --require-hashes mode.
 func (s *PySet) Complete(ctx context.Context) ([]Problem, error) {
-	return s.check(ctx, false)
+	problems, err := s.check(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range s.Targets {
+		problems = append(problems, pipRefusals(t)...)
+	}
+	return problems, nil
 }
 
 // Exact is Complete, and also reports the dependency pins nothing
@@ -187,6 +196,11 @@ func (s *PySet) check(ctx context.Context, unrequired bool) ([]Problem, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.checkGraph(ctx, g, unrequired)
+}
+
+// checkGraph is check over the requirements g reads.
+func (s *PySet) checkGraph(ctx context.Context, g *pydeps.Graph, unrequired bool) ([]Problem, error) {
 	entries, problems := s.depEntries()
 	found, err := pydeps.Check(ctx, g, entries)
 	if err != nil {
@@ -356,10 +370,7 @@ func (s *PySet) resolve(ctx context.Context, rq resolveRequest) ([]Pinned, error
 		return nil, err
 	}
 	for _, sp := range rq.specs {
-		text := sp.Name + sp.Extras
-		if sp.Version != "" {
-			text += "==" + sp.Version
-		}
+		text := sp.requirement()
 		r, err := pep508.ParseRequirement(text)
 		if err != nil {
 			return nil, usagef("%s: %v", text, err)
@@ -428,7 +439,7 @@ func (s *PySet) apply(ctx context.Context, g *pydeps.Graph, rq resolveRequest, r
 		l, had := existing[p.Name]
 		movedFrom := ""
 		if had && l.t != t {
-			for _, e := range l.t.File.FindAll(p.Name, lockfile.Normalizer(source.PyPI)) {
+			for _, e := range findAllPins(l.t.File, p.Name, lockfile.Normalizer(source.PyPI)) {
 				l.t.File.Remove(e)
 			}
 			had, movedFrom = false, l.t.Lock.Path
@@ -449,9 +460,10 @@ func (s *PySet) apply(ctx context.Context, g *pydeps.Graph, rq resolveRequest, r
 		} else if !p.Direct {
 			pin.Kind = "required"
 		}
-		e := t.File.Find(p.Name, lockfile.Normalizer(source.PyPI))
+		e := findPin(t.File, p.Name, lockfile.Normalizer(source.PyPI))
 		if sp, ok := askedSpec(rq, p.Name); ok && sp.Extras != "" {
 			t.File.SetExtras(e, sp.Extras)
+			pin.Extras = sp.Extras
 		}
 		noted := false
 		if !p.Direct {
@@ -489,7 +501,7 @@ func (s *PySet) apply(ctx context.Context, g *pydeps.Graph, rq resolveRequest, r
 		if kept[n] || s.direct(l.t, l.e) || !rq.prune {
 			continue
 		}
-		for _, e := range l.t.File.FindAll(n, lockfile.Normalizer(source.PyPI)) {
+		for _, e := range findAllPins(l.t.File, n, lockfile.Normalizer(source.PyPI)) {
 			l.t.File.Remove(e)
 		}
 		out = append(out, Pinned{File: l.t.Lock.Path, Name: l.e.Name, From: l.e.Version, Kind: "removed", Why: "nothing requires it any more"})
@@ -517,7 +529,7 @@ func syncAsked(t *Target, main *lockfile.Entry, p *pydeps.Pin) bool {
 	have := map[string]bool{extrasKey(main): true}
 	changed := false
 	last := main
-	for _, e := range t.File.FindAll(p.Name, lockfile.Normalizer(source.PyPI)) {
+	for _, e := range findAllPins(t.File, p.Name, lockfile.Normalizer(source.PyPI)) {
 		if e == main {
 			continue
 		}

@@ -39,6 +39,11 @@ type VerifyResult struct {
 	// when completeness was not checked.
 	Targets  int       `json:"target_count"`
 	Problems []Problem `json:"problems"`
+	// Offline is set when no index was asked (--offline, or an index that
+	// could not be reached); Uncached then counts the pypi pins whose
+	// requirements were not in the cache, so not checked for completeness.
+	Offline  bool `json:"offline,omitempty"`
+	Uncached int  `json:"uncached,omitempty"`
 }
 
 // VerifyOptions configures Verify.
@@ -48,13 +53,19 @@ type VerifyOptions struct {
 	// Set, when given, is the pypi pin set to prove complete (DESIGN §2):
 	// every requirement of every pin met by a pin, in every target.
 	Set *PySet
+	// Offline runs only the checks that need no index: pinned, hashed, one
+	// version a name, the lines pip refuses, and completeness as far as
+	// the cache (DIST_CACHE_DIR) holds the pins' metadata.
+	Offline bool
 }
 
 // Verify checks every entry of every target: pinned and hashed, not pinned
 // twice at different versions within an ecosystem, and every hash one the
 // index publishes for that version (and, with Download, one the bytes have).
 // It reports every problem it finds; the error return is for failures to
-// check at all.
+// check at all. When the index cannot be reached, the result still holds
+// what the checks that need no index found, and the error is an
+// *IndexError.
 func Verify(ctx context.Context, targets []*Target, o VerifyOptions) (*VerifyResult, error) {
 	res := &VerifyResult{Problems: []Problem{}}
 	type job struct {
@@ -70,6 +81,9 @@ func Verify(ctx context.Context, targets []*Target, o VerifyOptions) (*VerifyRes
 			res.Hashes += len(e.Hashes)
 			bad := func(format string, args ...any) {
 				res.Problems = append(res.Problems, Problem{File: t.Lock.Path, Line: e.Line, Name: e.Name, Version: e.Version, Problem: fmt.Sprintf(format, args...)})
+			}
+			if e.IsURL() {
+				continue // a file, not a release: see nonIndexProblems
 			}
 			if !e.Pinned() {
 				if e.Op == "" {
@@ -95,6 +109,10 @@ func Verify(ctx context.Context, targets []*Target, o VerifyOptions) (*VerifyRes
 				Problem: fmt.Sprintf("%s==%s conflicts with %s==%s at %s:%d", e.Name, e.Version, e.Name, prev.Version, c.Prev.Path, prev.Line)})
 		}
 	}
+	res.Problems = append(res.Problems, nonIndexProblems(targets)...)
+	if o.Offline {
+		return res, verifyOffline(ctx, res, o)
+	}
 	problems := make([][]Problem, len(jobs))
 	files := make([]int, len(jobs))
 	g, gctx := errgroup.WithContext(ctx)
@@ -106,7 +124,7 @@ func Verify(ctx context.Context, targets []*Target, o VerifyOptions) (*VerifyRes
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return res, indexFailed(ctx, res, o, err)
 	}
 	for i := range jobs {
 		res.Problems = append(res.Problems, problems[i]...)
@@ -115,19 +133,23 @@ func Verify(ctx context.Context, targets []*Target, o VerifyOptions) (*VerifyRes
 	if o.Set != nil {
 		ps, err := o.Set.Exact(ctx)
 		if err != nil {
-			return nil, err
+			return res, indexFailed(ctx, res, o, err)
 		}
 		res.Problems = append(res.Problems, ps...)
 		res.Targets = len(o.Set.Envs)
 	}
-	sort.SliceStable(res.Problems, func(i, j int) bool {
-		a, b := res.Problems[i], res.Problems[j]
+	sortProblems(res.Problems)
+	return res, nil
+}
+
+func sortProblems(ps []Problem) {
+	sort.SliceStable(ps, func(i, j int) bool {
+		a, b := ps[i], ps[j]
 		if a.File != b.File {
 			return a.File < b.File
 		}
 		return a.Line < b.Line
 	})
-	return res, nil
 }
 
 func verifyEntry(ctx context.Context, t *Target, e *lockfile.Entry, o VerifyOptions) ([]Problem, int, error) {

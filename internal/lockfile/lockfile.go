@@ -69,7 +69,7 @@ func Parse(path string, data []byte) (*File, error) {
 		raw := strings.Join(lines[start:i], "")
 		logical := joinLogical(lines[start:i])
 		trimmed := strings.TrimSpace(stripComment(logical))
-		if trimmed == "" || strings.HasPrefix(trimmed, "-") && !strings.HasPrefix(trimmed, "--hash") {
+		if trimmed == "" || strings.HasPrefix(trimmed, "-") && !strings.HasPrefix(trimmed, "--hash") || isPathLine(trimmed) {
 			f.blocks = append(f.blocks, &block{raw: raw})
 			continue
 		}
@@ -94,6 +94,25 @@ func Parse(path string, data []byte) (*File, error) {
 	}
 	return f, nil
 }
+
+// isPathLine reports whether a logical line is a bare archive path or URL
+// ("./wheels/x-1.0-py3-none-any.whl --hash=…", "https://host/x.tar.gz"),
+// which pip installs without a name: it pins nothing dist can look up, so
+// it is kept like an option line.
+func isPathLine(trimmed string) bool {
+	w := firstWord(trimmed)
+	for _, p := range []string{"./", "../", "/", "~/", `.\`, `..\`} {
+		if strings.HasPrefix(w, p) {
+			return true
+		}
+	}
+	return urlSchemeRE.MatchString(w) || winPathRE.MatchString(w)
+}
+
+var (
+	urlSchemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
+	winPathRE   = regexp.MustCompile(`^[A-Za-z]:[\\/]`)
+)
 
 func trimEOL(l string) string { return strings.TrimRight(l, "\r\n") }
 

@@ -4,8 +4,11 @@
 // checks them against the checksum database, and computes a module's build
 // list by minimal version selection.
 //
-// It never runs the go command or a version control tool, so GOPROXY's
-// "direct" is not supported; see ErrDirect and ErrPrivate.
+// GOPROXY's "direct", and modules matching GONOPROXY or GOPRIVATE, are
+// fetched the way the go command fetches them, by the go command itself
+// (go mod download -json), which honours the user's git configuration and
+// credentials; what it downloads is hashed and checked as a proxy's files
+// are.
 package gomod
 
 import (
@@ -37,6 +40,8 @@ type Source struct {
 	// New needs no error return.
 	envErr error
 	sumdb  *sumDB // nil when GOSUMDB=off
+	// goRuns remembers the go command's answers, see runGo.
+	goRuns goCalls
 }
 
 var (
@@ -271,6 +276,11 @@ func (s *Source) Release(ctx context.Context, name, version string) (*source.Rel
 	zipSum, zipSize, err := zipHash(name, version, zipPath)
 	if err != nil {
 		return nil, wrap(name, version, err)
+	}
+	if sum, modSumGo, ok := s.goSums(ctx, name, version); ok && (sum != zipSum || modSumGo != modSum) {
+		// What the go command reports is what go.sum will hold: hashing
+		// its files otherwise would be a bug here, or a changed cache.
+		return nil, wrap(name, version, fmt.Errorf("go mod download reports %s and %s/go.mod %s, but its files hash to %s and %s", sum, version, modSumGo, zipSum, modSum))
 	}
 	if err := s.checkSumDB(ctx, name, version, zipSum, modSum); err != nil {
 		return nil, wrap(name, version, err)

@@ -191,11 +191,16 @@ func TestReleaseErrors(t *testing.T) {
 	if _, _, err := s.Versions(ctx, "example.com/nope"); !errors.Is(err, source.ErrNotFound) {
 		t.Errorf("Versions of a missing module: %v, want ErrNotFound", err)
 	}
-	// The default list ends in "direct": a module no proxy has is still
-	// "not found", not "direct is unsupported".
+	// The default list ends in "direct": a module no proxy has is fetched
+	// from its repository by the go command, and a version that is in
+	// neither is "not found".
+	repo := gitModule(t)
 	sd := newSource(t, Env{GOPROXY: p.URL + ",direct", GOSUMDB: "off"})
-	if _, _, err := sd.Versions(ctx, "example.com/nope"); !errors.Is(err, source.ErrNotFound) || !strings.Contains(err.Error(), "direct") {
-		t.Errorf("Versions with ,direct: %v, want ErrNotFound mentioning direct", err)
+	if _, err := sd.Release(ctx, repo.path, "v1.0.0"); err != nil {
+		t.Errorf("Release with ,direct: %v", err)
+	}
+	if _, err := sd.Release(ctx, repo.path, "v1.9.9"); !errors.Is(err, source.ErrNotFound) {
+		t.Errorf("Release with ,direct of a version nowhere: %v, want ErrNotFound", err)
 	}
 	for _, v := range []string{"v1.1", "1.1.0", "latest"} {
 		if _, err := s.Release(ctx, "example.com/a", v); err == nil || errors.Is(err, source.ErrNotFound) {
@@ -227,14 +232,6 @@ func TestProxyFailures(t *testing.T) {
 		}
 		if _, err := s.Release(ctx, "example.com/a", "v1.0.0"); !errors.Is(err, ErrOff) {
 			t.Errorf("GOPROXY=off: %v", err)
-		}
-	})
-
-	t.Run("direct", func(t *testing.T) {
-		s := newSource(t, Env{GOPROXY: "direct", GOSUMDB: "off"})
-		_, _, err := s.Versions(ctx, "example.com/a")
-		if !errors.Is(err, ErrDirect) || errors.Is(err, source.ErrNotFound) {
-			t.Errorf("GOPROXY=direct: %v", err)
 		}
 	})
 
@@ -272,14 +269,18 @@ func TestPrivate(t *testing.T) {
 	p := goproxy.Start(t, catalog...)
 	private := Env{GOPROXY: p.URL, GOPRIVATE: "example.com/a", GOSUMDB: p.SumDB}
 
-	s := newSource(t, private)
-	before := p.Requests(goproxy.ModulePath("example.com/a", "list"))
-	if _, _, err := s.Versions(ctx, "example.com/a"); !errors.Is(err, ErrPrivate) {
-		t.Errorf("private module through an HTTP proxy: %v, want ErrPrivate", err)
+	// A private module is never asked of an HTTP proxy: the go command
+	// fetches it from its repository (TestGoCommand).
+	repo := gitModule(t)
+	s := newSource(t, Env{GOPROXY: p.URL, GOPRIVATE: "example.local", GOSUMDB: p.SumDB})
+	before := p.Requests(goproxy.ModulePath(repo.path, "list"))
+	if _, vs, err := s.Versions(ctx, repo.path); err != nil || !slices.Equal(vs, []string{"v1.0.0", "v1.1.0"}) {
+		t.Errorf("private module through an HTTP proxy: %v %v, want its tags from git", vs, err)
 	}
-	if p.Requests(goproxy.ModulePath("example.com/a", "list")) != before {
+	if p.Requests(goproxy.ModulePath(repo.path, "list")) != before {
 		t.Error("a private module path was sent to the proxy")
 	}
+	s = newSource(t, private)
 	// Other modules are unaffected.
 	if _, err := s.Release(ctx, "example.com/Upper/Mod", "v1.0.0"); err != nil {
 		t.Error(err)

@@ -17,17 +17,8 @@ import (
 	"github.com/distbuild/dist/internal/source"
 )
 
-var (
-	// ErrDirect is returned when GOPROXY sends a module to "direct":
-	// fetching from version control would need git, hg and friends.
-	ErrDirect = errors.New("direct VCS access is not supported; set GOPROXY to a module proxy")
-	// ErrOff is returned when GOPROXY is "off" (or reaches "off").
-	ErrOff = errors.New("module lookup disabled by GOPROXY=off")
-	// ErrPrivate is returned for a module matching GONOPROXY (or GOPRIVATE)
-	// when GOPROXY has no file:// entry to read it from.
-	ErrPrivate = errors.New("module matches GONOPROXY/GOPRIVATE, which means direct VCS access, which is not supported; " +
-		"to fetch it through your GOPROXY, set GONOPROXY=none (see 'go help private')")
-)
+// ErrOff is returned when GOPROXY is "off" (or reaches "off").
+var ErrOff = errors.New("module lookup disabled by GOPROXY=off")
 
 type proxyKind int
 
@@ -35,6 +26,8 @@ const (
 	kindURL proxyKind = iota
 	kindDirect
 	kindOff
+	// kindGo is "direct" at work: the go command fetches (see goProxy).
+	kindGo
 )
 
 // proxy is one entry of GOPROXY.
@@ -99,7 +92,12 @@ func parseGOPROXY(list string) ([]proxy, error) {
 }
 
 // fileURL joins a proxy base and a protocol path ("<escaped module>/@v/list").
-func (p proxy) fileURL(rel string) string { return p.base + "/" + rel }
+func (p proxy) fileURL(rel string) string {
+	if p.kind == kindGo {
+		return p.base + rel
+	}
+	return p.base + "/" + rel
+}
 
 // protocolPath returns the protocol path of a module file; suffix is
 // "@v/list", "@latest", or a version file name already escaped.
@@ -122,15 +120,17 @@ func versionFile(modPath, version, ext string) (string, error) {
 // isNotFound is the only outcome that lets a ","-separated GOPROXY entry
 // fall through to the next.
 func isNotFound(err error) bool {
-	return fetch.IsNotFound(err) || errors.Is(err, fs.ErrNotExist)
+	return fetch.IsNotFound(err) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, source.ErrNotFound)
 }
 
 // tryProxies calls f with each GOPROXY entry that may serve modPath, in
-// order, until one succeeds or the list says to stop. The error returned
-// is the most useful one seen: a proxy failing beats "not found", which
-// beats reaching "direct" or "off", so that a module no proxy has is
-// reported as not found (wrapping source.ErrNotFound) even under the
-// default "https://proxy.golang.org,direct".
+// order, until one succeeds or the list says to stop. "direct", and a
+// module matching GONOPROXY (or GOPRIVATE) that no file:// entry serves,
+// are fetched by the go command (goProxy), as the go command itself would:
+// from version control, with the user's git credentials. The error
+// returned is the most useful one seen: a proxy failing beats "not found",
+// which beats reaching "off", so that a module no proxy has is reported as
+// not found (wrapping source.ErrNotFound).
 func (s *Source) tryProxies(modPath string, f func(p proxy) error) error {
 	if s.envErr != nil {
 		return s.envErr
@@ -144,22 +144,33 @@ func (s *Source) tryProxies(modPath string, f func(p proxy) error) error {
 			return failed
 		case notFound != nil:
 			if reached != nil {
-				return fmt.Errorf("%w: %v (falling back to %s is not supported)", source.ErrNotFound, notFound, endName(reached))
+				return fmt.Errorf("%w: %v (and GOPROXY ends with off)", source.ErrNotFound, notFound)
 			}
 			return fmt.Errorf("%w: %v", source.ErrNotFound, notFound)
-		case private && !tried:
-			return ErrPrivate
 		case reached != nil:
 			return reached
 		}
-		return ErrPrivate
+		return fmt.Errorf("%w: GOPROXY lists no proxy that may serve %s", source.ErrNotFound, modPath)
+	}
+	direct := func() error {
+		err := f(goProxy)
+		switch {
+		case err == nil || notFound == nil || isNotFound(err):
+			// The go command has the last word.
+			return err
+		case failed != nil:
+			return failed
+		}
+		// The proxies do not have it, and its repository could not be
+		// read: not found, with the reason.
+		return fmt.Errorf("%w: %v; direct: %v", source.ErrNotFound, notFound, err)
 	}
 	for _, p := range s.proxies {
 		switch p.kind {
 		case kindOff:
 			return end(ErrOff)
 		case kindDirect:
-			return end(ErrDirect)
+			return direct()
 		}
 		// A private path must not be sent to a proxy over the network; a
 		// local directory leaks nothing, so it is still read.
@@ -184,19 +195,19 @@ func (s *Source) tryProxies(modPath string, f func(p proxy) error) error {
 			return err
 		}
 	}
-	return end(nil)
-}
-
-func endName(err error) string {
-	if errors.Is(err, ErrOff) {
-		return "off"
+	if private && !tried {
+		return direct()
 	}
-	return "direct VCS access"
+	return end(nil)
 }
 
 // getBytes reads one protocol file that must not be cached (lists and
 // @latest change over time).
 func (s *Source) getBytes(ctx context.Context, p proxy, rel string) ([]byte, error) {
+	if p.kind == kindGo {
+		b, _, err := s.goFile(ctx, rel)
+		return b, err
+	}
 	if p.dir != "" {
 		return os.ReadFile(filepath.Join(p.dir, filepath.FromSlash(rel)))
 	}
@@ -208,6 +219,10 @@ func (s *Source) getBytes(ctx context.Context, p proxy, rel string) ([]byte, err
 // itself for file://, else the fetch cache's copy, keyed by URL because a
 // module version's .mod and .zip never change.
 func (s *Source) download(ctx context.Context, rawURL string) (string, error) {
+	if rel, ok := strings.CutPrefix(rawURL, goProxy.base); ok {
+		_, local, err := s.goFile(ctx, rel)
+		return local, err
+	}
 	if strings.HasPrefix(rawURL, "file:") {
 		u, err := url.Parse(rawURL)
 		if err != nil {

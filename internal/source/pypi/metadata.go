@@ -198,7 +198,12 @@ func (s *Source) metadataFile(ctx context.Context, rel *source.Release, a source
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: metadata file of %s: %w", rel.Name, rel.Version, a.Filename, err)
 	}
-	return checkMetadata(rel, a.Filename+".metadata", data)
+	m, err := checkMetadata(rel, a.Filename+".metadata", data)
+	if err == nil {
+		// PEP 658's file is the wheel's own METADATA.
+		s.rememberMetadata(a.Hash, data)
+	}
+	return m, err
 }
 
 // metadataURL is PEP 658's: the file's URL with ".metadata" after its path.
@@ -231,7 +236,11 @@ func (s *Source) readArchive(ctx context.Context, rel *source.Release, a source.
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %s: %w", rel.Name, rel.Version, a.Filename, err)
 	}
-	return checkMetadata(rel, a.Filename+": "+member, data)
+	m, err := checkMetadata(rel, a.Filename+": "+member, data)
+	if err == nil && (wheel || m.SdistUsable()) {
+		s.rememberMetadata(a.Hash, data)
+	}
+	return m, err
 }
 
 // checkMetadata parses metadata read from where and checks that it is the
