@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/distbuild/dist/internal/bundle"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/manifest"
@@ -24,7 +25,7 @@ func newBundleCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bundle [-o FILE]",
 		Short: "Write an offline tarball: lockfiles, every hashed artifact, rendered config, install script",
-		Args:  argsUsage(cobra.NoArgs),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := a.manifest()
 			if err != nil {
@@ -35,7 +36,7 @@ func newBundleCmd(a *app) *cobra.Command {
 				return err
 			}
 			if err != nil {
-				return usage(fmt.Errorf("%s: %w", m.VersionFile, err))
+				return failure.Usagef("%s: %w", m.VersionFile, err)
 			}
 			version := strings.TrimSpace(string(ver))
 			targets, err := lock.Load(m, "", sources.Opener(a.http(), settings))
@@ -54,7 +55,7 @@ func newBundleCmd(a *app) *cobra.Command {
 			}
 			res, err := bundle.Write(cmd.Context(), m, targets, bundle.Options{Output: out, ModTime: mtime, Version: version})
 			if err != nil {
-				return failed(err)
+				return err
 			}
 			if a.json {
 				return a.printJSON(res)
@@ -79,7 +80,7 @@ func (a *app) sourceDate(m *manifest.Manifest) (time.Time, error) {
 	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return time.Time{}, usage(fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds", s))
+			return time.Time{}, failure.Usagef("SOURCE_DATE_EPOCH=%q is not a number of seconds", s)
 		}
 		return time.Unix(n, 0).UTC(), nil
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/render"
 )
 
@@ -20,7 +21,7 @@ func newConfigRenderCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "render [--check] [--set KEY=VALUE]",
 		Short: "Render each configs: template; --check fails on drift",
-		Args:  argsUsage(cobra.NoArgs),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := a.manifest()
 			if err != nil {
@@ -28,13 +29,11 @@ func newConfigRenderCmd(a *app) *cobra.Command {
 			}
 			vars, err := render.ParseSet(sets)
 			if err != nil {
-				return usage(err)
+				return err
 			}
 			outs, err := render.Render(m, vars)
 			if err != nil {
-				// A template that does not render is the repository's
-				// configuration at fault: exit 2, like a bad dist.yaml.
-				return usage(err)
+				return err
 			}
 			if check {
 				drifts, err := render.Check(outs)
@@ -45,7 +44,7 @@ func newConfigRenderCmd(a *app) *cobra.Command {
 					fmt.Fprint(a.stdout, d.Diff)
 				}
 				if len(drifts) > 0 {
-					return failed(fmt.Errorf("%d rendered %s out of date: run dist config render", len(drifts), plural(len(drifts), "config is", "configs are")))
+					return failure.Checkf("%d rendered %s out of date: run dist config render", len(drifts), plural(len(drifts), "config is", "configs are"))
 				}
 				fmt.Fprintf(a.stdout, "ok: %d %s up to date\n", len(outs), plural(len(outs), "config", "configs"))
 				return nil

@@ -14,7 +14,7 @@ func newInitCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "init [DIR]",
 		Short: "Scaffold a distribution repository (never overwrites a file)",
-		Args:  argsUsage(cobra.MaximumNArgs(1)),
+		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := a.dir
 			if len(args) == 1 {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/distbuild/dist/internal/atomicfile"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/pydeps"
 	"github.com/distbuild/dist/internal/sources"
@@ -52,11 +53,7 @@ func (a *app) lockLockfiles(dryRun bool) (func(), error) {
 	}
 	sort.Strings(paths)
 	paths = slices.Compact(paths)
-	unlock, err := atomicfile.LockAll(paths)
-	if err != nil {
-		return nil, failed(err)
-	}
-	return unlock, nil
+	return atomicfile.LockAll(paths)
 }
 
 func (a *app) loadTargets(f *lockFlags) ([]*lock.Target, error) {
@@ -75,7 +72,7 @@ func (a *app) loadSet(f *lockFlags) ([]*lock.Target, *lock.PySet, error) {
 	open := sources.Opener(a.http(), f.settings)
 	if f.file != "" {
 		if _, err := m.Lockfile(f.file); err != nil {
-			return nil, nil, &lock.UsageError{Err: err}
+			return nil, nil, err
 		}
 	}
 	all, err := lock.Load(m, "", open)
@@ -117,7 +114,7 @@ func newLockAddCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add [-f FILE] SPEC...",
 		Short: "Pin name, name==ver, module@ver or image:tag (latest stable when no version)",
-		Args:  argsUsage(cobra.MinimumNArgs(1)),
+		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			unlock, err := a.lockLockfiles(dryRun)
 			if err != nil {
@@ -129,7 +126,7 @@ func newLockAddCmd(a *app) *cobra.Command {
 				return err
 			}
 			if len(targets) > 1 {
-				return usage(fmt.Errorf("dist.yaml lists %d lockfiles: choose one with -f FILE", len(targets)))
+				return failure.Usagef("dist.yaml lists %d lockfiles: choose one with -f FILE", len(targets))
 			}
 			t := targets[0]
 			pins, err := lock.Add(cmd.Context(), t, args, lock.Options{IncludePre: f.pre, NoDeps: f.noDeps, Set: set})
@@ -154,7 +151,7 @@ func newLockUpgradeCmd(a *app) *cobra.Command {
 		Short: "Move pins to their latest stable version",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all == (len(args) > 0) {
-				return usage(fmt.Errorf("name the pins to upgrade, or give --all"))
+				return failure.Usagef("name the pins to upgrade, or give --all")
 			}
 			unlock, err := a.lockLockfiles(dryRun)
 			if err != nil {
@@ -270,7 +267,7 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify [-f FILE] [--download]",
 		Short: "Check every pin is exact, hashed and matches the index",
-		Args:  argsUsage(cobra.NoArgs),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			targets, set, err := a.loadSet(&f)
 			if err != nil {
@@ -304,7 +301,8 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 				}
 			}
 			if len(res.Problems) > 0 {
-				return failed(nil)
+				// Printed: nothing more to say on stderr.
+				return &failure.CheckError{}
 			}
 			return nil
 		},
@@ -319,14 +317,14 @@ func newLockWhyCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "why NAME",
 		Short: "Show every chain of requirements that brings a pypi pin in",
-		Args:  argsUsage(cobra.ExactArgs(1)),
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, set, err := a.loadSet(&f)
 			if err != nil {
 				return err
 			}
 			if set == nil {
-				return usage(fmt.Errorf("dist.yaml lists no pypi lockfile"))
+				return failure.Usagef("dist.yaml lists no pypi lockfile")
 			}
 			chains, err := set.Why(cmd.Context(), args[0])
 			if err != nil {
@@ -365,7 +363,7 @@ func newLockOutdatedCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "outdated [-f FILE]",
 		Short: "List what upgrade --all would change, marked major, minor or patch",
-		Args:  argsUsage(cobra.NoArgs),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			targets, err := a.loadTargets(&f)
 			if err != nil {

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/distbuild/dist/internal/atomicfile"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/source"
@@ -36,16 +37,6 @@ type Target struct {
 	orig   []byte
 }
 
-// UsageError marks a mistake in what the user asked for (exit 2).
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
-
-func usagef(format string, args ...any) error {
-	return &UsageError{Err: fmt.Errorf(format, args...)}
-}
-
 // Load reads the lockfiles to act on: the one named by file, or every one the
 // manifest lists. A lockfile that does not exist yet is empty.
 func Load(m *manifest.Manifest, file string, open Opener) ([]*Target, error) {
@@ -53,7 +44,7 @@ func Load(m *manifest.Manifest, file string, open Opener) ([]*Target, error) {
 	if file != "" {
 		l, err := m.Lockfile(file)
 		if err != nil {
-			return nil, &UsageError{Err: err}
+			return nil, err
 		}
 		locks = append(locks, l)
 	} else {
@@ -62,7 +53,7 @@ func Load(m *manifest.Manifest, file string, open Opener) ([]*Target, error) {
 		}
 	}
 	if len(locks) == 0 {
-		return nil, usagef("%s lists no lockfiles", m.Path)
+		return nil, failure.Usagef("%s lists no lockfiles", m.Path)
 	}
 	var out []*Target
 	for _, l := range locks {
@@ -83,7 +74,7 @@ func Load(m *manifest.Manifest, file string, open Opener) ([]*Target, error) {
 		t.File = f
 		src, err := open(l)
 		if err != nil {
-			return nil, &UsageError{Err: fmt.Errorf("%s: %w", l.Path, err)}
+			return nil, failure.Usagef("%s: %w", l.Path, err)
 		}
 		t.Source = src
 		out = append(out, t)
@@ -158,7 +149,7 @@ func ParseSpec(ecosystem, s string) (Spec, error) {
 		if i := strings.IndexByte(s, '['); i > 0 {
 			j := strings.IndexByte(s, ']')
 			if j < i {
-				return Spec{}, usagef("%q: unclosed extras", s)
+				return Spec{}, failure.Usagef("%q: unclosed extras", s)
 			}
 			sp, err := ParseSpec(ecosystem, s[:i]+s[j+1:])
 			sp.Extras = s[i : j+1]
@@ -167,7 +158,7 @@ func ParseSpec(ecosystem, s string) (Spec, error) {
 	}
 	if name, v, ok := strings.Cut(s, "=="); ok {
 		if name == "" || v == "" {
-			return Spec{}, usagef("%q: want NAME==VERSION", s)
+			return Spec{}, failure.Usagef("%q: want NAME==VERSION", s)
 		}
 		return Spec{Name: name, Version: v}, nil
 	}
@@ -186,7 +177,7 @@ func ParseSpec(ecosystem, s string) (Spec, error) {
 		}
 	}
 	if strings.ContainsAny(s, " <>=!~;@") {
-		return Spec{}, usagef("%q: want %s", s, map[string]string{source.PyPI: "NAME, NAME[EXTRA] or NAME==VERSION", source.GoMod: "NAME, NAME==VERSION or MODULE@VERSION", source.OCI: "NAME, NAME==VERSION or IMAGE:TAG"}[ecosystem])
+		return Spec{}, failure.Usagef("%q: want %s", s, map[string]string{source.PyPI: "NAME, NAME[EXTRA] or NAME==VERSION", source.GoMod: "NAME, NAME==VERSION or MODULE@VERSION", source.OCI: "NAME, NAME==VERSION or IMAGE:TAG"}[ecosystem])
 	}
 	return Spec{Name: s}, nil
 }
@@ -263,10 +254,10 @@ func Add(ctx context.Context, t *Target, specs []string, o Options) ([]Pinned, e
 	if eco == source.PyPI && !o.NoDeps && o.Set != nil {
 		into := o.Set.target(t.Lock)
 		if into == nil {
-			return nil, usagef("%s is not a pypi lockfile of the set", t.Lock.Path)
+			return nil, failure.Usagef("%s is not a pypi lockfile of the set", t.Lock.Path)
 		}
 		if o.Set.isDepsFile(into) {
-			return nil, usagef("%s holds the dependencies of %s: add to that lockfile instead", t.Lock.Path, o.Set.M.DependentsOf(into.Lock)[0].Path)
+			return nil, failure.Usagef("%s holds the dependencies of %s: add to that lockfile instead", t.Lock.Path, o.Set.M.DependentsOf(into.Lock)[0].Path)
 		}
 		return o.Set.resolve(ctx, resolveRequest{into: into, specs: parsed, opts: o})
 	}
@@ -489,7 +480,7 @@ func Upgrade(ctx context.Context, targets []*Target, names []string, o Options) 
 			}
 			if len(rest) == 0 {
 				if len(left) > 0 {
-					return nil, usagef("%s is not pinned in any lockfile acted on", left[0])
+					return nil, failure.Usagef("%s is not pinned in any lockfile acted on", left[0])
 				}
 				return out, nil
 			}
@@ -520,7 +511,7 @@ func Upgrade(ctx context.Context, targets []*Target, names []string, o Options) 
 	}
 	for _, n := range names {
 		if !found[n] {
-			return nil, usagef("%s is not pinned in any lockfile acted on", n)
+			return nil, failure.Usagef("%s is not pinned in any lockfile acted on", n)
 		}
 	}
 	return out, nil

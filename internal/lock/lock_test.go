@@ -3,6 +3,8 @@ package lock
 import (
 	"errors"
 	"testing"
+
+	"github.com/distbuild/dist/internal/failure"
 )
 
 func TestParseSpec(t *testing.T) {
@@ -23,7 +25,7 @@ func TestParseSpec(t *testing.T) {
 	}
 	for _, bad := range []string{"kinto>=1", "==1.0", "kinto==", "a b"} {
 		_, err := ParseSpec("pypi", bad)
-		var ue *UsageError
+		var ue *failure.UsageError
 		if !errors.As(err, &ue) {
 			t.Errorf("%q: %v, want a usage error", bad, err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/pep508"
@@ -44,7 +45,7 @@ func NewPySet(m *manifest.Manifest, targets []*Target) (*PySet, error) {
 	}
 	envs, err := pydeps.Envs(pythons, platforms)
 	if err != nil {
-		return nil, &UsageError{Err: fmt.Errorf("%s: %w", m.Path, err)}
+		return nil, failure.Usagef("%s: %w", m.Path, err)
 	}
 	return PySetFor(m, targets, envs)
 }
@@ -86,7 +87,7 @@ func Pythons(m *manifest.Manifest) ([]string, error) {
 	if v, ok := wheel.ManifestPython(m); ok {
 		return []string{v}, nil
 	}
-	return nil, usagef("%s: no Python version to resolve the pypi lockfiles for: set python_version on a pypi lockfile or image.python.version", m.Path)
+	return nil, failure.Usagef("%s: no Python version to resolve the pypi lockfiles for: set python_version on a pypi lockfile or image.python.version", m.Path)
 }
 
 // graph returns the dependency graph over the set's index: the first
@@ -227,14 +228,15 @@ func (e *IncompleteError) Error() string {
 }
 
 // RequireComplete is Complete for the commands that ship the set (build,
-// bundle): an incomplete set is an *IncompleteError.
+// bundle): an incomplete set is an *IncompleteError, a failed check
+// (*failure.CheckError) as lock verify's report of it is.
 func (s *PySet) RequireComplete(ctx context.Context) error {
 	problems, err := s.Complete(ctx)
 	if err != nil {
 		return err
 	}
 	if len(problems) > 0 {
-		return &IncompleteError{Envs: s.Envs, Problems: problems}
+		return failure.Check(&IncompleteError{Envs: s.Envs, Problems: problems})
 	}
 	return nil
 }
@@ -261,7 +263,7 @@ func (s *PySet) Why(ctx context.Context, name string) ([][]pydeps.Link, error) {
 		found = found || pep508.NormalizeName(e.Name) == pep508.NormalizeName(name)
 	}
 	if !found {
-		return nil, usagef("%s is not pinned in any pypi lockfile", name)
+		return nil, failure.Usagef("%s is not pinned in any pypi lockfile", name)
 	}
 	return pydeps.Why(ctx, g, entries, name, 100)
 }
@@ -339,7 +341,7 @@ func (s *PySet) resolve(ctx context.Context, rq resolveRequest) ([]Pinned, error
 		}
 		r, err := pep508.ParseRequirement(text)
 		if err != nil {
-			return nil, usagef("%s: %v", text, err)
+			return nil, failure.Usagef("%s: %w", text, err)
 		}
 		req.Direct = append(req.Direct, pydeps.Direct{Req: r})
 	}

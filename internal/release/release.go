@@ -79,8 +79,9 @@ func (e *Env) inRepo(rel string) string {
 	return filepath.ToSlash(p)
 }
 
-// Refusal is a release dist will not make, with every reason found. It
-// means exit 1; nothing was changed.
+// Refusal is a release dist will not make, with every reason found: a
+// failed check (it comes wrapped in a *failure.CheckError); nothing was
+// changed.
 type Refusal struct {
 	Step    string
 	Reasons []string

@@ -19,6 +19,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/distbuild/dist/internal/configdiff"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/meta"
@@ -47,11 +48,6 @@ type Options struct {
 	// Dependencies fills the dependencies layer; deps.None when nil.
 	Dependencies deps.Installer
 }
-
-// ConfigError is a problem with dist.yaml rather than with the files.
-type ConfigError struct{ Msg string }
-
-func (e *ConfigError) Error() string { return e.Msg }
 
 // Plan is everything a build will do, decided without touching the network
 // or compressing anything; --dry-run prints it.
@@ -108,7 +104,7 @@ func Prepare(o Options) (*Plan, error) {
 	for _, s := range plats {
 		pl, err := v1.ParsePlatform(strings.TrimSpace(s))
 		if err != nil || pl.OS == "" || pl.Architecture == "" {
-			return nil, &ConfigError{fmt.Sprintf("platform %q: want OS/ARCH[/VARIANT], e.g. linux/arm64", s)}
+			return nil, failure.Usagef("platform %q: want OS/ARCH[/VARIANT], e.g. linux/arm64", s)
 		}
 		if seen[pl.String()] {
 			continue
@@ -119,9 +115,6 @@ func Prepare(o Options) (*Plan, error) {
 
 	pin, err := base.Find(m)
 	if err != nil {
-		if ce, ok := err.(*base.ConfigError); ok {
-			return nil, &ConfigError{ce.Msg}
-		}
 		return nil, err
 	}
 	p.Base = pin
@@ -193,7 +186,7 @@ func owner(user string) (int, int, error) {
 		}
 	}
 	if uid < 0 || gid < 0 {
-		return 0, 0, &ConfigError{fmt.Sprintf("image.user %q: negative id", user)}
+		return 0, 0, failure.Usagef("image.user %q: negative id", user)
 	}
 	return uid, gid, nil
 }
@@ -338,11 +331,11 @@ func mergeEnvFile(m *manifest.Manifest, im *manifest.Image) error {
 		return err
 	}
 	if err != nil {
-		return &ConfigError{fmt.Sprintf("image.env_file: %v (dist config render writes it)", err)}
+		return failure.Usagef("image.env_file: %w (dist config render writes it)", err)
 	}
 	cfg, err := configdiff.ParseFormat(configdiff.Env, im.EnvFile, data)
 	if err != nil {
-		return &ConfigError{fmt.Sprintf("image.env_file: %v", err)}
+		return failure.Usagef("image.env_file: %w", err)
 	}
 	env := map[string]string{}
 	for _, k := range cfg.Keys() {

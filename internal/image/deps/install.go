@@ -19,6 +19,7 @@ import (
 
 	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/fetch"
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/gobuild"
 	"github.com/distbuild/dist/internal/image/tarlayer"
 	"github.com/distbuild/dist/internal/lock"
@@ -42,12 +43,6 @@ func New(m *manifest.Manifest, client *fetch.Client, open lock.Opener) Installer
 		return strings.TrimSpace(string(out)), err
 	})}
 }
-
-// ConfigError is a problem with dist.yaml rather than with a pin: the
-// command line's exit code 2, where a pin's is 1.
-type ConfigError struct{ Msg string }
-
-func (e *ConfigError) Error() string { return e.Msg }
 
 type installer struct {
 	m      *manifest.Manifest
@@ -111,7 +106,7 @@ func (in *installer) Entries(ctx context.Context, p v1.Platform, base v1.Image) 
 func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Platform, base v1.Image) ([]tarlayer.Entry, error) {
 	py := in.m.Image.Python
 	if py.SitePackages == "" || py.Interpreter == "" {
-		return nil, &ConfigError{fmt.Sprintf("%s: image.python needs site_packages and interpreter", in.m.Path)}
+		return nil, fileerr.New(in.m.Path, 0, "image.python needs site_packages and interpreter")
 	}
 	pyVer, err := ImagePython(in.m, base)
 	if err != nil {
@@ -125,7 +120,7 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 	layout := wheel.Layout{SitePackages: py.SitePackages, Interpreter: py.Interpreter, Python: pyVer.XY}
 	env, err := pep508.EnvFor(pyVer.Version, platform)
 	if err != nil {
-		return nil, &ConfigError{fmt.Sprintf("%s: %v", in.m.Path, err)}
+		return nil, &fileerr.Error{Path: in.m.Path, Msg: err.Error(), Err: err}
 	}
 	// An image ships what its lockfiles pin: a set that misses a
 	// requirement in this image's environment would install and then fail
@@ -237,7 +232,7 @@ func (in *installer) goServer(ctx context.Context, targets []*lock.Target, p v1.
 		}
 	}
 	if lt == nil {
-		return tarlayer.Entry{}, &ConfigError{fmt.Sprintf("%s: image.go.main %s is not in any module a gomod lockfile pins (dist lock add MODULE)", in.m.Path, g.Main)}
+		return tarlayer.Entry{}, fileerr.New(in.m.Path, 0, "image.go.main %s is not in any module a gomod lockfile pins (dist lock add MODULE)", g.Main)
 	}
 	src, ok := lt.Source.(*gomod.Source)
 	if !ok {

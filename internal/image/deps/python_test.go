@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/imagetest"
 	"github.com/distbuild/dist/internal/manifest"
@@ -68,9 +69,9 @@ func TestImagePython(t *testing.T) {
 	} {
 		got, err := deps.ImagePython(pyManifest(tc.site, tc.interp, tc.version), tc.base)
 		if tc.err != "" {
-			var ce *deps.ConfigError
+			var ce *fileerr.Error
 			if err == nil || err.Error() != tc.err || !errors.As(err, &ce) {
-				t.Errorf("%s: got %+v, %v (%T)\nwant ConfigError %s", tc.name, got, err, err, tc.err)
+				t.Errorf("%s: got %+v, %v (%T)\nwant the *fileerr.Error %s", tc.name, got, err, err, tc.err)
 			}
 			continue
 		}
