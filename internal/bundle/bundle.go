@@ -63,8 +63,16 @@ type entry struct {
 
 // Write builds the bundle from the manifest and its loaded lockfiles.
 func Write(ctx context.Context, m *manifest.Manifest, targets []*lock.Target, o Options) (*Result, error) {
-	// An offline install runs pip in hash mode: a set that misses a
-	// requirement fails there, far from here. Refuse it now, as build does.
+	// An offline install runs pip in hash mode: an entry that is no pin,
+	// or a set that misses a requirement, fails there, far from here.
+	// Refuse them now, as build does.
+	for _, t := range targets {
+		if _, ok := t.Source.(source.Fetcher); ok {
+			if err := t.RequirePins(); err != nil {
+				return nil, err
+			}
+		}
+	}
 	set, err := lock.NewPySet(m, targets)
 	if err != nil {
 		return nil, err
@@ -124,9 +132,6 @@ func Write(ctx context.Context, m *manifest.Manifest, targets []*lock.Target, o 
 			gomodLocks = append(gomodLocks, t.Lock.Path)
 		}
 		for _, e := range t.File.Entries() {
-			if !e.Pinned() || len(e.Hashes) == 0 {
-				return nil, fmt.Errorf("%s:%d: %s is not pinned with hashes (run dist lock verify)", t.Lock.Path, e.Line, e.Name)
-			}
 			g.Go(func() error {
 				files, err := fetchEntry(gctx, t, fetcher, e)
 				if err != nil {

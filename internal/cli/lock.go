@@ -300,8 +300,13 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 					fmt.Fprintf(a.stdout, "FAILED: %d %s in %d %s (%s)\n", len(res.Problems), plural(len(res.Problems), "problem", "problems"), res.Entries, plural(res.Entries, "entry", "entries"), what)
 				}
 			}
-			if len(res.Problems) > 0 {
-				// Printed: nothing more to say on stderr.
+			// The problems are printed: nothing more to say on stderr. A
+			// line that is no pin makes the lockfile malformed, as one
+			// that does not parse is; any other problem is a failed check.
+			switch {
+			case res.Malformed():
+				return &failure.UsageError{}
+			case len(res.Problems) > 0:
 				return &failure.CheckError{}
 			}
 			return nil

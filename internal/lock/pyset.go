@@ -136,13 +136,14 @@ func (s *PySet) entries() []located {
 }
 
 // depEntries turns the set into what pydeps checks; a line it cannot read
-// (an unpinned or URL requirement, a bad marker) becomes a problem instead.
+// (an unpinned or URL requirement, a bad marker) becomes a problem instead,
+// a malformed one.
 func (s *PySet) depEntries() ([]pydeps.Entry, []Problem) {
 	var out []pydeps.Entry
 	var problems []Problem
 	for _, l := range s.entries() {
 		bad := func(format string, args ...any) {
-			problems = append(problems, Problem{File: l.t.Lock.Path, Line: l.e.Line, Name: l.e.Name, Version: l.e.Version, Problem: fmt.Sprintf(format, args...)})
+			problems = append(problems, Problem{File: l.t.Lock.Path, Line: l.e.Line, Name: l.e.Name, Version: l.e.Version, Problem: fmt.Sprintf(format, args...), Malformed: true})
 		}
 		if l.e.Op == "@" {
 			bad("%s @ %s: pip refuses a URL requirement in --require-hashes mode; pin a released version", l.e.Name, l.e.Version)
@@ -164,12 +165,20 @@ func (s *PySet) depEntries() ([]pydeps.Entry, []Problem) {
 	}
 	for _, t := range s.Targets {
 		for _, o := range t.File.Options() {
-			if strings.HasPrefix(o.Text, "-e") || strings.HasPrefix(o.Text, "--editable") {
-				problems = append(problems, Problem{File: t.Lock.Path, Line: o.Line, Problem: fmt.Sprintf("%s: pip refuses an editable requirement in --require-hashes mode", o.Text)})
+			if why := refusedOption(o); why != "" {
+				problems = append(problems, Problem{File: t.Lock.Path, Line: o.Line, Problem: why, Malformed: true})
 			}
 		}
 	}
 	return out, problems
+}
+
+// refusedOption says why pip refuses an option line in hash mode, or "".
+func refusedOption(o lockfile.Option) string {
+	if strings.HasPrefix(o.Text, "-e") || strings.HasPrefix(o.Text, "--editable") {
+		return o.Text + ": pip refuses an editable requirement in --require-hashes mode"
+	}
+	return ""
 }
 
 // Complete checks the set's completeness in every target environment.

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/source"
 )
@@ -20,6 +21,12 @@ type Problem struct {
 	Name    string `json:"name"`
 	Version string `json:"version,omitempty"`
 	Problem string `json:"problem"`
+	// Malformed is set for a line that is not a lockfile pin as DESIGN §2
+	// has it (not pinned ==, no hash, a marker that does not parse, a line
+	// pip refuses in hash mode): what the file says is wrong on its own, a
+	// configuration error, where every other problem is a check against
+	// the index or the rest of the set that failed.
+	Malformed bool `json:"-"`
 }
 
 func (p Problem) String() string {
@@ -35,6 +42,17 @@ type VerifyResult struct {
 	// when completeness was not checked.
 	Targets  int       `json:"targets"`
 	Problems []Problem `json:"problems"`
+}
+
+// Malformed reports whether a problem is a malformed entry (exit 2 rather
+// than 1, as for a lockfile that does not parse).
+func (r *VerifyResult) Malformed() bool {
+	for _, p := range r.Problems {
+		if p.Malformed {
+			return true
+		}
+	}
+	return false
 }
 
 // VerifyOptions configures Verify.
@@ -73,12 +91,12 @@ func Verify(ctx context.Context, targets []*Target, o VerifyOptions) (*VerifyRes
 			bad := func(format string, args ...any) {
 				res.Problems = append(res.Problems, Problem{File: t.Lock.Path, Line: e.Line, Name: e.Name, Version: e.Version, Problem: fmt.Sprintf(format, args...)})
 			}
+			malformed := func() {
+				bad("%s", notAPin(e))
+				res.Problems[len(res.Problems)-1].Malformed = true
+			}
 			if !e.Pinned() {
-				if e.Op == "" {
-					bad("%s is not pinned (want %s==VERSION)", e.Name, e.Name)
-				} else {
-					bad("%s is not pinned with == (found %s%s)", e.Name, e.Op, e.Version)
-				}
+				malformed()
 				continue
 			}
 			key := eco + "\x00" + norm(e.Name)
@@ -88,7 +106,7 @@ func Verify(ctx context.Context, targets []*Target, o VerifyOptions) (*VerifyRes
 				seen[key] = seenPin{t.Lock.Path, e.Line, e.Version}
 			}
 			if len(e.Hashes) == 0 {
-				bad("%s==%s has no --hash", e.Name, e.Version)
+				malformed()
 				continue
 			}
 			jobs = append(jobs, job{t, e})
@@ -127,6 +145,38 @@ func Verify(ctx context.Context, targets []*Target, o VerifyOptions) (*VerifyRes
 		return a.Line < b.Line
 	})
 	return res, nil
+}
+
+// notAPin says why e is not a pin as DESIGN §2 has it (pinned ==, hashed),
+// or "" when it is one.
+func notAPin(e *lockfile.Entry) string {
+	switch {
+	case !e.Pinned() && e.Op == "":
+		return fmt.Sprintf("%s is not pinned (want %s==VERSION)", e.Name, e.Name)
+	case !e.Pinned():
+		return fmt.Sprintf("%s is not pinned with == (found %s%s)", e.Name, e.Op, e.Version)
+	case len(e.Hashes) == 0:
+		return fmt.Sprintf("%s==%s has no --hash", e.Name, e.Version)
+	}
+	return ""
+}
+
+// RequirePins refuses a lockfile that holds an entry that is not a pin
+// (not pinned ==, no hash) or a line pip refuses in hash mode, for the
+// commands that ship what it pins (build, bundle): a *fileerr.Error at the
+// first such line, a configuration error as lock verify's report of it is.
+func (t *Target) RequirePins() error {
+	for _, e := range t.File.Entries() {
+		if why := notAPin(e); why != "" {
+			return fileerr.New(t.Lock.Path, e.Line, "%s (dist lock verify reports every problem)", why)
+		}
+	}
+	for _, o := range t.File.Options() {
+		if why := refusedOption(o); why != "" {
+			return fileerr.New(t.Lock.Path, o.Line, "%s (dist lock verify reports every problem)", why)
+		}
+	}
+	return nil
 }
 
 func verifyEntry(ctx context.Context, t *Target, e *lockfile.Entry, o VerifyOptions) ([]Problem, int, error) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/distbuild/dist/internal/changelog"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/plan"
@@ -275,6 +276,12 @@ func (c lockfileCheck) Run(ctx context.Context) (string, error) {
 	var why refusal
 	for _, pr := range res.Problems {
 		why = append(why, fmt.Sprintf("lock verify: %s", pr))
+	}
+	if res.Malformed() {
+		// An entry that is no pin is a broken lockfile, exit 2 as from
+		// dist lock verify, not a reason found not to release (so not a
+		// refusal, which the runner would collect as one).
+		return "", failure.Usagef("%s", strings.Join(why, "; "))
 	}
 	if len(why) > 0 {
 		return "", why

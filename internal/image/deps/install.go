@@ -122,9 +122,17 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 	if err != nil {
 		return nil, &fileerr.Error{Path: in.m.Path, Msg: err.Error(), Err: err}
 	}
-	// An image ships what its lockfiles pin: a set that misses a
-	// requirement in this image's environment would install and then fail
-	// at import, so it is refused with the same report as lock verify.
+	// An image ships what its lockfiles pin: an entry that is no pin, or a
+	// set that misses a requirement in this image's environment, would
+	// install and then fail at import, so it is refused with the same
+	// report as lock verify.
+	for _, t := range targets {
+		if t.Source.Ecosystem() == source.PyPI {
+			if err := t.RequirePins(); err != nil {
+				return nil, err
+			}
+		}
+	}
 	set, err := lock.PySetFor(in.m, targets, []pep508.Env{env})
 	if err != nil {
 		return nil, err
@@ -172,9 +180,6 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 		g.Go(func() error {
 			pin := wheel.Pin{Name: j.e.Name, Version: j.e.Version, Hashes: j.e.Hashes}
 			where := fmt.Sprintf("%s:%d", j.t.Lock.Path, j.e.Line)
-			if !j.e.Pinned() {
-				return fmt.Errorf("%s: %s is not pinned with ==", where, j.e.Name)
-			}
 			rel, err := j.t.Source.Release(gctx, j.e.Name, j.e.Version)
 			if err != nil {
 				return fmt.Errorf("%s: %w", where, err)
