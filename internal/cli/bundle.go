@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +14,7 @@ import (
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/plan"
 	"github.com/distbuild/dist/internal/sources"
 )
 
@@ -31,14 +30,11 @@ func newBundleCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ver, err := m.ReadFileKey("version_file", m.VersionFile)
-			if fe := (*manifest.Error)(nil); errors.As(err, &fe) {
+			ver, err := plan.ReadVersion(m)
+			if err != nil {
 				return err
 			}
-			if err != nil {
-				return failure.Usagef("%s: %w", m.VersionFile, err)
-			}
-			version := strings.TrimSpace(string(ver))
+			version := ver.Raw
 			targets, err := lock.Load(m, "", sources.Opener(a.http(), settings))
 			if err != nil {
 				return err

@@ -39,6 +39,7 @@ import (
 	"github.com/distbuild/dist/internal/image/regclient"
 	"github.com/distbuild/dist/internal/image/tarlayer"
 	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/version"
 )
 
 // DefaultOutput is where `dist build` writes without --output.
@@ -339,11 +340,11 @@ func readVersion(m *manifest.Manifest) (string, error) {
 	if err != nil {
 		return "", failure.Usagef("reading the version: %w", err)
 	}
-	v := strings.TrimSpace(string(b))
-	if v == "" {
-		return "", failure.Usagef("%s is empty", m.VersionFile)
+	v, err := version.ParseFile(m.VersionFile, b)
+	if err != nil {
+		return "", err
 	}
-	return v, nil
+	return v.Raw, nil
 }
 
 // buildTime is SOURCE_DATE_EPOCH (the reproducible-builds convention), or

@@ -75,12 +75,7 @@ func ReadVersion(m *manifest.Manifest) (version.V, error) {
 	if err != nil {
 		return version.V{}, &Error{Path: m.VersionFile, Msg: err.Error()}
 	}
-	s := strings.TrimSpace(string(data))
-	v, err := version.Parse("pypi", s)
-	if err != nil {
-		return version.V{}, &Error{Path: m.VersionFile, Line: 1, Msg: err.Error()}
-	}
-	return v, nil
+	return version.ParseFile(m.VersionFile, data)
 }
 
 func parsePEP440(s string) (version.V, error) { return version.Parse("pypi", s) }

@@ -55,6 +55,9 @@ func Prerelease(ctx context.Context, env *Env, o PrereleaseOptions) (*Report, er
 
 func (r *prerelease) run(ctx context.Context) error {
 	m := r.env.M
+	if err := versionFlag(r.o.Version); err != nil {
+		return err
+	}
 	unlock, err := lockFiles(r.env)
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image"
 	"github.com/distbuild/dist/internal/image/publish"
+	"github.com/distbuild/dist/internal/version"
 )
 
 // Options configures Release.
@@ -112,7 +113,11 @@ func (c commitCheck) Run(context.Context) (string, error) {
 	if !ok {
 		return "", refuse("commit %.12s has no %s: run dist prerelease first", head, m.VersionFile)
 	}
-	v := strings.TrimSpace(string(data))
+	pv, err := version.ParseFile("HEAD:"+m.VersionFile, data)
+	if err != nil {
+		return "", err
+	}
+	v := pv.Raw
 	if isDev(v) {
 		return "", refuse("VERSION is %s, a development version: run dist prerelease first", v)
 	}

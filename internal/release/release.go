@@ -26,6 +26,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 
 	"github.com/distbuild/dist/internal/atomicfile"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/plan"
@@ -110,6 +111,18 @@ func readVersionFile(m *manifest.Manifest) (string, error) {
 		return "", err
 	}
 	return v.Raw, nil
+}
+
+// versionFlag refuses a --version that is not a PEP 440 version: what was
+// typed is wrong, a usage error whatever state the repository is in.
+func versionFlag(v string) error {
+	if v == "" {
+		return nil
+	}
+	if _, err := version.Parse("pypi", v); err != nil {
+		return failure.Usagef("--version: %w", err)
+	}
+	return nil
 }
 
 func isDev(v string) bool {

@@ -12,6 +12,7 @@ import (
 	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/version"
 )
 
 // Data is what a template sees as ".".
@@ -57,10 +58,11 @@ func NewData(m *manifest.Manifest, vars map[string]string) (*Data, error) {
 	if err != nil {
 		return nil, &fileerr.Error{Path: vf, Msg: unwrapPath(err).Error(), Err: err}
 	}
-	d.Version = strings.TrimSpace(string(raw))
-	if d.Version == "" {
-		return nil, fileerr.New(vf, 1, "empty version file")
+	v, err := version.ParseFile(vf, raw)
+	if err != nil {
+		return nil, err
 	}
+	d.Version = v.Raw
 	// Normalized aliases go in after every written name, so that a name
 	// written in one lockfile is never shadowed by another's alias.
 	aliases := map[string]string{}
