@@ -29,6 +29,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/distbuild/dist/internal/atomicfile"
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
@@ -109,7 +110,8 @@ func Write(ctx context.Context, m *manifest.Manifest, targets []*lock.Target, o 
 	for _, c := range m.Configs {
 		data, err := m.ReadFileKey("config output", c.Output)
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s: not rendered yet (run dist config render)", c.Output)
+			// As plan says it: the repository is not ready to ship.
+			return nil, fileerr.New(c.Output, 0, "not rendered (run dist config render)")
 		} else if err != nil {
 			return nil, err
 		}

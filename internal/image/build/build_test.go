@@ -266,10 +266,11 @@ func TestPrepareErrors(t *testing.T) {
 		yaml, want string
 		usage      bool
 	}{
-		{"image:\n  files: [{src: nope, dst: /x}]\n", "image.files: nope: does not exist", false},
+		// A file dist.yaml names that is not there is configuration too.
+		{"image:\n  files: [{src: nope, dst: /x}]\n", "image.files: nope: does not exist", true},
 		{"image:\n  platforms: [linux]\n", `platform "linux"`, true},
 		{"image:\n  base: python\n", "image.base python is not pinned", true},
-		{"configs: [{template: t.tmpl, output: config/missing.ini}]\n", "configs: config/missing.ini: does not exist", false},
+		{"configs: [{template: t.tmpl, output: config/missing.ini}]\n", "configs: config/missing.ini: does not exist", true},
 		{"image:\n  files: [{src: d, dst: /x}]\n", "image.files: d: x/.wh.x: names starting with .wh. are whiteouts", false},
 	} {
 		m := load(t, map[string]string{"dist.yaml": "name: x\n" + tc.yaml, "t.tmpl": "", "d/.wh.x": ""})

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"path/filepath"
 	"sort"
@@ -133,7 +134,7 @@ func Prepare(o Options) (*Plan, error) {
 	files, configs := splitCopies(m, p.Image.Files)
 	fileEntries, err := tarlayer.Files(m.Dir, files)
 	if err != nil {
-		return nil, err
+		return nil, missingIsUsage(err)
 	}
 	configEntries, err := tarlayer.Files(m.Dir, configs)
 	var pe *tarlayer.PathError
@@ -141,7 +142,7 @@ func Prepare(o Options) (*Plan, error) {
 		pe.Msg += " (dist config render writes it)"
 	}
 	if err != nil {
-		return nil, err
+		return nil, missingIsUsage(err)
 	}
 
 	p.Labels = labels(p)
@@ -319,6 +320,15 @@ func releaseLayer(m *manifest.Manifest, r *meta.Release) ([]tarlayer.Entry, erro
 	}
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
 	return entries, nil
+}
+
+// missingIsUsage makes a file dist.yaml names that is not there a
+// configuration error, as a missing VERSION or changelog is.
+func missingIsUsage(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return failure.Usage(err)
+	}
+	return err
 }
 
 // mergeEnvFile adds image.env_file's settings to the image's environment.
