@@ -223,7 +223,9 @@ func (c configCheck) Skip() string {
 func (c configCheck) Run(context.Context) (string, error) {
 	outs, err := render.Render(c.env.M, nil)
 	if err != nil {
-		return "", refuse("config render: %v", err)
+		// A template that does not render is broken configuration, as
+		// dist config render says, not a reason found not to release.
+		return "", err
 	}
 	drifts, err := render.Check(outs)
 	if err != nil {

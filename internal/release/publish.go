@@ -10,6 +10,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/distbuild/dist/internal/changelog"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/github"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image"
@@ -220,6 +221,11 @@ func (c githubCheck) Run(ctx context.Context) (string, error) {
 		return "", refuse("%s", missing)
 	}
 	if err := gh.CheckRepository(ctx); err != nil {
+		if ue := (*failure.UsageError)(nil); errors.As(err, &ue) {
+			// github.api_url that does not parse: dist.yaml is wrong,
+			// as with a bad index URL, not a reason found not to release.
+			return "", err
+		}
 		return "", refuse("%v", err)
 	}
 	return gh.Repo + " accepts the token", nil

@@ -369,7 +369,9 @@ func (c *remoteCheck) Run(ctx context.Context) (string, error) {
 		c.none = true
 		return "the repository has no remote: nothing will be pushed (git remote add origin URL, then run again to push)", nil
 	case errors.Is(err, gitrepo.ErrUnknownRemote):
-		return "", refuse("%v", err)
+		// --remote names nothing: what was typed is wrong, as for any
+		// flag, rather than a reason found not to release.
+		return "", failure.Usage(err)
 	case err != nil:
 		return "", refuse("remote %s: %v", c.label(), err)
 	}
