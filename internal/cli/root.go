@@ -95,6 +95,9 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 			if err := cmd.ValidateFlagGroups(); err != nil {
 				return failure.Usage(err)
 			}
+			if a.jobs < 1 {
+				return failure.Usagef("--jobs %d: want at least 1 request in flight", a.jobs)
+			}
 			if a.dir != "" {
 				st, err := os.Stat(a.dir)
 				if err != nil || !st.IsDir() {

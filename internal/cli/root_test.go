@@ -94,6 +94,8 @@ func TestCobraUsage(t *testing.T) {
 		{[]string{"plan", "extra"}, ExitUsage, `unknown command "extra" for "dist plan"`},
 		{[]string{"promote", "1.0.0"}, ExitUsage, "accepts 2 arg(s), received 1"},
 		{[]string{"--jobs", "x", "plan"}, ExitUsage, `invalid argument "x" for "--jobs"`},
+		{[]string{"--jobs", "0", "plan"}, ExitUsage, "--jobs 0: want at least 1"},
+		{[]string{"--jobs=-5", "lock", "verify"}, ExitUsage, "--jobs -5: want at least 1"},
 		{[]string{"-C", "nowhere", "plan"}, ExitUsage, "-C nowhere: not a directory"},
 		{[]string{"plan"}, ExitUsage, "no dist.yaml found"},
 		{[]string{"help", "lock"}, ExitOK, ""},
