@@ -29,6 +29,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/distbuild/dist/internal/atomicfile"
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
@@ -71,8 +72,16 @@ type entry struct {
 
 // Write builds the bundle from the manifest and its loaded lockfiles.
 func Write(ctx context.Context, m *manifest.Manifest, targets []*lock.Target, o Options) (*Result, error) {
-	// An offline install runs pip in hash mode: a set that misses a
-	// requirement fails there, far from here. Refuse it now, as build does.
+	// An offline install runs pip in hash mode: an entry that is no pin,
+	// or a set that misses a requirement, fails there, far from here.
+	// Refuse them now, as build does.
+	for _, t := range targets {
+		if _, ok := t.Source.(source.Fetcher); ok {
+			if err := t.RequirePins(); err != nil {
+				return nil, err
+			}
+		}
+	}
 	set, err := lock.NewPySet(m, targets)
 	if err != nil {
 		return nil, err
@@ -109,7 +118,8 @@ func Write(ctx context.Context, m *manifest.Manifest, targets []*lock.Target, o 
 	for _, c := range m.Configs {
 		data, err := m.ReadFileKey("config output", c.Output)
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s: not rendered yet (run dist config render)", c.Output)
+			// As plan says it: the repository is not ready to ship.
+			return nil, fileerr.New(c.Output, 0, "not rendered (run dist config render)")
 		} else if err != nil {
 			return nil, err
 		}
@@ -132,9 +142,6 @@ func Write(ctx context.Context, m *manifest.Manifest, targets []*lock.Target, o 
 			gomodLocks = append(gomodLocks, t.Lock.Path)
 		}
 		for _, e := range t.File.Entries() {
-			if !e.Pinned() || len(e.Hashes) == 0 {
-				return nil, fmt.Errorf("%s:%d: %s is not pinned with hashes (run dist lock verify)", t.Lock.Path, e.Line, e.Name)
-			}
 			g.Go(func() error {
 				files, err := fetchEntry(gctx, t, fetcher, e)
 				if err != nil {

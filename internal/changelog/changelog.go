@@ -55,6 +55,7 @@ package changelog
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -62,6 +63,7 @@ import (
 	"strings"
 
 	"github.com/distbuild/dist/internal/atomicfile"
+	"github.com/distbuild/dist/internal/fileerr"
 )
 
 // Format is the markup of a changelog.
@@ -86,22 +88,9 @@ func (f Format) String() string {
 // an unreleased entry return when the file has none.
 var ErrNoUnreleased = errors.New("no unreleased entry")
 
-// Error is a problem in a changelog, at a line when Line > 0.
-type Error struct {
-	Path string
-	Line int
-	Msg  string
-	Err  error // a sentinel such as ErrNoUnreleased, or nil
-}
-
-func (e *Error) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
-}
-
-func (e *Error) Unwrap() error { return e.Err }
+// Error is a problem in a changelog, at a line when Line > 0; its Err is a
+// sentinel such as ErrNoUnreleased, or nil.
+type Error = fileerr.Error
 
 // Changelog is a parsed changelog file. Entries and Sections handed out are
 // snapshots: after an edit, ask again.
@@ -156,11 +145,17 @@ type subHeading struct {
 	text  string
 }
 
-// Load reads and parses a changelog file.
+// Load reads and parses a changelog file. A file that cannot be read is an
+// *Error too, wrapping the *fs.PathError: a changelog dist.yaml names is
+// configuration, whether it is missing or malformed.
 func Load(path string) (*Changelog, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		msg := err.Error()
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			msg = pe.Err.Error()
+		}
+		return nil, &Error{Path: path, Msg: msg, Err: err}
 	}
 	return Parse(path, data)
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,9 +11,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/distbuild/dist/internal/bundle"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/plan"
 	"github.com/distbuild/dist/internal/sources"
 )
 
@@ -25,20 +26,17 @@ func newBundleCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bundle [-o FILE] [--dry-run]",
 		Short: "Write an offline tarball: lockfiles, every hashed artifact, rendered config, install script",
-		Args:  argsUsage(cobra.NoArgs),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := a.manifest()
 			if err != nil {
 				return err
 			}
-			ver, err := m.ReadFileKey("version_file", m.VersionFile)
-			if fe := (*manifest.Error)(nil); errors.As(err, &fe) {
+			ver, err := plan.ReadVersion(m)
+			if err != nil {
 				return err
 			}
-			if err != nil {
-				return usage(fmt.Errorf("%s: %w", m.VersionFile, err))
-			}
-			version := strings.TrimSpace(string(ver))
+			version := ver.Raw
 			targets, err := lock.Load(m, "", sources.Opener(a.http(), settings))
 			if err != nil {
 				return err
@@ -57,7 +55,7 @@ func newBundleCmd(a *app) *cobra.Command {
 			}
 			res, err := bundle.Write(cmd.Context(), m, targets, bundle.Options{Output: out, ModTime: mtime, Version: version, DryRun: dryRun})
 			if err != nil {
-				return failed(err)
+				return err
 			}
 			if a.json {
 				return a.printJSON(res)
@@ -96,7 +94,7 @@ func (a *app) sourceDate(m *manifest.Manifest) (time.Time, error) {
 	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return time.Time{}, usage(fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds", s))
+			return time.Time{}, failure.Usagef("SOURCE_DATE_EPOCH=%q is not a number of seconds", s)
 		}
 		return time.Unix(n, 0).UTC(), nil
 	}

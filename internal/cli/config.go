@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/render"
 )
 
@@ -26,7 +27,7 @@ func newConfigRenderCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "render [--check | --dry-run] [--set KEY=VALUE]",
 		Short: "Render each configs: template; --check fails on drift",
-		Args:  argsUsage(cobra.NoArgs),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := a.manifest()
 			if err != nil {
@@ -34,13 +35,11 @@ func newConfigRenderCmd(a *app) *cobra.Command {
 			}
 			vars, err := render.ParseSet(sets)
 			if err != nil {
-				return usage(err)
+				return err
 			}
 			outs, err := render.Render(m, vars)
 			if err != nil {
-				// A template that does not render is the repository's
-				// configuration at fault: exit 2, like a bad dist.yaml.
-				return usage(err)
+				return err
 			}
 			statuses, err := render.Compare(outs)
 			if err != nil {
@@ -65,7 +64,7 @@ func newConfigRenderCmd(a *app) *cobra.Command {
 				printRender(a, statuses, check, dryRun)
 			}
 			if check && drift > 0 {
-				return failed(fmt.Errorf("%d rendered %s out of date: run dist config render", drift, plural(drift, "config is", "configs are")))
+				return failure.Checkf("%d rendered %s out of date: run dist config render", drift, plural(drift, "config is", "configs are"))
 			}
 			return nil
 		},

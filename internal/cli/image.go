@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,11 +10,11 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/image"
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/inspect"
 	"github.com/distbuild/dist/internal/image/promote"
-	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/sources"
 )
 
@@ -34,7 +33,7 @@ dependencies, image.files, the rendered config, and the lockfiles with a
 release manifest. DEST is oci-layout:DIR (default ` + image.DefaultOutput + `),
 docker-archive:FILE, or a registry reference HOST/REPO[:TAG] (the tag defaults
 to the version), which pushes. --output may be repeated.`,
-		Args: argsUsage(cobra.NoArgs),
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := a.manifest()
 			if err != nil {
@@ -50,7 +49,7 @@ to the version), which pushes. --output may be repeated.`,
 			rep, err := image.Build(cmd.Context(), o)
 			bar.finish()
 			if err != nil {
-				return imageError(err)
+				return err
 			}
 			if len(rep.Dirty) > 0 {
 				fmt.Fprintf(a.stderr, "dist: note: the work tree differs from HEAD (%s): the image records revision %s\n", strings.Join(rep.Dirty, ", "), rep.Commit)
@@ -72,22 +71,6 @@ to the version), which pushes. --output may be repeated.`,
 	f.BoolVar(&o.Insecure, "insecure", false, "allow plain HTTP to any registry (loopback registries always may)")
 	f.BoolVar(&o.Force, "force", false, "let a push move a tag that already names another image")
 	return cmd
-}
-
-// imageError gives an image error its exit code: 2 for the command line
-// and configuration, 1 for everything else (a missing file, a registry
-// that refused or failed, a tag that would move).
-func imageError(err error) error {
-	var ue *image.UsageError
-	var pu *promote.UsageError
-	if errors.As(err, &ue) || errors.As(err, &pu) {
-		return usage(err)
-	}
-	// dist.yaml at fault (a path that leads out of the repository).
-	if fe := (*manifest.Error)(nil); errors.As(err, &fe) && fe.Path == manifest.FileName {
-		return usage(err)
-	}
-	return failed(err)
 }
 
 func printBuild(w io.Writer, r *image.BuildReport) {
@@ -167,7 +150,7 @@ func newPromoteCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "promote VERSION CHANNEL [--repository REPO]",
 		Short: "Point a channel tag (stage, prod) at the image of an already-pushed version",
-		Args:  argsUsage(cobra.ExactArgs(2)),
+		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			repoStr := repoFlag
 			if repoStr == "" {
@@ -176,18 +159,18 @@ func newPromoteCmd(a *app) *cobra.Command {
 					return err
 				}
 				if m.Image == nil || m.Image.Repository == "" {
-					return usage(errors.New("no repository: set image.repository in dist.yaml or pass --repository"))
+					return failure.Usagef("no repository: set image.repository in dist.yaml or pass --repository")
 				}
 				repoStr = m.Image.Repository
 			}
 			rc := image.NewRegistryClient(a.http(), insecure)
 			repo, err := rc.ParseRepository(repoStr)
 			if err != nil {
-				return usage(fmt.Errorf("repository %q: %v", repoStr, err))
+				return failure.Usagef("repository %q: %w", repoStr, err)
 			}
 			res, err := promote.Promote(cmd.Context(), rc, repo, args[0], args[1], dryRun)
 			if err != nil {
-				return imageError(err)
+				return err
 			}
 			if a.json {
 				return a.printJSON(res)
@@ -219,13 +202,13 @@ func newInspectCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "inspect REF|oci-layout:DIR[:REF]",
 		Short: "Show the version, commit, pins and layers recorded in an image",
-		Args:  argsUsage(cobra.ExactArgs(1)),
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o := inspect.Options{Client: image.NewRegistryClient(a.http(), insecure)}
 			if platform != "" {
 				p, err := v1.ParsePlatform(platform)
 				if err != nil {
-					return usage(fmt.Errorf("--platform %s: %v", platform, err))
+					return failure.Usagef("--platform %s: %w", platform, err)
 				}
 				o.Platform = p
 			}
@@ -235,7 +218,7 @@ func newInspectCmd(a *app) *cobra.Command {
 			}
 			r, err := inspect.Inspect(cmd.Context(), src, o)
 			if err != nil {
-				return failed(err)
+				return err
 			}
 			r.Reference = args[0]
 			if a.json {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/scaffold"
 )
 
@@ -26,7 +27,7 @@ constraints.txt; gomod: go.txt; oci: base.txt), --index-url its index
 dist release pushes) or --base IMAGE (scratch or NAME[:TAG], pinned in
 lockfiles/base.txt) adds an image: section; a pypi image's base defaults
 to ` + scaffold.DefaultPythonBase + `. A file that exists is kept as it is.`,
-		Args: argsUsage(cobra.MaximumNArgs(1)),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := a.dir
 			if len(args) == 1 {
@@ -44,7 +45,7 @@ to ` + scaffold.DefaultPythonBase + `. A file that exists is kept as it is.`,
 			}
 			res, err := scaffold.Init(dir, o)
 			if oe := (*scaffold.OptionError)(nil); errors.As(err, &oe) {
-				return usage(err)
+				return failure.Usage(err)
 			}
 			if res != nil && slices.Contains(res.Kept, "dist.yaml") {
 				for _, f := range []string{"ecosystem", "index-url", "image", "base", "name"} {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/distbuild/dist/internal/atomicfile"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/sources"
 )
@@ -52,11 +53,7 @@ func (a *app) lockLockfiles(dryRun bool) (func(), error) {
 	}
 	sort.Strings(paths)
 	paths = slices.Compact(paths)
-	unlock, err := atomicfile.LockAll(paths)
-	if err != nil {
-		return nil, failed(err)
-	}
-	return unlock, nil
+	return atomicfile.LockAll(paths)
 }
 
 func (a *app) loadTargets(f *lockFlags) ([]*lock.Target, error) {
@@ -82,7 +79,7 @@ func (a *app) loadAllSet(f *lockFlags) ([]*lock.Target, []*lock.Target, *lock.Py
 	open := sources.Opener(a.http(), f.settings)
 	if f.file != "" {
 		if _, err := m.Lockfile(f.file); err != nil {
-			return nil, nil, nil, &lock.UsageError{Err: err}
+			return nil, nil, nil, err
 		}
 	}
 	all, err := lock.Load(m, "", open)
@@ -129,7 +126,7 @@ func newLockAddCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add [-f FILE] SPEC...",
 		Short: "Pin name, name[extra]==ver, a range (name>=1,<2), module@ver or image:tag (latest stable when no version)",
-		Args:  argsUsage(cobra.MinimumNArgs(1)),
+		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			unlock, err := a.lockLockfiles(dryRun)
 			if err != nil {
@@ -148,7 +145,7 @@ func newLockAddCmd(a *app) *cobra.Command {
 				return err
 			}
 			if len(targets) > 1 {
-				return usage(fmt.Errorf("dist.yaml lists %d lockfiles: choose one with -f FILE", len(targets)))
+				return failure.Usagef("dist.yaml lists %d lockfiles: choose one with -f FILE", len(targets))
 			}
 			t := targets[0]
 			pins, err := lock.Add(cmd.Context(), t, args, lock.Options{IncludePre: f.pre, NoDeps: f.noDeps, Set: set, Lockfiles: all})
@@ -173,7 +170,7 @@ func newLockUpgradeCmd(a *app) *cobra.Command {
 		Short: "Move pins to their latest stable version",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all == (len(args) > 0) {
-				return usage(fmt.Errorf("name the pins to upgrade, or give --all"))
+				return failure.Usagef("name the pins to upgrade, or give --all")
 			}
 			unlock, err := a.lockLockfiles(dryRun)
 			if err != nil {
@@ -302,10 +299,10 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify [-f FILE] [--download | --offline]",
 		Short: "Check every pin is exact, hashed and matches the index",
-		Args:  argsUsage(cobra.NoArgs),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if offline && download {
-				return usage(fmt.Errorf("--offline and --download exclude each other"))
+				return failure.Usagef("--offline and --download exclude each other")
 			}
 			targets, set, err := a.loadSet(&f)
 			if err != nil {
@@ -347,11 +344,17 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 					fmt.Fprintf(a.stdout, "FAILED: %d %s in %d %s (%s)\n", len(res.Problems), plural(len(res.Problems), "problem", "problems"), res.Entries, plural(res.Entries, "entry", "entries"), what)
 				}
 			}
-			if indexErr != nil {
+			// The problems are printed: nothing more to say on stderr. A
+			// line that is no pin makes the lockfile malformed, as one
+			// that does not parse is; an index that could not be asked
+			// says so; any other problem is a failed check.
+			switch {
+			case res.Malformed():
+				return &failure.UsageError{}
+			case indexErr != nil:
 				return indexErr
-			}
-			if len(res.Problems) > 0 {
-				return failed(nil)
+			case len(res.Problems) > 0:
+				return &failure.CheckError{}
 			}
 			return nil
 		},
@@ -373,14 +376,14 @@ func newLockWhyCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "why NAME",
 		Short: "Show every chain of requirements that brings a pypi pin in",
-		Args:  argsUsage(cobra.ExactArgs(1)),
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, set, err := a.loadSet(&f)
 			if err != nil {
 				return err
 			}
 			if set == nil {
-				return usage(fmt.Errorf("dist.yaml lists no pypi lockfile"))
+				return failure.Usagef("dist.yaml lists no pypi lockfile")
 			}
 			chains, err := set.Why(cmd.Context(), args[0])
 			if err != nil {
@@ -421,7 +424,7 @@ func newLockOutdatedCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "outdated [-f FILE] [--exit-code]",
 		Short: "List what upgrade --all would change, marked major, minor or patch",
-		Args:  argsUsage(cobra.NoArgs),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			targets, err := a.loadTargets(&f)
 			if err != nil {
@@ -441,7 +444,7 @@ func newLockOutdatedCmd(a *app) *cobra.Command {
 			if exitCode && len(rows) > 0 {
 				// As git diff --exit-code: the list is the report, the
 				// code tells CI that there was something to list.
-				return failed(nil)
+				return &failure.CheckError{}
 			}
 			return nil
 		},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/distbuild/dist/internal/changelog"
 	"github.com/distbuild/dist/internal/configdiff"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/plan"
@@ -18,7 +19,9 @@ import (
 func (a *app) repo(m *manifest.Manifest) (*gitrepo.Repo, error) {
 	r, err := gitrepo.Open(m.Dir)
 	if err != nil {
-		return nil, usage(fmt.Errorf("%s: %w", m.Dir, err))
+		// Every command that reads history needs the distribution to be
+		// a git repository.
+		return nil, failure.Usagef("%s: %w", m.Dir, err)
 	}
 	return r, nil
 }
@@ -39,15 +42,7 @@ func (a *app) plan(m *manifest.Manifest, since string) (*plan.Plan, error) {
 		return nil, err
 	}
 	defer repo.Close()
-	p, err := plan.Compute(m, repo, plan.Options{Since: since})
-	if errors.Is(err, gitrepo.ErrShallow) {
-		// Not a usage error: the clone lacks the history to tell.
-		return nil, failed(err)
-	}
-	if err != nil {
-		return nil, usage(err)
-	}
-	return p, nil
+	return plan.Compute(m, repo, plan.Options{Since: since})
 }
 
 func newPlanCmd(a *app) *cobra.Command {
@@ -55,7 +50,7 @@ func newPlanCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plan [--since REF]",
 		Short: "The required next version and every reason, since the last release tag",
-		Args:  argsUsage(cobra.NoArgs),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, p, err := a.loadPlan(since)
 			if err != nil {
@@ -177,7 +172,7 @@ func newChangelogCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "changelog [--write]",
 		Short: "Generate the unreleased entry from the plan, merged with hand-written notes",
-		Args:  argsUsage(cobra.NoArgs),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, p, err := a.loadPlan(since)
 			if err != nil {
@@ -189,7 +184,7 @@ func newChangelogCmd(a *app) *cobra.Command {
 			}
 			cl, err := changelog.Load(clPath)
 			if err != nil {
-				return usage(err)
+				return err
 			}
 			before := string(cl.Bytes())
 			if p.Prepared != "" {
@@ -202,7 +197,7 @@ func newChangelogCmd(a *app) *cobra.Command {
 				}
 				e, err := cl.Entry(p.Prepared)
 				if err != nil {
-					return usage(err)
+					return err
 				}
 				if a.json {
 					return a.printJSON(changelogJSON{File: m.Changelog, Version: e.Version, Date: e.Date, Text: cl.Text(e)})
@@ -216,19 +211,19 @@ func newChangelogCmd(a *app) *cobra.Command {
 				// A maintenance branch made from a tag, or a release not
 				// followed by postrelease: start the entry.
 				if err := cl.AddUnreleased(p.Next); err != nil {
-					return usage(err)
+					return err
 				}
 				u, err = cl.Unreleased()
 			}
 			if err != nil {
-				return usage(err)
+				return err
 			}
 			if err := cl.MergeGenerated(plan.Sections(p, u)); err != nil {
-				return usage(err)
+				return err
 			}
 			// The entry again: merging rewrote it.
 			if u, err = cl.Unreleased(); err != nil {
-				return usage(err)
+				return err
 			}
 			res := changelogJSON{File: m.Changelog, Version: u.Version, Date: u.Date, Text: cl.Text(u), Changed: cl.Changed()}
 			if write && res.Changed {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -10,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/distbuild/dist/internal/changelog"
-	"github.com/distbuild/dist/internal/fileerr"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/github"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image"
@@ -44,7 +43,7 @@ func (a *app) releaseEnv(m *manifest.Manifest, dryRun bool) (*release.Env, error
 	if d := os.Getenv("DIST_TODAY"); d != "" {
 		t, err := time.Parse("2006-01-02", d)
 		if err != nil {
-			return nil, usage(fmt.Errorf("DIST_TODAY=%q: want YYYY-MM-DD", d))
+			return nil, failure.Usagef("DIST_TODAY=%q: want YYYY-MM-DD", d)
 		}
 		env.Now = func() time.Time { return t }
 	}
@@ -52,8 +51,8 @@ func (a *app) releaseEnv(m *manifest.Manifest, dryRun bool) (*release.Env, error
 }
 
 // withRelease loads the manifest and the repository, runs one of
-// prerelease, release and postrelease, prints its report under --json
-// (a failed run's too) and gives its error an exit code.
+// prerelease, release and postrelease, and prints its report under --json
+// (a failed run's too).
 func (a *app) withRelease(dryRun bool, run func(env *release.Env) (*release.Report, error)) error {
 	m, err := a.manifest()
 	if err != nil {
@@ -70,27 +69,7 @@ func (a *app) withRelease(dryRun bool, run func(env *release.Env) (*release.Repo
 			err = perr
 		}
 	}
-	if err != nil {
-		return releaseError(err)
-	}
-	return nil
-}
-
-// releaseError maps a release package error to an exit code: a refusal is a
-// failed check (1), a broken file a configuration error (2).
-func releaseError(err error) error {
-	var r *release.Refusal
-	if errors.As(err, &r) {
-		return failed(err)
-	}
-	var ce *changelog.Error
-	var fe *fileerr.Error
-	if errors.As(err, &ce) || errors.As(err, &fe) {
-		// A file dist.yaml names that cannot be used as named (a path out
-		// of the repository) is configuration, as in every command.
-		return usage(err)
-	}
-	return failed(err)
+	return err
 }
 
 // gitAuth leaves credentials to gitrepo, which sends GITHUB_TOKEN to
@@ -105,11 +84,11 @@ func newPrereleaseCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "prerelease [--version V]",
 		Short: "Check, date the changelog entry, set VERSION, commit \"Preparing release V\"",
-		Args:  argsUsage(cobra.NoArgs),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, s := range skip {
 				if s != "verify" {
-					return usage(fmt.Errorf("--skip %s: prerelease can skip only verify", s))
+					return failure.Usagef("--skip %s: prerelease can skip only verify", s)
 				}
 			}
 			return a.withRelease(dryRun, func(env *release.Env) (*release.Report, error) {
@@ -133,7 +112,7 @@ func newReleaseCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "release [--no-push] [--skip image,github]",
 		Short: "Annotated tag, image build and push, tag push, GitHub release draft",
-		Args:  argsUsage(cobra.NoArgs),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, s := range skip {
 				switch s {
@@ -142,12 +121,12 @@ func newReleaseCmd(a *app) *cobra.Command {
 				case "github":
 					o.SkipGitHub = true
 				default:
-					return usage(fmt.Errorf("--skip %s: want image or github", s))
+					return failure.Usagef("--skip %s: want image or github", s)
 				}
 			}
 			var err error
 			if o.SignKey, err = release.SigningKey(signKey); err != nil {
-				return usage(fmt.Errorf("signing key: %w", err))
+				return failure.Usagef("signing key: %w", err)
 			}
 			return a.withRelease(dryRun, func(env *release.Env) (*release.Report, error) {
 				m := env.M
@@ -180,7 +159,7 @@ func newPostreleaseCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "postrelease [--version NEXT]",
 		Short: "VERSION NEXT.dev0, a new unreleased changelog entry, commit \"Back to development: NEXT\"",
-		Args:  argsUsage(cobra.NoArgs),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Auth = gitAuth()
 			return a.withRelease(dryRun, func(env *release.Env) (*release.Report, error) {
@@ -207,7 +186,7 @@ func newNotesCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "notes [VERSION]",
 		Short: "A changelog entry as GitHub Markdown (default: the latest dated one)",
-		Args:  argsUsage(cobra.MaximumNArgs(1)),
+		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := a.manifest()
 			if err != nil {
@@ -219,7 +198,7 @@ func newNotesCmd(a *app) *cobra.Command {
 			}
 			cl, err := changelog.Load(clPath)
 			if err != nil {
-				return usage(err)
+				return err
 			}
 			var e *changelog.Entry
 			if len(args) == 1 {
@@ -228,7 +207,7 @@ func newNotesCmd(a *app) *cobra.Command {
 				e, err = cl.LatestDated()
 			}
 			if err != nil {
-				return usage(err)
+				return err
 			}
 			notes := cl.Notes(e)
 			if a.json {

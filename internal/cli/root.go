@@ -14,9 +14,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/fileerr"
-	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/manifest"
 )
 
@@ -29,22 +29,6 @@ const (
 	ExitFailed = 1 // a check failed
 	ExitUsage  = 2 // usage or configuration error
 )
-
-// exitError carries an exit code; its message, if any, is printed on stderr.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return ""
-	}
-	return e.err.Error()
-}
-
-func failed(err error) error { return &exitError{code: ExitFailed, err: err} }
-func usage(err error) error  { return &exitError{code: ExitUsage, err: err} }
 
 // app is the state every command shares: global flags and streams.
 type app struct {
@@ -60,11 +44,7 @@ type app struct {
 }
 
 func (a *app) manifest() (*manifest.Manifest, error) {
-	m, err := manifest.Load(a.dir)
-	if err != nil {
-		return nil, usage(err)
-	}
-	return m, nil
+	return manifest.Load(a.dir)
 }
 
 func (a *app) http() *fetch.Client {
@@ -121,10 +101,20 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			// cobra checks these after this hook, with plain errors.
+			if err := cmd.ValidateRequiredFlags(); err != nil {
+				return failure.Usage(err)
+			}
+			if err := cmd.ValidateFlagGroups(); err != nil {
+				return failure.Usage(err)
+			}
+			if a.jobs < 1 {
+				return failure.Usagef("--jobs %d: want at least 1 request in flight", a.jobs)
+			}
 			if a.dir != "" {
 				st, err := os.Stat(a.dir)
 				if err != nil || !st.IsDir() {
-					return usage(fmt.Errorf("-C %s: not a directory", a.dir))
+					return failure.Usagef("-C %s: not a directory", a.dir)
 				}
 			} else {
 				a.dir = "."
@@ -135,7 +125,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetVersionTemplate("dist {{.Version}}\n")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usage(err) })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return failure.Usage(err) })
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.dir, "directory", "C", "", "run as if dist was started in `DIR`")
 	pf.BoolVar(&a.json, "json", false, "print data as JSON where a command reports data")
@@ -146,6 +136,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(releaseCommands(a)...)
 	root.AddCommand(imageCommands(a)...)
 	addCompletions(root, a)
+	cobraUsage(root)
 	return root
 }
 
@@ -164,20 +155,28 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return ExitOK
 	}
-	code := ExitFailed
-	var ee *exitError
-	var ue *lock.UsageError
-	var fe *fileerr.Error
-	switch {
-	case errors.As(err, &ee):
-		code = ee.code
-	case errors.As(err, &ue), errors.As(err, &fe):
-		code = ExitUsage
-	case isCobraUsage(err):
-		code = ExitUsage
-	}
 	if msg := err.Error(); msg != "" {
 		fmt.Fprintf(stderr, "dist: %s\n", msg)
 	}
-	return code
+	return exitCode(err)
+}
+
+// exitCode is the one place an error becomes an exit code (DESIGN §3), by
+// what its type says happened: a failed check exits 1 even when it carries
+// a file's place; a usage or configuration error, or a problem at a place
+// in a file, exits 2; anything else (an index, a registry or a build that
+// failed) exits 1.
+func exitCode(err error) int {
+	var check *failure.CheckError
+	var usage *failure.UsageError
+	var file *fileerr.Error
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &check):
+		return ExitFailed
+	case errors.As(err, &usage), errors.As(err, &file):
+		return ExitUsage
+	}
+	return ExitFailed
 }

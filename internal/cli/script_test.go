@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -132,7 +133,9 @@ func TestScripts(t *testing.T) {
 			// exits N PROG ARGS...: run PROG as exec does and require exit
 			// code N, so that a script says which failure it expects (DESIGN
 			// §3: 1 a failed check, 2 usage or configuration); stdout and
-			// stderr are then checked as after exec.
+			// stderr are then checked as after exec. A PROG killed by a
+			// signal exits 128+signal, as a shell reports it (137 for
+			// SIGKILL).
 			"exits": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) < 2 {
 					ts.Fatalf("usage: exits N PROG [ARGS...]")
@@ -146,6 +149,12 @@ func TestScripts(t *testing.T) {
 						ts.Fatalf("%s: %v", args[1], err)
 					}
 					got = ee.ExitCode()
+					if ws, ok := ee.Sys().(interface {
+						Signaled() bool
+						Signal() syscall.Signal
+					}); ok && ws.Signaled() {
+						got = 128 + int(ws.Signal())
+					}
 				}
 				if got != want {
 					ts.Fatalf("%s exited %d, want %d", args[1], got, want)

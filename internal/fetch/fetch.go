@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/jdx/go-netrc"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/redact"
 )
 
@@ -519,7 +520,8 @@ type Cache struct {
 	Dir string
 }
 
-// HashMismatchError reports bytes that do not hash to what was expected.
+// HashMismatchError reports bytes that do not hash to what was expected. It
+// comes wrapped in a *failure.CheckError: a failed check.
 type HashMismatchError struct {
 	Want, Got string
 }
@@ -569,7 +571,7 @@ func (c *Cache) Put(r io.Reader, want string) (string, string, error) {
 	}
 	got := "sha256:" + hex.EncodeToString(h.Sum(nil))
 	if want != "" && !strings.EqualFold(want, got) {
-		return "", got, &HashMismatchError{Want: want, Got: got}
+		return "", got, failure.Check(&HashMismatchError{Want: want, Got: got})
 	}
 	p, _ := c.path(got)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

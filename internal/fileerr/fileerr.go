@@ -11,6 +11,9 @@ type Error struct {
 	Path string
 	Line int // 1-based; 0 when the problem is the file as a whole
 	Msg  string
+	// Err is what the problem is, for errors.Is (a sentinel such as
+	// changelog.ErrNoUnreleased), or nil; Msg says it for people.
+	Err error
 }
 
 func (e *Error) Error() string {
@@ -19,6 +22,8 @@ func (e *Error) Error() string {
 	}
 	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
 }
+
+func (e *Error) Unwrap() error { return e.Err }
 
 // New returns an Error with a formatted message.
 func New(path string, line int, format string, args ...any) *Error {

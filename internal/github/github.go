@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/redact"
 )
@@ -174,7 +175,7 @@ func (c *Client) do(ctx context.Context, method, url string, in, out any) error 
 	secrets := redact.Secrets(url)
 	req, err := http.NewRequestWithContext(ctx, method, url, body)
 	if err != nil {
-		return fmt.Errorf("%s %s: not a valid URL (check github.api_url)", method, shown)
+		return failure.Usagef("%s %s: not a valid URL (check github.api_url)", method, shown)
 	}
 	req.Header.Set("Accept", "application/vnd.github+json")
 	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")

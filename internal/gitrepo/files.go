@@ -9,6 +9,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/distbuild/dist/internal/failure"
 )
 
 // ResolveCommit turns a revision (a branch, tag, full or abbreviated hash,
@@ -53,7 +55,8 @@ func (r *Repo) commitAt(rev string) (*object.Commit, error) {
 // file it names in the same commit, as the working tree reads it (a
 // lockfile kept in a shared folder and linked into place); a link that
 // leaves the repository is an error, since the commit does not hold what
-// it names.
+// it names. Those, and a directory at p, are *failure.UsageError: the
+// commit does not hold what the path names.
 func (r *Repo) FileAt(rev, p string) (data []byte, ok bool, err error) {
 	for range 40 {
 		data, ok, link, err := r.fileAt(rev, p)
@@ -65,11 +68,11 @@ func (r *Repo) FileAt(rev, p string) (data []byte, ok bool, err error) {
 			target = path.Join(path.Dir(strings.TrimPrefix(path.Clean("/"+p), "/")), target)
 		}
 		if path.IsAbs(target) || target == ".." || strings.HasPrefix(target, "../") {
-			return nil, false, fmt.Errorf("%s:%s is a symbolic link to %s, outside the repository", rev, p, string(data))
+			return nil, false, failure.Usagef("%s:%s is a symbolic link to %s, outside the repository", rev, p, string(data))
 		}
 		p = target
 	}
-	return nil, false, fmt.Errorf("%s:%s: too many levels of symbolic links", rev, p)
+	return nil, false, failure.Usagef("%s:%s: too many levels of symbolic links", rev, p)
 }
 
 // fileAt reads one tree entry; link reports that data is a symbolic
@@ -110,7 +113,7 @@ func (r *Repo) fileAt(rev, p string) (data []byte, ok, link bool, err error) {
 		}
 	}
 	if e.Mode == filemode.Dir || e.Mode == filemode.Submodule {
-		return nil, false, false, fmt.Errorf("%s:%s is a %s, not a file", rev, p, map[bool]string{true: "directory", false: "submodule"}[e.Mode == filemode.Dir])
+		return nil, false, false, failure.Usagef("%s:%s is a %s, not a file", rev, p, map[bool]string{true: "directory", false: "submodule"}[e.Mode == filemode.Dir])
 	}
 	blob, err := r.repo.BlobObject(e.Hash)
 	if err != nil {

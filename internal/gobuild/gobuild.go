@@ -38,6 +38,7 @@ import (
 	"golang.org/x/mod/semver"
 
 	"github.com/distbuild/dist/internal/atomicfile"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/source"
 	"github.com/distbuild/dist/internal/source/gomod"
@@ -50,10 +51,12 @@ const BuildModule = "dist.local/build"
 
 // Errors that Build wraps, for errors.Is.
 var (
-	// ErrNotPinned: the build needs a module version the lockfile does not pin.
-	ErrNotPinned = errors.New("not pinned")
-	// ErrHashMismatch: a downloaded module does not hash to its pin.
-	ErrHashMismatch = errors.New("hash mismatch")
+	// ErrNotPinned: the build needs a module version the lockfile does not
+	// pin, an incomplete set; a failed check (*failure.CheckError).
+	ErrNotPinned = failure.Check(errors.New("not pinned"))
+	// ErrHashMismatch: a downloaded module does not hash to its pin; a
+	// failed check (*failure.CheckError).
+	ErrHashMismatch = failure.Check(errors.New("hash mismatch"))
 	// ErrBuildFailed: the go command failed for another reason (the
 	// compiler, most often).
 	ErrBuildFailed = errors.New("go build failed")

@@ -28,6 +28,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/image/build"
@@ -38,21 +39,11 @@ import (
 	"github.com/distbuild/dist/internal/image/regclient"
 	"github.com/distbuild/dist/internal/image/tarlayer"
 	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/version"
 )
 
 // DefaultOutput is where `dist build` writes without --output.
 const DefaultOutput = "oci-layout:build/oci"
-
-// UsageError is a problem with the command line or the configuration
-// (exit 2); every other error is a failed build (exit 1).
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
-
-func usagef(format string, args ...any) error {
-	return &UsageError{fmt.Errorf(format, args...)}
-}
 
 // BuildOptions are the inputs of Build.
 type BuildOptions struct {
@@ -210,10 +201,6 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 	plan, err := build.Prepare(build.Options{
 		Manifest: m, Platforms: o.Platforms, Version: version, Commit: commit, Time: when, Dependencies: installer,
 	})
-	var ce *build.ConfigError
-	if errors.As(err, &ce) {
-		return nil, &UsageError{err}
-	}
 	var pe *tarlayer.PathError
 	if errors.As(err, &pe) && t.exported != "" && strings.HasPrefix(pe.Msg, "does not exist") {
 		pe.Msg = fmt.Sprintf("is not in commit %.12s (a release builds the committed files: commit it)", commit)
@@ -251,7 +238,7 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 
 	for _, d := range dests {
 		if d.Kind == publish.Archive && len(plan.Platforms) > 1 {
-			return nil, &UsageError{fmt.Errorf("--output %s: %w", d, publish.ErrArchiveIndex)}
+			return nil, failure.Usagef("--output %s: %w", d, publish.ErrArchiveIndex)
 		}
 	}
 
@@ -275,10 +262,6 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 	store := cache.New(o.Client.Cache())
 	store.Progress = o.Progress
 	res, err := plan.Build(ctx, store, &base.Fetcher{Store: store, Client: rc})
-	var dce *deps.ConfigError
-	if errors.As(err, &dce) {
-		return nil, &UsageError{err}
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -374,13 +357,13 @@ func readVersion(m *manifest.Manifest) (string, error) {
 		return "", err
 	}
 	if err != nil {
-		return "", usagef("reading the version: %v", err)
+		return "", failure.Usagef("reading the version: %w", err)
 	}
-	v := strings.TrimSpace(string(b))
-	if v == "" {
-		return "", usagef("%s is empty", m.VersionFile)
+	v, err := version.ParseFile(m.VersionFile, b)
+	if err != nil {
+		return "", err
 	}
-	return v, nil
+	return v.Raw, nil
 }
 
 // buildTime is SOURCE_DATE_EPOCH (the reproducible-builds convention), or
@@ -389,12 +372,12 @@ func buildTime(epoch string, headTime time.Time, gitErr error) (time.Time, error
 	if epoch != "" {
 		n, err := strconv.ParseInt(strings.TrimSpace(epoch), 10, 64)
 		if err != nil || n < 0 {
-			return time.Time{}, usagef("SOURCE_DATE_EPOCH=%q: want seconds since 1970", epoch)
+			return time.Time{}, failure.Usagef("SOURCE_DATE_EPOCH=%q: want seconds since 1970", epoch)
 		}
 		return time.Unix(n, 0).UTC(), nil
 	}
 	if gitErr != nil {
-		return time.Time{}, usagef("%v: the image's time comes from HEAD's commit, or from SOURCE_DATE_EPOCH", gitErr)
+		return time.Time{}, failure.Usagef("%w: the image's time comes from HEAD's commit, or from SOURCE_DATE_EPOCH", gitErr)
 	}
 	return headTime, nil
 }
@@ -407,7 +390,7 @@ func parseOutputs(m *manifest.Manifest, outs []string) ([]publish.Dest, error) {
 	for _, s := range outs {
 		d, err := publish.ParseDest(s)
 		if err != nil {
-			return nil, &UsageError{fmt.Errorf("--output %w", err)}
+			return nil, failure.Usagef("--output %w", err)
 		}
 		if d.Kind != publish.Registry && !filepath.IsAbs(d.Path) {
 			d.Path = filepath.Join(m.Dir, d.Path)
@@ -426,10 +409,10 @@ func registryDest(rc *regclient.Client, s, version string) (name.Repository, str
 	}
 	repo, err := rc.ParseRepository(repoStr)
 	if err != nil {
-		return name.Repository{}, "", usagef("--output %s: %v", s, err)
+		return name.Repository{}, "", failure.Usagef("--output %s: %w", s, err)
 	}
 	if _, err := name.NewTag(repo.Name()+":"+tag, name.StrictValidation); err != nil {
-		return name.Repository{}, "", usagef("--output %s: %q cannot be a tag: %v", s, tag, err)
+		return name.Repository{}, "", failure.Usagef("--output %s: %q cannot be a tag: %w", s, tag, err)
 	}
 	return repo, tag, nil
 }
@@ -443,7 +426,7 @@ func archiveTag(m *manifest.Manifest, version string) (name.Tag, error) {
 	}
 	t, err := name.NewTag(repo+":"+version, name.WeakValidation)
 	if err != nil {
-		return name.Tag{}, usagef("docker-archive: %s:%s is not a valid image name: %v", repo, version, err)
+		return name.Tag{}, failure.Usagef("docker-archive: %s:%s is not a valid image name: %w", repo, version, err)
 	}
 	return t, nil
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image/imagetest"
@@ -162,7 +163,7 @@ func TestBuildOptionsAndErrors(t *testing.T) {
 	}
 	client := fetch.New(fetch.Options{CacheDir: t.TempDir()})
 	ctx := context.Background()
-	var ue *UsageError
+	var ue *failure.UsageError
 
 	// Outside git, SOURCE_DATE_EPOCH is the only time there is.
 	_, err = Build(ctx, BuildOptions{Manifest: m, Client: client})

@@ -15,6 +15,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/image/build"
@@ -147,10 +148,10 @@ func (t *tree) export(revision string) error {
 	dir := filepath.Join(t.exported, filepath.FromSlash(t.rel))
 	m, err := manifest.Load(dir)
 	if errors.Is(err, manifest.ErrNotFound) {
-		return &UsageError{fmt.Errorf("commit %.12s has no %s", commit, path.Join(t.rel, manifest.FileName))}
+		return failure.Usagef("commit %.12s has no %s", commit, path.Join(t.rel, manifest.FileName))
 	}
 	if err != nil {
-		return &UsageError{fmt.Errorf("%s at %.12s: %w", manifest.FileName, commit, err)}
+		return failure.Usagef("%s at %.12s: %w", manifest.FileName, commit, err)
 	}
 	linkPinned(t.m, m)
 	t.m = m

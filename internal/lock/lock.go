@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/distbuild/dist/internal/atomicfile"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/pep440"
@@ -37,16 +38,6 @@ type Target struct {
 	orig   []byte
 }
 
-// UsageError marks a mistake in what the user asked for (exit 2).
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
-
-func usagef(format string, args ...any) error {
-	return &UsageError{Err: fmt.Errorf(format, args...)}
-}
-
 // Load reads the lockfiles to act on: the one named by file, or every one the
 // manifest lists. A lockfile that does not exist yet is empty.
 func Load(m *manifest.Manifest, file string, open Opener) ([]*Target, error) {
@@ -54,7 +45,7 @@ func Load(m *manifest.Manifest, file string, open Opener) ([]*Target, error) {
 	if file != "" {
 		l, err := m.Lockfile(file)
 		if err != nil {
-			return nil, &UsageError{Err: err}
+			return nil, err
 		}
 		locks = append(locks, l)
 	} else {
@@ -63,7 +54,7 @@ func Load(m *manifest.Manifest, file string, open Opener) ([]*Target, error) {
 		}
 	}
 	if len(locks) == 0 {
-		return nil, usagef("%s lists no lockfiles", m.Path)
+		return nil, failure.Usagef("%s lists no lockfiles", m.Path)
 	}
 	var out []*Target
 	for _, l := range locks {
@@ -84,7 +75,7 @@ func Load(m *manifest.Manifest, file string, open Opener) ([]*Target, error) {
 		t.File = f
 		src, err := open(l)
 		if err != nil {
-			return nil, &UsageError{Err: fmt.Errorf("%s: %w", l.Path, err)}
+			return nil, failure.Usagef("%s: %w", l.Path, err)
 		}
 		t.Source = src
 		out = append(out, t)
@@ -178,7 +169,7 @@ func ParseSpec(ecosystem, s string) (Spec, error) {
 	}
 	if name, v, ok := strings.Cut(s, "=="); ok {
 		if name == "" || v == "" {
-			return Spec{}, usagef("%q: want NAME==VERSION", s)
+			return Spec{}, failure.Usagef("%q: want NAME==VERSION", s)
 		}
 		return Spec{Name: name, Version: v}, nil
 	}
@@ -197,7 +188,7 @@ func ParseSpec(ecosystem, s string) (Spec, error) {
 		}
 	}
 	if strings.ContainsAny(s, " <>=!~;@") {
-		return Spec{}, usagef("%q: want %s", s, map[string]string{source.GoMod: "NAME, NAME==VERSION or MODULE@VERSION", source.OCI: "NAME, NAME==VERSION or IMAGE:TAG"}[ecosystem])
+		return Spec{}, failure.Usagef("%q: want %s", s, map[string]string{source.GoMod: "NAME, NAME==VERSION or MODULE@VERSION", source.OCI: "NAME, NAME==VERSION or IMAGE:TAG"}[ecosystem])
 	}
 	return Spec{Name: s}, nil
 }
@@ -208,13 +199,13 @@ func parsePyPISpec(s string) (Spec, error) {
 	r, err := pep508.ParseRequirement(s)
 	switch {
 	case err != nil && strings.Contains(s, "/"):
-		return Spec{}, usagef("%q is not a Python project: want %s", s, pypiSpecForms)
+		return Spec{}, failure.Usagef("%q is not a Python project: want %s", s, pypiSpecForms)
 	case err != nil:
-		return Spec{}, usagef("%q: %v (want %s)", s, err, pypiSpecForms)
+		return Spec{}, failure.Usagef("%q: %v (want %s)", s, err, pypiSpecForms)
 	case r.URL != "":
-		return Spec{}, usagef("%q: a URL requirement is not on an index; write it into the lockfile with its --hash", s)
+		return Spec{}, failure.Usagef("%q: a URL requirement is not on an index; write it into the lockfile with its --hash", s)
 	case r.Marker != nil:
-		return Spec{}, usagef("%q: lock add takes no environment marker: the markers of what the set needs are derived for its targets", s)
+		return Spec{}, failure.Usagef("%q: lock add takes no environment marker: the markers of what the set needs are derived for its targets", s)
 	}
 	sp := Spec{Name: r.Name}
 	if i := strings.IndexByte(s, '['); i >= 0 {
@@ -315,7 +306,7 @@ func resolve(ctx context.Context, src source.Source, sp Spec, o Options) (*sourc
 			// or named by the range.
 			set, err := pep440.ParseSpecifiers(sp.Specifiers)
 			if err != nil {
-				return nil, usagef("%s%s: %v", sp.Name, sp.Specifiers, err)
+				return nil, failure.Usagef("%s%s: %v", sp.Name, sp.Specifiers, err)
 			}
 			var matching []string
 			for _, v := range versions {
@@ -375,10 +366,10 @@ func Add(ctx context.Context, t *Target, specs []string, o Options) ([]Pinned, e
 	if eco == source.PyPI && !o.NoDeps && o.Set != nil {
 		into := o.Set.target(t.Lock)
 		if into == nil {
-			return nil, usagef("%s is not a pypi lockfile of the set", t.Lock.Path)
+			return nil, failure.Usagef("%s is not a pypi lockfile of the set", t.Lock.Path)
 		}
 		if o.Set.isDepsFile(into) {
-			return nil, usagef("%s holds the dependencies of %s: add to that lockfile instead", t.Lock.Path, o.Set.M.DependentsOf(into.Lock)[0].Path)
+			return nil, failure.Usagef("%s holds the dependencies of %s: add to that lockfile instead", t.Lock.Path, o.Set.M.DependentsOf(into.Lock)[0].Path)
 		}
 		pins, err := o.Set.resolve(ctx, resolveRequest{into: into, specs: parsed, opts: o})
 		if err != nil {
@@ -668,7 +659,7 @@ func Upgrade(ctx context.Context, targets []*Target, names []string, o Options) 
 			}
 			if len(rest) == 0 {
 				if len(left) > 0 {
-					return nil, usagef("%s is not pinned in any lockfile acted on", left[0])
+					return nil, failure.Usagef("%s is not pinned in any lockfile acted on", left[0])
 				}
 				return out, nil
 			}
@@ -699,7 +690,7 @@ func Upgrade(ctx context.Context, targets []*Target, names []string, o Options) 
 	}
 	for _, n := range names {
 		if !found[n] {
-			return nil, usagef("%s is not pinned in any lockfile acted on", n)
+			return nil, failure.Usagef("%s is not pinned in any lockfile acted on", n)
 		}
 	}
 	return out, nil

@@ -3,6 +3,8 @@ package lock
 import (
 	"errors"
 	"testing"
+
+	"github.com/distbuild/dist/internal/failure"
 )
 
 func TestParseSpec(t *testing.T) {
@@ -39,7 +41,7 @@ func TestParseSpec(t *testing.T) {
 	for _, bad := range []string{"==1.0", "kinto==", "a b", "kinto>=", "kinto @ https://example.org/kinto.whl",
 		`kinto ; python_version >= "3.8"`, "github.com/nats-io/nats-server/v2@v2.10.0"} {
 		_, err := ParseSpec("pypi", bad)
-		var ue *UsageError
+		var ue *failure.UsageError
 		if !errors.As(err, &ue) {
 			t.Errorf("%q: %v, want a usage error", bad, err)
 		}

@@ -24,6 +24,9 @@ import (
 //   - any other URL or archive path without --hash: "Hashes are required in
 //     --require-hashes mode".
 //
+// Each is Malformed: the file is not a lockfile pip can consume, a
+// configuration error as an unpinned line is.
+//
 // A hashed archive, as "name @ URL" or a bare path or URL, is installed,
 // and so are option lines such as --index-url. Index pins are Verify's to
 // check.
@@ -38,12 +41,12 @@ func pipRefusals(t *Target) []Problem {
 		}
 		if why := refusedURL(e.Version, len(e.Hashes) > 0); why != "" {
 			out = append(out, Problem{File: t.Lock.Path, Line: e.Line, Name: e.Name, Version: e.Version,
-				Problem: fmt.Sprintf("%s @ %s: %s", e.Name, e.Version, why)})
+				Problem: fmt.Sprintf("%s @ %s: %s", e.Name, e.Version, why), Malformed: true})
 		}
 	}
 	for _, o := range t.File.Others() {
 		bad := func(why string) {
-			out = append(out, Problem{File: t.Lock.Path, Line: o.Line, Problem: fmt.Sprintf("%s: %s", o.Text, why)})
+			out = append(out, Problem{File: t.Lock.Path, Line: o.Line, Problem: fmt.Sprintf("%s: %s", o.Text, why), Malformed: true})
 		}
 		word, rest, _ := strings.Cut(o.Text, " ")
 		switch {

@@ -1,6 +1,7 @@
 package lock
 
 import (
+	"github.com/distbuild/dist/internal/failure"
 	"strings"
 
 	"github.com/distbuild/dist/internal/manifest"
@@ -12,14 +13,14 @@ import (
 // pin in the lockfiles it would go to (the one file names, or every one):
 // a Go module path or an image reference where those are all pypi
 // lockfiles. A Python project name never holds "/", so such a spec is
-// another ecosystem's; the *UsageError says which lockfile of dist.yaml
+// another ecosystem's; the *failure.UsageError says which lockfile of dist.yaml
 // takes it, or how to declare one (the dist.yaml lines to add).
 func CheckPlacement(m *manifest.Manifest, file string, specs []string) error {
 	var targets []*manifest.Lockfile
 	if file != "" {
 		l, err := m.Lockfile(file)
 		if err != nil {
-			return &UsageError{Err: err}
+			return failure.Usage(err)
 		}
 		targets = append(targets, l)
 	} else {
@@ -45,10 +46,10 @@ func CheckPlacement(m *manifest.Manifest, file string, specs []string) error {
 			}
 		}
 		if len(home) > 0 {
-			return usagef("%s is %s, and %s %s pypi pins: add it to the %s lockfile with -f %s", s, what, describeTargets(targets), map[bool]string{true: "holds", false: "hold"}[len(targets) == 1], eco, home[0])
+			return failure.Usagef("%s is %s, and %s %s pypi pins: add it to the %s lockfile with -f %s", s, what, describeTargets(targets), map[bool]string{true: "holds", false: "hold"}[len(targets) == 1], eco, home[0])
 		}
 		path := map[string]string{source.GoMod: "lockfiles/go.txt", source.OCI: "lockfiles/base.txt"}[eco]
-		return usagef("%s is %s, and %s lists no %s lockfile to pin it in. Declare one under lockfiles: in %s:\n\n"+
+		return failure.Usagef("%s is %s, and %s lists no %s lockfile to pin it in. Declare one under lockfiles: in %s:\n\n"+
 			"  - path: %s\n    ecosystem: %s\n\nthen run: dist lock add -f %s %s", s, what, m.Path, eco, m.Path, path, eco, path, s)
 	}
 	return nil

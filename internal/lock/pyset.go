@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/pep508"
@@ -44,7 +45,7 @@ func NewPySet(m *manifest.Manifest, targets []*Target) (*PySet, error) {
 	}
 	envs, err := pydeps.Envs(pythons, platforms)
 	if err != nil {
-		return nil, &UsageError{Err: fmt.Errorf("%s: %w", m.Path, err)}
+		return nil, failure.Usagef("%s: %w", m.Path, err)
 	}
 	return PySetFor(m, targets, envs)
 }
@@ -86,7 +87,7 @@ func Pythons(m *manifest.Manifest) ([]string, error) {
 	if v, ok := wheel.ManifestPython(m); ok {
 		return []string{v}, nil
 	}
-	return nil, usagef("%s: no Python version to resolve the pypi lockfiles for: set python_version on a pypi lockfile or image.python.version", m.Path)
+	return nil, failure.Usagef("%s: no Python version to resolve the pypi lockfiles for: set python_version on a pypi lockfile or image.python.version", m.Path)
 }
 
 // graph returns the dependency graph over the set's index: the first
@@ -139,13 +140,14 @@ func (s *PySet) entries() []located {
 }
 
 // depEntries turns the set into what pydeps checks; a line it cannot read
-// (an unpinned or URL requirement, a bad marker) becomes a problem instead.
+// (an unpinned or URL requirement, a bad marker) becomes a problem instead,
+// a malformed one.
 func (s *PySet) depEntries() ([]pydeps.Entry, []Problem) {
 	var out []pydeps.Entry
 	var problems []Problem
 	for _, l := range s.entries() {
 		bad := func(format string, args ...any) {
-			problems = append(problems, Problem{File: l.t.Lock.Path, Line: l.e.Line, Name: l.e.Name, Version: l.e.Version, Problem: fmt.Sprintf(format, args...)})
+			problems = append(problems, Problem{File: l.t.Lock.Path, Line: l.e.Line, Name: l.e.Name, Version: l.e.Version, Problem: fmt.Sprintf(format, args...), Malformed: true})
 		}
 		v := l.e.Version
 		if l.e.IsURL() {
@@ -241,14 +243,15 @@ func (e *IncompleteError) Error() string {
 }
 
 // RequireComplete is Complete for the commands that ship the set (build,
-// bundle): an incomplete set is an *IncompleteError.
+// bundle): an incomplete set is an *IncompleteError, a failed check
+// (*failure.CheckError) as lock verify's report of it is.
 func (s *PySet) RequireComplete(ctx context.Context) error {
 	problems, err := s.Complete(ctx)
 	if err != nil {
 		return err
 	}
 	if len(problems) > 0 {
-		return &IncompleteError{Envs: s.Envs, Problems: problems}
+		return failure.Check(&IncompleteError{Envs: s.Envs, Problems: problems})
 	}
 	return nil
 }
@@ -287,7 +290,7 @@ func (s *PySet) Why(ctx context.Context, name string) ([][]Link, error) {
 		found = found || pep508.NormalizeName(e.Name) == pep508.NormalizeName(name)
 	}
 	if !found {
-		return nil, usagef("%s is not pinned in any pypi lockfile", name)
+		return nil, failure.Usagef("%s is not pinned in any pypi lockfile", name)
 	}
 	chains, err := pydeps.Why(ctx, g, entries, name, 100)
 	if err != nil {
@@ -373,7 +376,7 @@ func (s *PySet) resolve(ctx context.Context, rq resolveRequest) ([]Pinned, error
 		text := sp.requirement()
 		r, err := pep508.ParseRequirement(text)
 		if err != nil {
-			return nil, usagef("%s: %v", text, err)
+			return nil, failure.Usagef("%s: %w", text, err)
 		}
 		req.Direct = append(req.Direct, pydeps.Direct{Req: r})
 	}

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/source"
 )
@@ -22,6 +23,12 @@ type Problem struct {
 	Name    string `json:"name"`
 	Version string `json:"version,omitempty"`
 	Problem string `json:"problem"`
+	// Malformed is set for a line that is not a lockfile pin as DESIGN §2
+	// has it (not pinned ==, no hash, a marker that does not parse, a line
+	// pip refuses in hash mode): what the file says is wrong on its own, a
+	// configuration error, where every other problem is a check against
+	// the index or the rest of the set that failed.
+	Malformed bool `json:"-"`
 }
 
 func (p Problem) String() string {
@@ -44,6 +51,17 @@ type VerifyResult struct {
 	// requirements were not in the cache, so not checked for completeness.
 	Offline  bool `json:"offline,omitempty"`
 	Uncached int  `json:"uncached,omitempty"`
+}
+
+// Malformed reports whether a problem is a malformed entry (exit 2 rather
+// than 1, as for a lockfile that does not parse).
+func (r *VerifyResult) Malformed() bool {
+	for _, p := range r.Problems {
+		if p.Malformed {
+			return true
+		}
+	}
+	return false
 }
 
 // VerifyOptions configures Verify.
@@ -85,17 +103,17 @@ func Verify(ctx context.Context, targets []*Target, o VerifyOptions) (*VerifyRes
 			if e.IsURL() {
 				continue // a file, not a release: see nonIndexProblems
 			}
+			malformed := func() {
+				bad("%s", notAPin(e))
+				res.Problems[len(res.Problems)-1].Malformed = true
+			}
 			if !e.Pinned() {
-				if e.Op == "" {
-					bad("%s is not pinned (want %s==VERSION)", e.Name, e.Name)
-				} else {
-					bad("%s is not pinned with == (found %s%s)", e.Name, e.Op, e.Version)
-				}
+				malformed()
 				continue
 			}
 			pins[eco] = append(pins[eco], lockfile.Located{Path: t.Lock.Path, Entry: e})
 			if len(e.Hashes) == 0 {
-				bad("%s==%s has no --hash", e.Name, e.Version)
+				malformed()
 				continue
 			}
 			jobs = append(jobs, job{t, e})
@@ -150,6 +168,39 @@ func sortProblems(ps []Problem) {
 		}
 		return a.Line < b.Line
 	})
+}
+
+// notAPin says why e is not a pin as DESIGN §2 has it (pinned ==, hashed),
+// or "" when it is one.
+func notAPin(e *lockfile.Entry) string {
+	switch {
+	case !e.Pinned() && e.Op == "":
+		return fmt.Sprintf("%s is not pinned (want %s==VERSION)", e.Name, e.Name)
+	case !e.Pinned():
+		return fmt.Sprintf("%s is not pinned with == (found %s%s)", e.Name, e.Op, e.Version)
+	case len(e.Hashes) == 0:
+		return fmt.Sprintf("%s==%s has no --hash", e.Name, e.Version)
+	}
+	return ""
+}
+
+// RequirePins refuses a lockfile that holds an entry that is not a pin
+// (not pinned ==, no hash) or a line pip refuses in hash mode, for the
+// commands that ship what it pins (build, bundle): a *fileerr.Error at the
+// first such line, a configuration error as lock verify's report of it is.
+func (t *Target) RequirePins() error {
+	for _, e := range t.File.Entries() {
+		if e.IsURL() {
+			continue // pipRefusals judges it
+		}
+		if why := notAPin(e); why != "" {
+			return fileerr.New(t.Lock.Path, e.Line, "%s (dist lock verify reports every problem)", why)
+		}
+	}
+	if ps := pipRefusals(t); len(ps) > 0 {
+		return fileerr.New(ps[0].File, ps[0].Line, "%s (dist lock verify reports every problem)", ps[0].Problem)
+	}
+	return nil
 }
 
 func verifyEntry(ctx context.Context, t *Target, e *lockfile.Entry, o VerifyOptions) ([]Problem, int, error) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/distbuild/dist/internal/configdiff"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/policy"
 	"github.com/distbuild/dist/internal/source"
@@ -193,10 +195,12 @@ type GitHub struct {
 // Error is a configuration error at a place in the manifest.
 type Error = fileerr.Error
 
-// ErrNotFound is returned by Load when dir has no dist.yaml.
-var ErrNotFound = errors.New("no " + FileName + " found (run dist init, or use -C DIR)")
+// ErrNotFound is returned by Load when dir has no dist.yaml: a usage error
+// (*failure.UsageError), since dist was started in the wrong place.
+var ErrNotFound = failure.Usage(errors.New("no " + FileName + " found (run dist init, or use -C DIR)"))
 
-// Load reads dir/dist.yaml.
+// Load reads dir/dist.yaml. Every error is a usage or configuration one:
+// ErrNotFound, or an *Error (several joined when YAML reports several).
 func Load(dir string) (*Manifest, error) {
 	p := filepath.Join(dir, FileName)
 	data, err := os.ReadFile(p)
@@ -204,7 +208,11 @@ func Load(dir string) (*Manifest, error) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, err
+		msg := err.Error()
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			msg = pe.Err.Error()
+		}
+		return nil, &Error{Path: FileName, Msg: msg, Err: err}
 	}
 	m, err := Parse(FileName, data)
 	if err != nil {
@@ -249,8 +257,8 @@ func Parse(path string, data []byte) (*Manifest, error) {
 	return m, nil
 }
 
-// yamlError turns yaml.v3's messages into "file:line: message", one per
-// problem, so that every error reads the same.
+// yamlError turns yaml.v3's messages into "file:line: message", one *Error
+// per problem, joined, so that every error reads the same.
 func yamlError(path string, err error) error {
 	var te *yaml.TypeError
 	var msgs []string
@@ -259,7 +267,7 @@ func yamlError(path string, err error) error {
 	} else {
 		msgs = []string{err.Error()}
 	}
-	var out []string
+	var out []error
 	for _, s := range msgs {
 		line := 0
 		if m := yamlLine.FindStringSubmatch(s); m != nil {
@@ -270,9 +278,9 @@ func yamlError(path string, err error) error {
 			s = fmt.Sprintf("unknown key %q", m[1])
 		}
 		s = strings.TrimPrefix(s, "yaml: ")
-		out = append(out, (&Error{Path: path, Line: line, Msg: s}).Error())
+		out = append(out, &Error{Path: path, Line: line, Msg: s})
 	}
-	return errors.New(strings.Join(out, "\n"))
+	return errors.Join(out...)
 }
 
 // lineOf finds the line of root[key][i] in a parsed document.

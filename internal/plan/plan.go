@@ -17,6 +17,7 @@ import (
 
 	"github.com/distbuild/dist/internal/changelog"
 	"github.com/distbuild/dist/internal/configdiff"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/lockfile"
@@ -83,23 +84,19 @@ func ReadVersion(m *manifest.Manifest) (version.V, error) {
 	if err != nil {
 		return version.V{}, &Error{Path: m.VersionFile, Msg: err.Error()}
 	}
-	s := strings.TrimSpace(string(data))
-	v, err := version.Parse("pypi", s)
-	if err != nil {
-		return version.V{}, &Error{Path: m.VersionFile, Line: 1, Msg: err.Error()}
-	}
-	return v, nil
+	return version.ParseFile(m.VersionFile, data)
 }
 
 func parsePEP440(s string) (version.V, error) { return version.Parse("pypi", s) }
 
 // Base finds the release to compare with: the latest release tag reachable
 // from HEAD, or since when given. ok is false when there is no release yet.
+// A since that names no commit is a *failure.UsageError.
 func Base(m *manifest.Manifest, repo *gitrepo.Repo, since string) (tag, commit string, v version.V, ok bool, err error) {
 	if since != "" {
 		commit, err = repo.ResolveCommit(since)
 		if err != nil {
-			return "", "", version.V{}, false, fmt.Errorf("--since %s: %w", since, err)
+			return "", "", version.V{}, false, failure.Usagef("--since %s: %w", since, err)
 		}
 		if s, isTag := gitrepo.VersionFromTag(m.TagFormat, since); isTag {
 			if v, err = parsePEP440(s); err == nil {
@@ -109,7 +106,7 @@ func Base(m *manifest.Manifest, repo *gitrepo.Repo, since string) (tag, commit s
 		// Not a release tag: the version the tree had then stands in.
 		data, found, err := repo.FileAt(commit, m.VersionFile)
 		if err != nil || !found {
-			return "", "", version.V{}, false, fmt.Errorf("--since %s: no %s there to take the base version from", since, m.VersionFile)
+			return "", "", version.V{}, false, failure.Usagef("--since %s: no %s there to take the base version from", since, m.VersionFile)
 		}
 		v, err = parsePEP440(strings.TrimSpace(string(data)))
 		if err != nil {

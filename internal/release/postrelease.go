@@ -51,6 +51,9 @@ func Postrelease(ctx context.Context, env *Env, o PostreleaseOptions) (*Report, 
 }
 
 func (r *postrelease) run(ctx context.Context) error {
+	if err := versionFlag(r.o.Version); err != nil {
+		return err
+	}
 	unlock, err := lockFiles(r.env)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/distbuild/dist/internal/changelog"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/plan"
@@ -54,6 +55,9 @@ func Prerelease(ctx context.Context, env *Env, o PrereleaseOptions) (*Report, er
 
 func (r *prerelease) run(ctx context.Context) error {
 	m := r.env.M
+	if err := versionFlag(r.o.Version); err != nil {
+		return err
+	}
 	unlock, err := lockFiles(r.env)
 	if err != nil {
 		return err
@@ -219,7 +223,9 @@ func (c configCheck) Skip() string {
 func (c configCheck) Run(context.Context) (string, error) {
 	outs, err := render.Render(c.env.M, nil)
 	if err != nil {
-		return "", refuse("config render: %v", err)
+		// A template that does not render is broken configuration, as
+		// dist config render says, not a reason found not to release.
+		return "", err
 	}
 	drifts, err := render.Check(outs)
 	if err != nil {
@@ -275,6 +281,12 @@ func (c lockfileCheck) Run(ctx context.Context) (string, error) {
 	var why refusal
 	for _, pr := range res.Problems {
 		why = append(why, fmt.Sprintf("lock verify: %s", pr))
+	}
+	if res.Malformed() {
+		// An entry that is no pin is a broken lockfile, exit 2 as from
+		// dist lock verify, not a reason found not to release (so not a
+		// refusal, which the runner would collect as one).
+		return "", failure.Usagef("%s", strings.Join(why, "; "))
 	}
 	if len(why) > 0 {
 		return "", why

@@ -10,10 +10,12 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/distbuild/dist/internal/changelog"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/github"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image"
 	"github.com/distbuild/dist/internal/image/publish"
+	"github.com/distbuild/dist/internal/version"
 )
 
 // Options configures Release.
@@ -112,7 +114,11 @@ func (c commitCheck) Run(context.Context) (string, error) {
 	if !ok {
 		return "", refuse("commit %.12s has no %s: run dist prerelease first", head, m.VersionFile)
 	}
-	v := strings.TrimSpace(string(data))
+	pv, err := version.ParseFile("HEAD:"+m.VersionFile, data)
+	if err != nil {
+		return "", err
+	}
+	v := pv.Raw
 	if isDev(v) {
 		return "", refuse("VERSION is %s, a development version: run dist prerelease first", v)
 	}
@@ -215,6 +221,11 @@ func (c githubCheck) Run(ctx context.Context) (string, error) {
 		return "", refuse("%s", missing)
 	}
 	if err := gh.CheckRepository(ctx); err != nil {
+		if ue := (*failure.UsageError)(nil); errors.As(err, &ue) {
+			// github.api_url that does not parse: dist.yaml is wrong,
+			// as with a bad index URL, not a reason found not to release.
+			return "", err
+		}
 		return "", refuse("%v", err)
 	}
 	return gh.Repo + " accepts the token", nil

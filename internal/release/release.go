@@ -26,6 +26,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 
 	"github.com/distbuild/dist/internal/atomicfile"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/plan"
@@ -79,8 +80,9 @@ func (e *Env) inRepo(rel string) string {
 	return filepath.ToSlash(p)
 }
 
-// Refusal is a release dist will not make, with every reason found. It
-// means exit 1; nothing was changed.
+// Refusal is a release dist will not make, with every reason found: a
+// failed check (it comes wrapped in a *failure.CheckError); nothing was
+// changed.
 type Refusal struct {
 	Step    string
 	Reasons []string
@@ -109,6 +111,18 @@ func readVersionFile(m *manifest.Manifest) (string, error) {
 		return "", err
 	}
 	return v.Raw, nil
+}
+
+// versionFlag refuses a --version that is not a PEP 440 version: what was
+// typed is wrong, a usage error whatever state the repository is in.
+func versionFlag(v string) error {
+	if v == "" {
+		return nil
+	}
+	if _, err := version.Parse("pypi", v); err != nil {
+		return failure.Usagef("--version: %w", err)
+	}
+	return nil
 }
 
 func isDev(v string) bool {
@@ -355,7 +369,9 @@ func (c *remoteCheck) Run(ctx context.Context) (string, error) {
 		c.none = true
 		return "the repository has no remote: nothing will be pushed (git remote add origin URL, then run again to push)", nil
 	case errors.Is(err, gitrepo.ErrUnknownRemote):
-		return "", refuse("%v", err)
+		// --remote names nothing: what was typed is wrong, as for any
+		// flag, rather than a reason found not to release.
+		return "", failure.Usage(err)
 	case err != nil:
 		return "", refuse("remote %s: %v", c.label(), err)
 	}

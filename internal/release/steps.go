@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/distbuild/dist/internal/failure"
 )
 
 // Step is one part of a release, as a goreleaser pipe is: a name and Run,
@@ -118,7 +120,7 @@ func (r *runner) run(ctx context.Context, checks, steps []Step) error {
 		if len(reasons) == 0 {
 			return nil
 		}
-		return &Refusal{Step: r.report.Command, Reasons: reasons}
+		return failure.Check(&Refusal{Step: r.report.Command, Reasons: reasons})
 	}
 	if len(reasons) > 0 && !r.env.DryRun {
 		return refused()

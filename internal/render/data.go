@@ -8,8 +8,11 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/distbuild/dist/internal/failure"
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/version"
 )
 
 // Data is what a template sees as ".".
@@ -53,12 +56,13 @@ func NewData(m *manifest.Manifest, vars map[string]string) (*Data, error) {
 		return nil, err
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", vf, unwrapPath(err))
+		return nil, &fileerr.Error{Path: vf, Msg: unwrapPath(err).Error(), Err: err}
 	}
-	d.Version = strings.TrimSpace(string(raw))
-	if d.Version == "" {
-		return nil, fmt.Errorf("%s:1: empty version file", vf)
+	v, err := version.ParseFile(vf, raw)
+	if err != nil {
+		return nil, err
 	}
+	d.Version = v.Raw
 	// Normalized aliases go in after every written name, so that a name
 	// written in one lockfile is never shadowed by another's alias.
 	aliases := map[string]string{}
@@ -150,14 +154,15 @@ func (d *Data) pinNames() string {
 	return "pinned: " + strings.Join(names, ", ")
 }
 
-// ParseSet reads --set arguments, each KEY=VALUE; a later one wins.
+// ParseSet reads --set arguments, each KEY=VALUE; a later one wins. One that
+// is not KEY=VALUE is a *failure.UsageError.
 func ParseSet(args []string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, a := range args {
 		k, v, ok := strings.Cut(a, "=")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" {
-			return nil, fmt.Errorf("--set %q: want KEY=VALUE", a)
+			return nil, failure.Usagef("--set %q: want KEY=VALUE", a)
 		}
 		out[k] = v
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/Masterminds/sprig/v3"
 
 	"github.com/distbuild/dist/internal/configdiff"
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/manifest"
 )
 
@@ -37,19 +38,9 @@ type Output struct {
 	Settings configdiff.Config
 }
 
-// Error is a problem at a line of a template or of a rendered output.
-type Error struct {
-	Path string // repository-relative
-	Line int
-	Msg  string
-}
-
-func (e *Error) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
-}
+// Error is a problem at a line of a template or of a rendered output; its
+// Path is repository-relative.
+type Error = fileerr.Error
 
 // Render renders every configs: entry of m with vars (from --set) over the
 // manifest's vars:. It writes nothing: an error in the last template leaves

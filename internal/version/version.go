@@ -13,6 +13,8 @@ import (
 	msemver "github.com/Masterminds/semver/v3"
 	pep440 "github.com/aquasecurity/go-pep440-version"
 	"golang.org/x/mod/semver"
+
+	"github.com/distbuild/dist/internal/fileerr"
 )
 
 // Level is the size of a change between two versions.
@@ -100,6 +102,22 @@ func Parse(ecosystem, s string) (V, error) {
 		return v, nil
 	}
 	return V{}, fmt.Errorf("unknown ecosystem %q", ecosystem)
+}
+
+// ParseFile reads the content of a VERSION file (DESIGN §1: one PEP 440
+// version such as "14.1.0.dev0", blank space around it ignored). path names
+// the file in the error: a *fileerr.Error at path:1 when the file holds no
+// version, which every command that reads VERSION reports the same way.
+func ParseFile(path string, data []byte) (V, error) {
+	s := strings.TrimSpace(string(data))
+	if s == "" {
+		return V{}, fileerr.New(path, 1, "empty version file")
+	}
+	v, err := Parse("pypi", s)
+	if err != nil {
+		return V{}, fileerr.New(path, 1, "%v", err)
+	}
+	return v, nil
 }
 
 var (

@@ -1,6 +1,11 @@
 package version
 
-import "testing"
+import (
+	"errors"
+	"testing"
+
+	"github.com/distbuild/dist/internal/fileerr"
+)
 
 func TestClassify(t *testing.T) {
 	for _, tc := range []struct{ eco, a, b, want string }{
@@ -161,6 +166,26 @@ func TestSimpleMatchesPEP440(t *testing.T) {
 			if got := Compare(a, b); got != want {
 				t.Errorf("Compare(%s, %s) = %d, PEP 440 says %d", x, y, got, want)
 			}
+		}
+	}
+}
+
+// TestParseFile: a VERSION file's version, or the error every command
+// reports for it, at VERSION:1.
+func TestParseFile(t *testing.T) {
+	for _, tc := range []struct{ data, want, err string }{
+		{"14.1.0.dev0\n", "14.1.0.dev0", ""},
+		{"  1.0.0 \r\n", "1.0.0", ""},
+		{"banana\n", "", `VERSION:1: "banana" is not a PEP 440 version`},
+		{"\n", "", "VERSION:1: empty version file"},
+	} {
+		v, err := ParseFile("VERSION", []byte(tc.data))
+		var fe *fileerr.Error
+		switch {
+		case tc.err == "" && (err != nil || v.Raw != tc.want):
+			t.Errorf("%q: %q, %v; want %q", tc.data, v.Raw, err, tc.want)
+		case tc.err != "" && (err == nil || err.Error() != tc.err || !errors.As(err, &fe)):
+			t.Errorf("%q: %v (%T); want the *fileerr.Error %q", tc.data, err, err, tc.err)
 		}
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/manifest"
 )
 
@@ -57,8 +58,9 @@ func (p Pin) sha256s() map[string]bool {
 var (
 	// ErrNoWheel: no locked wheel fits the target.
 	ErrNoWheel = errors.New("no usable wheel")
-	// ErrHashMismatch: the bytes are not a file the lockfile pins.
-	ErrHashMismatch = errors.New("hash mismatch")
+	// ErrHashMismatch: the bytes are not a file the lockfile pins; a
+	// failed check (*failure.CheckError).
+	ErrHashMismatch = failure.Check(errors.New("hash mismatch"))
 	// ErrUnsafePath: a member would be written outside its directory.
 	ErrUnsafePath = errors.New("unsafe path in wheel")
 	// ErrEntryPoints: entry_points.txt cannot be read, or names a script

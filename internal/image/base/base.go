@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/image/cache"
 	"github.com/distbuild/dist/internal/image/regclient"
 	"github.com/distbuild/dist/internal/lockfile"
@@ -47,12 +48,8 @@ type Pin struct {
 	From string
 }
 
-// ConfigError is a base that dist.yaml or the lockfiles do not pin well.
-type ConfigError struct{ Msg string }
-
-func (e *ConfigError) Error() string { return e.Msg }
-
-// Find reads image.base and the oci lockfiles; nil means scratch.
+// Find reads image.base and the oci lockfiles; nil means scratch. A base
+// that they do not pin well is a *failure.UsageError.
 func Find(m *manifest.Manifest) (*Pin, error) {
 	b := ""
 	if m.Image != nil {
@@ -65,7 +62,7 @@ func Find(m *manifest.Manifest) (*Pin, error) {
 		dir, dig, ok := strings.Cut(rest, "@")
 		h, err := v1.NewHash(dig)
 		if !ok || dir == "" || err != nil {
-			return nil, &ConfigError{fmt.Sprintf("image.base %q: write an OCI layout base as oci-layout:DIR@sha256:DIGEST", b)}
+			return nil, failure.Usagef("image.base %q: write an OCI layout base as oci-layout:DIR@sha256:DIGEST", b)
 		}
 		if !filepath.IsAbs(dir) {
 			dir = m.Abs(dir)
@@ -73,7 +70,7 @@ func Find(m *manifest.Manifest) (*Pin, error) {
 		return &Pin{Name: rest, Digest: h, Layout: dir, From: "image.base"}, nil
 	}
 	if strings.Contains(b, "@") {
-		return nil, &ConfigError{fmt.Sprintf("image.base %q: give the image's name and pin its digest in an oci lockfile (dist lock add NAME:TAG)", b)}
+		return nil, failure.Usagef("image.base %q: give the image's name and pin its digest in an oci lockfile (dist lock add NAME:TAG)", b)
 	}
 	repoStr, tag := b, ""
 	if i := strings.LastIndexByte(b, ':'); i > strings.LastIndexByte(b, '/') {
@@ -81,7 +78,7 @@ func Find(m *manifest.Manifest) (*Pin, error) {
 	}
 	repo, err := name.NewRepository(repoStr)
 	if err != nil {
-		return nil, &ConfigError{fmt.Sprintf("image.base %q: %v", b, err)}
+		return nil, failure.Usagef("image.base %q: %w", b, err)
 	}
 	want := regclient.Canonical(repo)
 
@@ -113,11 +110,11 @@ func Find(m *manifest.Manifest) (*Pin, error) {
 				}
 			}
 			if len(digests) != 1 {
-				return nil, &ConfigError{fmt.Sprintf("%s: %s==%s must have exactly one sha256 hash (the image's digest), has %d", from, e.Name, e.Version, len(digests))}
+				return nil, failure.Usagef("%s: %s==%s must have exactly one sha256 hash (the image's digest), has %d", from, e.Name, e.Version, len(digests))
 			}
 			h, err := v1.NewHash(digests[0])
 			if err != nil {
-				return nil, &ConfigError{fmt.Sprintf("%s: %v", from, err)}
+				return nil, failure.Usagef("%s: %w", from, err)
 			}
 			found = append(found, &Pin{Name: want, Tag: e.Version, Digest: h, From: from})
 		}
@@ -128,7 +125,7 @@ func Find(m *manifest.Manifest) (*Pin, error) {
 		if len(ociFiles) > 0 {
 			where = "it is not in " + strings.Join(ociFiles, ", ")
 		}
-		return nil, &ConfigError{fmt.Sprintf("image.base %s is not pinned: %s (dist lock add %s:TAG)", b, where, repoStr)}
+		return nil, failure.Usagef("image.base %s is not pinned: %s (dist lock add %s:TAG)", b, where, repoStr)
 	case 1:
 		return found[0], nil
 	}
@@ -136,7 +133,7 @@ func Find(m *manifest.Manifest) (*Pin, error) {
 	for _, p := range found {
 		at = append(at, p.From+" ("+p.Tag+")")
 	}
-	return nil, &ConfigError{fmt.Sprintf("image.base %s is pinned more than once (%s): write image.base as NAME:TAG", b, strings.Join(at, ", "))}
+	return nil, failure.Usagef("image.base %s is pinned more than once (%s): write image.base as NAME:TAG", b, strings.Join(at, ", "))
 }
 
 // Reference is how a pin is shown: "name:tag@digest".

@@ -2,6 +2,7 @@ package base
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -16,6 +17,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/image/cache"
 	"github.com/distbuild/dist/internal/image/imagetest"
@@ -67,8 +69,8 @@ func TestFind(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("%s: got %v, want error %q", tc.base, err, tc.err)
 			}
-			if _, ok := err.(*ConfigError); err != nil && !ok {
-				t.Errorf("%s: %T is not a ConfigError", tc.base, err)
+			if ue := (*failure.UsageError)(nil); err != nil && !errors.As(err, &ue) {
+				t.Errorf("%s: %T is not a *failure.UsageError", tc.base, err)
 			}
 		case err != nil:
 			t.Errorf("%s: %v", tc.base, err)

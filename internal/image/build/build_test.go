@@ -16,6 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/image/cache"
@@ -268,21 +269,23 @@ func TestScratchOnePlatform(t *testing.T) {
 func TestPrepareErrors(t *testing.T) {
 	for _, tc := range []struct {
 		yaml, want string
-		config     bool
+		usage      bool
 	}{
-		{"image:\n  files: [{src: nope, dst: /x}]\n", "image.files: nope: does not exist", false},
+		// A file dist.yaml names that is not there is configuration too.
+		{"image:\n  files: [{src: nope, dst: /x}]\n", "image.files: nope: does not exist", true},
 		{"image:\n  platforms: [linux]\n", `platform "linux"`, true},
 		{"image:\n  base: python\n", "image.base python is not pinned", true},
-		{"configs: [{template: t.tmpl, output: config/missing.ini}]\n", "configs: config/missing.ini: does not exist", false},
+		{"configs: [{template: t.tmpl, output: config/missing.ini}]\n", "configs: config/missing.ini: does not exist", true},
+		{"image:\n  files: [{src: d, dst: /x}]\n", "image.files: d: x/.wh.x: names starting with .wh. are whiteouts", false},
 	} {
-		m := load(t, map[string]string{"dist.yaml": "name: x\n" + tc.yaml, "t.tmpl": ""})
+		m := load(t, map[string]string{"dist.yaml": "name: x\n" + tc.yaml, "t.tmpl": "", "d/.wh.x": ""})
 		_, err := Prepare(Options{Manifest: m, Version: "1", Time: when})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: got %v, want %q", tc.yaml, err, tc.want)
 			continue
 		}
-		if _, isConfig := err.(*ConfigError); isConfig != tc.config {
-			t.Errorf("%q: ConfigError=%v, want %v", tc.yaml, isConfig, tc.config)
+		if ue := (*failure.UsageError)(nil); errors.As(err, &ue) != tc.usage {
+			t.Errorf("%q: a *failure.UsageError: %v, want %v", tc.yaml, !tc.usage, tc.usage)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"path/filepath"
 	"sort"
@@ -19,6 +20,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/distbuild/dist/internal/configdiff"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/meta"
@@ -47,11 +49,6 @@ type Options struct {
 	// Dependencies fills the dependencies layer; deps.None when nil.
 	Dependencies deps.Installer
 }
-
-// ConfigError is a problem with dist.yaml rather than with the files.
-type ConfigError struct{ Msg string }
-
-func (e *ConfigError) Error() string { return e.Msg }
 
 // Plan is everything a build will do, decided without touching the network
 // or compressing anything; --dry-run prints it.
@@ -107,7 +104,7 @@ func Prepare(o Options) (*Plan, error) {
 	for _, s := range plats {
 		pl, err := v1.ParsePlatform(strings.TrimSpace(s))
 		if err != nil || pl.OS == "" || pl.Architecture == "" {
-			return nil, &ConfigError{fmt.Sprintf("platform %q: want OS/ARCH[/VARIANT], e.g. linux/arm64", s)}
+			return nil, failure.Usagef("platform %q: want OS/ARCH[/VARIANT], e.g. linux/arm64", s)
 		}
 		if seen[pl.String()] {
 			continue
@@ -118,9 +115,6 @@ func Prepare(o Options) (*Plan, error) {
 
 	pin, err := base.Find(m)
 	if err != nil {
-		if ce, ok := err.(*base.ConfigError); ok {
-			return nil, &ConfigError{ce.Msg}
-		}
 		return nil, err
 	}
 	p.Base = pin
@@ -139,7 +133,7 @@ func Prepare(o Options) (*Plan, error) {
 	files, configs := splitCopies(m, p.Image.Files)
 	fileEntries, err := tarlayer.Files(m.Dir, files)
 	if err != nil {
-		return nil, err
+		return nil, missingIsUsage(err)
 	}
 	configEntries, err := tarlayer.Files(m.Dir, configs)
 	var pe *tarlayer.PathError
@@ -147,7 +141,7 @@ func Prepare(o Options) (*Plan, error) {
 		pe.Msg += " (dist config render writes it)"
 	}
 	if err != nil {
-		return nil, err
+		return nil, missingIsUsage(err)
 	}
 
 	p.Labels = labels(p)
@@ -180,7 +174,7 @@ func checkUser(user string) error {
 	u, g, _ := strings.Cut(user, ":")
 	for _, id := range []string{u, g} {
 		if n, err := strconv.Atoi(id); err == nil && n < 0 {
-			return &ConfigError{fmt.Sprintf("image.user %q: negative id", user)}
+			return failure.Usagef("image.user %q: negative id", user)
 		}
 	}
 	return nil
@@ -316,6 +310,15 @@ func releaseLayer(m *manifest.Manifest, r *meta.Release) ([]tarlayer.Entry, erro
 	return entries, nil
 }
 
+// missingIsUsage makes a file dist.yaml names that is not there a
+// configuration error, as a missing VERSION or changelog is.
+func missingIsUsage(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return failure.Usage(err)
+	}
+	return err
+}
+
 // mergeEnvFile adds image.env_file's settings to the image's environment.
 func mergeEnvFile(m *manifest.Manifest, im *manifest.Image) error {
 	if im.EnvFile == "" {
@@ -326,11 +329,11 @@ func mergeEnvFile(m *manifest.Manifest, im *manifest.Image) error {
 		return err
 	}
 	if err != nil {
-		return &ConfigError{fmt.Sprintf("image.env_file: %v (dist config render writes it)", err)}
+		return failure.Usagef("image.env_file: %w (dist config render writes it)", err)
 	}
 	cfg, err := configdiff.ParseFormat(configdiff.Env, im.EnvFile, data)
 	if err != nil {
-		return &ConfigError{fmt.Sprintf("image.env_file: %v", err)}
+		return failure.Usagef("image.env_file: %w", err)
 	}
 	env := map[string]string{}
 	for _, k := range cfg.Keys() {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/fetch"
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/gobuild"
 	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/image/tarlayer"
@@ -68,12 +69,6 @@ func goMain(m *manifest.Manifest) string {
 	}
 	return m.Image.Go.Main
 }
-
-// ConfigError is a problem with dist.yaml rather than with a pin: the
-// command line's exit code 2, where a pin's is 1.
-type ConfigError struct{ Msg string }
-
-func (e *ConfigError) Error() string { return e.Msg }
 
 type installer struct {
 	m      *manifest.Manifest
@@ -167,7 +162,7 @@ func (in *installer) layout(targets []*lock.Target, baseImg v1.Image, files func
 	if in.pythonSet() {
 		py := *in.m.Image.Python
 		if py.SitePackages == "" || py.Interpreter == "" {
-			return py, Python{}, &ConfigError{fmt.Sprintf("%s: image.python needs site_packages and interpreter", in.m.Path)}
+			return py, Python{}, fileerr.New(in.m.Path, 0, "image.python needs site_packages and interpreter")
 		}
 		pyVer, err := ImagePython(in.m, baseImg)
 		return py, pyVer, err
@@ -249,11 +244,19 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 	layout := wheel.Layout{SitePackages: py.SitePackages, Interpreter: py.Interpreter, Python: pyVer.XY}
 	env, err := pep508.EnvFor(pyVer.Version, platform)
 	if err != nil {
-		return nil, nil, &ConfigError{fmt.Sprintf("%s: %v", in.m.Path, err)}
+		return nil, nil, &fileerr.Error{Path: in.m.Path, Msg: err.Error(), Err: err}
 	}
-	// An image ships what its lockfiles pin: a set that misses a
-	// requirement in this image's environment would install and then fail
-	// at import, so it is refused with the same report as lock verify.
+	// An image ships what its lockfiles pin: an entry that is no pin, or a
+	// set that misses a requirement in this image's environment, would
+	// install and then fail at import, so it is refused with the same
+	// report as lock verify.
+	for _, t := range targets {
+		if t.Source.Ecosystem() == source.PyPI {
+			if err := t.RequirePins(); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
 	set, err := lock.PySetFor(in.m, targets, []pep508.Env{env})
 	if err != nil {
 		return nil, nil, err
@@ -303,9 +306,6 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 		g.Go(func() error {
 			pin := wheel.Pin{Name: j.e.Name, Version: j.e.Version, Hashes: j.e.Hashes}
 			where := fmt.Sprintf("%s:%d", j.t.Lock.Path, j.e.Line)
-			if !j.e.Pinned() {
-				return fmt.Errorf("%s: %s is not pinned with ==", where, j.e.Name)
-			}
 			rel, err := j.t.Source.Release(gctx, j.e.Name, j.e.Version)
 			if err != nil {
 				return fmt.Errorf("%s: %w", where, err)
@@ -395,7 +395,7 @@ func (in *installer) goServer(ctx context.Context, targets []*lock.Target, p v1.
 		}
 	}
 	if lt == nil {
-		return tarlayer.Entry{}, &ConfigError{fmt.Sprintf("%s: image.go.main %s is not in any module a gomod lockfile pins (dist lock add MODULE)", in.m.Path, g.Main)}
+		return tarlayer.Entry{}, fileerr.New(in.m.Path, 0, "image.go.main %s is not in any module a gomod lockfile pins (dist lock add MODULE)", g.Main)
 	}
 	src, ok := lt.Source.(*gomod.Source)
 	if !ok {

@@ -6,6 +6,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/wheel"
@@ -33,11 +34,11 @@ type Python struct {
 // When the paths spell an X.Y, the version found first must have the same
 // X.Y: wheels for one Python unpacked into another's site-packages would
 // not be imported, or would be and fail. That, and finding no version at
-// all, is a *ConfigError. Reading the base image's layers can fail with
-// any other error.
+// all, is a *fileerr.Error at dist.yaml. Reading the base image's layers
+// can fail with any other error.
 func ImagePython(m *manifest.Manifest, baseImg v1.Image) (Python, error) {
 	if m.Image == nil || m.Image.Python == nil {
-		return Python{}, &ConfigError{fmt.Sprintf("%s: image.python is not set", m.Path)}
+		return Python{}, fileerr.New(m.Path, 0, "image.python is not set")
 	}
 	py := m.Image.Python
 	paths := fmt.Sprintf("(%s, %s)", py.SitePackages, py.Interpreter)
@@ -61,14 +62,14 @@ func ImagePython(m *manifest.Manifest, baseImg v1.Image) (Python, error) {
 			if baseImg == nil {
 				where = "the image has no base image to read it from"
 			}
-			return Python{}, &ConfigError{fmt.Sprintf("%s: cannot tell the image's Python version: set image.python.version (e.g. \"3.12\"); %s, and image.python's paths %s spell no X.Y", m.Path, where, paths)}
+			return Python{}, fileerr.New(m.Path, 0, "cannot tell the image's Python version: set image.python.version (e.g. \"3.12\"); %s, and image.python's paths %s spell no X.Y", where, paths)
 		}
 		return Python{Version: pathXY, XY: pathXY, From: "image.python's paths"}, nil
 	}
 
 	xy, ok := wheel.MajorMinor(got.Version)
 	if !ok {
-		return Python{}, &ConfigError{fmt.Sprintf("%s: %s %q is not a Python version (want X.Y or X.Y.Z)", m.Path, got.From, got.Version)}
+		return Python{}, fileerr.New(m.Path, 0, "%s %q is not a Python version (want X.Y or X.Y.Z)", got.From, got.Version)
 	}
 	got.XY = xy
 	if pathOK && pathXY != xy {
@@ -76,7 +77,7 @@ func ImagePython(m *manifest.Manifest, baseImg v1.Image) (Python, error) {
 		if got.From != "image.python.version" {
 			fix = "correct the paths, or set image.python.version if the base image is wrong about itself"
 		}
-		return Python{}, &ConfigError{fmt.Sprintf("%s: the image's Python is %s (%s), but image.python's paths %s are for %s: %s", m.Path, got.Version, got.From, paths, pathXY, fix)}
+		return Python{}, fileerr.New(m.Path, 0, "the image's Python is %s (%s), but image.python's paths %s are for %s: %s", got.Version, got.From, paths, pathXY, fix)
 	}
 	return got, nil
 }
@@ -104,12 +105,12 @@ var baseLayouts = []baseLayout{
 //
 // pins says what needs a Python, for the error: "lockfiles/default.txt
 // pins 3 pypi packages". With no base (scratch), no Python in the base,
-// or none of the layouts, the error is a *ConfigError that says what to
+// or none of the layouts, the error is a *fileerr.Error at dist.yaml that says what to
 // set. Reading the base's layers can fail with any other error.
 func ImageLayout(m *manifest.Manifest, pins string, baseImg v1.Image, files *base.Files) (manifest.Python, Python, error) {
 	fix := "set image.base to an image with Python (docker.io/library/python:3.12-slim, pinned with dist lock add) or set image.python: {site_packages: ..., interpreter: ..., version: ...}"
 	fail := func(why string) error {
-		return &ConfigError{fmt.Sprintf("%s: %s, but the image has no Python to install them into: image.python is not set and %s; %s", m.Path, pins, why, fix)}
+		return fileerr.New(m.Path, 0, "%s, but the image has no Python to install them into: image.python is not set and %s; %s", pins, why, fix)
 	}
 	if baseImg == nil {
 		return manifest.Python{}, Python{}, fail("the base is scratch")

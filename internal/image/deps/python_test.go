@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/imagetest"
@@ -69,9 +70,9 @@ func TestImagePython(t *testing.T) {
 	} {
 		got, err := deps.ImagePython(pyManifest(tc.site, tc.interp, tc.version), tc.base)
 		if tc.err != "" {
-			var ce *deps.ConfigError
+			var ce *fileerr.Error
 			if err == nil || err.Error() != tc.err || !errors.As(err, &ce) {
-				t.Errorf("%s: got %+v, %v (%T)\nwant ConfigError %s", tc.name, got, err, err, tc.err)
+				t.Errorf("%s: got %+v, %v (%T)\nwant the *fileerr.Error %s", tc.name, got, err, err, tc.err)
 			}
 			continue
 		}
@@ -82,7 +83,7 @@ func TestImagePython(t *testing.T) {
 }
 
 // TestImageLayout: with no image.python, the base image's own Python is
-// the layout, where the base really has it; otherwise a ConfigError says
+// the layout, where the base really has it; otherwise a fileerr.Error says
 // why and what to set.
 func TestImageLayout(t *testing.T) {
 	m := &manifest.Manifest{Path: "dist.yaml", Image: &manifest.Image{}}
@@ -124,9 +125,9 @@ func TestImageLayout(t *testing.T) {
 		}
 		got, py, err := deps.ImageLayout(m, pins, tc.base, tree)
 		if tc.err != "" {
-			var ce *deps.ConfigError
+			var ce *fileerr.Error
 			if err == nil || err.Error() != tc.err || !errors.As(err, &ce) {
-				t.Errorf("%s: got %+v, %v\nwant ConfigError %s", tc.name, got, err, tc.err)
+				t.Errorf("%s: got %+v, %v\nwant fileerr.Error %s", tc.name, got, err, tc.err)
 			}
 			continue
 		}

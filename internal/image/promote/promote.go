@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/image/regclient"
 )
 
@@ -34,25 +35,21 @@ type Result struct {
 	Time    string `json:"time"`
 }
 
-// UsageError is a channel or version that cannot be used as given.
-type UsageError struct{ Msg string }
-
-func (e *UsageError) Error() string { return e.Msg }
-
 var versionLike = regexp.MustCompile(`^v?[0-9]`)
 
-// Promote points repo:channel at the digest of repo:version.
+// Promote points repo:channel at the digest of repo:version. A channel or
+// version that cannot be used as given is a *failure.UsageError.
 func Promote(ctx context.Context, c *regclient.Client, repo name.Repository, version, channel string, dryRun bool) (*Result, error) {
 	if versionLike.MatchString(channel) || channel == version {
-		return nil, &UsageError{fmt.Sprintf("channel %q looks like a version: channels are names such as stage or prod, and a version tag never moves", channel)}
+		return nil, failure.Usagef("channel %q looks like a version: channels are names such as stage or prod, and a version tag never moves", channel)
 	}
 	vt, err := name.NewTag(repo.Name()+":"+version, name.WeakValidation)
 	if err != nil {
-		return nil, &UsageError{fmt.Sprintf("version %q: %v", version, err)}
+		return nil, failure.Usagef("version %q: %w", version, err)
 	}
 	ct, err := name.NewTag(repo.Name()+":"+channel, name.WeakValidation)
 	if err != nil {
-		return nil, &UsageError{fmt.Sprintf("channel %q: %v", channel, err)}
+		return nil, failure.Usagef("channel %q: %w", channel, err)
 	}
 	// name.NewTag drops the plain-HTTP choice made for repo; keep it.
 	vt, ct = repo.Tag(vt.TagStr()), repo.Tag(ct.TagStr())

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/image/imagetest"
 	"github.com/distbuild/dist/internal/image/regclient"
@@ -67,7 +68,7 @@ func TestPromote(t *testing.T) {
 		t.Errorf("dry run wrote prod: %v", err)
 	}
 
-	var ue *UsageError
+	var ue *failure.UsageError
 	if _, err := Promote(ctx, rc, repo, "1.0.0", "1.0", false); !errors.As(err, &ue) {
 		t.Errorf("version as channel: %v", err)
 	}

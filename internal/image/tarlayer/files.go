@@ -28,9 +28,13 @@ type PathError struct {
 	What string
 	Src  string
 	Msg  string
+	// Err is fs.ErrNotExist for a source that is not there, for
+	// errors.Is; nil otherwise.
+	Err error
 }
 
 func (e *PathError) Error() string { return fmt.Sprintf("%s: %s: %s", e.What, e.Src, e.Msg) }
+func (e *PathError) Unwrap() error { return e.Err }
 
 // Files returns the entries of copies, read from the repository at root.
 //
@@ -78,7 +82,7 @@ func files(realRoot string, c Copy) ([]Entry, error) {
 	}
 	real, err := filepath.EvalSymlinks(filepath.Join(realRoot, src))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, bad("does not exist")
+		return nil, &PathError{What: c.What, Src: c.Src, Msg: "does not exist", Err: fs.ErrNotExist}
 	}
 	if err != nil {
 		return nil, bad("%v", unwrapPath(err))

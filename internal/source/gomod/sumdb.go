@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/distbuild/dist/internal/atomicfile"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fetch"
 )
 
@@ -165,7 +166,7 @@ func (s *Source) checkSumDB(ctx context.Context, name, version, zipSum, modSum s
 		}
 		if want != "" {
 			return fmt.Errorf("checksum database %s disagrees on %s %s (SECURITY: the proxy served other bytes than the module's author published): %w",
-				d.name, name, c.vers, &fetch.HashMismatchError{Want: want, Got: c.got})
+				d.name, name, c.vers, failure.Check(&fetch.HashMismatchError{Want: want, Got: c.got}))
 		}
 	}
 	return nil
