@@ -350,7 +350,9 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 			// says so; any other problem is a failed check.
 			switch {
 			case res.Malformed():
-				return &failure.UsageError{}
+				// Exit 2 for the malformed lines; an index that could not
+				// be asked is still said.
+				return &failure.UsageError{Err: indexErr}
 			case indexErr != nil:
 				return indexErr
 			case len(res.Problems) > 0:

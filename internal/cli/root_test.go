@@ -25,7 +25,7 @@ import (
 // %w or joined, and a failed check wins over the place in a file it names.
 func TestExitCode(t *testing.T) {
 	_, badVersion := version.ParseFile("VERSION", []byte("banana\n"))
-	_, badSpec := lock.ParseSpec("pypi", "kinto>=1")
+	_, badSpec := lock.ParseSpec("pypi", "kinto @ https://example.org/kinto.whl")
 	_, badSet := render.ParseSet([]string{"nokey"})
 	_, _, mismatch := (&fetch.Cache{Dir: t.TempDir()}).Put(strings.NewReader("bytes"), "sha256:"+strings.Repeat("0", 64))
 	file := fileerr.New("lockfiles/default.txt", 3, `kinto: expected ==VERSION, found "14.3.0"`)
