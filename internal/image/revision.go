@@ -74,7 +74,9 @@ func openTree(m *manifest.Manifest, revision string) (*tree, error) {
 		return nil, err
 	}
 	if revision == "" {
-		if t.commit, _, _, err = repo.Head(); err == nil {
+		var head gitrepo.Head
+		if head, err = repo.Head(); err == nil {
+			t.commit = head.Commit
 			if t.commit == "" {
 				err = gitrepo.ErrNoCommits
 			} else {

@@ -122,16 +122,16 @@ type branchCheck struct{ *prerelease }
 func (branchCheck) Name() string { return "branch" }
 
 func (c branchCheck) Run(context.Context) (string, error) {
-	_, branch, detached, err := c.env.Repo.Head()
+	head, err := c.env.Repo.Head()
 	switch {
 	case err != nil:
 		return "", err
-	case detached:
+	case head.Detached:
 		return "", refuse("HEAD is detached: check out a release branch")
-	case !branchAllowed(c.env.M, branch):
-		return "", refuse("branch %s is not a release branch (release_branches: %s)", branch, strings.Join(c.env.M.ReleaseBranches, ", "))
+	case !branchAllowed(c.env.M, head.Branch):
+		return "", refuse("branch %s is not a release branch (release_branches: %s)", head.Branch, strings.Join(c.env.M.ReleaseBranches, ", "))
 	}
-	return branch, nil
+	return head.Branch, nil
 }
 
 // versionCheck decides the version and refuses one below the policy's.

@@ -97,10 +97,11 @@ func (commitCheck) Name() string { return "version" }
 
 func (c commitCheck) Run(context.Context) (string, error) {
 	m, repo := c.env.M, c.env.Repo
-	head, _, _, err := repo.Head()
+	h, err := repo.Head()
 	if err != nil {
 		return "", err
 	}
+	head := h.Commit
 	if head == "" {
 		return "", refuse("the branch has no commits")
 	}

@@ -359,9 +359,9 @@ func (c *remoteCheck) Run(ctx context.Context) (string, error) {
 	case err != nil:
 		return "", refuse("remote %s: %v", c.label(), err)
 	}
-	if _, _, detached, err := c.env.Repo.Head(); err != nil {
+	if head, err := c.env.Repo.Head(); err != nil {
 		return "", err
-	} else if detached {
+	} else if head.Detached {
 		return "", refuse("HEAD is detached: check out the release branch, which is pushed with the tag (or use --no-push)")
 	}
 	if err := c.env.Repo.CheckPush(ctx, c.name, c.auth); err != nil {
@@ -397,14 +397,14 @@ func (s *pushStep) Skip() string {
 }
 
 func (s *pushStep) what() (refs []string, what string, err error) {
-	_, branch, detached, err := s.env.Repo.Head()
+	head, err := s.env.Repo.Head()
 	if err != nil {
 		return nil, "", err
 	}
-	if detached {
+	if head.Detached {
 		return nil, "", errors.New("push: HEAD is detached")
 	}
-	refs, what = []string{"refs/heads/" + branch}, branch
+	refs, what = []string{"refs/heads/" + head.Branch}, head.Branch
 	if t := s.tag(); t != "" {
 		refs = append(refs, "refs/tags/"+t)
 		what += " and tag " + t
