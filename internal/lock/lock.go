@@ -249,9 +249,8 @@ type Pinned struct {
 	// Hashes are the hashes written for the pin, as on its lines.
 	Hashes []string `json:"hashes,omitempty"`
 	Level  string   `json:"level,omitempty"`
-	// Kind is added, required (a dependency added), upgraded, downgraded,
-	// rehashed, noted (marker or via note changed), removed or unchanged.
-	Kind string `json:"kind"`
+	// Kind is what the command did to the pin.
+	Kind PinKind `json:"kind"`
 	// Via lists the pins that require a dependency pin.
 	Via []string `json:"via,omitempty"`
 	// Marker is the environment marker a dependency needed only in some
@@ -261,6 +260,22 @@ type Pinned struct {
 	// pyramid>=2".
 	Why string `json:"why,omitempty"`
 }
+
+// PinKind says what add or upgrade did to a pin. In JSON it is the word
+// itself ("upgraded"), which scripts match on.
+type PinKind string
+
+// The pin kinds.
+const (
+	Added      PinKind = "added"      // pinned on request
+	Required   PinKind = "required"   // a dependency pinned for another pin
+	Upgraded   PinKind = "upgraded"   // moved to a higher version (Level says how far)
+	Downgraded PinKind = "downgraded" // moved to a lower version
+	Rehashed   PinKind = "rehashed"   // same version, other hashes
+	Noted      PinKind = "noted"      // only its marker or "# via" note changed
+	Removed    PinKind = "removed"    // taken out: nothing requires it any more
+	Unchanged  PinKind = "unchanged"  // already pinned so
+)
 
 // Options shared by add and upgrade.
 type Options struct {
@@ -413,17 +428,17 @@ func Add(ctx context.Context, t *Target, specs []string, o Options) ([]Pinned, e
 	}
 	var out []Pinned
 	for i, rel := range rels {
-		p := t.pin(rel, "added", true)
+		p := t.pin(rel, Added, true)
 		if _, ok := t.Source.(source.Requirer); ok {
 			// Asked for by name: a direct pin, whatever pulled it in
 			// before.
-			if e := findPin(t.File, rel.Name, lockfile.Normalizer(eco)); e != nil && t.File.SetVia(e, nil) && p.Kind == "unchanged" {
-				p.Kind = "noted"
+			if e := findPin(t.File, rel.Name, lockfile.Normalizer(eco)); e != nil && t.File.SetVia(e, nil) && p.Kind == Unchanged {
+				p.Kind = Noted
 			}
 		}
 		if x := parsed[i].Extras; x != "" {
-			if t.File.SetExtras(findPin(t.File, rel.Name, lockfile.Normalizer(eco)), x) && p.Kind == "unchanged" {
-				p.Kind = "noted"
+			if t.File.SetExtras(findPin(t.File, rel.Name, lockfile.Normalizer(eco)), x) && p.Kind == Unchanged {
+				p.Kind = Noted
 			}
 			p.Extras = x
 		}
@@ -452,7 +467,7 @@ func releases(ctx context.Context, src source.Source, pins []source.Pin) ([]*sou
 }
 
 // pin writes rel into the file, replacing an existing entry in place.
-func (t *Target) pin(rel *source.Release, kind string, force bool) Pinned {
+func (t *Target) pin(rel *source.Release, kind PinKind, force bool) Pinned {
 	eco := t.Source.Ecosystem()
 	norm := lockfile.Normalizer(eco)
 	hs := lockHashes(eco, rel)
@@ -462,9 +477,9 @@ func (t *Target) pin(rel *source.Release, kind string, force bool) Pinned {
 		p.Kind = classify(eco, e.Version, rel.Version, &p)
 		// The user's spelling of the name stays: only the pin changes.
 		if !t.File.Update(e, e.Name, rel.Version, hs) {
-			p.Kind = "unchanged"
-		} else if p.Kind == "unchanged" {
-			p.Kind = "rehashed"
+			p.Kind = Unchanged
+		} else if p.Kind == Unchanged {
+			p.Kind = Rehashed
 		}
 		return p
 	}
@@ -491,25 +506,25 @@ func (t *Target) require(rel *source.Release, by string) *Pinned {
 		b, err2 := version.Parse(eco, rel.Version)
 		if err1 == nil && err2 == nil && version.Compare(a, b) >= 0 && len(e.Hashes) > 0 {
 			if note && t.noteVia(e, by) {
-				return &Pinned{File: t.Lock.Path, Name: e.Name, Version: e.Version, Hashes: e.Hashes, Kind: "noted", Via: e.Via()}
+				return &Pinned{File: t.Lock.Path, Name: e.Name, Version: e.Version, Hashes: e.Hashes, Kind: Noted, Via: e.Via()}
 			}
 			return nil
 		}
 	}
-	p := t.pin(rel, "required", false)
+	p := t.pin(rel, Required, false)
 	noted := false
 	if e = findPin(t.File, rel.Name, norm); note && e != nil {
 		noted = t.noteVia(e, by)
 		p.Via = e.Via()
 	}
-	if p.Kind == "unchanged" {
+	if p.Kind == Unchanged {
 		if !noted {
 			return nil
 		}
-		p.Kind = "noted"
+		p.Kind = Noted
 	}
 	if p.From == "" {
-		p.Kind = "required"
+		p.Kind = Required
 	}
 	return &p
 }
@@ -532,20 +547,20 @@ func (t *Target) hadVia() bool {
 	return err == nil && slices.ContainsFunc(f.Entries(), (*lockfile.Entry).HasVia)
 }
 
-func classify(eco, from, to string, p *Pinned) string {
+func classify(eco, from, to string, p *Pinned) PinKind {
 	if from == to {
-		return "unchanged"
+		return Unchanged
 	}
 	a, err1 := version.Parse(eco, from)
 	b, err2 := version.Parse(eco, to)
 	if err1 != nil || err2 != nil {
-		return "upgraded"
+		return Upgraded
 	}
 	p.Level = version.Classify(a, b).String()
 	if version.Compare(a, b) > 0 {
-		return "downgraded"
+		return Downgraded
 	}
-	return "upgraded"
+	return Upgraded
 }
 
 // Outdated is one pin with a newer version available. In JSON the
@@ -716,8 +731,8 @@ func upgrade(ctx context.Context, t *Target, names []string, o Options) ([]Pinne
 		if rel == nil {
 			continue
 		}
-		p := t.pin(rel, "upgraded", false)
-		if p.Kind != "unchanged" {
+		p := t.pin(rel, Upgraded, false)
+		if p.Kind != Unchanged {
 			out = append(out, p)
 			moved = append(moved, rel)
 		}
