@@ -34,7 +34,9 @@ import (
 
 // Env is what every step works with.
 type Env struct {
-	M    *manifest.Manifest
+	// Manifest is the distribution's dist.yaml, loaded.
+	Manifest *manifest.Manifest
+	// Repo is the git repository that holds it.
 	Repo *gitrepo.Repo
 	// Now gives today's date for the changelog; time.Now when nil.
 	Now func() time.Time
@@ -62,7 +64,7 @@ func (e *Env) today() string {
 // relative to the repository root, as git names it.
 func (e *Env) inRepo(rel string) string {
 	root, err1 := filepath.EvalSymlinks(e.Repo.Root())
-	dir, err2 := filepath.Abs(e.M.Dir)
+	dir, err2 := filepath.Abs(e.Manifest.Dir)
 	if err2 == nil {
 		dir, err2 = filepath.EvalSymlinks(dir)
 	}
@@ -130,7 +132,7 @@ func lockFiles(env *Env) (func(), error) {
 	if env.DryRun {
 		return func() {}, nil
 	}
-	m := env.M
+	m := env.Manifest
 	paths := []string{m.Abs(m.VersionFile), m.Abs(m.Changelog)}
 	for _, c := range m.Configs {
 		paths = append(paths, m.Abs(c.Output))
@@ -169,7 +171,7 @@ func commitChanges(env *Env, msg string, changes []change) (string, []string, er
 	}
 	var files, paths []string
 	for _, c := range changes {
-		abs, err := env.M.Checked("", c.path)
+		abs, err := env.Manifest.Checked("", c.path)
 		if err != nil {
 			restore()
 			return "", nil, err
@@ -217,7 +219,7 @@ func commitChanges(env *Env, msg string, changes []change) (string, []string, er
 // judged from the commit, never from the work tree, which a run killed
 // between writing its files and committing them leaves changed.
 func committedVersion(env *Env) (string, error) {
-	data, ok, err := env.Repo.FileAt("HEAD", env.inRepo(env.M.VersionFile))
+	data, ok, err := env.Repo.FileAt("HEAD", env.inRepo(env.Manifest.VersionFile))
 	if err != nil || !ok {
 		return "", err
 	}
@@ -233,7 +235,7 @@ func cutShort(env *Env, version string) (bool, []string, error) {
 	if err != nil || len(dirty) == 0 {
 		return false, dirty, err
 	}
-	ours := map[string]bool{env.inRepo(env.M.VersionFile): true, env.inRepo(env.M.Changelog): true}
+	ours := map[string]bool{env.inRepo(env.Manifest.VersionFile): true, env.inRepo(env.Manifest.Changelog): true}
 	outs, err := allRendered(env, version)
 	if err != nil {
 		return false, dirty, err
