@@ -576,9 +576,12 @@ type Outdated struct {
 	Level string `json:"level"`
 }
 
-// plan computes the upgrades for a target: which entries move to which
-// release. names limits it; empty means all.
-func plan(ctx context.Context, t *Target, names []string, o Options) ([]*lockfile.Entry, []*source.Release, error) {
+// latestReleases finds, for each index pin of a target (the named ones
+// when names is not empty), the latest release it could move to: rels[i]
+// is entries[i]'s, nil when there is nothing to fetch for it (no newer
+// version, and its pin is complete; an image's tag is always fetched,
+// since its digest can move).
+func latestReleases(ctx context.Context, t *Target, names []string, o Options) ([]*lockfile.Entry, []*source.Release, error) {
 	eco := t.Source.Ecosystem()
 	norm := lockfile.Normalizer(eco)
 	var entries []*lockfile.Entry
@@ -721,7 +724,7 @@ func Upgrade(ctx context.Context, targets []*Target, names []string, o Options) 
 }
 
 func upgrade(ctx context.Context, t *Target, names []string, o Options) ([]Pinned, error) {
-	_, rels, err := plan(ctx, t, names, o)
+	_, rels, err := latestReleases(ctx, t, names, o)
 	if err != nil {
 		return nil, err
 	}
@@ -774,7 +777,7 @@ func upgrade(ctx context.Context, t *Target, names []string, o Options) ([]Pinne
 
 // ListOutdated reports what Upgrade would change, without writing.
 func ListOutdated(ctx context.Context, t *Target, o Options) ([]Outdated, error) {
-	entries, rels, err := plan(ctx, t, nil, o)
+	entries, rels, err := latestReleases(ctx, t, nil, o)
 	if err != nil {
 		return nil, err
 	}
