@@ -272,7 +272,7 @@ func linkPinned(work, exported *manifest.Manifest) {
 // files the image copies that HEAD does not hold at all (an untracked
 // binary in image.files, say). Nil for a revision build, whose files are
 // the commit's by construction.
-func (t *tree) dirty(p *build.Plan) ([]string, error) {
+func (t *tree) dirty(p *build.Recipe) ([]string, error) {
 	if t.exported != "" || t.commit == "" {
 		return nil, nil
 	}
