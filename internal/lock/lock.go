@@ -1,6 +1,11 @@
-// Package lock carries out dist's lock commands: add, upgrade, verify and
-// outdated, over the lockfiles a manifest lists and the sources behind them.
-// It prints nothing; the CLI renders what it returns.
+// Package lock carries out dist's lock commands: add, upgrade, verify,
+// outdated and why, over the lockfiles a manifest lists and the sources
+// behind them. It prints nothing; the CLI renders what it returns.
+//
+// It also holds the loaded-lockfile model the commands work on, which
+// bundle, image/deps, release and sources use as well: Load reads a
+// manifest's lockfiles into Targets, each with the Source an Opener gives
+// it, and a PySet sees the pypi ones as one pin set.
 package lock
 
 import (
