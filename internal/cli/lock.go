@@ -259,23 +259,23 @@ func (a *app) finishEdit(targets []*lock.Target, pins []lock.Pinned, dryRun bool
 	for _, p := range pins {
 		var line string
 		switch p.Kind {
-		case "upgraded":
+		case lock.Upgraded:
 			line = fmt.Sprintf("%s: %s %s -> %s (%s)", p.File, p.Name, p.From, p.Version, p.Level)
-		case "downgraded":
+		case lock.Downgraded:
 			line = fmt.Sprintf("%s: %s %s -> %s (%s, downgrade)", p.File, p.Name, p.From, p.Version, p.Level)
-		case "unchanged":
+		case lock.Unchanged:
 			line = fmt.Sprintf("%s: %s%s==%s already pinned", p.File, p.Name, p.Extras, p.Version)
-		case "removed":
+		case lock.Removed:
 			line = fmt.Sprintf("%s: removed %s==%s", p.File, p.Name, p.From)
-		case "noted":
+		case lock.Noted:
 			line = fmt.Sprintf("%s: %s==%s: marker or via note updated", p.File, p.Name, p.Version)
 		default:
 			line = fmt.Sprintf("%s: %s %s%s==%s (%d %s)", p.File, p.Kind, p.Name, p.Extras, p.Version, len(p.Hashes), plural(len(p.Hashes), "hash", "hashes"))
 		}
-		if p.Marker != "" && p.Kind != "removed" {
+		if p.Marker != "" && p.Kind != lock.Removed {
 			line += " ; " + p.Marker
 		}
-		if len(p.Via) > 0 && p.Kind != "removed" {
+		if len(p.Via) > 0 && p.Kind != lock.Removed {
 			line += ", via " + strings.Join(p.Via, ", ")
 		}
 		if p.Why != "" {

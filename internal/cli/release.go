@@ -36,7 +36,7 @@ func (a *app) releaseEnv(m *manifest.Manifest, dryRun bool) (*release.Env, error
 	if a.json {
 		out = a.stderr
 	}
-	env := &release.Env{M: m, Repo: repo, DryRun: dryRun, Log: func(format string, args ...any) {
+	env := &release.Env{Manifest: m, Repo: repo, DryRun: dryRun, Log: func(format string, args ...any) {
 		fmt.Fprintf(out, format+"\n", args...)
 	}}
 	// DIST_TODAY pins the changelog date, for reproducible demos and tests.
@@ -129,7 +129,7 @@ func newReleaseCmd(a *app) *cobra.Command {
 				return failure.Usagef("signing key: %w", err)
 			}
 			return a.withRelease(dryRun, func(env *release.Env) (*release.Report, error) {
-				m := env.M
+				m := env.Manifest
 				if m.GitHub != nil && m.GitHub.Repository != "" {
 					tokenEnv := "GITHUB_TOKEN"
 					if m.GitHub.TokenEnv != "" {

@@ -171,38 +171,49 @@ func (r *Repo) GitDir() string { return r.gitDir }
 // not wrap.
 func (r *Repo) Go() *git.Repository { return r.repo }
 
-// Head reports where HEAD is: the commit hash and the branch name ("main",
-// not "refs/heads/main"). On a detached HEAD branch is "" and detached
-// true. On a branch with no commits yet hash is "" and err is nil.
-func (r *Repo) Head() (hash, branch string, detached bool, err error) {
+// Head is where HEAD is, as Repo.Head reads it.
+type Head struct {
+	// Commit is the full hex hash of the commit HEAD points at; "" on a
+	// branch with no commits yet.
+	Commit string
+	// Branch is the checked-out branch's short name ("main", not
+	// "refs/heads/main"); "" when Detached.
+	Branch string
+	// Detached is true when HEAD names a commit rather than a branch.
+	Detached bool
+}
+
+// Head reports where HEAD is. On a branch with no commits yet Commit is ""
+// and err is nil; err is only about reading the references.
+func (r *Repo) Head() (Head, error) {
 	ref, err := r.st.Reference(plumbing.HEAD)
 	if err != nil {
-		return "", "", false, fmt.Errorf("read HEAD: %w", err)
+		return Head{}, fmt.Errorf("read HEAD: %w", err)
 	}
 	if ref.Type() == plumbing.HashReference {
-		return ref.Hash().String(), "", true, nil
+		return Head{Commit: ref.Hash().String(), Detached: true}, nil
 	}
 	name := ref.Target()
-	branch = strings.TrimPrefix(name.String(), "refs/heads/")
+	branch := strings.TrimPrefix(name.String(), "refs/heads/")
 	target, err := r.st.Reference(name)
 	if errors.Is(err, plumbing.ErrReferenceNotFound) {
-		return "", branch, false, nil
+		return Head{Branch: branch}, nil
 	}
 	if err != nil {
-		return "", "", false, fmt.Errorf("read %s: %w", name, err)
+		return Head{}, fmt.Errorf("read %s: %w", name, err)
 	}
-	return target.Hash().String(), branch, false, nil
+	return Head{Commit: target.Hash().String(), Branch: branch}, nil
 }
 
 func (r *Repo) headCommit() (*object.Commit, error) {
-	h, branch, _, err := r.Head()
+	h, err := r.Head()
 	if err != nil {
 		return nil, err
 	}
-	if h == "" {
-		return nil, fmt.Errorf("%s: %w", branch, ErrNoCommits)
+	if h.Commit == "" {
+		return nil, fmt.Errorf("%s: %w", h.Branch, ErrNoCommits)
 	}
-	return r.repo.CommitObject(plumbing.NewHash(h))
+	return r.repo.CommitObject(plumbing.NewHash(h.Commit))
 }
 
 // HeadTime is the committer time of the HEAD commit: the default

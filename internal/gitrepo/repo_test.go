@@ -19,9 +19,9 @@ func TestOpenHead(t *testing.T) {
 
 	// A branch without commits: no hash, no error.
 	r := open(t, g.Dir)
-	hash, branch, detached, err := r.Head()
-	if err != nil || hash != "" || branch != "main" || detached {
-		t.Errorf("unborn: %q %q %v %v", hash, branch, detached, err)
+	head, err := r.Head()
+	if want := (gitrepo.Head{Branch: "main"}); err != nil || head != want {
+		t.Errorf("unborn: %+v %v", head, err)
 	}
 	_, err = r.HeadTime()
 	isErr(t, err, gitrepo.ErrNoCommits)
@@ -37,9 +37,9 @@ func TestOpenHead(t *testing.T) {
 	if r.GitDir() != filepath.Join(g.Dir, ".git") {
 		t.Errorf("GitDir %s", r.GitDir())
 	}
-	hash, branch, detached, err = r.Head()
-	if err != nil || hash != g.Head() || branch != "main" || detached {
-		t.Errorf("main: %q %q %v %v", hash, branch, detached, err)
+	head, err = r.Head()
+	if want := (gitrepo.Head{Commit: g.Head(), Branch: "main"}); err != nil || head != want {
+		t.Errorf("main: %+v %v", head, err)
 	}
 	when, err := r.HeadTime()
 	if err != nil {
@@ -50,9 +50,9 @@ func TestOpenHead(t *testing.T) {
 	}
 
 	g.Checkout(c)
-	hash, branch, detached, err = open(t, g.Dir).Head()
-	if err != nil || hash != c || branch != "" || !detached {
-		t.Errorf("detached: %q %q %v %v", hash, branch, detached, err)
+	head, err = open(t, g.Dir).Head()
+	if want := (gitrepo.Head{Commit: c, Detached: true}); err != nil || head != want {
+		t.Errorf("detached: %+v %v", head, err)
 	}
 
 	_, err = gitrepo.Open(t.TempDir())
@@ -75,13 +75,13 @@ func TestOpenLinkedWorktree(t *testing.T) {
 	if want := wt.Git("rev-parse", "--absolute-git-dir"); r.GitDir() != want {
 		t.Errorf("GitDir %s, want %s", r.GitDir(), want)
 	}
-	hash, branch, _, err := r.Head()
-	if err != nil || hash != wt.Head() || branch != "1.0.x" {
-		t.Errorf("worktree HEAD %q %q %v", hash, branch, err)
+	head, err := r.Head()
+	if err != nil || head.Commit != wt.Head() || head.Branch != "1.0.x" {
+		t.Errorf("worktree HEAD %+v %v", head, err)
 	}
 	// The main work tree keeps its own HEAD.
-	if _, branch, _, _ := open(t, g.Dir).Head(); branch != "main" {
-		t.Errorf("main work tree is on %q", branch)
+	if head, _ := open(t, g.Dir).Head(); head.Branch != "main" {
+		t.Errorf("main work tree is on %q", head.Branch)
 	}
 	if got := mustLatest(t, wt.Dir, "{version}"); got != "1.0.0" {
 		t.Errorf("latest tag from the worktree: %s", got)

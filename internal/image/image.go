@@ -5,7 +5,7 @@
 //	cache      layers and base-image blobs on disk by digest
 //	base       image.base: the pin in an oci lockfile, fetched by digest
 //	deps       the dependencies layer: wheels and a Go server from the lockfiles
-//	build      the plan (what goes in) and the image or index (how)
+//	build      the recipe (what goes in) and the image or index (how)
 //	publish    OCI layout, docker-archive and registry outputs
 //	promote    channel tags moved to a version's digest
 //	inspect    what an image records about itself
@@ -13,7 +13,7 @@
 //	meta       release.json, labels and layer roles
 //
 // This file ties them together for `dist build` and `dist release`: read
-// the repository, plan, build, publish to every output.
+// the repository, write the recipe, build, publish to every output.
 package image
 
 import (

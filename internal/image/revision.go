@@ -75,7 +75,9 @@ func openTree(m *manifest.Manifest, revision string) (*tree, error) {
 		return nil, err
 	}
 	if revision == "" {
-		if t.commit, _, _, err = repo.Head(); err == nil {
+		var head gitrepo.Head
+		if head, err = repo.Head(); err == nil {
+			t.commit = head.Commit
 			if t.commit == "" {
 				err = gitrepo.ErrNoCommits
 			} else {
@@ -271,7 +273,7 @@ func linkPinned(work, exported *manifest.Manifest) {
 // files the image copies that HEAD does not hold at all (an untracked
 // binary in image.files, say). Nil for a revision build, whose files are
 // the commit's by construction.
-func (t *tree) dirty(p *build.Plan) ([]string, error) {
+func (t *tree) dirty(p *build.Recipe) ([]string, error) {
 	if t.exported != "" || t.commit == "" {
 		return nil, nil
 	}

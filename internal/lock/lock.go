@@ -1,6 +1,11 @@
-// Package lock carries out dist's lock commands: add, upgrade, verify and
-// outdated, over the lockfiles a manifest lists and the sources behind them.
-// It prints nothing; the CLI renders what it returns.
+// Package lock carries out dist's lock commands: add, upgrade, verify,
+// outdated and why, over the lockfiles a manifest lists and the sources
+// behind them. It prints nothing; the CLI renders what it returns.
+//
+// It also holds the loaded-lockfile model the commands work on, which
+// bundle, image/deps, release and sources use as well: Load reads a
+// manifest's lockfiles into Targets, each with the Source an Opener gives
+// it, and a PySet sees the pypi ones as one pin set.
 package lock
 
 import (
@@ -240,9 +245,8 @@ type Pinned struct {
 	// Hashes are the hashes written for the pin, as on its lines.
 	Hashes []string `json:"hashes,omitempty"`
 	Level  string   `json:"level,omitempty"`
-	// Kind is added, required (a dependency added), upgraded, downgraded,
-	// rehashed, noted (marker or via note changed), removed or unchanged.
-	Kind string `json:"kind"`
+	// Kind is what the command did to the pin.
+	Kind PinKind `json:"kind"`
 	// Via lists the pins that require a dependency pin.
 	Via []string `json:"via,omitempty"`
 	// Marker is the environment marker a dependency needed only in some
@@ -252,6 +256,22 @@ type Pinned struct {
 	// pyramid>=2".
 	Why string `json:"why,omitempty"`
 }
+
+// PinKind says what add or upgrade did to a pin. In JSON it is the word
+// itself ("upgraded"), which scripts match on.
+type PinKind string
+
+// The pin kinds.
+const (
+	Added      PinKind = "added"      // pinned on request
+	Required   PinKind = "required"   // a dependency pinned for another pin
+	Upgraded   PinKind = "upgraded"   // moved to a higher version (Level says how far)
+	Downgraded PinKind = "downgraded" // moved to a lower version
+	Rehashed   PinKind = "rehashed"   // same version, other hashes
+	Noted      PinKind = "noted"      // only its marker or "# via" note changed
+	Removed    PinKind = "removed"    // taken out: nothing requires it any more
+	Unchanged  PinKind = "unchanged"  // already pinned so
+)
 
 // Options shared by add and upgrade.
 type Options struct {
@@ -404,17 +424,17 @@ func Add(ctx context.Context, t *Target, specs []string, o Options) ([]Pinned, e
 	}
 	var out []Pinned
 	for i, rel := range rels {
-		p := t.pin(rel, "added", true)
+		p := t.pin(rel, Added, true)
 		if _, ok := t.Source.(source.Requirer); ok {
 			// Asked for by name: a direct pin, whatever pulled it in
 			// before.
-			if e := findPin(t.File, rel.Name, lockfile.Normalizer(eco)); e != nil && t.File.SetVia(e, nil) && p.Kind == "unchanged" {
-				p.Kind = "noted"
+			if e := findPin(t.File, rel.Name, lockfile.Normalizer(eco)); e != nil && t.File.SetVia(e, nil) && p.Kind == Unchanged {
+				p.Kind = Noted
 			}
 		}
 		if x := parsed[i].Extras; x != "" {
-			if t.File.SetExtras(findPin(t.File, rel.Name, lockfile.Normalizer(eco)), x) && p.Kind == "unchanged" {
-				p.Kind = "noted"
+			if t.File.SetExtras(findPin(t.File, rel.Name, lockfile.Normalizer(eco)), x) && p.Kind == Unchanged {
+				p.Kind = Noted
 			}
 			p.Extras = x
 		}
@@ -443,7 +463,7 @@ func releases(ctx context.Context, src source.Source, pins []source.Pin) ([]*sou
 }
 
 // pin writes rel into the file, replacing an existing entry in place.
-func (t *Target) pin(rel *source.Release, kind string, force bool) Pinned {
+func (t *Target) pin(rel *source.Release, kind PinKind, force bool) Pinned {
 	eco := t.Source.Ecosystem()
 	norm := lockfile.Normalizer(eco)
 	hs := lockHashes(eco, rel)
@@ -453,9 +473,9 @@ func (t *Target) pin(rel *source.Release, kind string, force bool) Pinned {
 		p.Kind = classify(eco, e.Version, rel.Version, &p)
 		// The user's spelling of the name stays: only the pin changes.
 		if !t.File.Update(e, e.Name, rel.Version, hs) {
-			p.Kind = "unchanged"
-		} else if p.Kind == "unchanged" {
-			p.Kind = "rehashed"
+			p.Kind = Unchanged
+		} else if p.Kind == Unchanged {
+			p.Kind = Rehashed
 		}
 		return p
 	}
@@ -482,25 +502,25 @@ func (t *Target) require(rel *source.Release, by string) *Pinned {
 		b, err2 := version.Parse(eco, rel.Version)
 		if err1 == nil && err2 == nil && version.Compare(a, b) >= 0 && len(e.Hashes) > 0 {
 			if note && t.noteVia(e, by) {
-				return &Pinned{File: t.Lock.Path, Name: e.Name, Version: e.Version, Hashes: e.Hashes, Kind: "noted", Via: e.Via()}
+				return &Pinned{File: t.Lock.Path, Name: e.Name, Version: e.Version, Hashes: e.Hashes, Kind: Noted, Via: e.Via()}
 			}
 			return nil
 		}
 	}
-	p := t.pin(rel, "required", false)
+	p := t.pin(rel, Required, false)
 	noted := false
 	if e = findPin(t.File, rel.Name, norm); note && e != nil {
 		noted = t.noteVia(e, by)
 		p.Via = e.Via()
 	}
-	if p.Kind == "unchanged" {
+	if p.Kind == Unchanged {
 		if !noted {
 			return nil
 		}
-		p.Kind = "noted"
+		p.Kind = Noted
 	}
 	if p.From == "" {
-		p.Kind = "required"
+		p.Kind = Required
 	}
 	return &p
 }
@@ -523,20 +543,20 @@ func (t *Target) hadVia() bool {
 	return err == nil && slices.ContainsFunc(f.Entries(), (*lockfile.Entry).HasVia)
 }
 
-func classify(eco, from, to string, p *Pinned) string {
+func classify(eco, from, to string, p *Pinned) PinKind {
 	if from == to {
-		return "unchanged"
+		return Unchanged
 	}
 	a, err1 := version.Parse(eco, from)
 	b, err2 := version.Parse(eco, to)
 	if err1 != nil || err2 != nil {
-		return "upgraded"
+		return Upgraded
 	}
 	p.Level = version.Classify(a, b).String()
 	if version.Compare(a, b) > 0 {
-		return "downgraded"
+		return Downgraded
 	}
-	return "upgraded"
+	return Upgraded
 }
 
 // Outdated is one pin with a newer version available. In JSON the
@@ -552,9 +572,12 @@ type Outdated struct {
 	Level string `json:"level"`
 }
 
-// plan computes the upgrades for a target: which entries move to which
-// release. names limits it; empty means all.
-func plan(ctx context.Context, t *Target, names []string, o Options) ([]*lockfile.Entry, []*source.Release, error) {
+// latestReleases finds, for each index pin of a target (the named ones
+// when names is not empty), the latest release it could move to: rels[i]
+// is entries[i]'s, nil when there is nothing to fetch for it (no newer
+// version, and its pin is complete; an image's tag is always fetched,
+// since its digest can move).
+func latestReleases(ctx context.Context, t *Target, names []string, o Options) ([]*lockfile.Entry, []*source.Release, error) {
 	eco := t.Source.Ecosystem()
 	norm := lockfile.Normalizer(eco)
 	var entries []*lockfile.Entry
@@ -697,7 +720,7 @@ func Upgrade(ctx context.Context, targets []*Target, names []string, o Options) 
 }
 
 func upgrade(ctx context.Context, t *Target, names []string, o Options) ([]Pinned, error) {
-	_, rels, err := plan(ctx, t, names, o)
+	_, rels, err := latestReleases(ctx, t, names, o)
 	if err != nil {
 		return nil, err
 	}
@@ -707,8 +730,8 @@ func upgrade(ctx context.Context, t *Target, names []string, o Options) ([]Pinne
 		if rel == nil {
 			continue
 		}
-		p := t.pin(rel, "upgraded", false)
-		if p.Kind != "unchanged" {
+		p := t.pin(rel, Upgraded, false)
+		if p.Kind != Unchanged {
 			out = append(out, p)
 			moved = append(moved, rel)
 		}
@@ -750,7 +773,7 @@ func upgrade(ctx context.Context, t *Target, names []string, o Options) ([]Pinne
 
 // ListOutdated reports what Upgrade would change, without writing.
 func ListOutdated(ctx context.Context, t *Target, o Options) ([]Outdated, error) {
-	entries, rels, err := plan(ctx, t, nil, o)
+	entries, rels, err := latestReleases(ctx, t, nil, o)
 	if err != nil {
 		return nil, err
 	}

@@ -447,21 +447,21 @@ func (s *PySet) apply(ctx context.Context, g *pydeps.Graph, rq resolveRequest, r
 			}
 			had, movedFrom = false, l.t.Lock.Path
 		}
-		pin := t.pin(rels[i], "added", true)
+		pin := t.pin(rels[i], Added, true)
 		if movedFrom != "" {
 			// Moved from the dependencies file: say so, and say it if the
 			// version moved too.
 			pin.From = l.e.Version
 			pin.Kind = classify(source.PyPI, l.e.Version, pin.Version, &pin)
-			if pin.Kind == "unchanged" {
-				pin.Kind = "added"
+			if pin.Kind == Unchanged {
+				pin.Kind = Added
 			}
 			pin.Why = "moved from " + movedFrom
 		}
 		if had {
 			pin.Name = l.e.Name
 		} else if !p.Direct {
-			pin.Kind = "required"
+			pin.Kind = Required
 		}
 		e := findPin(t.File, p.Name, lockfile.Normalizer(source.PyPI))
 		if sp, ok := askedSpec(rq, p.Name); ok && sp.Extras != "" {
@@ -481,11 +481,11 @@ func (s *PySet) apply(ctx context.Context, g *pydeps.Graph, rq resolveRequest, r
 			// Asked for by name, a dependency becomes a direct pin: in a
 			// lockfile that holds both, that is a pin without a via note.
 			t.File.SetVia(e, nil)
-			pin.Kind = "added"
+			pin.Kind = Added
 		}
 		noted = syncAsked(t, e, p) || noted
-		if noted && (pin.Kind == "unchanged" || pin.Kind == "rehashed") {
-			pin.Kind = "noted"
+		if noted && (pin.Kind == Unchanged || pin.Kind == Rehashed) {
+			pin.Kind = Noted
 		}
 		if !p.Direct {
 			// A direct pin is there because it was asked for, whoever
@@ -496,7 +496,7 @@ func (s *PySet) apply(ctx context.Context, g *pydeps.Graph, rq resolveRequest, r
 		if pin.From != "" && pin.From != pin.Version && req.Prefer[p.Name] != "" {
 			pin.Why = s.moved(ctx, g, res, p.Name, pin.From)
 		}
-		if pin.Kind != "unchanged" || isAsked(rq, p.Name) {
+		if pin.Kind != Unchanged || isAsked(rq, p.Name) {
 			out = append(out, pin)
 		}
 	}
@@ -507,7 +507,7 @@ func (s *PySet) apply(ctx context.Context, g *pydeps.Graph, rq resolveRequest, r
 		for _, e := range findAllPins(l.t.File, n, lockfile.Normalizer(source.PyPI)) {
 			l.t.File.Remove(e)
 		}
-		out = append(out, Pinned{File: l.t.Lock.Path, Name: l.e.Name, From: l.e.Version, Kind: "removed", Why: "nothing requires it any more"})
+		out = append(out, Pinned{File: l.t.Lock.Path, Name: l.e.Name, From: l.e.Version, Kind: Removed, Why: "nothing requires it any more"})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].File != out[j].File {

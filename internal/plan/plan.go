@@ -90,39 +90,41 @@ func ReadVersion(m *manifest.Manifest) (version.V, error) {
 func parsePEP440(s string) (version.V, error) { return version.Parse("pypi", s) }
 
 // Base finds the release to compare with: the latest release tag reachable
-// from HEAD, or since when given. ok is false when there is no release yet.
-// A since that names no commit is a *failure.UsageError.
-func Base(m *manifest.Manifest, repo *gitrepo.Repo, since string) (tag, commit string, v version.V, ok bool, err error) {
+// from HEAD, or since when given (a tag, or any commit-ish whose VERSION,
+// made final, stands in as the base version; Tag is then since itself).
+// It returns nil and no error when there is no release yet. A since that
+// names no commit is a *failure.UsageError.
+func Base(m *manifest.Manifest, repo *gitrepo.Repo, since string) (*gitrepo.Release[version.V], error) {
 	if since != "" {
-		commit, err = repo.ResolveCommit(since)
+		commit, err := repo.ResolveCommit(since)
 		if err != nil {
-			return "", "", version.V{}, false, failure.Usagef("--since %s: %w", since, err)
+			return nil, failure.Usagef("--since %s: %w", since, err)
 		}
 		if s, isTag := gitrepo.VersionFromTag(m.TagFormat, since); isTag {
-			if v, err = parsePEP440(s); err == nil {
-				return since, commit, v, true, nil
+			if v, err := parsePEP440(s); err == nil {
+				return &gitrepo.Release[version.V]{Tag: since, Commit: commit, Version: v}, nil
 			}
 		}
 		// Not a release tag: the version the tree had then stands in.
 		data, found, err := repo.FileAt(commit, m.VersionFile)
 		if err != nil || !found {
-			return "", "", version.V{}, false, failure.Usagef("--since %s: no %s there to take the base version from", since, m.VersionFile)
+			return nil, failure.Usagef("--since %s: no %s there to take the base version from", since, m.VersionFile)
 		}
-		v, err = parsePEP440(strings.TrimSpace(string(data)))
+		v, err := parsePEP440(strings.TrimSpace(string(data)))
 		if err != nil {
-			return "", "", version.V{}, false, &Error{Path: since + ":" + m.VersionFile, Line: 1, Msg: err.Error()}
+			return nil, &Error{Path: since + ":" + m.VersionFile, Line: 1, Msg: err.Error()}
 		}
 		v, _ = parsePEP440(version.Final(v))
-		return since, commit, v, true, nil
+		return &gitrepo.Release[version.V]{Tag: since, Commit: commit, Version: v}, nil
 	}
 	rel, err := gitrepo.LatestReleaseTag(repo, m.TagFormat, parsePEP440, version.Compare)
 	if errors.Is(err, gitrepo.ErrNoReleaseTag) {
-		return "", "", version.V{}, false, nil
+		return nil, nil
 	}
 	if err != nil {
-		return "", "", version.V{}, false, err
+		return nil, err
 	}
-	return rel.Tag, rel.Commit, rel.Version, true, nil
+	return &rel, nil
 }
 
 // Compute builds the plan for the working tree of m's repository.
@@ -148,24 +150,24 @@ func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error)
 	if err != nil {
 		return nil, err
 	}
-	tag, commit, base, ok, err := Base(m, repo, o.Since)
+	base, err := Base(m, repo, o.Since)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
+	if base == nil {
 		p.FirstRelease = true
 		p.Bump = "none"
 		p.Next = version.Final(cur)
 		return p, nil
 	}
-	p.Base, p.BaseTag, p.BaseCommit = base.Raw, tag, commit
+	p.Base, p.BaseTag, p.BaseCommit = base.Version.Raw, base.Tag, base.Commit
 
-	changes, err := p.lockChanges(m, repo, commit, tag, rules)
+	changes, err := p.lockChanges(m, repo, base.Commit, base.Tag, rules)
 	if err != nil {
 		return nil, err
 	}
 	for _, c := range m.Configs {
-		cc, err := configChanges(m, repo, commit, tag, c)
+		cc, err := configChanges(m, repo, base.Commit, base.Tag, c)
 		if err != nil {
 			return nil, err
 		}
@@ -179,7 +181,7 @@ func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error)
 	}
 	bump, reasons := policy.Judge(rules, changes)
 	p.Bump, p.Reasons = bump.String(), reasons
-	p.Next = version.Next(base, bump)
+	p.Next = version.Next(base.Version, bump)
 	// The maintainer may already have aimed higher in VERSION (14.1.0.dev0
 	// when a patch would do): the policy sets a floor, not a ceiling.
 	if fin, err := parsePEP440(version.Final(cur)); err == nil {

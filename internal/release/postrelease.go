@@ -59,10 +59,10 @@ func (r *postrelease) run(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
-	if r.cur, err = readVersionFile(r.env.M); err != nil {
+	if r.cur, err = readVersionFile(r.env.Manifest); err != nil {
 		return err
 	}
-	clPath, err := r.env.M.Checked("changelog", r.env.M.Changelog)
+	clPath, err := r.env.Manifest.Checked("changelog", r.env.Manifest.Changelog)
 	if err != nil {
 		return err
 	}
@@ -162,10 +162,10 @@ func (s developStep) Done(context.Context) (string, bool, error) {
 	return fmt.Sprintf("already back to development (%s)", s.cur), true, nil
 }
 
-func (s developStep) dev() string { return s.next + s.env.M.DevMarker }
+func (s developStep) dev() string { return s.next + s.env.Manifest.DevMarker }
 
 func (s developStep) Plan() string {
-	m := s.env.M
+	m := s.env.Manifest
 	what := fmt.Sprintf("would set %s %s, add %s (unreleased) with \"- Nothing changed yet.\" to %s", m.VersionFile, s.dev(), s.next, m.Changelog)
 	if changes, err := renderChanges(s.env, s.dev()); err == nil && len(changes) > 0 {
 		var outs []string
@@ -178,7 +178,7 @@ func (s developStep) Plan() string {
 }
 
 func (s developStep) Run(context.Context) (string, error) {
-	m := s.env.M
+	m := s.env.Manifest
 	render := renderChanges
 	if s.resume {
 		// The entry is there already; every output HEAD lacks goes in.

@@ -54,7 +54,7 @@ func Prerelease(ctx context.Context, env *Env, o PrereleaseOptions) (*Report, er
 }
 
 func (r *prerelease) run(ctx context.Context) error {
-	m := r.env.M
+	m := r.env.Manifest
 	if err := versionFlag(r.o.Version); err != nil {
 		return err
 	}
@@ -126,16 +126,16 @@ type branchCheck struct{ *prerelease }
 func (branchCheck) Name() string { return "branch" }
 
 func (c branchCheck) Run(context.Context) (string, error) {
-	_, branch, detached, err := c.env.Repo.Head()
+	head, err := c.env.Repo.Head()
 	switch {
 	case err != nil:
 		return "", err
-	case detached:
+	case head.Detached:
 		return "", refuse("HEAD is detached: check out a release branch")
-	case !branchAllowed(c.env.M, branch):
-		return "", refuse("branch %s is not a release branch (release_branches: %s)", branch, strings.Join(c.env.M.ReleaseBranches, ", "))
+	case !branchAllowed(c.env.Manifest, head.Branch):
+		return "", refuse("branch %s is not a release branch (release_branches: %s)", head.Branch, strings.Join(c.env.Manifest.ReleaseBranches, ", "))
 	}
-	return branch, nil
+	return head.Branch, nil
 }
 
 // versionCheck decides the version and refuses one below the policy's.
@@ -144,7 +144,7 @@ type versionCheck struct{ *prerelease }
 func (versionCheck) Name() string { return "version" }
 
 func (c versionCheck) Run(context.Context) (string, error) {
-	p, err := plan.Compute(c.env.M, c.env.Repo, plan.Options{})
+	p, err := plan.Compute(c.env.Manifest, c.env.Repo, plan.Options{})
 	if errors.Is(err, gitrepo.ErrShallow) {
 		return "", refuse("%v", err)
 	}
@@ -179,9 +179,9 @@ func (c changelogCheck) Run(context.Context) (string, error) {
 		return "", refuse("%v", err)
 	}
 	if unrel.OnlyNothingChanged() {
-		return "", refuse("%s:%d: the unreleased entry says only \"Nothing changed yet.\" (write what changed, or run dist changelog --write)", c.env.M.Changelog, unrel.Line)
+		return "", refuse("%s:%d: the unreleased entry says only \"Nothing changed yet.\" (write what changed, or run dist changelog --write)", c.env.Manifest.Changelog, unrel.Line)
 	}
-	return fmt.Sprintf("%s:%d: %s (unreleased)", c.env.M.Changelog, unrel.Line, unrel.Version), nil
+	return fmt.Sprintf("%s:%d: %s (unreleased)", c.env.Manifest.Changelog, unrel.Line, unrel.Version), nil
 }
 
 type tagFree struct{ *prerelease }
@@ -196,7 +196,7 @@ func (c tagFree) Skip() string {
 }
 
 func (c tagFree) Run(context.Context) (string, error) {
-	tag := gitrepo.TagName(c.env.M.TagFormat, c.v)
+	tag := gitrepo.TagName(c.env.Manifest.TagFormat, c.v)
 	ok, err := c.env.Repo.TagExists(tag)
 	if err != nil {
 		return "", err
@@ -214,14 +214,14 @@ type configCheck struct{ *prerelease }
 func (configCheck) Name() string { return "config" }
 
 func (c configCheck) Skip() string {
-	if len(c.env.M.Configs) == 0 {
+	if len(c.env.Manifest.Configs) == 0 {
 		return "no configs: in dist.yaml"
 	}
 	return ""
 }
 
 func (c configCheck) Run(context.Context) (string, error) {
-	outs, err := render.Render(c.env.M, nil)
+	outs, err := render.Render(c.env.Manifest, nil)
 	if err != nil {
 		// A template that does not render is broken configuration, as
 		// dist config render says, not a reason found not to release.
@@ -258,14 +258,14 @@ func (c lockfileCheck) Skip() string {
 	switch {
 	case c.o.SkipVerify:
 		return "--skip verify"
-	case c.o.Open == nil || len(c.env.M.Lockfiles) == 0:
+	case c.o.Open == nil || len(c.env.Manifest.Lockfiles) == 0:
 		return "no lockfiles"
 	}
 	return ""
 }
 
 func (c lockfileCheck) Run(ctx context.Context) (string, error) {
-	m := c.env.M
+	m := c.env.Manifest
 	targets, err := lock.Load(m, "", c.o.Open)
 	if err != nil {
 		return "", err
@@ -308,7 +308,7 @@ func (s prepareStep) Done(context.Context) (string, bool, error) {
 }
 
 func (s prepareStep) Plan() string {
-	m := s.env.M
+	m := s.env.Manifest
 	what := fmt.Sprintf("would date %s %s (%s), set %s %s (was %s)", m.Changelog, s.v, s.env.today(), m.VersionFile, s.v, s.cur)
 	if outs, err := s.rendered(); err == nil && len(outs) > 0 {
 		what += ", re-render " + strings.Join(outs, ", ")
@@ -330,7 +330,7 @@ func (s prepareStep) rendered() ([]string, error) {
 }
 
 func (s prepareStep) Run(context.Context) (string, error) {
-	m := s.env.M
+	m := s.env.Manifest
 	render := renderChanges
 	if s.resume {
 		// The entry is dated already; every output HEAD lacks goes in.
@@ -401,10 +401,10 @@ func allRendered(env *Env, version string) ([]change, error) {
 }
 
 func renderAll(env *Env, version string) ([]render.Output, error) {
-	if len(env.M.Configs) == 0 {
+	if len(env.Manifest.Configs) == 0 {
 		return nil, nil
 	}
-	outs, err := render.RenderVersion(env.M, nil, version)
+	outs, err := render.RenderVersion(env.Manifest, nil, version)
 	if err != nil {
 		return nil, fmt.Errorf("config render: %w", err)
 	}

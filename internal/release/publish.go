@@ -83,7 +83,7 @@ func Release(ctx context.Context, env *Env, o Options) (*Report, error) {
 		return r.report, err
 	}
 	if !env.DryRun {
-		if err := r.report.writeFile(env.M.Abs(ReportFile)); err != nil {
+		if err := r.report.writeFile(env.Manifest.Abs(ReportFile)); err != nil {
 			return r.report, err
 		}
 		env.logf("wrote %s", ReportFile)
@@ -98,11 +98,12 @@ type commitCheck struct{ *releaseRun }
 func (commitCheck) Name() string { return "version" }
 
 func (c commitCheck) Run(context.Context) (string, error) {
-	m, repo := c.env.M, c.env.Repo
-	head, _, _, err := repo.Head()
+	m, repo := c.env.Manifest, c.env.Repo
+	h, err := repo.Head()
 	if err != nil {
 		return "", err
 	}
+	head := h.Commit
 	if head == "" {
 		return "", refuse("the branch has no commits")
 	}

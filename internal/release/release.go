@@ -35,7 +35,9 @@ import (
 
 // Env is what every step works with.
 type Env struct {
-	M    *manifest.Manifest
+	// Manifest is the distribution's dist.yaml, loaded.
+	Manifest *manifest.Manifest
+	// Repo is the git repository that holds it.
 	Repo *gitrepo.Repo
 	// Now gives today's date for the changelog; time.Now when nil.
 	Now func() time.Time
@@ -63,7 +65,7 @@ func (e *Env) today() string {
 // relative to the repository root, as git names it.
 func (e *Env) inRepo(rel string) string {
 	root, err1 := filepath.EvalSymlinks(e.Repo.Root())
-	dir, err2 := filepath.Abs(e.M.Dir)
+	dir, err2 := filepath.Abs(e.Manifest.Dir)
 	if err2 == nil {
 		dir, err2 = filepath.EvalSymlinks(dir)
 	}
@@ -144,7 +146,7 @@ func lockFiles(env *Env) (func(), error) {
 	if env.DryRun {
 		return func() {}, nil
 	}
-	m := env.M
+	m := env.Manifest
 	paths := []string{m.Abs(m.VersionFile), m.Abs(m.Changelog)}
 	for _, c := range m.Configs {
 		paths = append(paths, m.Abs(c.Output))
@@ -183,7 +185,7 @@ func commitChanges(env *Env, msg string, changes []change) (string, []string, er
 	}
 	var files, paths []string
 	for _, c := range changes {
-		abs, err := env.M.Checked("", c.path)
+		abs, err := env.Manifest.Checked("", c.path)
 		if err != nil {
 			restore()
 			return "", nil, err
@@ -231,7 +233,7 @@ func commitChanges(env *Env, msg string, changes []change) (string, []string, er
 // judged from the commit, never from the work tree, which a run killed
 // between writing its files and committing them leaves changed.
 func committedVersion(env *Env) (string, error) {
-	data, ok, err := env.Repo.FileAt("HEAD", env.inRepo(env.M.VersionFile))
+	data, ok, err := env.Repo.FileAt("HEAD", env.inRepo(env.Manifest.VersionFile))
 	if err != nil || !ok {
 		return "", err
 	}
@@ -247,7 +249,7 @@ func cutShort(env *Env, version string) (bool, []string, error) {
 	if err != nil || len(dirty) == 0 {
 		return false, dirty, err
 	}
-	ours := map[string]bool{env.inRepo(env.M.VersionFile): true, env.inRepo(env.M.Changelog): true}
+	ours := map[string]bool{env.inRepo(env.Manifest.VersionFile): true, env.inRepo(env.Manifest.Changelog): true}
 	outs, err := allRendered(env, version)
 	if err != nil {
 		return false, dirty, err
@@ -375,9 +377,9 @@ func (c *remoteCheck) Run(ctx context.Context) (string, error) {
 	case err != nil:
 		return "", refuse("remote %s: %v", c.label(), err)
 	}
-	if _, _, detached, err := c.env.Repo.Head(); err != nil {
+	if head, err := c.env.Repo.Head(); err != nil {
 		return "", err
-	} else if detached {
+	} else if head.Detached {
 		return "", refuse("HEAD is detached: check out the release branch, which is pushed with the tag (or use --no-push)")
 	}
 	if err := c.env.Repo.CheckPush(ctx, c.name, c.auth); err != nil {
@@ -413,14 +415,14 @@ func (s *pushStep) Skip() string {
 }
 
 func (s *pushStep) what() (refs []string, what string, err error) {
-	_, branch, detached, err := s.env.Repo.Head()
+	head, err := s.env.Repo.Head()
 	if err != nil {
 		return nil, "", err
 	}
-	if detached {
+	if head.Detached {
 		return nil, "", errors.New("push: HEAD is detached")
 	}
-	refs, what = []string{"refs/heads/" + branch}, branch
+	refs, what = []string{"refs/heads/" + head.Branch}, head.Branch
 	if t := s.tag(); t != "" {
 		refs = append(refs, "refs/tags/"+t)
 		what += " and tag " + t

@@ -45,9 +45,10 @@ type PlatformImage struct {
 	Image    v1.Image
 }
 
-// Build builds the planned image. Base blobs missing from the store are
-// fetched; layers already in the store are reused without compressing.
-func (p *Plan) Build(ctx context.Context, store *cache.Store, fetcher *base.Fetcher) (*Result, error) {
+// Build builds the image the recipe describes. Base blobs missing from
+// the store are fetched; layers already in the store are reused without
+// compressing.
+func (p *Recipe) Build(ctx context.Context, store *cache.Store, fetcher *base.Fetcher) (*Result, error) {
 	opts := tarlayer.Options{ModTime: p.Time}
 	var shared []added
 	for _, pl := range p.Layers {
@@ -149,7 +150,7 @@ func ociLayerType(mt types.MediaType) (types.MediaType, error) {
 	return "", fmt.Errorf("base layer media type %s is not supported (only distributable tar layers are)", mt)
 }
 
-func (p *Plan) assemble(store *cache.Store, b *base.Image, plat v1.Platform, layers []added) (v1.Image, error) {
+func (p *Recipe) assemble(store *cache.Store, b *base.Image, plat v1.Platform, layers []added) (v1.Image, error) {
 	created := v1.Time{Time: time.Unix(p.Time.Unix(), 0).UTC()}
 	cf := &v1.ConfigFile{RootFS: v1.RootFS{Type: "layers"}}
 	img := &image{layers: map[v1.Hash]v1.Layer{}}
@@ -276,7 +277,7 @@ func describe(l v1.Layer) (v1.Descriptor, error) {
 // config applies dist.yaml's image settings over the base's. Setting an
 // entrypoint drops the base's cmd, as a Dockerfile's ENTRYPOINT does: a cmd
 // written for another entrypoint would be its arguments.
-func (p *Plan) config(c *v1.Config, labels map[string]string) {
+func (p *Recipe) config(c *v1.Config, labels map[string]string) {
 	im := p.Image
 	if len(im.Entrypoint) > 0 {
 		c.Entrypoint = append([]string{}, im.Entrypoint...)
@@ -338,7 +339,7 @@ func annotations(labels map[string]string) map[string]string {
 	return out
 }
 
-func (p *Plan) index(images []PlatformImage) (*index, error) {
+func (p *Recipe) index(images []PlatformImage) (*index, error) {
 	ann := annotations(p.Labels)
 	if p.Base != nil {
 		// The index's base is what the lockfile pins, itself often an index.

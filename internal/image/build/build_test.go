@@ -41,7 +41,7 @@ func load(t *testing.T, files map[string]string) *manifest.Manifest {
 	return m
 }
 
-func run(t *testing.T, o Options) (*Plan, *Result) {
+func run(t *testing.T, o Options) (*Recipe, *Result) {
 	t.Helper()
 	p, err := Prepare(o)
 	if err != nil {

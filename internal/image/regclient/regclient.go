@@ -1,6 +1,7 @@
-// Package regclient is how the image code talks to registries: references
-// parsed with dist's plain-HTTP rule, credentials from the Docker keychain,
-// every request through fetch's client (one concurrency limit, retries), and
+// Package regclient is how dist talks to registries, from the image
+// packages, the oci source and the channels alike: references parsed with
+// dist's plain-HTTP rule, credentials from the Docker keychain, every
+// request through fetch's client (one concurrency limit, retries), and
 // errors that name the registry and never carry a secret.
 package regclient
 

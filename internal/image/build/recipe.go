@@ -50,29 +50,32 @@ type Options struct {
 	Dependencies deps.Installer
 }
 
-// Plan is everything a build will do, decided without touching the network
-// or compressing anything; --dry-run prints it.
-type Plan struct {
+// Recipe is everything a build will do, decided without touching the
+// network or compressing anything: the platforms, the base pin, the
+// layers dist adds with their entries, the labels and the release
+// manifest. --dry-run prints it; Build carries it out.
+type Recipe struct {
 	Options
 	Image     manifest.Image
 	Platforms []v1.Platform
 	Base      *base.Pin
 	// Layers dist adds that are the same on every platform, in order.
-	Layers  []PlannedLayer
+	Layers  []RecipeLayer
 	Release *meta.Release
 	// Labels are the config labels and, for the org.opencontainers keys,
 	// the annotations; base.digest is added per platform.
 	Labels map[string]string
 }
 
-// PlannedLayer is a layer and the entries it will hold.
-type PlannedLayer struct {
+// RecipeLayer is a layer a Recipe adds: its role and the entries it will
+// hold.
+type RecipeLayer struct {
 	Role    string
 	Entries []tarlayer.Entry
 }
 
 // Size is the bytes of file content in the layer.
-func (l PlannedLayer) Size() int64 {
+func (l RecipeLayer) Size() int64 {
 	var n int64
 	for _, e := range l.Entries {
 		n += e.Size
@@ -80,10 +83,10 @@ func (l PlannedLayer) Size() int64 {
 	return n
 }
 
-// Prepare reads the repository and decides the build.
-func Prepare(o Options) (*Plan, error) {
+// Prepare reads the repository and writes the build's Recipe.
+func Prepare(o Options) (*Recipe, error) {
 	m := o.Manifest
-	p := &Plan{Options: o}
+	p := &Recipe{Options: o}
 	if m.Image != nil {
 		p.Image = *m.Image
 		if err := mergeEnvFile(m, &p.Image); err != nil {
@@ -153,7 +156,7 @@ func Prepare(o Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, l := range []PlannedLayer{
+	for _, l := range []RecipeLayer{
 		{Role: meta.RoleFiles, Entries: fileEntries},
 		{Role: meta.RoleConfig, Entries: configEntries},
 		{Role: meta.RoleRelease, Entries: releaseEntries},
@@ -228,7 +231,7 @@ func source(m *manifest.Manifest) string {
 	return ""
 }
 
-func labels(p *Plan) map[string]string {
+func labels(p *Recipe) map[string]string {
 	l := map[string]string{
 		meta.Title:   p.Manifest.Name,
 		meta.Version: p.Version,
@@ -252,7 +255,7 @@ func labels(p *Plan) map[string]string {
 	return l
 }
 
-func release(p *Plan) (*meta.Release, error) {
+func release(p *Recipe) (*meta.Release, error) {
 	m := p.Manifest
 	r := &meta.Release{
 		Name:      m.Name,
