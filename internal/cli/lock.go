@@ -352,7 +352,10 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 			case res.Malformed():
 				// Exit 2 for the malformed lines; an index that could not
 				// be asked is still said.
-				return &failure.UsageError{Err: indexErr}
+				if indexErr != nil {
+					return &failure.UsageError{Err: indexErr}
+				}
+				return &failure.UsageError{}
 			case indexErr != nil:
 				return indexErr
 			case len(res.Problems) > 0:
