@@ -46,6 +46,9 @@ type Options struct {
 	Time time.Time
 	// Dependencies fills the dependencies layer; deps.None when nil.
 	Dependencies deps.Installer
+	// GoVersion is the toolchain that compiles a gomod server
+	// (deps.Toolchain), recorded in release.json; empty for none.
+	GoVersion string
 }
 
 // ConfigError is a problem with dist.yaml rather than with the files.
@@ -266,6 +269,7 @@ func release(p *Plan) (*meta.Release, error) {
 		Commit:    p.Commit,
 		Created:   p.Time.UTC().Format(time.RFC3339),
 		Source:    p.Labels[meta.Source],
+		GoVersion: p.GoVersion,
 		Lockfiles: []meta.Lockfile{},
 	}
 	if p.Base != nil {
