@@ -250,7 +250,7 @@ func newNotesCmd(a *app) *cobra.Command {
 func (a *app) imageOptions(m *manifest.Manifest) *image.BuildOptions {
 	return &image.BuildOptions{
 		Manifest: m, Client: a.http(), SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH"),
-		Step: a.step, Log: a.log(),
+		Step: a.step, Log: a.log(), DistVersion: versionString(),
 		DependenciesFor: func(m *manifest.Manifest) deps.Installer {
 			return deps.New(m, a.http(), sources.Opener(a.http(), sources.Settings{}), deps.Logs{Step: a.step, Log: a.log()})
 		},
