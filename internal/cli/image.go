@@ -19,9 +19,9 @@ import (
 	"github.com/distbuild/dist/internal/sources"
 )
 
-// imageCommands returns build, promote and inspect.
+// imageCommands returns build, promote, inspect and sign.
 func imageCommands(a *app) []*cobra.Command {
-	return []*cobra.Command{newBuildCmd(a), newPromoteCmd(a), newInspectCmd(a)}
+	return []*cobra.Command{newBuildCmd(a), newPromoteCmd(a), newInspectCmd(a), newSignCmd(a)}
 }
 
 func newBuildCmd(a *app) *cobra.Command {

@@ -32,6 +32,7 @@ var jsonOutputs = map[string]any{
 	"build":                            image.BuildReport{},
 	"promote":                          promote.Result{},
 	"inspect":                          inspect.Report{},
+	"sign":                             image.SignReport{},
 }
 
 var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"os"
@@ -129,9 +130,9 @@ func newReleaseCmd(a *app) *cobra.Command {
 	var o release.Options
 	var dryRun bool
 	var skip []string
-	var signKey string
+	var signKey, imageKeyFile string
 	cmd := &cobra.Command{
-		Use:   "release [--no-push] [--skip image,github]",
+		Use:   "release [--no-push] [--skip image,github] [--image-key FILE]",
 		Short: "Annotated tag, image build and push, tag push, GitHub release draft",
 		Args:  argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -149,6 +150,12 @@ func newReleaseCmd(a *app) *cobra.Command {
 			if o.SignKey, err = release.SigningKey(signKey); err != nil {
 				return usage(fmt.Errorf("signing key: %w", err))
 			}
+			var imageKey *ecdsa.PrivateKey
+			if imageKeyFile != "" {
+				if imageKey, err = loadImageKey(imageKeyFile); err != nil {
+					return err
+				}
+			}
 			return a.withRelease(dryRun, func(env *release.Env) (*release.Report, error) {
 				m := env.M
 				if m.GitHub != nil && m.GitHub.Repository != "" {
@@ -160,6 +167,7 @@ func newReleaseCmd(a *app) *cobra.Command {
 				}
 				if m.Image != nil && m.Image.Repository != "" {
 					o.Image = a.imageOptions(m)
+					o.Image.SignKey = imageKey
 				}
 				o.Auth = gitAuth()
 				return release.Release(cmd.Context(), env, o)
@@ -171,6 +179,7 @@ func newReleaseCmd(a *app) *cobra.Command {
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would be done, doing nothing")
 	cmd.Flags().StringVar(&o.Remote, "remote", "origin", "git remote to push to")
 	cmd.Flags().StringVar(&signKey, "sign-key", "", "OpenPGP private key (file or armored text) to sign the tag with; default $DIST_SIGNING_KEY")
+	cmd.Flags().StringVar(&imageKeyFile, "image-key", "", "sign the pushed image as cosign does with this private key `FILE` (PEM, or cosign's with $"+PasswordEnv+")")
 	return cmd
 }
 

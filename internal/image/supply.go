@@ -2,6 +2,7 @@ package image
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/meta"
@@ -277,4 +279,40 @@ func toolchainVersion(ctx context.Context, installer deps.Installer, dryRun bool
 		return "", nil
 	}
 	return v, err
+}
+
+// SignReport is what Sign did.
+type SignReport struct {
+	// Reference is the image as given.
+	Reference string `json:"reference"`
+	// Digest is what was signed: the digest the reference names (an
+	// index's, for several platforms, as cosign signs).
+	Digest string `json:"digest"`
+	// Signature is the tag holding the signatures, REPO:sha256-<hex>.sig.
+	Signature string `json:"signature"`
+	// AlreadySigned is set when the key had signed it before: nothing was
+	// pushed.
+	AlreadySigned bool `json:"already_signed,omitempty"`
+}
+
+// Sign signs the image ref names with key, as `cosign sign --key` does
+// without the transparency log (package sign), through c and dist's
+// registry rules. Errors: a *UsageError for a reference that cannot be
+// parsed; the registry's refusal (a *regclient.Error, credentials
+// scrubbed) otherwise.
+func Sign(ctx context.Context, c *fetch.Client, insecure bool, ref string, key *ecdsa.PrivateKey) (*SignReport, error) {
+	rc := NewRegistryClient(c, insecure)
+	r, err := rc.ParseReference(ref)
+	if err != nil {
+		return nil, usagef("%s: %v", ref, err)
+	}
+	opts, err := rc.RemoteOptions(ctx, r.Context().Registry)
+	if err != nil {
+		return nil, err
+	}
+	res, err := sign.Sign(r, key, opts...)
+	if err != nil {
+		return nil, rc.Wrap(ctx, "signing "+ref, r.Context().Registry, err)
+	}
+	return &SignReport{Reference: ref, Digest: res.Image.DigestStr(), Signature: res.SignatureTag.String(), AlreadySigned: res.AlreadySigned}, nil
 }
