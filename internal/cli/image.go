@@ -19,9 +19,9 @@ import (
 	"github.com/distbuild/dist/internal/sources"
 )
 
-// imageCommands returns build, promote, inspect and sign.
+// imageCommands returns build, promote, inspect, sign and verify-image.
 func imageCommands(a *app) []*cobra.Command {
-	return []*cobra.Command{newBuildCmd(a), newPromoteCmd(a), newInspectCmd(a), newSignCmd(a)}
+	return []*cobra.Command{newBuildCmd(a), newPromoteCmd(a), newInspectCmd(a), newSignCmd(a), newVerifyImageCmd(a)}
 }
 
 func newBuildCmd(a *app) *cobra.Command {

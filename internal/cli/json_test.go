@@ -33,6 +33,7 @@ var jsonOutputs = map[string]any{
 	"promote":                          promote.Result{},
 	"inspect":                          inspect.Report{},
 	"sign":                             image.SignReport{},
+	"verify-image":                     image.VerifyReport{},
 }
 
 var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)

@@ -3,15 +3,18 @@ package image
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/image/deps"
+	"github.com/distbuild/dist/internal/image/imagetest"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/referrers"
 	"github.com/distbuild/dist/internal/testenv/registry"
@@ -159,5 +162,73 @@ func TestPublicURL(t *testing.T) {
 		if got := publicURL(in); got != want {
 			t.Errorf("publicURL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestVerifyGoVersion rebuilds with another Go toolchain than the image
+// records: the digests differ, the release layer (release.json records
+// the version) is the first difference, and the report says why.
+func TestVerifyGoVersion(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	host := registry.StartInProcess(t)
+	baseDigest := registry.PushRandomImage(t, host+"/library/python:3.12", "linux/amd64", "linux/arm64")
+	dir := distribution(t, host+"/library/python", baseDigest)
+	client := fetch.New(fetch.Options{CacheDir: t.TempDir()})
+	m := loadManifest(t, dir)
+	if _, err := Build(context.Background(), BuildOptions{
+		Manifest: m, Outputs: []string{host + "/kinto/app"}, Client: client, Dependencies: goInstaller{version: "go1.20.1"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	verify := func(version string) *VerifyReport {
+		t.Helper()
+		rep, err := Verify(context.Background(), VerifyOptions{
+			Build: BuildOptions{Manifest: m, Client: client, Dependencies: goInstaller{version: version}},
+			Image: host + "/kinto/app:14.1.0",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	if rep := verify("go1.20.1"); !rep.Match || rep.GoDiffers || rep.Difference != nil {
+		t.Errorf("the same toolchain: %+v", rep)
+	}
+	rep := verify("go1.26.8")
+	if rep.Match || !rep.GoDiffers || rep.GoVersion != "go1.20.1" || rep.LocalGoVersion != "go1.26.8" {
+		t.Errorf("another toolchain: %+v", rep)
+	}
+	if d := rep.Difference; d == nil || d.Kind != "layer" || d.Role != "release" || d.Platform != "linux/amd64" {
+		t.Errorf("difference %+v", rep.Difference)
+	}
+
+	// A commit the repository does not hold is configuration.
+	other := t.TempDir()
+	imagetest.WriteFiles(t, other, map[string]string{"dist.yaml": "name: kinto-dist\n", "VERSION": "1.0.0\n"})
+	imagetest.Commit(t, other, time.Now())
+	_, err := Verify(context.Background(), VerifyOptions{
+		Build: BuildOptions{Manifest: loadManifest(t, other), Client: client}, Image: host + "/kinto/app:14.1.0",
+	})
+	var ue *UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "not in this repository") {
+		t.Errorf("another repository: %v", err)
+	}
+}
+
+func TestJSONDifference(t *testing.T) {
+	for _, c := range []struct{ a, b, field, av, bv string }{
+		{`{"config":{"Labels":{"a":"1"}}}`, `{"config":{"Labels":{"a":"1","x":"1"}}}`, "config.Labels.x", "", `"1"`},
+		{`{"history":[{"created_by":"a"},{"created_by":"b"}]}`, `{"history":[{"created_by":"a"},{"created_by":"c"}]}`, "history[1].created_by", `"b"`, `"c"`},
+		{`{"a":1,"b":2}`, `{"a":1,"b":3}`, "b", "2", "3"},
+		{`{"a":[1]}`, `{"a":[1,2]}`, "a[1]", "", "2"},
+		{`{"a":{"b":1}}`, `{"a":"s"}`, "a", `{"b":1}`, `"s"`},
+	} {
+		field, av, bv := jsonDifference([]byte(c.a), []byte(c.b))
+		if field != c.field || av != c.av || bv != c.bv {
+			t.Errorf("%s vs %s: %q %q %q, want %q %q %q", c.a, c.b, field, av, bv, c.field, c.av, c.bv)
+		}
+	}
+	if f, _, _ := jsonDifference([]byte(`{"a":1}`), []byte(`{"a":1}`)); f != "" {
+		t.Errorf("equal documents differ at %q", f)
 	}
 }
