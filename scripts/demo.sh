@@ -4,7 +4,8 @@
 # but Go and the Go module proxy: verify, render, plan, prerelease, release
 # (image into an OCI layout and a local registry, tag and branch pushed to a
 # local bare remote; its report printed with --json, as build/release.json
-# keeps it), inspect, promote, postrelease.
+# keeps it), inspect, the SBOM and provenance, verify-image, promote,
+# postrelease.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dist="$root/bin/dist"
@@ -55,6 +56,14 @@ step "$dist" plan
 step "$dist" prerelease
 step "$dist" release --json
 step "$dist" inspect "$reg/go-httpbin-dist:$(cat VERSION)"
+# The SBOM and the provenance, as the release wrote them beside the image
+# in build/oci (and pushed them to the registry).
+sbom=$(grep -l --binary-files=without-match '"spdxVersion"' build/oci/blobs/sha256/* | head -1)
+prov=$(grep -l --binary-files=without-match '"predicateType"' build/oci/blobs/sha256/* | head -1)
+step head -40 "$sbom"
+step cat "$prov"
+# The same commit rebuilds to the same digest.
+step "$dist" verify-image "$reg/go-httpbin-dist:$(cat VERSION)"
 step "$dist" promote "$(cat VERSION)" stage
 step "$dist" postrelease
 step git log --oneline --decorate -n 3

@@ -18,9 +18,9 @@ import (
 	"github.com/distbuild/dist/internal/sources"
 )
 
-// imageCommands returns build, promote and inspect.
+// imageCommands returns build, promote, inspect, sign and verify-image.
 func imageCommands(a *app) []*cobra.Command {
-	return []*cobra.Command{newBuildCmd(a), newPromoteCmd(a), newInspectCmd(a)}
+	return []*cobra.Command{newBuildCmd(a), newPromoteCmd(a), newInspectCmd(a), newSignCmd(a), newVerifyImageCmd(a)}
 }
 
 func newBuildCmd(a *app) *cobra.Command {
@@ -32,7 +32,9 @@ func newBuildCmd(a *app) *cobra.Command {
 dependencies, image.files, the rendered config, and the lockfiles with a
 release manifest. DEST is oci-layout:DIR (default ` + image.DefaultOutput + `),
 docker-archive:FILE, or a registry reference HOST/REPO[:TAG] (the tag defaults
-to the version), which pushes. --output may be repeated.`,
+to the version), which pushes. --output may be repeated. An image written to
+a layout or pushed gets its SBOM (SPDX 2.3) and SLSA provenance attached as
+OCI referrers; a docker-archive gets neither.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := a.manifest()
@@ -43,6 +45,7 @@ to the version), which pushes. --output may be repeated.`,
 			o.Client = a.http()
 			o.SourceDateEpoch = os.Getenv("SOURCE_DATE_EPOCH")
 			o.Step, o.Log = a.step, a.log()
+			o.DistVersion = versionString()
 			o.Dependencies = deps.New(m, a.http(), sources.Opener(a.http(), sources.Settings{Insecure: o.Insecure}), deps.Logs{Step: o.Step, Log: o.Log})
 			bar := &byteCounter{c: a.console(), what: "writing"}
 			o.Progress = bar.add
@@ -56,6 +59,9 @@ to the version), which pushes. --output may be repeated.`,
 			}
 			for _, w := range rep.Warnings {
 				fmt.Fprintf(a.stderr, "dist: warning: %s\n", w)
+			}
+			if rep.NoProvenance != "" {
+				fmt.Fprintf(a.stderr, "dist: note: no provenance attached: %s\n", rep.NoProvenance)
 			}
 			if a.json {
 				return a.printJSON(rep)
@@ -122,7 +128,20 @@ func printBuild(w io.Writer, r *image.BuildReport) {
 		default:
 			fmt.Fprintf(w, "%s %s\n", verb, o.Output)
 		}
+		printAttached(w, o)
 	}
+}
+
+// printAttached lists the referrers and the signature an output got.
+func printAttached(w io.Writer, o image.OutputReport) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, r := range o.Referrers {
+		fmt.Fprintf(tw, "  attached\t%s\t%s\n", r.ArtifactType, r.Digest)
+	}
+	if o.Signature != "" {
+		fmt.Fprintf(tw, "  signed\t%s\n", o.Signature)
+	}
+	tw.Flush()
 }
 
 func trimTag(ref string) string {
@@ -291,6 +310,14 @@ func printInspect(w io.Writer, r *inspect.Report) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", l.Role, l.Digest, humanBytes(l.Size))
 	}
 	tw.Flush()
+	if len(r.Referrers) > 0 {
+		fmt.Fprintln(w, "referrers:")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, ref := range r.Referrers {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", ref.ArtifactType, ref.Digest, humanBytes(ref.Size))
+		}
+		tw.Flush()
+	}
 	fmt.Fprintln(w, "pins:")
 	for _, lf := range rel.Lockfiles {
 		fmt.Fprintf(w, "  %s (%s)\n", lf.Path, lf.Ecosystem)

@@ -32,6 +32,8 @@ var jsonOutputs = map[string]any{
 	"build":                            image.BuildReport{},
 	"promote":                          promote.Result{},
 	"inspect":                          inspect.Report{},
+	"sign":                             image.SignReport{},
+	"verify-image":                     image.VerifyReport{},
 }
 
 var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)

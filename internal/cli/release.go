@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"crypto/ecdsa"
 	"fmt"
 	"os"
 	"strings"
@@ -108,9 +109,9 @@ func newReleaseCmd(a *app) *cobra.Command {
 	var o release.Options
 	var dryRun bool
 	var skip []string
-	var signKey string
+	var signKey, imageKeyFile string
 	cmd := &cobra.Command{
-		Use:   "release [--no-push] [--skip image,github]",
+		Use:   "release [--no-push] [--skip image,github] [--image-key FILE]",
 		Short: "Annotated tag, image build and push, tag push, GitHub release draft",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -128,6 +129,12 @@ func newReleaseCmd(a *app) *cobra.Command {
 			if o.SignKey, err = release.SigningKey(signKey); err != nil {
 				return failure.Usagef("signing key: %w", err)
 			}
+			var imageKey *ecdsa.PrivateKey
+			if imageKeyFile != "" {
+				if imageKey, err = loadImageKey(imageKeyFile); err != nil {
+					return err
+				}
+			}
 			return a.withRelease(dryRun, func(env *release.Env) (*release.Report, error) {
 				m := env.Manifest
 				if m.GitHub != nil && m.GitHub.Repository != "" {
@@ -139,6 +146,7 @@ func newReleaseCmd(a *app) *cobra.Command {
 				}
 				if m.Image != nil && m.Image.Repository != "" {
 					o.Image = a.imageOptions(m)
+					o.Image.SignKey = imageKey
 				}
 				o.Auth = gitAuth()
 				return release.Release(cmd.Context(), env, o)
@@ -150,6 +158,7 @@ func newReleaseCmd(a *app) *cobra.Command {
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would be done, doing nothing")
 	cmd.Flags().StringVar(&o.Remote, "remote", "origin", "git remote to push to")
 	cmd.Flags().StringVar(&signKey, "sign-key", "", "OpenPGP private key (file or armored text) to sign the tag with; default $DIST_SIGNING_KEY")
+	cmd.Flags().StringVar(&imageKeyFile, "image-key", "", "sign the pushed image as cosign does with this private key `FILE` (PEM, or cosign's with $"+PasswordEnv+")")
 	return cmd
 }
 
@@ -229,7 +238,7 @@ func newNotesCmd(a *app) *cobra.Command {
 func (a *app) imageOptions(m *manifest.Manifest) *image.BuildOptions {
 	return &image.BuildOptions{
 		Manifest: m, Client: a.http(), SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH"),
-		Step: a.step, Log: a.log(),
+		Step: a.step, Log: a.log(), DistVersion: versionString(),
 		DependenciesFor: func(m *manifest.Manifest) deps.Installer {
 			return deps.New(m, a.http(), sources.Opener(a.http(), sources.Settings{}), deps.Logs{Step: a.step, Log: a.log()})
 		},

@@ -13,15 +13,22 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 
+	packageurl "github.com/package-url/packageurl-go"
 	"github.com/rogpeppe/go-internal/testscript"
+	spdxjson "github.com/spdx/tools-golang/json"
+	spdx "github.com/spdx/tools-golang/spdx/v2/v2_3"
 
 	"github.com/distbuild/dist/internal/image/imagetest"
+	"github.com/distbuild/dist/internal/lockfile"
+	"github.com/distbuild/dist/internal/pep508"
 	"github.com/distbuild/dist/internal/testenv/fixtures"
 	"github.com/distbuild/dist/internal/testenv/gitenv"
 	"github.com/distbuild/dist/internal/testenv/goproxy"
@@ -116,6 +123,16 @@ func TestScripts(t *testing.T) {
 			switch cond {
 			case "pip":
 				return pipErr == nil, nil
+			case "cosign", "crane":
+				// Installed by .ci/run with go install: missing under
+				// CI=true is a broken CI image, not a skip.
+				if _, err := exec.LookPath(cond); err != nil {
+					if os.Getenv("CI") == "true" {
+						return false, fmt.Errorf("%s is not installed; CI must install it", cond)
+					}
+					return false, nil
+				}
+				return true, nil
 			case "docker-registry":
 				// Missing under CI=true is a broken CI image, not a skip.
 				_, err := exec.LookPath("docker-registry")
@@ -194,6 +211,98 @@ func TestScripts(t *testing.T) {
 						}
 					}
 				}
+			},
+			// json-get FILE PATH VAR: set $VAR to the string (or number) at
+			// PATH in the JSON object FILE holds (stdout: the last
+			// command's), PATH as json-valid takes it; a "sha256:HEX"
+			// digest also sets ${VAR}_HEX, for blobs/sha256/$X_HEX and the
+			// sha256-$X_HEX referrers tag.
+			"json-get": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 3 {
+					ts.Fatalf("usage: json-get FILE PATH VAR")
+				}
+				var cur any
+				ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &cur))
+				for _, k := range strings.Split(args[1], ".") {
+					var ok bool
+					switch c := cur.(type) {
+					case map[string]any:
+						cur, ok = c[k]
+					case []any:
+						i, err := strconv.Atoi(k)
+						if ok = err == nil && i >= 0 && i < len(c); ok {
+							cur = c[i]
+						}
+					}
+					if !ok {
+						ts.Fatalf("%s: no %s", args[0], args[1])
+					}
+				}
+				v := fmt.Sprint(cur)
+				ts.Setenv(args[2], v)
+				if hex, ok := strings.CutPrefix(v, "sha256:"); ok {
+					ts.Setenv(args[2]+"_HEX", hex)
+				}
+			},
+			// sbom-pins SBOM LOCKFILE...: SBOM is an SPDX 2.3 JSON document
+			// (read with spdx/tools-golang) that lists every pypi and gomod
+			// pin of the lockfiles: a package with its purl, and checksums
+			// (pypi: sha256) or a go-sum-h1 reference (gomod) that are all
+			// among the pin's hashes, at least one of them.
+			"sbom-pins": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 2 {
+					ts.Fatalf("usage: sbom-pins SBOM LOCKFILE...")
+				}
+				doc, err := spdxjson.Read(strings.NewReader(ts.ReadFile(args[0])))
+				ts.Check(err)
+				byPURL := map[string]*spdx.Package{}
+				for _, p := range doc.Packages {
+					for _, r := range p.PackageExternalReferences {
+						if r.RefType == "purl" {
+							byPURL[r.Locator] = p
+						}
+					}
+				}
+				n := 0
+				for _, lf := range args[1:] {
+					f, err := lockfile.Parse(lf, []byte(ts.ReadFile(lf)))
+					ts.Check(err)
+					for _, e := range f.Entries() {
+						var purl string
+						var got []string
+						if strings.HasPrefix(e.Hashes[0], "h1:") {
+							ns, name := path.Split(e.Name)
+							purl = packageurl.NewPackageURL(packageurl.TypeGolang, strings.TrimSuffix(ns, "/"), name, e.Version, nil, "").ToString()
+							if p := byPURL[purl]; p != nil {
+								for _, r := range p.PackageExternalReferences {
+									if r.RefType == "go-sum-h1" {
+										got = append(got, r.Locator)
+									}
+								}
+							}
+						} else {
+							purl = packageurl.NewPackageURL(packageurl.TypePyPi, "", pep508.NormalizeName(e.Name), e.Version, nil, "").ToString()
+							if p := byPURL[purl]; p != nil {
+								for _, c := range p.PackageChecksums {
+									got = append(got, strings.ToLower(string(c.Algorithm))+":"+c.Value)
+								}
+							}
+						}
+						if byPURL[purl] == nil {
+							ts.Fatalf("%s: no package %s (%s:%d)", args[0], purl, lf, e.Line)
+						}
+						if len(got) == 0 {
+							ts.Fatalf("%s: %s has no hash", args[0], purl)
+						}
+						for _, h := range got {
+							if !slices.Contains(e.Hashes, h) {
+								ts.Fatalf("%s: %s has hash %s, which %s:%d does not pin", args[0], purl, h, lf, e.Line)
+							}
+						}
+						n++
+					}
+				}
+				fmt.Fprintf(ts.Stdout(), "%d pins in the SBOM with their hashes\n", n)
 			},
 			// index-fail N: the package index answers the next N requests with 500.
 			"index-fail": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -18,6 +18,7 @@ package image
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -39,6 +40,7 @@ import (
 	"github.com/distbuild/dist/internal/image/regclient"
 	"github.com/distbuild/dist/internal/image/tarlayer"
 	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/referrers"
 	"github.com/distbuild/dist/internal/version"
 )
 
@@ -85,6 +87,15 @@ type BuildOptions struct {
 	// Log, when set, is the verbose log: what each push uploaded and
 	// skipped.
 	Log func(format string, args ...any)
+
+	// DistVersion is dist's own version, which the SBOM and the
+	// provenance name as the tool that built; "devel" when empty.
+	DistVersion string
+	// SourceRef is the git ref the provenance says was built
+	// ("refs/tags/14.3.0"); dist release sets it, dist build does not.
+	SourceRef string
+	// SignKey, when set, signs every push as cosign does (package sign).
+	SignKey *ecdsa.PrivateKey
 }
 
 // BuildReport is what Build did. Base is the pinned base image as
@@ -109,6 +120,12 @@ type BuildReport struct {
 	// whose interpreter the base does not have), each led by the
 	// platforms it holds for; dist build prints them on stderr too.
 	Warnings []string `json:"warnings"`
+	// GoVersion is the toolchain that compiled a Go server, as
+	// release.json records it.
+	GoVersion string `json:"go_version,omitempty"`
+	// NoProvenance says why the outputs got an SBOM but no provenance
+	// (the files built are no commit's); "" when they got both.
+	NoProvenance string `json:"no_provenance,omitempty"`
 }
 
 // PlatformReport is one platform's image.
@@ -135,6 +152,10 @@ type OutputReport struct {
 	Kind   string   `json:"kind"`
 	Tags   []string `json:"tags,omitempty"`
 	Moved  []string `json:"moved,omitempty"`
+	// Referrers are the SBOM and provenance attached to the image there.
+	Referrers []referrers.Referrer `json:"referrers,omitempty"`
+	// Signature is the tag of the cosign signature, with a signing key.
+	Signature string `json:"signature,omitempty"`
 }
 
 // Build builds the distribution's image and writes it to every output:
@@ -162,6 +183,7 @@ type Built struct {
 	tags    map[int][]string
 	rc      *regclient.Client
 	res     *build.Result
+	supply  *supplyInputs
 }
 
 // Make builds the image without writing it anywhere but the layer cache.
@@ -197,9 +219,13 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 	if installer == nil {
 		installer = deps.For(m)
 	}
+	goVersion, err := toolchainVersion(ctx, installer, o.DryRun)
+	if err != nil {
+		return nil, err
+	}
 	commit := t.commit
 	plan, err := build.Prepare(build.Options{
-		Manifest: m, Platforms: o.Platforms, Version: version, Commit: commit, Time: when, Dependencies: installer,
+		Manifest: m, Platforms: o.Platforms, Version: version, Commit: commit, Time: when, Dependencies: installer, GoVersion: goVersion,
 	})
 	var pe *tarlayer.PathError
 	if errors.As(err, &pe) && t.exported != "" && strings.HasPrefix(pe.Msg, "does not exist") {
@@ -217,7 +243,7 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 		// says that the files were not all the commit's.
 		commit += DirtySuffix
 		plan, err = build.Prepare(build.Options{
-			Manifest: m, Platforms: o.Platforms, Version: version, Commit: commit, Time: when, Dependencies: installer,
+			Manifest: m, Platforms: o.Platforms, Version: version, Commit: commit, Time: when, Dependencies: installer, GoVersion: goVersion,
 		})
 		if err != nil {
 			return nil, err
@@ -245,7 +271,7 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 	rep := &BuildReport{
 		Name: m.Name, Version: version, Commit: commit, Created: plan.Release.Created,
 		Platforms: []PlatformReport{}, Layers: []LayerReport{}, Outputs: []OutputReport{}, DryRun: o.DryRun,
-		Dirty: dirty, Warnings: []string{},
+		Dirty: dirty, Warnings: []string{}, GoVersion: goVersion,
 	}
 	b.Report = rep
 	rep.Base = plan.Release.Base
@@ -266,6 +292,9 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 		return nil, err
 	}
 	b.res = res
+	if b.supply, err = gatherSupply(t, commit, when, installer); err != nil {
+		return nil, err
+	}
 	rep.Digest, rep.MediaType = res.Digest.String(), string(res.MediaType)
 	rep.Warnings = append(rep.Warnings, res.Warnings...)
 	for _, pi := range res.Images {
@@ -341,7 +370,11 @@ func (b *Built) Publish(ctx context.Context) (*BuildReport, error) {
 			pushed[repo.RegistryStr()] = repo
 			out.Tags, out.Moved = p.Tags, p.Moved
 		}
+		err := b.supplyChain(ctx, i, d, &out)
 		rep.Outputs = append(rep.Outputs, out)
+		if err != nil {
+			return rep, err
+		}
 	}
 	return rep, nil
 }

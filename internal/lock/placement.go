@@ -1,9 +1,9 @@
 package lock
 
 import (
-	"github.com/distbuild/dist/internal/failure"
 	"strings"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/pep508"
 	"github.com/distbuild/dist/internal/source"

@@ -56,12 +56,13 @@ type Artifact struct {
 }
 
 // Referrer is one artifact attached to a subject, as the referrers list
-// describes it.
+// describes it. Its JSON keys are dist's (snake_case), not the OCI
+// descriptor's.
 type Referrer struct {
 	// ArtifactType is the referrer manifest's artifactType.
-	ArtifactType string `json:"artifactType"`
+	ArtifactType string `json:"artifact_type"`
 	// MediaType is the referrer manifest's media type.
-	MediaType string `json:"mediaType"`
+	MediaType string `json:"media_type"`
 	// Digest is "sha256:<hex>" of the referrer manifest.
 	Digest string `json:"digest"`
 	// Size is the referrer manifest's size in bytes.

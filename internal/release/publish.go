@@ -268,6 +268,7 @@ func (s imageStep) Plan() string {
 func (s imageStep) Run(ctx context.Context) (string, error) {
 	o := *s.o.Image
 	o.Revision, o.Outputs, o.DryRun = s.head, s.outputs(), false
+	o.SourceRef = "refs/tags/" + s.tag
 	b, err := image.Make(ctx, o)
 	if err != nil {
 		return "", err
@@ -370,7 +371,30 @@ func (s publishStep) Run(ctx context.Context) (string, error) {
 	for _, o := range rep.Outputs {
 		to = append(to, o.Output)
 	}
-	return fmt.Sprintf("%s to %s", rep.Digest, strings.Join(to, ", ")), nil
+	return fmt.Sprintf("%s to %s%s", rep.Digest, strings.Join(to, ", "), attachedNote(rep)), nil
+}
+
+// attachedNote says what went with the image: its SBOM and provenance,
+// and the signatures.
+func attachedNote(rep *image.BuildReport) string {
+	n, signed := 0, 0
+	for _, o := range rep.Outputs {
+		n += len(o.Referrers)
+		if o.Signature != "" {
+			signed++
+		}
+	}
+	note := ""
+	switch {
+	case n > 0 && rep.NoProvenance != "":
+		note = ", with an SBOM (no provenance: " + rep.NoProvenance + ")"
+	case n > 0:
+		note = ", with an SBOM and provenance"
+	}
+	if signed > 0 {
+		note += ", signed"
+	}
+	return note
 }
 
 // draftStep makes (or updates) the GitHub release draft with the notes;

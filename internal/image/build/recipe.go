@@ -48,6 +48,9 @@ type Options struct {
 	Time time.Time
 	// Dependencies fills the dependencies layer; deps.None when nil.
 	Dependencies deps.Installer
+	// GoVersion is the toolchain that compiles a gomod server
+	// (deps.Toolchain), recorded in release.json; empty for none.
+	GoVersion string
 }
 
 // Recipe is everything a build will do, decided without touching the
@@ -263,6 +266,7 @@ func release(p *Recipe) (*meta.Release, error) {
 		Commit:    p.Commit,
 		Created:   p.Time.UTC().Format(time.RFC3339),
 		Source:    p.Labels[meta.Source],
+		GoVersion: p.GoVersion,
 		Lockfiles: []meta.Lockfile{},
 	}
 	if p.Base != nil {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"sort"
@@ -58,8 +57,7 @@ func New(m *manifest.Manifest, client *fetch.Client, open lock.Opener, logs Logs
 		return None{}
 	}
 	return &installer{m: m, client: client, open: open, logs: logs, goVersion: sync.OnceValues(func() (string, error) {
-		out, err := exec.Command("go", "env", "GOVERSION").Output()
-		return strings.TrimSpace(string(out)), err
+		return gobuild.GoVersion(context.Background(), "")
 	})}
 }
 
@@ -80,9 +78,14 @@ type installer struct {
 	targets []*lock.Target
 	err     error
 
-	// goVersion names the toolchain in the binary cache key; asked once
-	// per build, not once per platform.
+	// goVersion names the toolchain in the binary cache key and in
+	// release.json; asked once per build, not once per platform.
 	goVersion func() (string, error)
+
+	// installed is what each platform's Entries installed, by platform
+	// (Recorder).
+	mu        sync.Mutex
+	installed map[string][]Package
 }
 
 func (in *installer) load() ([]*lock.Target, error) {
@@ -351,6 +354,11 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
 	}
+	pkgs := make([]Package, len(jobs))
+	for i, j := range jobs {
+		pkgs[i] = Package{Ecosystem: source.PyPI, Name: j.e.Name, Version: j.e.Version, Hashes: []string{arts[i].Hash}, License: wheelLicense(files[i])}
+	}
+	in.record(p, source.PyPI, pkgs)
 	var all []wheel.File
 	var out []tarlayer.Entry
 	for i, fs := range files {
@@ -407,6 +415,7 @@ func (in *installer) goServer(ctx context.Context, targets []*lock.Target, p v1.
 		// of the main package's module says from what.
 		return tarlayer.Entry{}, fmt.Errorf("%s:%d: %s==%s: %w", lt.Lock.Path, pin.Line, pin.Name, pin.Version, err)
 	}
+	in.record(p, source.GoMod, goModules(data))
 	dst := g.Path
 	if dst == "" {
 		dst = path.Join("/usr/local/bin", gobuild.ExecName(g.Main))

@@ -179,10 +179,17 @@ func platformImage(t *testing.T, dir, platform string) v1.Image {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(im.Manifests) != 1 {
-		t.Fatalf("the layout holds %d manifests, want 1", len(im.Manifests))
+	// The SBOM and provenance beside the image are referrers, not images.
+	var images []v1.Descriptor
+	for _, d := range im.Manifests {
+		if d.ArtifactType == "" {
+			images = append(images, d)
+		}
 	}
-	d := im.Manifests[0]
+	if len(images) != 1 {
+		t.Fatalf("the layout holds %d images, want 1", len(images))
+	}
+	d := images[0]
 	if !d.MediaType.IsIndex() {
 		img, err := top.Image(d.Digest)
 		if err != nil {

@@ -13,11 +13,13 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
 	"github.com/distbuild/dist/internal/image/meta"
 	"github.com/distbuild/dist/internal/image/regclient"
+	"github.com/distbuild/dist/internal/referrers"
 )
 
 // LayoutPrefix starts a layout source: "oci-layout:DIR" or
@@ -37,6 +39,10 @@ type Report struct {
 	Config      Config            `json:"config"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Layers      []Layer           `json:"layers"`
+	// Referrers are the artifacts attached to the image's digest (an
+	// SBOM, a provenance statement, channel records), sorted by artifact
+	// type then digest.
+	Referrers []referrers.Referrer `json:"referrers"`
 }
 
 // PlatformImage is one image of an index.
@@ -71,45 +77,83 @@ type Options struct {
 	Platform *v1.Platform
 }
 
-// Inspect reads the image src names.
-func Inspect(ctx context.Context, src string, o Options) (*Report, error) {
-	var (
-		desc v1.Descriptor
-		idx  v1.ImageIndex
-		img  v1.Image
-	)
+// Opened is the image or index a source names.
+type Opened struct {
+	Descriptor v1.Descriptor
+	// Index is set for an index, Image for a single image.
+	Index v1.ImageIndex
+	Image v1.Image
+	// Layout is the OCI layout's directory; "" for a registry.
+	Layout string
+	// Ref is the registry reference; nil for a layout.
+	Ref name.Reference
+}
+
+// Open finds the image src names: "oci-layout:DIR[:REF]" (the entry named
+// REF, or the only image; the referrers written beside it are not
+// images), or a registry reference, whose manifest is read and no blob.
+func Open(ctx context.Context, src string, o Options) (*Opened, error) {
 	if rest, ok := strings.CutPrefix(src, LayoutPrefix); ok {
-		d, ii, err := fromLayout(rest)
+		d, ii, dir, err := fromLayout(rest)
 		if err != nil {
 			return nil, err
 		}
-		desc = d
+		op := &Opened{Descriptor: d, Layout: dir}
 		if d.MediaType.IsIndex() {
-			if idx, err = ii.ImageIndex(d.Digest); err != nil {
-				return nil, err
-			}
-		} else if img, err = ii.Image(d.Digest); err != nil {
-			return nil, err
-		}
-	} else {
-		ref, err := o.Client.ParseReference(src)
-		if err != nil {
-			return nil, err
-		}
-		rd, err := o.Client.Get(ctx, ref)
-		if err != nil {
-			return nil, err
-		}
-		desc = rd.Descriptor
-		if rd.MediaType.IsIndex() {
-			idx, err = rd.ImageIndex()
+			op.Index, err = ii.ImageIndex(d.Digest)
 		} else {
-			img, err = rd.Image()
+			op.Image, err = ii.Image(d.Digest)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", src, err)
+			return nil, err
 		}
+		return op, nil
 	}
+	ref, err := o.Client.ParseReference(src)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := o.Client.Get(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	op := &Opened{Descriptor: rd.Descriptor, Ref: ref}
+	if rd.MediaType.IsIndex() {
+		op.Index, err = rd.ImageIndex()
+	} else {
+		op.Image, err = rd.Image()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", src, err)
+	}
+	return op, nil
+}
+
+// Referrers lists what is attached to the opened image's digest, in its
+// layout or its repository.
+func (op *Opened) Referrers(ctx context.Context, o Options) ([]referrers.Referrer, error) {
+	if op.Ref == nil {
+		return referrers.ListLayout(op.Layout, op.Descriptor.Digest)
+	}
+	repo := op.Ref.Context()
+	opts, err := o.Client.RemoteOptions(ctx, repo.Registry)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := referrers.List(repo.Digest(op.Descriptor.Digest.String()), opts...)
+	if err != nil {
+		return nil, o.Client.Wrap(ctx, "listing the referrers of "+repo.String()+"@"+op.Descriptor.Digest.String(), repo.Registry, err)
+	}
+	return rs, nil
+}
+
+// Inspect reads the image src names, and lists its referrers.
+func Inspect(ctx context.Context, src string, o Options) (*Report, error) {
+	op, err := Open(ctx, src, o)
+	if err != nil {
+		return nil, err
+	}
+	desc, idx, img := op.Descriptor, op.Index, op.Image
 	r := &Report{Reference: src, Digest: desc.Digest.String(), MediaType: string(desc.MediaType), Platforms: []PlatformImage{}}
 	if idx != nil {
 		im, err := idx.IndexManifest()
@@ -173,12 +217,19 @@ func Inspect(ctx context.Context, src string, o Options) (*Report, error) {
 		}
 		return nil, fmt.Errorf("%s: reading release.json: %w", src, err)
 	}
+	if r.Referrers, err = op.Referrers(ctx, o); err != nil {
+		return nil, err
+	}
+	if r.Referrers == nil {
+		r.Referrers = []referrers.Referrer{}
+	}
 	return r, nil
 }
 
 // fromLayout picks the layout entry to inspect: the one named by ref, or
-// the only one.
-func fromLayout(s string) (v1.Descriptor, v1.ImageIndex, error) {
+// the only image. Entries with an artifactType are referrers (an SBOM
+// beside the image), never the image.
+func fromLayout(s string) (v1.Descriptor, v1.ImageIndex, string, error) {
 	dir, ref := s, ""
 	if _, err := os.Stat(filepath.Join(dir, "index.json")); err != nil {
 		if i := strings.LastIndexByte(s, ':'); i > 0 {
@@ -187,19 +238,22 @@ func fromLayout(s string) (v1.Descriptor, v1.ImageIndex, error) {
 	}
 	p, err := layout.FromPath(dir)
 	if err != nil {
-		return v1.Descriptor{}, nil, fmt.Errorf("%s%s: not an OCI layout: %w", LayoutPrefix, dir, err)
+		return v1.Descriptor{}, nil, "", fmt.Errorf("%s%s: not an OCI layout: %w", LayoutPrefix, dir, err)
 	}
 	ii, err := p.ImageIndex()
 	if err != nil {
-		return v1.Descriptor{}, nil, err
+		return v1.Descriptor{}, nil, "", err
 	}
 	im, err := ii.IndexManifest()
 	if err != nil {
-		return v1.Descriptor{}, nil, err
+		return v1.Descriptor{}, nil, "", err
 	}
 	var names []string
 	var found []v1.Descriptor
 	for _, m := range im.Manifests {
+		if m.ArtifactType != "" {
+			continue
+		}
 		n := m.Annotations[meta.RefName]
 		names = append(names, n)
 		if ref == "" || n == ref {
@@ -209,13 +263,13 @@ func fromLayout(s string) (v1.Descriptor, v1.ImageIndex, error) {
 	switch {
 	case len(found) == 1:
 		if !found[0].MediaType.IsIndex() && !found[0].MediaType.IsImage() {
-			return v1.Descriptor{}, nil, fmt.Errorf("%s: %s is neither an image nor an index", dir, found[0].Digest)
+			return v1.Descriptor{}, nil, "", fmt.Errorf("%s: %s is neither an image nor an index", dir, found[0].Digest)
 		}
-		return found[0], ii, nil
+		return found[0], ii, dir, nil
 	case len(found) == 0 && ref != "":
-		return v1.Descriptor{}, nil, fmt.Errorf("%s has no image named %q (it has %s)", dir, ref, strings.Join(names, ", "))
+		return v1.Descriptor{}, nil, "", fmt.Errorf("%s has no image named %q (it has %s)", dir, ref, strings.Join(names, ", "))
 	case len(found) == 0:
-		return v1.Descriptor{}, nil, fmt.Errorf("%s holds no image", dir)
+		return v1.Descriptor{}, nil, "", fmt.Errorf("%s holds no image", dir)
 	}
-	return v1.Descriptor{}, nil, fmt.Errorf("%s holds %d images: choose one with %s%s:REF (%s)", dir, len(found), LayoutPrefix, dir, strings.Join(names, ", "))
+	return v1.Descriptor{}, nil, "", fmt.Errorf("%s holds %d images: choose one with %s%s:REF (%s)", dir, len(found), LayoutPrefix, dir, strings.Join(names, ", "))
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/distbuild/dist/internal/image/publish"
 	"github.com/distbuild/dist/internal/image/regclient"
 	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/referrers"
 	"github.com/distbuild/dist/internal/testenv/registry"
 )
 
@@ -126,4 +127,66 @@ func TestInspectLayout(t *testing.T) {
 	if _, err := Inspect(context.Background(), LayoutPrefix+t.TempDir(), Options{}); err == nil {
 		t.Error("an empty directory inspected")
 	}
+}
+
+// TestInspectReferrers attaches an SBOM and a provenance statement to an
+// image in a layout and in a registry: inspect still picks the image (not
+// a referrer entry of the layout) and lists both.
+func TestInspectReferrers(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	res := built(t, "linux/amd64", "linux/arm64")
+	arts := []referrers.Artifact{
+		{ArtifactType: "application/spdx+json", Data: []byte("{}\n")},
+		{ArtifactType: "application/vnd.in-toto+json", Data: []byte("{\"_type\":\"x\"}\n")},
+	}
+	want := func(t *testing.T, r *Report) {
+		t.Helper()
+		check(t, r, res.Digest.String())
+		if len(r.Referrers) != 2 || r.Referrers[0].ArtifactType != "application/spdx+json" ||
+			r.Referrers[1].ArtifactType != "application/vnd.in-toto+json" || r.Referrers[0].Size <= 0 ||
+			!strings.HasPrefix(r.Referrers[0].Digest, "sha256:") {
+			t.Errorf("referrers %+v", r.Referrers)
+		}
+	}
+
+	t.Run("layout", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := publish.WriteLayout(dir, res.Artifact, "2.0.0"); err != nil {
+			t.Fatal(err)
+		}
+		r, err := Inspect(context.Background(), LayoutPrefix+dir, Options{})
+		if err != nil || len(r.Referrers) != 0 {
+			t.Fatalf("before attaching: %+v, %v", r, err)
+		}
+		for _, a := range arts {
+			if _, err := referrers.WriteLayout(dir, res.Digest, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, err = Inspect(context.Background(), LayoutPrefix+dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, r)
+	})
+
+	t.Run("registry", func(t *testing.T) {
+		host := registry.StartInProcess(t)
+		c := fetch.New(fetch.Options{CacheDir: t.TempDir()})
+		rc := regclient.New(regclient.Options{Transport: c.Transport(), Jobs: c.Jobs()})
+		repo, _ := name.NewRepository(host+"/app", name.Insecure)
+		if _, err := (&publish.Pusher{Client: rc}).Push(context.Background(), res.Artifact, repo, []string{"2.0.0"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range arts {
+			if _, err := referrers.Push(repo.Digest(res.Digest.String()), a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, err := Inspect(context.Background(), host+"/app:2.0.0", Options{Client: rc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, r)
+	})
 }

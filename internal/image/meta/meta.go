@@ -37,7 +37,11 @@ type Release struct {
 	Created string `json:"created"`
 	Source  string `json:"source,omitempty"`
 	// Base is nil for a scratch image.
-	Base      *Base      `json:"base,omitempty"`
+	Base *Base `json:"base,omitempty"`
+	// GoVersion is the Go toolchain that compiled a gomod server
+	// ("go1.26.8", as `go env GOVERSION` says); empty when the image has
+	// none. The server's binary, and so the digest, depends on it.
+	GoVersion string     `json:"go_version,omitempty"`
 	Lockfiles []Lockfile `json:"lockfiles"`
 }
 

@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"crypto/ecdsa"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/distbuild/dist/internal/failure"
+	"github.com/distbuild/dist/internal/image"
+	"github.com/distbuild/dist/internal/sign"
+)
+
+// PasswordEnv holds the password of an encrypted cosign key, as for cosign.
+const PasswordEnv = "COSIGN_PASSWORD"
+
+func newSignCmd(a *app) *cobra.Command {
+	var keyFile string
+	var insecure bool
+	cmd := &cobra.Command{
+		Use:   "sign REF --key FILE",
+		Short: "Sign an image as cosign does, so that cosign verify --key accepts it",
+		Long: `Sign the image REF names (HOST/REPO:TAG or HOST/REPO@DIGEST; for several
+platforms, the index) the way cosign signs with a key: the simple-signing
+payload, ECDSA P-256, pushed as the sha256-<hex>.sig tag beside the image,
+after any signatures already there. FILE is an unencrypted PEM private key
+(PKCS#8 or SEC 1) or a key from cosign generate-key-pair, decrypted with
+$` + PasswordEnv + `. Keyless signing and the transparency log are not done:
+verify with cosign verify --key PUB --insecure-ignore-tlog=true.`,
+		Args: argsUsage(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if keyFile == "" {
+				return failure.Usagef("--key FILE is required: the private key to sign with")
+			}
+			key, err := loadImageKey(keyFile)
+			if err != nil {
+				return err
+			}
+			res, err := image.Sign(cmd.Context(), a.http(), insecure, args[0], key)
+			if err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(res)
+			}
+			if res.AlreadySigned {
+				fmt.Fprintf(a.stdout, "%s (%s) is already signed by this key in %s\n", res.Reference, res.Digest, res.Signature)
+				return nil
+			}
+			fmt.Fprintf(a.stdout, "signed %s (%s): %s\n", res.Reference, res.Digest, res.Signature)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&keyFile, "key", "", "private key `FILE`: PEM (PKCS#8, SEC 1) or cosign's encrypted format with $"+PasswordEnv)
+	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to any registry (loopback registries always may)")
+	return cmd
+}
+
+// loadImageKey reads an image signing key, with $COSIGN_PASSWORD for an
+// encrypted one (set and empty is a password too, as cosign has it). A key
+// that cannot be read or decrypted is configuration: exit 2. Neither the
+// key nor the password is ever in the message.
+func loadImageKey(file string) (*ecdsa.PrivateKey, error) {
+	var password []byte
+	if pw, ok := os.LookupEnv(PasswordEnv); ok {
+		password = []byte(pw)
+	}
+	key, err := sign.LoadKeyFile(file, password)
+	if err != nil {
+		return nil, failure.Usagef("signing key: %w", err)
+	}
+	return key, nil
+}

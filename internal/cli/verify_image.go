@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/distbuild/dist/internal/failure"
+	"github.com/distbuild/dist/internal/image"
+)
+
+func newVerifyImageCmd(a *app) *cobra.Command {
+	var insecure bool
+	cmd := &cobra.Command{
+		Use:   "verify-image REF|oci-layout:DIR[:REF]",
+		Short: "Rebuild an image from the commit it records and compare the digests",
+		Long: `Read the commit, the time and the platforms an image records (its
+release.json and index), build that commit again from this repository's own
+objects, as dist release builds, and compare the digests. Exit 0 when they
+are equal; 1 when they differ, naming the first layer or config field that
+does; 2 when the commit is not in this repository. A Go server built with
+another Go version cannot give the same digest: the report says so.`,
+		Args: argsUsage(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := a.manifest()
+			if err != nil {
+				return err
+			}
+			o := a.imageOptions(m)
+			o.Insecure = insecure
+			src := args[0]
+			if rest, ok := strings.CutPrefix(src, "oci-layout:"); ok && !strings.HasPrefix(rest, "/") {
+				src = "oci-layout:" + joinDir(a.dir, rest)
+			}
+			rep, err := image.Verify(cmd.Context(), image.VerifyOptions{Build: *o, Image: src})
+			if err != nil {
+				return err
+			}
+			rep.Reference = args[0]
+			if a.json {
+				if err := a.printJSON(rep); err != nil {
+					return err
+				}
+			} else {
+				printVerify(a.stdout, rep)
+			}
+			if !rep.Match {
+				return &failure.CheckError{}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to any registry (loopback registries always may)")
+	return cmd
+}
+
+func printVerify(w io.Writer, r *image.VerifyReport) {
+	fmt.Fprintf(w, "image    %s\n", r.Reference)
+	fmt.Fprintf(w, "digest   %s\n", r.Digest)
+	fmt.Fprintf(w, "commit   %s (version %s, created %s)\n", r.Commit, r.Version, r.Created)
+	fmt.Fprintf(w, "rebuilt  %s for %s\n", r.RebuiltDigest, strings.Join(r.Platforms, ", "))
+	if r.Dirty {
+		fmt.Fprintf(w, "note: the image records revision %s: it was built from a work tree that differed from the commit, so it cannot match the commit's rebuild\n", r.Commit)
+	}
+	if r.GoDiffers {
+		fmt.Fprintf(w, "note: the image was built with %s and this machine has %s: the Go server's binary differs with the toolchain, so the digests cannot match; verify with %s\n", r.GoVersion, r.LocalGoVersion, r.GoVersion)
+	}
+	if r.Match {
+		fmt.Fprintln(w, "verified: the commit rebuilds to the same digest")
+		return
+	}
+	fmt.Fprintln(w, "differs: the commit does not rebuild to the image's digest")
+	if r.Difference != nil {
+		fmt.Fprintf(w, "first difference: %s\n", r.Difference)
+	}
+}
