@@ -325,6 +325,44 @@ func (c *Client) Tag(ctx context.Context, tag name.Tag, t remote.Taggable) error
 	return nil
 }
 
+// Remote returns the go-containerregistry options that reach reg as c
+// does: the puller and pusher c keeps for it, with its transport,
+// credentials, retries and token exchanges. They are for code that calls
+// package remote itself (package channel, through package referrers);
+// its errors must go through Scrub before anyone sees them.
+func (c *Client) Remote(ctx context.Context, reg name.Registry) ([]remote.Option, error) {
+	cn, err := c.conn(ctx, reg)
+	if err != nil {
+		return nil, err
+	}
+	return []remote.Option{remote.Reuse(cn.puller), remote.Reuse(cn.pusher)}, nil
+}
+
+// Scrub makes err, from a call made with Remote's options for reg, safe
+// to show, as the Client's own errors are: when its message holds a
+// secret of reg's credentials, it becomes an *Error with the secret
+// replaced, which unwraps only to ErrNotFound or ErrUnauthorized. An
+// error that holds none is returned as it is, with its chain.
+func (c *Client) Scrub(reg name.Registry, err error) error {
+	if err == nil {
+		return nil
+	}
+	c.mu.Lock()
+	cn := c.conns[reg.Name()]
+	c.mu.Unlock()
+	if cn == nil {
+		return err
+	}
+	msg := err.Error()
+	for _, s := range cn.secrets {
+		msg = strings.ReplaceAll(msg, s, "REDACTED")
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return &Error{msg: msg, kind: kind(err)}
+}
+
 // ErrNotFound is a registry's answer that a manifest, blob or repository
 // does not exist.
 var ErrNotFound = errors.New("not found")
