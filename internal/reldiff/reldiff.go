@@ -40,6 +40,12 @@ type Release struct {
 	// extension (or content) tells Markdown from ReST. Empty Data: no
 	// entries to show.
 	Changelog File
+	// Indirect reports whether the pin name of the lockfile at path is a
+	// dependency of the pins a user asked for, which the policy's
+	// indirect-* rules judge (DESIGN §4); the caller answers as dist plan
+	// does (plan.Indirect), from the release's dist.yaml and lockfiles.
+	// Nil: every pin is direct.
+	Indirect func(path, name string) bool
 }
 
 // File is a file of a release.
@@ -154,6 +160,15 @@ func Diff(from, to Release, o Options) (*Result, error) {
 	}
 	var levels []string
 	for _, c := range pinChanges(from.Lockfiles, to.Lockfiles) {
+		// As dist plan: a pin is judged by the side that has it, the
+		// newer one unless it was removed.
+		side := to
+		if lockfile.ChangeKind(c.pin.Kind) == lockfile.Removed {
+			side = from
+		}
+		if side.Indirect != nil {
+			c.change.Indirect = side.Indirect(c.pin.File, c.pin.Name)
+		}
 		reason := judge(o.Rules, c.change)
 		c.pin.Level, c.pin.Rule = reason.Level, reason.Rule
 		r.Pins = append(r.Pins, c.pin)
