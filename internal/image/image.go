@@ -28,6 +28,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/image/build"
@@ -94,6 +95,9 @@ type BuildOptions struct {
 	// Log, when set, is the verbose log: what each push uploaded and
 	// skipped.
 	Log func(format string, args ...any)
+	// By is who moves the channels a push moves, for their records
+	// (channel.By).
+	By string
 }
 
 // BuildReport is what Build did. Base is the pinned base image as
@@ -144,6 +148,8 @@ type OutputReport struct {
 	Kind   string   `json:"kind"`
 	Tags   []string `json:"tags,omitempty"`
 	Moved  []string `json:"moved,omitempty"`
+	// Channels are the channels the push moved (channels.go).
+	Channels []*channel.MoveResult `json:"channels,omitempty"`
 }
 
 // Build builds the distribution's image and writes it to every output:
@@ -171,6 +177,9 @@ type Built struct {
 	tags    map[int][]string
 	rc      *regclient.Client
 	res     *build.Result
+	// branch is the branch HEAD is on, and commit the commit built ("" for
+	// a detached HEAD, or outside git): what the channels follow.
+	branch, commit string
 }
 
 // Make builds the image without writing it anywhere but the layer cache.
@@ -237,7 +246,10 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 		}
 	}
 	rc := NewRegistryClient(o.Client, o.Insecure)
-	b := &Built{o: o, m: m, version: version, dests: dests, rc: rc, refs: map[int]name.Repository{}, tags: map[int][]string{}}
+	b := &Built{o: o, m: m, version: version, dests: dests, rc: rc, refs: map[int]name.Repository{}, tags: map[int][]string{}, commit: commit}
+	if t.repo != nil {
+		_, b.branch, _, _ = t.repo.Head()
+	}
 	for i, d := range dests {
 		if d.Kind != publish.Registry {
 			continue
@@ -316,7 +328,11 @@ func (b *Built) Publish(ctx context.Context) (*BuildReport, error) {
 	rep := b.Report
 	if b.o.DryRun {
 		for i, d := range b.dests {
-			rep.Outputs = append(rep.Outputs, OutputReport{Output: d.String(), Kind: kindName(d.Kind), Tags: b.tags[i]})
+			out := OutputReport{Output: d.String(), Kind: kindName(d.Kind), Tags: b.tags[i]}
+			if d.Kind == publish.Registry {
+				out.Channels, _ = b.moveChannels(ctx, b.refs[i])
+			}
+			rep.Outputs = append(rep.Outputs, out)
 		}
 		return rep, nil
 	}
@@ -357,6 +373,10 @@ func (b *Built) Publish(ctx context.Context) (*BuildReport, error) {
 			}
 			pushed[repo.RegistryStr()] = repo
 			out.Tags, out.Moved = p.Tags, p.Moved
+			if out.Channels, err = b.moveChannels(ctx, repo); err != nil {
+				rep.Outputs = append(rep.Outputs, out)
+				return rep, err
+			}
 		}
 		rep.Outputs = append(rep.Outputs, out)
 	}
