@@ -20,9 +20,9 @@ import (
 	"github.com/distbuild/dist/internal/sources"
 )
 
-// imageCommands returns build, promote, inspect and status.
+// imageCommands returns build, promote, inspect, status and diff.
 func imageCommands(a *app) []*cobra.Command {
-	return []*cobra.Command{newBuildCmd(a), newPromoteCmd(a), newInspectCmd(a), newStatusCmd(a)}
+	return []*cobra.Command{newBuildCmd(a), newPromoteCmd(a), newInspectCmd(a), newStatusCmd(a), newDiffCmd(a)}
 }
 
 func newBuildCmd(a *app) *cobra.Command {

@@ -32,6 +32,9 @@ type Release struct {
 	// Ref is what the user called it ("prod", "v1.1.0"); Version when
 	// empty.
 	Ref string
+	// Source says where the release was read ("image REPO@DIGEST", "git
+	// tag 1.1.0 (COMMIT)"); "" when the caller does not say.
+	Source string
 	// Lockfiles are release.json's lockfiles: path, ecosystem and pins.
 	Lockfiles []meta.Lockfile
 	// Configs are the rendered config files (dist.yaml configs[].output).
@@ -93,6 +96,7 @@ type Result struct {
 type Side struct {
 	Ref     string `json:"ref"`
 	Version string `json:"version"`
+	Source  string `json:"source,omitempty"`
 }
 
 // PinChange is one pin that differs.
@@ -224,7 +228,7 @@ func side(r Release) Side {
 	if ref == "" {
 		ref = r.Version
 	}
-	return Side{Ref: ref, Version: r.Version}
+	return Side{Ref: ref, Version: r.Version, Source: r.Source}
 }
 
 func direction(from, to string) string {

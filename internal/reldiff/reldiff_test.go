@@ -237,7 +237,7 @@ func TestIndirect(t *testing.T) {
 		got[p.File+" "+p.Name] = p.Level + " " + p.Rule
 	}
 	for k, want := range map[string]string{
-		"lockfiles/constraints.txt requests": "patch indirect-minor",
+		"lockfiles/constraints.txt requests":    "patch indirect-minor",
 		"lockfiles/default.txt kinto-megaphone": "minor dependency-added",
 	} {
 		if got[k] != want {
