@@ -37,7 +37,7 @@ func (b *Built) moveChannels(ctx context.Context, repo name.Repository) ([]*chan
 	}
 	if len(b.Report.Dirty) > 0 {
 		b.Report.Warnings = append(b.Report.Warnings, fmt.Sprintf(
-			"channel %s not moved: they follow commits, and this image is built from a work tree that differs from HEAD",
+			"channel %s not moved: a channel follows commits, and this image is built from a work tree that differs from HEAD",
 			strings.Join(names, ", ")))
 		return nil, nil
 	}
