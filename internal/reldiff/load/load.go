@@ -177,7 +177,11 @@ func fromImage(ctx context.Context, o Options, ref name.Tag, asked string) (*rel
 	sm := o.Manifest
 	if commit != "" {
 		if _, err := o.Git.ResolveCommit(commit); err != nil {
-			return nil, fmt.Errorf("%s (%s) was built from commit %.12s, which this repository does not have: fetch it (git fetch --tags)", asked, rel.Version, commit)
+			what := asked
+			if asked != rel.Version {
+				what += " (" + rel.Version + ")"
+			}
+			return nil, fmt.Errorf("%s was built from commit %.12s, which this repository does not have: fetch it (git fetch --tags)", what, commit)
 		}
 		if sm, err = manifestAt(o, commit, rel.Version); err != nil {
 			return nil, err
