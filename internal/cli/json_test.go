@@ -13,6 +13,7 @@ import (
 	"github.com/distbuild/dist/internal/image/promote"
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/plan"
+	"github.com/distbuild/dist/internal/reldiff"
 	"github.com/distbuild/dist/internal/release"
 )
 
@@ -32,6 +33,8 @@ var jsonOutputs = map[string]any{
 	"build":                            image.BuildReport{},
 	"promote":                          promote.Result{},
 	"inspect":                          inspect.Report{},
+	"status":                           statusJSON{},
+	"diff":                             reldiff.Result{},
 }
 
 var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)

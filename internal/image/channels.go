@@ -48,7 +48,7 @@ func (b *Built) moveChannels(ctx context.Context, repo name.Repository) ([]*chan
 	var out []*channel.MoveResult
 	if b.o.DryRun {
 		for _, n := range names {
-			out = append(out, &channel.MoveResult{Repository: repo.String(), Channel: n, Version: b.version, By: by, Key: channel.Key(repo, n), DryRun: true})
+			out = append(out, &channel.MoveResult{Reference: repo.Tag(n).String(), Channel: n, Version: b.version, By: by, Key: channel.Key(repo, n), DryRun: true})
 		}
 		return out, nil
 	}

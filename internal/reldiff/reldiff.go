@@ -75,8 +75,10 @@ type Options struct {
 // output of dist diff --json.
 type Result struct {
 	Name string `json:"name"`
-	From Side   `json:"from"`
-	To   Side   `json:"to"`
+	// From and To are the two releases; in JSON from_release and
+	// to_release, since from and to are versions in dist's JSON.
+	From Side `json:"from_release"`
+	To   Side `json:"to_release"`
 	// Direction is "upgrade" when To is the higher version, "downgrade"
 	// when it is the lower one (a rollback), "same" when they are equal.
 	Direction string `json:"direction"`

@@ -34,8 +34,8 @@ type Result struct {
 	// Changed is false when the channel already named the version's image.
 	Changed bool `json:"changed"`
 	DryRun  bool `json:"dry_run,omitempty"`
-	// Time is when the channel moved, RFC 3339 in UTC.
-	Time string `json:"time"`
+	// Time is when the channel moved, in UTC.
+	Time time.Time `json:"time"`
 	// By is who moved it, as the record says.
 	By string `json:"by"`
 	// Record is the digest of the move's record in the registry; "" when
@@ -143,6 +143,6 @@ func Promote(ctx context.Context, c *regclient.Client, repo name.Repository, ver
 	return &Result{
 		Reference: repo.Tag(ch).String(), Repository: repo.String(), Version: version, Channel: ch,
 		Digest: mv.Digest, Previous: mv.PreviousDigest, Changed: mv.Changed, DryRun: o.DryRun,
-		Time: mv.Time.UTC().Format(time.RFC3339), By: mv.By, Record: mv.Record, Key: mv.Key, From: from,
+		Time: mv.Time.UTC(), By: mv.By, Record: mv.Record, Key: mv.Key, From: from,
 	}, nil
 }
