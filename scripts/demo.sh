@@ -4,7 +4,9 @@
 # but Go and the Go module proxy: verify, render, plan, prerelease, release
 # (image into an OCI layout and a local registry, tag and branch pushed to a
 # local bare remote; its report printed with --json, as build/release.json
-# keeps it), inspect, promote, postrelease.
+# keeps it), inspect, promote, postrelease; then a development build that
+# moves the dev channel, where each channel stands (dist status), and what
+# promoting dev to prod would change (dist diff).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dist="$root/bin/dist"
@@ -55,9 +57,15 @@ step "$dist" plan
 step "$dist" prerelease
 step "$dist" release --json
 step "$dist" inspect "$reg/go-httpbin-dist:$(cat VERSION)"
-step "$dist" promote "$(cat VERSION)" stage
+version=$(cat VERSION)
+step "$dist" promote "$version" stage
+step "$dist" promote "$version" prod
 step "$dist" postrelease
 step git log --oneline --decorate -n 3
 step git --git-dir="$tmp/remote.git" tag -n1
+# Back on main, a development build: pushed, it moves dev (track: main).
+step "$dist" build -o "$reg/go-httpbin-dist"
+step "$dist" status --history
+step "$dist" diff prod dev
 echo
-echo "demo: done. The image is in $reg (gone when the demo exits) and in build/oci of the copy."
+echo "demo: done. The images are in $reg (gone when the demo exits) and in build/oci of the copy."
