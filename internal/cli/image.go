@@ -195,7 +195,9 @@ that channel (else exit 1, nothing moved).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o := promote.Options{DryRun: dryRun, By: channel.By(a.dir, os.Getenv)}
 			repoStr := repoFlag
-			m, err := a.manifest()
+			// dist.yaml's channels hold wherever it is; --repository
+			// works without one.
+			m, err := manifest.Load(a.dir)
 			switch {
 			case err == nil:
 				o.Channels = m.Channels.Config
@@ -204,7 +206,7 @@ that channel (else exit 1, nothing moved).`,
 				}
 			case repoStr != "" && errors.Is(err, manifest.ErrNotFound):
 			default:
-				return err
+				return usage(err)
 			}
 			if repoStr == "" {
 				return usage(errors.New("no repository: set image.repository in dist.yaml or pass --repository"))
