@@ -357,6 +357,14 @@ func (c *Client) Scrub(reg name.Registry, err error) error {
 	for _, s := range cn.secrets {
 		msg = strings.ReplaceAll(msg, s, "REDACTED")
 	}
+	if kind(err) == ErrUnauthorized {
+		// What the caller said, then the advice the Client's own errors
+		// give, in place of the registry's words.
+		var te *transport.Error
+		errors.As(err, &te)
+		prefix, _ := strings.CutSuffix(msg, te.Error())
+		return &Error{msg: prefix + refusedAccess(reg.RegistryStr(), te.StatusCode), kind: ErrUnauthorized}
+	}
 	if msg == err.Error() {
 		return err
 	}
@@ -413,15 +421,20 @@ func (cn *conn) wrap(ctx context.Context, what, registry string, err error) erro
 	case ErrUnauthorized:
 		var te *transport.Error
 		errors.As(err, &te)
-		return &Error{msg: fmt.Sprintf(
-			"%s: %s refused access (%d %s): check the credentials for %s in $DOCKER_CONFIG/config.json or ~/.docker/config.json (docker login), and that the repository exists",
-			what, registry, te.StatusCode, http.StatusText(te.StatusCode), registry), kind: k}
+		return &Error{msg: what + ": " + refusedAccess(registry, te.StatusCode), kind: k}
 	}
 	msg := err.Error()
 	for _, s := range cn.secrets {
 		msg = strings.ReplaceAll(msg, s, "REDACTED")
 	}
 	return &Error{msg: what + ": " + msg}
+}
+
+// refusedAccess says that registry refused the credentials, and where
+// they come from.
+func refusedAccess(registry string, status int) string {
+	return fmt.Sprintf("%s refused access (%d %s): check the credentials for %s in $DOCKER_CONFIG/config.json or ~/.docker/config.json (docker login), and that the repository exists",
+		registry, status, http.StatusText(status), registry)
 }
 
 // schemeGuard refuses plain HTTP except to loopback registries or when

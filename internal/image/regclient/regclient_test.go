@@ -157,6 +157,11 @@ func TestRemoteScrub(t *testing.T) {
 	if c.Scrub(repo.Registry, nil) != nil {
 		t.Error("Scrub(nil) is not nil")
 	}
+	// A refusal keeps what the caller said, and gives the Client's advice.
+	err = c.Scrub(repo.Registry, fmt.Errorf("listing the tags of x: %w", &transport.Error{StatusCode: 401}))
+	if !errors.Is(err, ErrUnauthorized) || !strings.HasPrefix(err.Error(), "listing the tags of x: "+repo.RegistryStr()+" refused access (401 Unauthorized): check the credentials") {
+		t.Errorf("401: %v", err)
+	}
 }
 
 type staticKeychain struct{ a authn.Authenticator }

@@ -39,8 +39,7 @@ import (
 )
 
 // dirtySuffix ends the commit of an image built from a modified work tree
-// (image.DirtySuffix; not imported, to keep this package off the build
-// pipeline's dependencies).
+// (image.DirtySuffix, which package image keeps beside the whole pipeline).
 const dirtySuffix = "-dirty"
 
 // Options is where releases are found.
@@ -123,12 +122,18 @@ func tagNames(m *manifest.Manifest, ref string) []string {
 	return out
 }
 
-// fromImage reads the release an image records.
+// fromImage reads the release an image records. Reading the layers goes
+// around the Client's own calls: their errors go through Scrub.
 func fromImage(ctx context.Context, o Options, ref name.Tag, asked string) (*reldiff.Release, error) {
 	rd, err := o.Client.Get(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
+	r, err := readImage(o, ref, rd, asked)
+	return r, o.Client.Scrub(ref.Context().Registry, err)
+}
+
+func readImage(o Options, ref name.Tag, rd *remote.Descriptor, asked string) (*reldiff.Release, error) {
 	img, err := platformImage(rd)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
