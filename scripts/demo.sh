@@ -5,7 +5,9 @@
 # (image into an OCI layout and a local registry, tag and branch pushed to a
 # local bare remote; its report printed with --json, as build/release.json
 # keeps it), inspect, the SBOM and provenance, verify-image, promote,
-# postrelease.
+# postrelease; then a development build that moves the dev channel, where
+# each channel stands (dist status), and what promoting dev to prod would
+# change (dist diff).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dist="$root/bin/dist"
@@ -64,9 +66,15 @@ step head -40 "$sbom"
 step cat "$prov"
 # The same commit rebuilds to the same digest.
 step "$dist" verify-image "$reg/go-httpbin-dist:$(cat VERSION)"
-step "$dist" promote "$(cat VERSION)" stage
+version=$(cat VERSION)
+step "$dist" promote "$version" stage
+step "$dist" promote "$version" prod
 step "$dist" postrelease
 step git log --oneline --decorate -n 3
 step git --git-dir="$tmp/remote.git" tag -n1
+# Back on main, a development build: pushed, it moves dev (track: main).
+step "$dist" build -o "$reg/go-httpbin-dist"
+step "$dist" status --history
+step "$dist" diff prod dev
 echo
-echo "demo: done. The image is in $reg (gone when the demo exits) and in build/oci of the copy."
+echo "demo: done. The images are in $reg (gone when the demo exits) and in build/oci of the copy."

@@ -46,9 +46,10 @@ func (o Options) jobs() int {
 
 // MoveResult is what Move did.
 type MoveResult struct {
-	Repository string `json:"repository"`
-	Channel    string `json:"channel"`
-	Version    string `json:"version"`
+	// Reference is the channel's tag, REPO:CHANNEL.
+	Reference string `json:"reference"`
+	Channel   string `json:"channel"`
+	Version   string `json:"version"`
 	// Digest is "sha256:<hex>" of the image the channel names now.
 	Digest string `json:"digest"`
 	// PreviousDigest is what it named before; "" for a new channel.
@@ -109,7 +110,7 @@ func Move(ctx context.Context, repo name.Repository, channel, version, digest, w
 	}
 	tag := repo.Tag(channel)
 	res := &MoveResult{
-		Repository: repo.String(), Channel: channel, Version: version,
+		Reference: repo.Tag(channel).String(), Channel: channel, Version: version,
 		Digest: h.String(), Time: when.UTC(), By: who, Key: Key(repo, channel), DryRun: o.DryRun,
 	}
 	prev, err := remote.Head(tag, ropts...)

@@ -22,9 +22,10 @@ type State struct {
 	// Digest is "sha256:<hex>" the channel tag names; "" when the tag does
 	// not exist yet.
 	Digest string `json:"digest,omitempty"`
-	// Moved and By come from the record of the move that put the channel
-	// at Digest; nil and "" when there is none (Recorded false).
-	Moved *time.Time `json:"moved,omitempty"`
+	// Moved (in JSON "time", as a record's) and By come from the record
+	// of the move that put the channel at Digest; nil and "" when there is
+	// none (Recorded false).
+	Moved *time.Time `json:"time,omitempty"`
 	By    string     `json:"by,omitempty"`
 	// Recorded is false when no completed record names Digest: the tag was
 	// set outside dist (by hand, or by a dist that recorded nothing).

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,17 +11,20 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
+	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/image"
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/inspect"
 	"github.com/distbuild/dist/internal/image/promote"
+	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/sources"
 )
 
-// imageCommands returns build, promote, inspect, sign and verify-image.
+// imageCommands returns build, promote, inspect, status, diff, sign and
+// verify-image.
 func imageCommands(a *app) []*cobra.Command {
-	return []*cobra.Command{newBuildCmd(a), newPromoteCmd(a), newInspectCmd(a), newSignCmd(a), newVerifyImageCmd(a)}
+	return []*cobra.Command{newBuildCmd(a), newPromoteCmd(a), newInspectCmd(a), newStatusCmd(a), newDiffCmd(a), newSignCmd(a), newVerifyImageCmd(a)}
 }
 
 func newBuildCmd(a *app) *cobra.Command {
@@ -46,6 +50,7 @@ OCI referrers; a docker-archive gets neither.`,
 			o.SourceDateEpoch = os.Getenv("SOURCE_DATE_EPOCH")
 			o.Step, o.Log = a.step, a.log()
 			o.DistVersion = versionString()
+			o.By = channel.By(m.Dir, os.Getenv)
 			o.Dependencies = deps.New(m, a.http(), sources.Opener(a.http(), sources.Settings{Insecure: o.Insecure}), deps.Logs{Step: o.Step, Log: o.Log})
 			bar := &byteCounter{c: a.console(), what: "writing"}
 			o.Progress = bar.add
@@ -119,12 +124,14 @@ func printBuild(w io.Writer, r *image.BuildReport) {
 		switch {
 		case o.Kind == "registry" && r.DryRun:
 			fmt.Fprintf(w, "would push %s (tag %s)\n", o.Output, strings.Join(o.Tags, ", "))
+			printMoves(w, o.Channels)
 		case o.Kind == "registry":
 			line := fmt.Sprintf("pushed %s@%s (tag %s)", trimTag(o.Output), r.Digest, strings.Join(o.Tags, ", "))
 			if len(o.Moved) > 0 {
 				line += fmt.Sprintf("; moved %s from another image (--force)", strings.Join(o.Moved, ", "))
 			}
 			fmt.Fprintln(w, line)
+			printMoves(w, o.Channels)
 		default:
 			fmt.Fprintf(w, "%s %s\n", verb, o.Output)
 		}
@@ -142,6 +149,22 @@ func printAttached(w io.Writer, o image.OutputReport) {
 		fmt.Fprintf(tw, "  signed\t%s\n", o.Signature)
 	}
 	tw.Flush()
+}
+
+// printMoves says what a push did to the channels that follow the build.
+func printMoves(w io.Writer, moves []*channel.MoveResult) {
+	for _, c := range moves {
+		switch {
+		case c.DryRun:
+			fmt.Fprintf(w, "would move channel %s to %s\n", c.Channel, c.Version)
+		case !c.Changed:
+			fmt.Fprintf(w, "channel %s already at %s\n", c.Channel, c.Version)
+		case c.PreviousDigest != "":
+			fmt.Fprintf(w, "moved channel %s to %s (was %s)\n", c.Channel, c.Version, c.PreviousDigest)
+		default:
+			fmt.Fprintf(w, "moved channel %s to %s\n", c.Channel, c.Version)
+		}
+	}
 }
 
 func trimTag(ref string) string {
@@ -169,25 +192,36 @@ func newPromoteCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "promote VERSION CHANNEL [--repository REPO]",
 		Short: "Point a channel tag (stage, prod) at the image of an already-pushed version",
-		Args:  cobra.ExactArgs(2),
+		Long: `Point CHANNEL, a tag in the image repository, at the image of VERSION, and
+record the move in the registry. When dist.yaml has channels:, CHANNEL must be
+one of them, and a channel with from: takes only a version that has been on
+that channel (else exit 1, nothing moved).`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o := promote.Options{DryRun: dryRun, By: channel.By(a.dir, os.Getenv)}
 			repoStr := repoFlag
+			// dist.yaml's channels hold wherever it is; --repository
+			// works without one.
+			m, err := manifest.Load(a.dir)
+			switch {
+			case err == nil:
+				o.Channels = m.Channels.Config
+				if repoStr == "" && m.Image != nil {
+					repoStr = m.Image.Repository
+				}
+			case repoStr != "" && errors.Is(err, manifest.ErrNotFound):
+			default:
+				return err
+			}
 			if repoStr == "" {
-				m, err := a.manifest()
-				if err != nil {
-					return err
-				}
-				if m.Image == nil || m.Image.Repository == "" {
-					return failure.Usagef("no repository: set image.repository in dist.yaml or pass --repository")
-				}
-				repoStr = m.Image.Repository
+				return failure.Usagef("no repository: set image.repository in dist.yaml or pass --repository")
 			}
 			rc := image.NewRegistryClient(a.http(), insecure)
 			repo, err := rc.ParseRepository(repoStr)
 			if err != nil {
 				return failure.Usagef("repository %q: %w", repoStr, err)
 			}
-			res, err := promote.Promote(cmd.Context(), rc, repo, args[0], args[1], dryRun)
+			res, err := promote.Promote(cmd.Context(), rc, repo, args[0], args[1], o)
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/distbuild/dist/internal/image/promote"
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/plan"
+	"github.com/distbuild/dist/internal/reldiff"
 	"github.com/distbuild/dist/internal/release"
 )
 
@@ -34,6 +35,8 @@ var jsonOutputs = map[string]any{
 	"inspect":                          inspect.Report{},
 	"sign":                             image.SignReport{},
 	"verify-image":                     image.VerifyReport{},
+	"status":                           statusJSON{},
+	"diff":                             reldiff.Result{},
 }
 
 var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)

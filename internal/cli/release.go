@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/distbuild/dist/internal/changelog"
+	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/github"
 	"github.com/distbuild/dist/internal/gitrepo"
@@ -238,7 +239,7 @@ func newNotesCmd(a *app) *cobra.Command {
 func (a *app) imageOptions(m *manifest.Manifest) *image.BuildOptions {
 	return &image.BuildOptions{
 		Manifest: m, Client: a.http(), SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH"),
-		Step: a.step, Log: a.log(), DistVersion: versionString(),
+		Step: a.step, Log: a.log(), DistVersion: versionString(), By: channel.By(m.Dir, os.Getenv),
 		DependenciesFor: func(m *manifest.Manifest) deps.Installer {
 			return deps.New(m, a.http(), sources.Opener(a.http(), sources.Settings{}), deps.Logs{Step: a.step, Log: a.log()})
 		},

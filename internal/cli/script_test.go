@@ -6,20 +6,23 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/distbuild/dist/internal/gitrepo"
-	"github.com/distbuild/dist/internal/testenv/ghapi"
-	"github.com/distbuild/dist/internal/textdiff"
 	"io"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/distbuild/dist/internal/gitrepo"
+	"github.com/distbuild/dist/internal/testenv/ghapi"
+	"github.com/distbuild/dist/internal/textdiff"
 
 	packageurl "github.com/package-url/packageurl-go"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -123,7 +126,7 @@ func TestScripts(t *testing.T) {
 			switch cond {
 			case "pip":
 				return pipErr == nil, nil
-			case "cosign", "crane":
+			case "cosign":
 				// Installed by .ci/run with go install: missing under
 				// CI=true is a broken CI image, not a skip.
 				if _, err := exec.LookPath(cond); err != nil {
@@ -133,6 +136,12 @@ func TestScripts(t *testing.T) {
 					return false, nil
 				}
 				return true, nil
+			case "crane":
+				// Missing under CI=true is a broken CI image, not a skip.
+				if craneBin() == "" && os.Getenv("CI") == "true" {
+					return false, fmt.Errorf("crane is not installed; CI must install it (.ci/run)")
+				}
+				return craneBin() != "", nil
 			case "docker-registry":
 				// Missing under CI=true is a broken CI image, not a skip.
 				_, err := exec.LookPath("docker-registry")
@@ -177,10 +186,11 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 				}
 			},
-			// json-valid FILE [PATH...]: FILE (stdout: the last command's)
-			// holds exactly one JSON object, as every --json prints, and
-			// each PATH (keys and list indexes joined by dots, pins.0.to)
-			// is in it.
+			// json-valid FILE [PATH[=VALUE]...]: FILE (stdout: the last
+			// command's) holds exactly one JSON object, as every --json
+			// prints, and each PATH (keys and list indexes joined by dots,
+			// pins.0.to) is in it; with =VALUE, a string, number or bool
+			// that reads VALUE.
 			"json-valid": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) < 1 {
 					ts.Fatalf("usage: json-valid FILE [PATH...]")
@@ -194,6 +204,7 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("%s: not one JSON object", args[0])
 				}
 				for _, p := range args[1:] {
+					p, want, eq := strings.Cut(p, "=")
 					cur := v
 					for _, k := range strings.Split(p, ".") {
 						var ok bool
@@ -209,6 +220,9 @@ func TestScripts(t *testing.T) {
 						if !ok {
 							ts.Fatalf("%s: no %s", args[0], p)
 						}
+					}
+					if got := fmt.Sprint(cur); eq && got != want {
+						ts.Fatalf("%s: %s is %q, want %q", args[0], p, got, want)
 					}
 				}
 			},
@@ -303,6 +317,25 @@ func TestScripts(t *testing.T) {
 					}
 				}
 				fmt.Fprintf(ts.Stdout(), "%d pins in the SBOM with their hashes\n", n)
+			},
+			// capture VAR REGEXP [FILE]: set $VAR to REGEXP's first group in
+			// FILE (default stdout), such as a digest a command printed, for
+			// the commands after it.
+			"capture": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 2 || len(args) > 3 {
+					ts.Fatalf("usage: capture VAR REGEXP [FILE]")
+				}
+				file := "stdout"
+				if len(args) == 3 {
+					file = args[2]
+				}
+				re, err := regexp.Compile(args[1])
+				ts.Check(err)
+				m := re.FindStringSubmatch(ts.ReadFile(file))
+				if len(m) < 2 {
+					ts.Fatalf("capture: no match for %s in %s", args[1], file)
+				}
+				ts.Setenv(args[0], m[1])
 			},
 			// index-fail N: the package index answers the next N requests with 500.
 			"index-fail": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -498,6 +531,15 @@ func TestScripts(t *testing.T) {
 				ts.Setenv("SSH_PORT", strconv.Itoa(srv.Port))
 				ts.Setenv("SSH_ROOT", srv.Root)
 			},
+			// crane ARGS...: run go-containerregistry's crane (on PATH, or
+			// where go install puts it) as exec runs a program: a second
+			// opinion on what dist wrote to a registry. Guard with [crane].
+			"crane": func(ts *testscript.TestScript, neg bool, args []string) {
+				err := ts.Exec(craneBin(), args...)
+				if (err != nil) != neg {
+					ts.Fatalf("crane %s: %v", strings.Join(args, " "), err)
+				}
+			},
 			// registry-start VAR [USER PASSWORD]: run Debian's docker-registry
 			// (with htpasswd authentication when USER is given) until the
 			// tests end, and set $VAR to its host:port. Guard with
@@ -515,3 +557,26 @@ func TestScripts(t *testing.T) {
 		UpdateScripts: os.Getenv("UPDATE_GOLDEN") != "",
 	})
 }
+
+// craneBin finds crane: on PATH, else in GOBIN or GOPATH/bin, where .ci/run
+// installs it; "" when it is nowhere.
+var craneBin = sync.OnceValue(func() string {
+	if p, err := exec.LookPath("crane"); err == nil {
+		return p
+	}
+	for _, v := range []string{"GOBIN", "GOPATH"} {
+		out, _ := exec.Command("go", "env", v).Output()
+		for _, d := range filepath.SplitList(strings.TrimSpace(string(out))) {
+			if d == "" {
+				continue
+			}
+			if v == "GOPATH" {
+				d = filepath.Join(d, "bin")
+			}
+			if st, err := os.Stat(filepath.Join(d, "crane")); err == nil && !st.IsDir() {
+				return filepath.Join(d, "crane")
+			}
+		}
+	}
+	return ""
+})

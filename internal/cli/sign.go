@@ -28,7 +28,7 @@ after any signatures already there. FILE is an unencrypted PEM private key
 (PKCS#8 or SEC 1) or a key from cosign generate-key-pair, decrypted with
 $` + PasswordEnv + `. Keyless signing and the transparency log are not done:
 verify with cosign verify --key PUB --insecure-ignore-tlog=true.`,
-		Args: argsUsage(cobra.ExactArgs(1)),
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if keyFile == "" {
 				return failure.Usagef("--key FILE is required: the private key to sign with")

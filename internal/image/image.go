@@ -29,6 +29,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/image/base"
@@ -96,6 +97,9 @@ type BuildOptions struct {
 	SourceRef string
 	// SignKey, when set, signs every push as cosign does (package sign).
 	SignKey *ecdsa.PrivateKey
+	// By is who moves the channels a push moves, for their records
+	// (channel.By).
+	By string
 }
 
 // BuildReport is what Build did. Base is the pinned base image as
@@ -156,6 +160,8 @@ type OutputReport struct {
 	Referrers []referrers.Referrer `json:"referrers,omitempty"`
 	// Signature is the tag of the cosign signature, with a signing key.
 	Signature string `json:"signature,omitempty"`
+	// Channels are the channels the push moved (channels.go).
+	Channels []*channel.MoveResult `json:"channels,omitempty"`
 }
 
 // Build builds the distribution's image and writes it to every output:
@@ -184,6 +190,9 @@ type Built struct {
 	rc      *regclient.Client
 	res     *build.Result
 	supply  *supplyInputs
+	// branch is the branch HEAD is on, and commit the commit built ("" for
+	// a detached HEAD, or outside git): what the channels follow.
+	branch, commit string
 }
 
 // Make builds the image without writing it anywhere but the layer cache.
@@ -250,7 +259,12 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 		}
 	}
 	rc := NewRegistryClient(o.Client, o.Insecure)
-	b := &Built{o: o, m: m, version: version, dests: dests, rc: rc, refs: map[int]name.Repository{}, tags: map[int][]string{}}
+	b := &Built{o: o, m: m, version: version, dests: dests, rc: rc, refs: map[int]name.Repository{}, tags: map[int][]string{}, commit: commit}
+	if t.repo != nil {
+		if h, err := t.repo.Head(); err == nil {
+			b.branch = h.Branch
+		}
+	}
 	for i, d := range dests {
 		if d.Kind != publish.Registry {
 			continue
@@ -328,7 +342,11 @@ func (b *Built) Publish(ctx context.Context) (*BuildReport, error) {
 	rep := b.Report
 	if b.o.DryRun {
 		for i, d := range b.dests {
-			rep.Outputs = append(rep.Outputs, OutputReport{Output: d.String(), Kind: kindName(d.Kind), Tags: b.tags[i]})
+			out := OutputReport{Output: d.String(), Kind: kindName(d.Kind), Tags: b.tags[i]}
+			if d.Kind == publish.Registry {
+				out.Channels, _ = b.moveChannels(ctx, b.refs[i])
+			}
+			rep.Outputs = append(rep.Outputs, out)
 		}
 		return rep, nil
 	}
@@ -369,6 +387,10 @@ func (b *Built) Publish(ctx context.Context) (*BuildReport, error) {
 			}
 			pushed[repo.RegistryStr()] = repo
 			out.Tags, out.Moved = p.Tags, p.Moved
+			if out.Channels, err = b.moveChannels(ctx, repo); err != nil {
+				rep.Outputs = append(rep.Outputs, out)
+				return rep, err
+			}
 		}
 		err := b.supplyChain(ctx, i, d, &out)
 		rep.Outputs = append(rep.Outputs, out)

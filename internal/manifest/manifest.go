@@ -41,6 +41,8 @@ type Manifest struct {
 	Image           *Image            `yaml:"image"`
 	GitHub          *GitHub           `yaml:"github"`
 	Policy          Policy            `yaml:"policy"`
+	// Channels are the image's channels (channels.go).
+	Channels Channels `yaml:"channels"`
 
 	// Dir is the repository root the manifest was loaded from.
 	Dir string `yaml:"-"`
@@ -407,7 +409,7 @@ func (m *Manifest) validate(root *yaml.Node) error {
 	if _, err := policy.ParseRules(m.Policy.Levels, m.Policy.Below1); err != nil {
 		return bad(lineOf(root, "policy", -1), "%v", err)
 	}
-	return nil
+	return m.Channels.validate(m, lineAt(root, "channels"))
 }
 
 var pythonVersionRE = regexp.MustCompile(`^3\.\d+(\.\d+)?$`)

@@ -32,6 +32,9 @@ type Release struct {
 	// Ref is what the user called it ("prod", "v1.1.0"); Version when
 	// empty.
 	Ref string
+	// Source says where the release was read ("image REPO@DIGEST", "git
+	// tag 1.1.0 (COMMIT)"); "" when the caller does not say.
+	Source string
 	// Lockfiles are release.json's lockfiles: path, ecosystem and pins.
 	Lockfiles []meta.Lockfile
 	// Configs are the rendered config files (dist.yaml configs[].output).
@@ -40,6 +43,12 @@ type Release struct {
 	// extension (or content) tells Markdown from ReST. Empty Data: no
 	// entries to show.
 	Changelog File
+	// Indirect reports whether the pin name of the lockfile at path is a
+	// dependency of the pins a user asked for, which the policy's
+	// indirect-* rules judge (DESIGN §4); the caller answers as dist plan
+	// does (plan.Indirect), from the release's dist.yaml and lockfiles.
+	// Nil: every pin is direct.
+	Indirect func(path, name string) bool
 }
 
 // File is a file of a release.
@@ -66,8 +75,10 @@ type Options struct {
 // output of dist diff --json.
 type Result struct {
 	Name string `json:"name"`
-	From Side   `json:"from"`
-	To   Side   `json:"to"`
+	// From and To are the two releases; in JSON from_release and
+	// to_release, since from and to are versions in dist's JSON.
+	From Side `json:"from_release"`
+	To   Side `json:"to_release"`
 	// Direction is "upgrade" when To is the higher version, "downgrade"
 	// when it is the lower one (a rollback), "same" when they are equal.
 	Direction string `json:"direction"`
@@ -87,6 +98,7 @@ type Result struct {
 type Side struct {
 	Ref     string `json:"ref"`
 	Version string `json:"version"`
+	Source  string `json:"source,omitempty"`
 }
 
 // PinChange is one pin that differs.
@@ -154,6 +166,15 @@ func Diff(from, to Release, o Options) (*Result, error) {
 	}
 	var levels []string
 	for _, c := range pinChanges(from.Lockfiles, to.Lockfiles) {
+		// As dist plan: a pin is judged by the side that has it, the
+		// newer one unless it was removed.
+		side := to
+		if lockfile.ChangeKind(c.pin.Kind) == lockfile.Removed {
+			side = from
+		}
+		if side.Indirect != nil {
+			c.change.Indirect = side.Indirect(c.pin.File, c.pin.Name)
+		}
 		reason := judge(o.Rules, c.change)
 		c.pin.Level, c.pin.Rule = reason.Level, reason.Rule
 		r.Pins = append(r.Pins, c.pin)
@@ -209,7 +230,7 @@ func side(r Release) Side {
 	if ref == "" {
 		ref = r.Version
 	}
-	return Side{Ref: ref, Version: r.Version}
+	return Side{Ref: ref, Version: r.Version, Source: r.Source}
 }
 
 func direction(from, to string) string {

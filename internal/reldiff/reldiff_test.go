@@ -221,3 +221,27 @@ func TestLevelNames(t *testing.T) {
 		}
 	}
 }
+
+// TestIndirect: the pins the caller says are dependencies of the pins
+// asked for are judged by the indirect-* rules, by the side that has them.
+func TestIndirect(t *testing.T) {
+	from, to := loadCase(t, "upgrade")
+	deps := func(path, name string) bool { return path == "lockfiles/constraints.txt" }
+	from.Indirect, to.Indirect = deps, deps
+	r, err := Diff(from, to, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, p := range r.Pins {
+		got[p.File+" "+p.Name] = p.Level + " " + p.Rule
+	}
+	for k, want := range map[string]string{
+		"lockfiles/constraints.txt requests":    "patch indirect-minor",
+		"lockfiles/default.txt kinto-megaphone": "minor dependency-added",
+	} {
+		if got[k] != want {
+			t.Errorf("%s: %q, want %q (all: %v)", k, got[k], want, got)
+		}
+	}
+}

@@ -35,11 +35,22 @@ func (r *Result) title(arrow string) string {
 }
 
 // Text is the result for a terminal: a title line with the direction and
-// the policy's level, then the pins, the config keys and the changelog
-// entries, each as aligned columns.
+// the policy's level, where each side was read (when the Releases said),
+// then the pins, the config keys and the changelog entries, each as
+// aligned columns.
 func (r *Result) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s, %s\n", r.title("->"), r.Direction, r.Level)
+	// Where each side was read, when the caller says: an image or a tag.
+	if r.From.Source != "" || r.To.Source != "" {
+		tw := tabwriter.NewWriter(&b, 0, 0, 1, ' ', 0)
+		for _, s := range []Side{r.From, r.To} {
+			if s.Source != "" {
+				fmt.Fprintf(tw, "  %s:\t%s\n", s.Ref, s.Source)
+			}
+		}
+		tw.Flush()
+	}
 
 	b.WriteString("\nPins:")
 	if len(r.Pins) == 0 {

@@ -367,11 +367,18 @@ func (s publishStep) Run(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", tagConflictHint(err)
 	}
-	var to []string
+	var to, moved []string
 	for _, o := range rep.Outputs {
 		to = append(to, o.Output)
+		for _, c := range o.Channels {
+			moved = append(moved, c.Channel)
+		}
 	}
-	return fmt.Sprintf("%s to %s%s", rep.Digest, strings.Join(to, ", "), attachedNote(rep)), nil
+	detail := fmt.Sprintf("%s to %s%s", rep.Digest, strings.Join(to, ", "), attachedNote(rep))
+	if len(moved) > 0 {
+		detail += "; moved channel " + strings.Join(moved, ", ")
+	}
+	return detail, nil
 }
 
 // attachedNote says what went with the image: its SBOM and provenance,

@@ -313,3 +313,43 @@ func TestPrepareOutsideLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigDests: ConfigDests says where Prepare puts each configs:
+// output, whichever way image.files places it.
+func TestConfigDests(t *testing.T) {
+	m := load(t, map[string]string{
+		"dist.yaml": "name: app\nconfigs:\n" +
+			"  - {template: t.tmpl, output: config/named.ini}\n" +
+			"  - {template: t.tmpl, output: config/into.ini}\n" +
+			"  - {template: t.tmpl, output: share/conf/held.yaml}\n" +
+			"  - {template: t.tmpl, output: config/default.env}\n" +
+			"image:\n  files:\n" +
+			"    - {src: config/named.ini, dst: /etc/app/app.ini}\n" +
+			"    - {src: config/into.ini, dst: /etc/app/}\n" +
+			"    - {src: share, dst: /srv}\n",
+		"t.tmpl": "", "config/named.ini": "", "config/into.ini": "", "share/conf/held.yaml": "", "config/default.env": "",
+	})
+	want := map[string]string{
+		"config/named.ini": "etc/app/app.ini", "config/into.ini": "etc/app/into.ini",
+		"share/conf/held.yaml": "srv/conf/held.yaml", "config/default.env": "etc/app/default.env",
+	}
+	got := ConfigDests(m)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ConfigDests = %v, want %v", got, want)
+	}
+	p, err := Prepare(Options{Manifest: m, Version: "1", Time: when})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[string]bool{}
+	for _, l := range p.Layers {
+		for _, e := range l.Entries {
+			in[strings.TrimPrefix(e.Path, "/")] = true
+		}
+	}
+	for out, dst := range got {
+		if !in[dst] {
+			t.Errorf("%s: no %s in the image (%v)", out, dst, in)
+		}
+	}
+}

@@ -222,6 +222,46 @@ func splitCopies(m *manifest.Manifest, files []manifest.FileCopy) (fileCopies, c
 	return fileCopies, configCopies
 }
 
+// ConfigDests returns where an image built from m holds each configs:
+// output: its path in the repository ("config/example.ini") to its path
+// in the image, without the leading "/" ("etc/kinto.ini"), as splitCopies
+// and tarlayer place it: an image.files entry naming the output (a Dst
+// ending in "/" is a directory), one copying a directory that holds it,
+// else /etc/<name>/<file name>. dist diff reads a pushed image's config
+// back with it.
+func ConfigDests(m *manifest.Manifest) map[string]string {
+	var files []manifest.FileCopy
+	if m.Image != nil {
+		files = m.Image.Files
+	}
+	out := map[string]string{}
+	for _, c := range m.Configs {
+		o := clean(c.Output)
+		for _, f := range files {
+			src, dst := clean(f.Src), f.Dst
+			if dst == "" {
+				dst = src
+			}
+			if src == o {
+				if strings.HasSuffix(dst, "/") {
+					dst += path.Base(o)
+				}
+				out[c.Output] = strings.TrimPrefix(path.Clean("/"+dst), "/")
+				break
+			}
+			if src == "." || strings.HasPrefix(o, src+"/") {
+				rel := strings.TrimPrefix(o, src+"/")
+				out[c.Output] = strings.TrimPrefix(path.Clean("/"+dst+"/"+rel), "/")
+				break
+			}
+		}
+		if _, ok := out[c.Output]; !ok {
+			out[c.Output] = "etc/" + m.Name + "/" + path.Base(o)
+		}
+	}
+	return out
+}
+
 func clean(p string) string { return path.Clean(filepath.ToSlash(p)) }
 
 // source is the repository's URL for org.opencontainers.image.source. It

@@ -1,18 +1,21 @@
 // Package promote moves a channel tag (stage, prod) to the image a version
-// tag names, in the same repository. Only manifests travel: the registry
-// already has every blob, so nothing is pulled or rebuilt. A channel is a
-// movable name; a version is not, and promote never writes one.
+// tag names, in the same repository, and records the move in the registry
+// (package channel). Only manifests travel, and the record's two small
+// blobs: the registry already has the image, so nothing is pulled or
+// rebuilt. A channel is a movable name; a version is not, and promote
+// never writes one.
 package promote
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
+	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/image/regclient"
 )
@@ -30,58 +33,111 @@ type Result struct {
 	// channel.
 	Previous string `json:"previous,omitempty"`
 	// Changed is false when the channel already named the version's image.
-	Changed bool   `json:"changed"`
-	DryRun  bool   `json:"dry_run,omitempty"`
-	Time    string `json:"time"`
+	Changed bool `json:"changed"`
+	DryRun  bool `json:"dry_run,omitempty"`
+	// Time is when the channel moved, in UTC.
+	Time time.Time `json:"time"`
+	// By is who moved it, as the record says.
+	By string `json:"by"`
+	// Record is the digest of the move's record in the registry; "" when
+	// nothing moved.
+	Record string `json:"record,omitempty"`
+	// Key is the channel's stable key (channel.Key).
+	Key string `json:"key"`
+	// From is the channel the from: rule asked, "" without one.
+	From string `json:"from,omitempty"`
 }
 
-var versionLike = regexp.MustCompile(`^v?[0-9]`)
+// RefusedError is a promotion that a channel's from: rule refuses: the
+// version's image was never on the channel it comes from. Nothing moved.
+type RefusedError struct {
+	Channel, From, Version, Digest string
+}
 
-// Promote points repo:channel at the digest of repo:version. A channel or
-// version that cannot be used as given is a *failure.UsageError.
-func Promote(ctx context.Context, c *regclient.Client, repo name.Repository, version, channel string, dryRun bool) (*Result, error) {
-	if versionLike.MatchString(channel) || channel == version {
-		return nil, failure.Usagef("channel %q looks like a version: channels are names such as stage or prod, and a version tag never moves", channel)
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("%s (%s) has never been on %s: %s takes only what %s has had (dist promote %s %s first)",
+		e.Version, e.Digest, e.From, e.Channel, e.From, e.Version, e.From)
+}
+
+// Options configures Promote.
+type Options struct {
+	// Channels is dist.yaml's channels:. When it lists any, the channel
+	// must be one of them, and its from: rule holds; empty, any channel
+	// name is taken, with no rule.
+	Channels channel.Config
+	// By is who promotes, for the record (channel.By).
+	By string
+	// Now is the time of the move; time.Now() when zero.
+	Now time.Time
+	// DryRun says what would move, writing nothing; the from: rule is
+	// still asked.
+	DryRun bool
+}
+
+// Promote points repo:ch at the digest of repo:version and records the
+// move. Errors: a channel that is no channel name or not in Channels, or a
+// bad version (*failure.UsageError); a version that was never on the channel's
+// from: channel (*RefusedError); a version not in the registry; the
+// registry's refusal, with any secret of the credentials taken out.
+func Promote(ctx context.Context, c *regclient.Client, repo name.Repository, version, ch string, o Options) (*Result, error) {
+	if err := channel.CheckName(ch); err != nil {
+		return nil, failure.Usage(err)
+	}
+	var from string
+	if len(o.Channels) > 0 {
+		cfg, ok := o.Channels.Get(ch)
+		if !ok {
+			var names []string
+			for _, c := range o.Channels {
+				names = append(names, c.Name)
+			}
+			return nil, failure.Usagef("channel %q is not one of the channels in dist.yaml (%s)", ch, strings.Join(names, ", "))
+		}
+		from = cfg.From
 	}
 	vt, err := name.NewTag(repo.Name()+":"+version, name.WeakValidation)
 	if err != nil {
 		return nil, failure.Usagef("version %q: %w", version, err)
 	}
-	ct, err := name.NewTag(repo.Name()+":"+channel, name.WeakValidation)
-	if err != nil {
-		return nil, failure.Usagef("channel %q: %w", channel, err)
-	}
 	// name.NewTag drops the plain-HTTP choice made for repo; keep it.
-	vt, ct = repo.Tag(vt.TagStr()), repo.Tag(ct.TagStr())
-
-	desc, err := c.Get(ctx, vt)
+	vt = repo.Tag(vt.TagStr())
+	desc, err := c.Head(ctx, vt)
 	if errors.Is(err, regclient.ErrNotFound) {
 		return nil, fmt.Errorf("%s: not found: push the release first (dist build --output %s)", vt, vt)
 	}
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{
-		Reference: ct.String(), Repository: repo.String(), Version: version, Channel: channel,
-		Digest: desc.Digest.String(), DryRun: dryRun,
-		Time: time.Now().UTC().Format(time.RFC3339),
-	}
-	prev, err := c.Head(ctx, ct)
-	switch {
-	case errors.Is(err, regclient.ErrNotFound):
-	case err != nil:
-		return nil, err
-	default:
-		res.Previous = prev.Digest.String()
-	}
-	res.Changed = res.Previous != res.Digest
-	if !res.Changed || dryRun {
-		return res, nil
-	}
-	// The version's own manifest bytes go under the channel tag, so the
-	// channel names the very same digest.
-	if err := c.Tag(ctx, ct, desc); err != nil {
+	digest := desc.Digest.String()
+	opts, err := c.Remote(ctx, repo.Registry)
+	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	co := channel.Options{Remote: opts, Jobs: c.Jobs(), DryRun: o.DryRun}
+	if from != "" {
+		ok, err := channel.WasOn(ctx, repo, from, digest, co)
+		if err != nil {
+			return nil, c.Scrub(repo.Registry, fmt.Errorf("asking %s's history: %w", from, err))
+		}
+		if !ok {
+			return nil, &RefusedError{Channel: ch, From: from, Version: version, Digest: digest}
+		}
+	}
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	by := o.By
+	if by == "" {
+		by = "unknown"
+	}
+	mv, err := channel.Move(ctx, repo, ch, version, digest, by, now, co)
+	if err != nil {
+		return nil, c.Scrub(repo.Registry, err)
+	}
+	return &Result{
+		Reference: repo.Tag(ch).String(), Repository: repo.String(), Version: version, Channel: ch,
+		Digest: mv.Digest, Previous: mv.PreviousDigest, Changed: mv.Changed, DryRun: o.DryRun,
+		Time: mv.Time.UTC(), By: mv.By, Record: mv.Record, Key: mv.Key, From: from,
+	}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/image/imagetest"
@@ -27,20 +28,25 @@ func TestPromote(t *testing.T) {
 	ctx := context.Background()
 
 	proxy.Reset()
-	res, err := Promote(ctx, rc, repo, "1.0.0", "stage", false)
+	o := Options{By: "Jane Doe <jane@example.org>"}
+	res, err := Promote(ctx, rc, repo, "1.0.0", "stage", o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Digest != v1 || res.Previous != "" || !res.Changed {
+	if res.Digest != v1 || res.Previous != "" || !res.Changed || res.Record == "" || res.By != o.By || len(res.Key) != 32 {
 		t.Errorf("first promotion: %+v", res)
 	}
-	// Only manifests travel: no blob is read or written.
-	for _, k := range []string{"blob-get", "blob-head", "upload-start", "upload-data"} {
-		if n := proxy.Count(k); n != 0 {
-			t.Errorf("%d %s requests", n, k)
-		}
+	// Only manifests travel, and the record's two small blobs (its empty
+	// config and its layer): no blob of the image is read or written.
+	if n := proxy.Count("blob-get"); n != 0 {
+		t.Errorf("%d blob reads", n)
 	}
-	if n := proxy.Count("manifest-put"); n != 1 {
+	if n := proxy.Count("upload-start"); n > 2 {
+		t.Errorf("%d blob uploads", n)
+	}
+	// The channel tag, the record, and the record's referrers fallback
+	// tag (this registry has no referrers API).
+	if n := proxy.Count("manifest-put"); n != 3 {
 		t.Errorf("%d manifest writes", n)
 	}
 	stage, err := rc.Head(ctx, repo.Tag("stage"))
@@ -49,18 +55,18 @@ func TestPromote(t *testing.T) {
 	}
 
 	// Moving on records where the channel was.
-	res, err = Promote(ctx, rc, repo, "1.1.0", "stage", false)
+	res, err = Promote(ctx, rc, repo, "1.1.0", "stage", o)
 	if err != nil || res.Previous != v1 || res.Digest != v2 {
 		t.Errorf("second promotion: %+v %v", res, err)
 	}
 	// Again: nothing to do, nothing written.
 	proxy.Reset()
-	res, err = Promote(ctx, rc, repo, "1.1.0", "stage", false)
+	res, err = Promote(ctx, rc, repo, "1.1.0", "stage", o)
 	if err != nil || res.Changed || proxy.Count("manifest-put") != 0 {
 		t.Errorf("repeat: %+v %v, %d writes", res, err, proxy.Count("manifest-put"))
 	}
 	// A dry run writes nothing.
-	res, err = Promote(ctx, rc, repo, "1.0.0", "prod", true)
+	res, err = Promote(ctx, rc, repo, "1.0.0", "prod", Options{DryRun: true})
 	if err != nil || !res.Changed || !res.DryRun || proxy.Count("manifest-put") != 0 {
 		t.Errorf("dry run: %+v %v", res, err)
 	}
@@ -69,17 +75,35 @@ func TestPromote(t *testing.T) {
 	}
 
 	var ue *failure.UsageError
-	if _, err := Promote(ctx, rc, repo, "1.0.0", "1.0", false); !errors.As(err, &ue) {
+	if _, err := Promote(ctx, rc, repo, "1.0.0", "1.0", o); !errors.As(err, &ue) {
 		t.Errorf("version as channel: %v", err)
 	}
-	if _, err := Promote(ctx, rc, repo, "1.0.0", "v2", false); !errors.As(err, &ue) {
+	if _, err := Promote(ctx, rc, repo, "1.0.0", "v2", o); !errors.As(err, &ue) {
 		t.Errorf("v-version as channel: %v", err)
 	}
-	_, err = Promote(ctx, rc, repo, "9.9.9", "prod", false)
+	_, err = Promote(ctx, rc, repo, "9.9.9", "prod", o)
 	if err == nil || !strings.Contains(err.Error(), "app:9.9.9: not found") {
 		t.Errorf("missing version: %v", err)
 	}
 	if _, err := rc.Head(ctx, repo.Tag("prod")); !errors.Is(err, regclient.ErrNotFound) {
 		t.Errorf("a failed promotion wrote prod: %v", err)
+	}
+
+	// With channels: in dist.yaml, prod takes only what stage has had:
+	// 1.0.0 was on stage before 1.1.0 replaced it; a third image never was.
+	v3 := registry.PushRandomImage(t, proxy.Host+"/app:1.2.0")
+	gated := Options{By: o.By, Channels: channel.Config{{Name: "stage"}, {Name: "prod", From: "stage"}}}
+	var re *RefusedError
+	if _, err := Promote(ctx, rc, repo, "1.2.0", "prod", gated); !errors.As(err, &re) || re.From != "stage" || re.Digest != v3 {
+		t.Fatalf("1.2.0 to prod: %v", err)
+	}
+	if _, err := rc.Head(ctx, repo.Tag("prod")); !errors.Is(err, regclient.ErrNotFound) {
+		t.Errorf("a refused promotion wrote prod: %v", err)
+	}
+	if res, err := Promote(ctx, rc, repo, "1.0.0", "prod", gated); err != nil || res.Digest != v1 || res.From != "stage" {
+		t.Errorf("1.0.0, once on stage, to prod: %+v %v", res, err)
+	}
+	if _, err := Promote(ctx, rc, repo, "1.0.0", "prdo", gated); !errors.As(err, &ue) || !strings.Contains(err.Error(), "not one of the channels in dist.yaml (stage, prod)") {
+		t.Errorf("a channel dist.yaml does not have: %v", err)
 	}
 }

@@ -326,6 +326,52 @@ func (c *Client) Tag(ctx context.Context, tag name.Tag, t remote.Taggable) error
 	return nil
 }
 
+// Remote returns the go-containerregistry options that reach reg as c
+// does: the puller and pusher c keeps for it, with its transport,
+// credentials, retries and token exchanges. They are for code that calls
+// package remote itself (package channel, through package referrers);
+// its errors must go through Scrub before anyone sees them.
+func (c *Client) Remote(ctx context.Context, reg name.Registry) ([]remote.Option, error) {
+	cn, err := c.conn(ctx, reg)
+	if err != nil {
+		return nil, err
+	}
+	return []remote.Option{remote.Reuse(cn.puller), remote.Reuse(cn.pusher)}, nil
+}
+
+// Scrub makes err, from a call made with Remote's options for reg, safe
+// to show, as the Client's own errors are: when its message holds a
+// secret of reg's credentials, it becomes an *Error with the secret
+// replaced, which unwraps only to ErrNotFound or ErrUnauthorized. An
+// error that holds none is returned as it is, with its chain.
+func (c *Client) Scrub(reg name.Registry, err error) error {
+	if err == nil {
+		return nil
+	}
+	c.mu.Lock()
+	cn := c.conns[reg.Name()]
+	c.mu.Unlock()
+	if cn == nil {
+		return err
+	}
+	msg := err.Error()
+	for _, s := range cn.secrets {
+		msg = strings.ReplaceAll(msg, s, "REDACTED")
+	}
+	if kind(err) == ErrUnauthorized {
+		// What the caller said, then the advice the Client's own errors
+		// give, in place of the registry's words.
+		var te *transport.Error
+		errors.As(err, &te)
+		prefix, _ := strings.CutSuffix(msg, te.Error())
+		return &Error{msg: prefix + refusedAccess(reg.RegistryStr(), te.StatusCode), kind: ErrUnauthorized}
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return &Error{msg: msg, kind: kind(err)}
+}
+
 // ErrNotFound is a registry's answer that a manifest, blob or repository
 // does not exist.
 var ErrNotFound = errors.New("not found")
@@ -376,15 +422,20 @@ func (cn *conn) wrap(ctx context.Context, what, registry string, err error) erro
 	case ErrUnauthorized:
 		var te *transport.Error
 		errors.As(err, &te)
-		return &Error{msg: fmt.Sprintf(
-			"%s: %s refused access (%d %s): check the credentials for %s in $DOCKER_CONFIG/config.json or ~/.docker/config.json (docker login), and that the repository exists",
-			what, registry, te.StatusCode, http.StatusText(te.StatusCode), registry), kind: k}
+		return &Error{msg: what + ": " + refusedAccess(registry, te.StatusCode), kind: k}
 	}
 	msg := err.Error()
 	for _, s := range cn.secrets {
 		msg = strings.ReplaceAll(msg, s, "REDACTED")
 	}
 	return &Error{msg: what + ": " + msg}
+}
+
+// refusedAccess says that registry refused the credentials, and where
+// they come from.
+func refusedAccess(registry string, status int) string {
+	return fmt.Sprintf("%s refused access (%d %s): check the credentials for %s in $DOCKER_CONFIG/config.json or ~/.docker/config.json (docker login), and that the repository exists",
+		registry, status, http.StatusText(status), registry)
 }
 
 // schemeGuard refuses plain HTTP except to loopback registries or when

@@ -3,6 +3,7 @@ package regclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
@@ -111,3 +114,56 @@ func TestErrorsAreScrubbed(t *testing.T) {
 		t.Errorf("404: %v", err)
 	}
 }
+
+// TestRemoteScrub: the options Remote gives carry the credentials, and
+// Scrub takes their secrets out of an error of a call made with them.
+func TestRemoteScrub(t *testing.T) {
+	var auth atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := r.Header.Get("Authorization")
+		if a == "" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+			http.Error(w, "who?", http.StatusUnauthorized)
+			return
+		}
+		auth.Store(a)
+		http.Error(w, "no", http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	c := New(Options{Keychain: staticKeychain{authn.FromConfig(authn.AuthConfig{Username: "alice", Password: "hunter2"})}})
+	repo, err := c.ParseRepository(strings.TrimPrefix(srv.URL, "http://") + "/team/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	opts, err := c.Remote(ctx, repo.Registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := remote.Head(repo.Tag("x"), append(opts, remote.WithContext(ctx))...); err == nil {
+		t.Fatal("HEAD: no error from a failing registry")
+	}
+	if a, _ := auth.Load().(string); a != "Basic YWxpY2U6aHVudGVyMg==" {
+		t.Errorf("Authorization %q: the options do not carry the credentials", a)
+	}
+	err = c.Scrub(repo.Registry, fmt.Errorf("moving stage: %w", errors.New("password hunter2, auth YWxpY2U6aHVudGVyMg==")))
+	if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "YWxpY2U6") || !strings.Contains(err.Error(), "moving stage: password REDACTED") {
+		t.Errorf("scrubbed: %q", err)
+	}
+	plain := fmt.Errorf("x: %w", ErrNotFound)
+	if got := c.Scrub(repo.Registry, plain); got != plain {
+		t.Errorf("an error without a secret became %v", got)
+	}
+	if c.Scrub(repo.Registry, nil) != nil {
+		t.Error("Scrub(nil) is not nil")
+	}
+	// A refusal keeps what the caller said, and gives the Client's advice.
+	err = c.Scrub(repo.Registry, fmt.Errorf("listing the tags of x: %w", &transport.Error{StatusCode: 401}))
+	if !errors.Is(err, ErrUnauthorized) || !strings.HasPrefix(err.Error(), "listing the tags of x: "+repo.RegistryStr()+" refused access (401 Unauthorized): check the credentials") {
+		t.Errorf("401: %v", err)
+	}
+}
+
+type staticKeychain struct{ a authn.Authenticator }
+
+func (k staticKeychain) Resolve(authn.Resource) (authn.Authenticator, error) { return k.a, nil }

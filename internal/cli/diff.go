@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/distbuild/dist/internal/failure"
+	"github.com/distbuild/dist/internal/fileerr"
+	"github.com/distbuild/dist/internal/image"
+	"github.com/distbuild/dist/internal/policy"
+	"github.com/distbuild/dist/internal/reldiff"
+	"github.com/distbuild/dist/internal/reldiff/load"
+)
+
+func newDiffCmd(a *app) *cobra.Command {
+	var format string
+	var insecure bool
+	cmd := &cobra.Command{
+		Use:   "diff FROM TO [--format text|markdown]",
+		Short: "What changes between two releases or channels: pins, config keys, changelog entries",
+		Long: `What going from FROM to TO changes: the pins, each with its level under the
+SemVer policy; the config keys added, removed or changed; and the changelog
+entries between the two, without FROM's own. FROM and TO are channels of
+dist.yaml, versions or tags: "dist diff prod stage" is what promoting stage
+to prod would change. A channel, or a version pushed to image.repository, is
+read from its image (release.json, the lockfiles and the rendered configs it
+holds; the changelog from git at the commit it was built from); any other
+version from its git tag. --format markdown is a deployment request to paste
+into an issue.`,
+		Args:              cobra.ExactArgs(2),
+		ValidArgsFunction: a.completeChannels,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "markdown" {
+				return failure.Usagef("--format %s: want text or markdown", format)
+			}
+			m, err := a.manifest()
+			if err != nil {
+				return err
+			}
+			rules, err := policy.ParseRules(m.Policy.Levels, m.Policy.Below1)
+			if err != nil {
+				return failure.Usage(err)
+			}
+			git, err := a.repo(m)
+			if err != nil {
+				return err
+			}
+			defer git.Close()
+			o := load.Options{Manifest: m, Git: git, Client: image.NewRegistryClient(a.http(), insecure)}
+			var sides [2]*reldiff.Release
+			for i, ref := range args {
+				if sides[i], err = load.Release(cmd.Context(), ref, o); err != nil {
+					return diffError(err)
+				}
+			}
+			res, err := reldiff.Diff(*sides[0], *sides[1], reldiff.Options{Rules: rules})
+			if err != nil {
+				return diffError(err)
+			}
+			if a.json {
+				js, err := res.JSON()
+				if err != nil {
+					return err
+				}
+				_, err = a.stdout.Write(js)
+				return err
+			}
+			if format == "markdown" {
+				fmt.Fprint(a.stdout, res.Markdown())
+			} else {
+				fmt.Fprint(a.stdout, res.Text())
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "text, or markdown: a deployment request")
+	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to any registry (loopback registries always may)")
+	return cmd
+}
+
+// diffError gives an exit code: 2 for a name that is nothing there is, or
+// a release file (changelog, config, lockfile, dist.yaml) that does not
+// parse, as dist plan does; 1 for the registry and everything else.
+func diffError(err error) error {
+	var nf *load.NotFoundError
+	var fe *fileerr.Error
+	if errors.As(err, &nf) || errors.As(err, &fe) {
+		return failure.Usage(err)
+	}
+	return failure.Check(err)
+}

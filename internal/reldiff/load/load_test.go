@@ -1,0 +1,69 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/distbuild/dist/internal/gitrepo"
+	"github.com/distbuild/dist/internal/image/imagetest"
+	"github.com/distbuild/dist/internal/manifest"
+)
+
+// TestFromTag: without a registry, a version is read from its release tag
+// (tag_format spelled), a tag from itself; pins of the dependencies:
+// lockfile are indirect, as dist plan says.
+func TestFromTag(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("dist.yaml", "name: app\ntag_format: v{version}\nlockfiles:\n"+
+		"  - {path: lockfiles/default.txt, ecosystem: pypi, dependencies: lockfiles/constraints.txt}\n"+
+		"  - {path: lockfiles/constraints.txt, ecosystem: pypi}\n"+
+		"configs: [{template: t.tmpl, output: config/app.ini}]\n")
+	write("VERSION", "1.0.0\n")
+	write("CHANGELOG.md", "# Changelog\n\n## 1.0.0 (2026-01-02)\n\n- First.\n")
+	write("t.tmpl", "")
+	write("config/app.ini", "[app]\nx = 1\n")
+	write("lockfiles/default.txt", "kinto==14.3.0 \\\n    --hash=sha256:aa\n")
+	write("lockfiles/constraints.txt", "webob==1.8.7 \\\n    --hash=sha256:bb\n    # via kinto\n")
+	imagetest.Commit(t, dir, time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC))
+	imagetest.Run(t, dir, nil, "git", "tag", "v1.0.0")
+
+	m, err := manifest.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := gitrepo.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	o := Options{Manifest: m, Git: repo}
+	for _, ref := range []string{"1.0.0", "v1.0.0"} {
+		r, err := Release(context.Background(), ref, o)
+		if err != nil {
+			t.Fatalf("%s: %v", ref, err)
+		}
+		if r.Name != "app" || r.Version != "1.0.0" || r.Ref != ref || len(r.Lockfiles) != 2 || len(r.Configs) != 1 || len(r.Changelog.Data) == 0 {
+			t.Errorf("%s: %+v", ref, r)
+		}
+		if r.Indirect("lockfiles/default.txt", "kinto") || !r.Indirect("lockfiles/constraints.txt", "webob") || r.Indirect("lockfiles/other.txt", "x") {
+			t.Errorf("%s: indirect pins wrong", ref)
+		}
+	}
+	var nf *NotFoundError
+	if _, err := Release(context.Background(), "2.0.0", o); !errors.As(err, &nf) || nf.Looked != "git tag 2.0.0, git tag v2.0.0" {
+		t.Errorf("2.0.0: %v", err)
+	}
+}
