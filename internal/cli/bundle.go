@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,14 +30,11 @@ func newBundleCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ver, err := m.ReadFileKey("version_file", m.VersionFile)
-			if fe := (*manifest.Error)(nil); errors.As(err, &fe) {
+			ver, err := m.Version()
+			if err != nil {
 				return err
 			}
-			if err != nil {
-				return usage(fmt.Errorf("%s: %w", m.VersionFile, err))
-			}
-			version := strings.TrimSpace(string(ver))
+			version := ver.Raw
 			targets, err := lock.Load(m, "", sources.Opener(a.http(), settings))
 			if err != nil {
 				return err

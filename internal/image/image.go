@@ -185,10 +185,11 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 	// exported files of a revision can go then.
 	defer t.close()
 	m := t.m
-	version, err := readVersion(m)
+	v, err := m.Version()
 	if err != nil {
 		return nil, err
 	}
+	version := v.Raw
 	when, err := buildTime(o.SourceDateEpoch, t.when, t.gitErr)
 	if err != nil {
 		return nil, err
@@ -366,21 +367,6 @@ func (b *Built) Publish(ctx context.Context) (*BuildReport, error) {
 // NewRegistryClient is a registry client on dist's HTTP client.
 func NewRegistryClient(c *fetch.Client, insecure bool) *regclient.Client {
 	return regclient.New(regclient.Options{Transport: c.Transport(), Jobs: c.Jobs(), Insecure: insecure})
-}
-
-func readVersion(m *manifest.Manifest) (string, error) {
-	b, err := m.ReadFileKey("version_file", m.VersionFile)
-	if fe := (*manifest.Error)(nil); errors.As(err, &fe) {
-		return "", err
-	}
-	if err != nil {
-		return "", usagef("reading the version: %v", err)
-	}
-	v := strings.TrimSpace(string(b))
-	if v == "" {
-		return "", usagef("%s is empty", m.VersionFile)
-	}
-	return v, nil
 }
 
 // buildTime is SOURCE_DATE_EPOCH (the reproducible-builds convention), or

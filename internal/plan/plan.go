@@ -73,24 +73,6 @@ type Options struct {
 // Error is a problem in one of the repository's files.
 type Error = fileerr.Error
 
-// ReadVersion reads and parses the VERSION file.
-func ReadVersion(m *manifest.Manifest) (version.V, error) {
-	abs, err := m.Checked("version_file", m.VersionFile)
-	if err != nil {
-		return version.V{}, err
-	}
-	data, err := os.ReadFile(abs)
-	if err != nil {
-		return version.V{}, &Error{Path: m.VersionFile, Msg: err.Error()}
-	}
-	s := strings.TrimSpace(string(data))
-	v, err := version.Parse("pypi", s)
-	if err != nil {
-		return version.V{}, &Error{Path: m.VersionFile, Line: 1, Msg: err.Error()}
-	}
-	return v, nil
-}
-
 func parsePEP440(s string) (version.V, error) { return version.Parse("pypi", s) }
 
 // Base finds the release to compare with: the latest release tag reachable
@@ -111,9 +93,9 @@ func Base(m *manifest.Manifest, repo *gitrepo.Repo, since string) (tag, commit s
 		if err != nil || !found {
 			return "", "", version.V{}, false, fmt.Errorf("--since %s: no %s there to take the base version from", since, m.VersionFile)
 		}
-		v, err = parsePEP440(strings.TrimSpace(string(data)))
+		v, err = manifest.ParseVersion(since+":"+m.VersionFile, data)
 		if err != nil {
-			return "", "", version.V{}, false, &Error{Path: since + ":" + m.VersionFile, Line: 1, Msg: err.Error()}
+			return "", "", version.V{}, false, err
 		}
 		v, _ = parsePEP440(version.Final(v))
 		return since, commit, v, true, nil
@@ -130,7 +112,7 @@ func Base(m *manifest.Manifest, repo *gitrepo.Repo, since string) (tag, commit s
 
 // Compute builds the plan for the working tree of m's repository.
 func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error) {
-	cur, err := ReadVersion(m)
+	cur, err := m.Version()
 	if err != nil {
 		return nil, err
 	}

@@ -56,9 +56,11 @@ func (r *postrelease) run(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
-	if r.cur, err = readVersionFile(r.env.M); err != nil {
+	cur, err := r.env.M.Version()
+	if err != nil {
 		return err
 	}
+	r.cur = cur.Raw
 	clPath, err := r.env.M.Checked("changelog", r.env.M.Changelog)
 	if err != nil {
 		return err

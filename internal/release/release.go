@@ -28,7 +28,6 @@ import (
 	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/manifest"
-	"github.com/distbuild/dist/internal/plan"
 	"github.com/distbuild/dist/internal/version"
 )
 
@@ -101,14 +100,6 @@ func branchAllowed(m *manifest.Manifest, branch string) bool {
 		}
 	}
 	return false
-}
-
-func readVersionFile(m *manifest.Manifest) (string, error) {
-	v, err := plan.ReadVersion(m)
-	if err != nil {
-		return "", err
-	}
-	return v.Raw, nil
 }
 
 func isDev(v string) bool {

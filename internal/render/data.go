@@ -47,18 +47,11 @@ type Pin struct {
 // manifest's vars:.
 func NewData(m *manifest.Manifest, vars map[string]string) (*Data, error) {
 	d := &Data{Name: m.Name, Pins: map[string]any{}, Vars: map[string]any{}}
-	vf := m.VersionFile
-	raw, err := m.ReadFileKey("version_file", vf)
-	if fe := (*manifest.Error)(nil); errors.As(err, &fe) {
+	v, err := m.Version()
+	if err != nil {
 		return nil, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", vf, unwrapPath(err))
-	}
-	d.Version = strings.TrimSpace(string(raw))
-	if d.Version == "" {
-		return nil, fmt.Errorf("%s:1: empty version file", vf)
-	}
+	d.Version = v.Raw
 	// Normalized aliases go in after every written name, so that a name
 	// written in one lockfile is never shadowed by another's alias.
 	aliases := map[string]string{}
