@@ -39,7 +39,7 @@ import (
 type Options struct {
 	// Output is the .tar.gz to write.
 	Output string
-	// ModTime stamps every entry (SOURCE_DATE_EPOCH, or the commit's time).
+	// ModTime stamps every entry: sourcedate.Time.
 	ModTime time.Time
 	// Version names the top directory, NAME-VERSION/.
 	Version string

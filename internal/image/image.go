@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +37,7 @@ import (
 	"github.com/distbuild/dist/internal/image/regclient"
 	"github.com/distbuild/dist/internal/image/tarlayer"
 	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/sourcedate"
 )
 
 // DefaultOutput is where `dist build` writes without --output.
@@ -70,7 +70,8 @@ type BuildOptions struct {
 	// Client is dist's HTTP client: its transport, limit and cache
 	// (required).
 	Client *fetch.Client
-	// SourceDateEpoch is $SOURCE_DATE_EPOCH; the commit's time when empty.
+	// SourceDateEpoch is the value of SOURCE_DATE_EPOCH, "" when unset: see
+	// sourcedate.Time.
 	SourceDateEpoch string
 	// Revision, when set, builds that commit (a tag, a branch, a hash)
 	// from the repository's objects rather than from the work tree:
@@ -190,9 +191,9 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 		return nil, err
 	}
 	version := v.Raw
-	when, err := buildTime(o.SourceDateEpoch, t.when, t.gitErr)
+	when, err := sourcedate.Time(o.SourceDateEpoch, func() (time.Time, error) { return t.when, t.gitErr })
 	if err != nil {
-		return nil, err
+		return nil, &UsageError{err}
 	}
 	// Outputs are the work tree's: where the image goes is not part of
 	// the commit built.
@@ -367,22 +368,6 @@ func (b *Built) Publish(ctx context.Context) (*BuildReport, error) {
 // NewRegistryClient is a registry client on dist's HTTP client.
 func NewRegistryClient(c *fetch.Client, insecure bool) *regclient.Client {
 	return regclient.New(regclient.Options{Transport: c.Transport(), Jobs: c.Jobs(), Insecure: insecure})
-}
-
-// buildTime is SOURCE_DATE_EPOCH (the reproducible-builds convention), or
-// HEAD's commit time: never the clock, so a rebuild tomorrow is the same.
-func buildTime(epoch string, headTime time.Time, gitErr error) (time.Time, error) {
-	if epoch != "" {
-		n, err := strconv.ParseInt(strings.TrimSpace(epoch), 10, 64)
-		if err != nil || n < 0 {
-			return time.Time{}, usagef("SOURCE_DATE_EPOCH=%q: want seconds since 1970", epoch)
-		}
-		return time.Unix(n, 0).UTC(), nil
-	}
-	if gitErr != nil {
-		return time.Time{}, usagef("%v: the image's time comes from HEAD's commit, or from SOURCE_DATE_EPOCH", gitErr)
-	}
-	return headTime, nil
 }
 
 func parseOutputs(m *manifest.Manifest, outs []string) ([]publish.Dest, error) {
