@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/testenv/ghapi"
 	"github.com/distbuild/dist/internal/textdiff"
 	"io"
@@ -295,10 +294,7 @@ func TestScripts(t *testing.T) {
 			// snapshot save|same NAME DIR: digest DIR's work tree, index, HEAD
 			// and refs, or check that they are as saved.
 			"snapshot": func(ts *testscript.TestScript, neg bool, args []string) {
-				repo, err := gitrepo.Open(ts.MkAbs(args[2]))
-				ts.Check(err)
-				defer repo.Close()
-				lines, err := repo.SnapshotLines()
+				lines, err := gitenv.Snapshot(ts.MkAbs(args[2]))
 				ts.Check(err)
 				got := strings.Join(lines, "\n")
 				saved := ts.Value(snapKey{}).(map[string]string)
