@@ -61,11 +61,7 @@ func TestWriteTarGzReproducible(t *testing.T) {
 	}
 	var got []string
 	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
+	for h, err := tr.Next(); err != io.EOF; h, err = tr.Next() {
 		if err != nil {
 			t.Fatal(err)
 		}
