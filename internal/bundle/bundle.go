@@ -9,9 +9,6 @@
 package bundle
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,11 +22,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"golang.org/x/mod/module"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/fileerr"
+	"github.com/distbuild/dist/internal/image/tarlayer"
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
@@ -40,7 +39,7 @@ import (
 type Options struct {
 	// Output is the .tar.gz to write.
 	Output string
-	// ModTime stamps every entry (SOURCE_DATE_EPOCH, or the commit's time).
+	// ModTime stamps every entry: sourcedate.Time.
 	ModTime time.Time
 	// Version names the top directory, NAME-VERSION/.
 	Version string
@@ -61,13 +60,6 @@ type Result struct {
 	Bytes   int64    `json:"size"`
 	Skipped []string `json:"skipped,omitempty"` // lockfiles not bundled, with why
 	DryRun  bool     `json:"dry_run,omitempty"`
-}
-
-type entry struct {
-	name string // inside the root directory
-	mode int64
-	data []byte // small files
-	file string // or a file on disk
 }
 
 // Write builds the bundle from the manifest and its loaded lockfiles.
@@ -93,9 +85,10 @@ func Write(ctx context.Context, m *manifest.Manifest, targets []*lock.Target, o 
 	}
 	root := m.Name + "-" + o.Version
 	res := &Result{Path: o.Output, Root: root, Files: []string{}, DryRun: o.DryRun}
+	// Paths are inside the root directory until the tarball is written.
 	var mu sync.Mutex
-	var entries []entry
-	add := func(e entry) {
+	var entries []tarlayer.Entry
+	add := func(e tarlayer.Entry) {
 		mu.Lock()
 		entries = append(entries, e)
 		mu.Unlock()
@@ -113,7 +106,7 @@ func Write(ctx context.Context, m *manifest.Manifest, targets []*lock.Target, o 
 		if err != nil {
 			return nil, err
 		}
-		add(entry{name: f, mode: 0o644, data: data})
+		add(tarlayer.Bytes(f, data, f))
 	}
 	for _, c := range m.Configs {
 		data, err := m.ReadFileKey("config output", c.Output)
@@ -123,12 +116,12 @@ func Write(ctx context.Context, m *manifest.Manifest, targets []*lock.Target, o 
 		} else if err != nil {
 			return nil, err
 		}
-		add(entry{name: c.Output, mode: 0o644, data: data})
+		add(tarlayer.Bytes(c.Output, data, c.Output))
 	}
 	var pypiLocks, gomodLocks []string
 	g, gctx := errgroup.WithContext(ctx)
 	for _, t := range targets {
-		add(entry{name: t.Lock.Path, mode: 0o644, data: t.File.Bytes()})
+		add(tarlayer.Bytes(t.Lock.Path, t.File.Bytes(), t.Lock.Path))
 		eco := t.Source.Ecosystem()
 		fetcher, ok := t.Source.(source.Fetcher)
 		if !ok {
@@ -157,38 +150,57 @@ func Write(ctx context.Context, m *manifest.Manifest, targets []*lock.Target, o 
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	add(entry{name: "install.sh", mode: 0o755, data: installScript(pypiLocks, gomodLocks, m)})
+	install := tarlayer.Bytes("install.sh", installScript(pypiLocks, gomodLocks, m), "install.sh")
+	install.Exec = true
+	add(install)
 	// One module version may be needed by two lockfiles: keep one copy.
-	sort.SliceStable(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
-	var uniq []entry
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
+	var uniq []tarlayer.Entry
 	for i, e := range entries {
-		if i > 0 && e.name == entries[i-1].name {
+		if i > 0 && e.Path == entries[i-1].Path {
 			continue
 		}
 		uniq = append(uniq, e)
-		res.Files = append(res.Files, e.name)
-		if strings.HasPrefix(e.name, "vendor/") && !strings.HasSuffix(e.name, "/list") && !strings.HasSuffix(e.name, ".info") {
+		res.Files = append(res.Files, e.Path)
+		if strings.HasPrefix(e.Path, "vendor/") && !strings.HasSuffix(e.Path, "/list") && !strings.HasSuffix(e.Path, ".info") {
 			res.Artifacts++
 		}
 	}
-	var buf bytes.Buffer
-	if err := writeTarGz(&buf, root, uniq, o.ModTime); err != nil {
-		return nil, err
+	// A dry run compresses too, into nothing, to say how large the
+	// tarball would be.
+	write := func(w io.Writer) error {
+		cw := &counter{w: w}
+		err := writeTarGz(cw, root, uniq, o.ModTime)
+		res.Bytes = cw.n
+		return err
 	}
-	res.Bytes = int64(buf.Len())
 	if o.DryRun {
-		return res, nil
+		err = write(io.Discard)
+	} else {
+		err = atomicfile.Write(o.Output, 0o644, write)
 	}
-	if err := atomicfile.WriteFile(o.Output, buf.Bytes(), 0o644); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
+// counter counts the bytes written through it.
+type counter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *counter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
 // fetchEntry copies the artifacts an entry's hashes name: for pypi the
 // files pip would choose among (vendor/pypi/FILE), for Go modules a
 // GOPROXY tree (vendor/goproxy/...) that GOPROXY=file:// reads.
-func fetchEntry(ctx context.Context, t *lock.Target, f source.Fetcher, e *lockfile.Entry) ([]entry, error) {
+func fetchEntry(ctx context.Context, t *lock.Target, f source.Fetcher, e *lockfile.Entry) ([]tarlayer.Entry, error) {
 	rel, err := t.Source.Release(ctx, e.Name, e.Version)
 	if err != nil {
 		return nil, fmt.Errorf("%s:%d: %w", t.Lock.Path, e.Line, err)
@@ -197,7 +209,18 @@ func fetchEntry(ctx context.Context, t *lock.Target, f source.Fetcher, e *lockfi
 	for _, h := range e.Hashes {
 		want[lockfile.NormHash(h)] = true
 	}
-	var out []entry
+	var out []tarlayer.Entry
+	// The artifacts stay in the download cache until the tarball is
+	// written, and are streamed from there.
+	onDisk := func(name, p string) error {
+		te, err := tarlayer.OnDisk(name, p, name)
+		if err != nil {
+			return fmt.Errorf("%s:%d: %w", t.Lock.Path, e.Line, err)
+		}
+		te.Exec = false
+		out = append(out, te)
+		return nil
+	}
 	switch t.Source.Ecosystem() {
 	case source.PyPI:
 		n := 0
@@ -209,7 +232,9 @@ func fetchEntry(ctx context.Context, t *lock.Target, f source.Fetcher, e *lockfi
 			if err != nil {
 				return nil, fmt.Errorf("%s:%d: %w", t.Lock.Path, e.Line, err)
 			}
-			out = append(out, entry{name: "vendor/pypi/" + path.Base(a.Filename), mode: 0o644, file: p})
+			if err := onDisk("vendor/pypi/"+path.Base(a.Filename), p); err != nil {
+				return nil, err
+			}
 			n++
 		}
 		if n == 0 {
@@ -236,62 +261,57 @@ func fetchEntry(ctx context.Context, t *lock.Target, f source.Fetcher, e *lockfi
 					return nil, fmt.Errorf("%s:%d: %s==%s: the proxy's zip hashes to %s, not to the pinned hash", t.Lock.Path, e.Line, e.Name, e.Version, a.Hash)
 				}
 				zipOK = true
-				out = append(out, entry{name: dir + ev + ".zip", mode: 0o644, file: p})
+				err = onDisk(dir+ev+".zip", p)
 			} else {
-				out = append(out, entry{name: dir + ev + ".mod", mode: 0o644, file: p})
+				err = onDisk(dir+ev+".mod", p)
+			}
+			if err != nil {
+				return nil, err
 			}
 		}
 		if !zipOK {
 			return nil, fmt.Errorf("%s:%d: %s==%s: no module zip", t.Lock.Path, e.Line, e.Name, e.Version)
 		}
 		info, _ := json.Marshal(map[string]string{"Version": rel.Version})
-		out = append(out, entry{name: dir + ev + ".info", mode: 0o644, data: append(info, '\n')},
-			entry{name: dir + "list", mode: 0o644, data: []byte(rel.Version + "\n")})
+		out = append(out, tarlayer.Bytes(dir+ev+".info", append(info, '\n'), dir+ev+".info"),
+			tarlayer.Bytes(dir+"list", []byte(rel.Version+"\n"), dir+"list"))
 	}
 	return out, nil
 }
 
-func writeTarGz(w io.Writer, root string, entries []entry, mtime time.Time) error {
+// writeTarGz writes entries under the directory root as a gzipped tar,
+// streamed: tarlayer's sorted entries with fixed owner, modes and mtime
+// (those of image layers, so that both are reproducible the same way), and
+// klauspost's gzip, as image layers are compressed, with no name or time
+// in its header. The same entries and mtime give the same bytes with the
+// same compressor version.
+func writeTarGz(w io.Writer, root string, entries []tarlayer.Entry, mtime time.Time) error {
+	dirs := map[string]bool{}
+	var all []tarlayer.Entry
+	for _, e := range entries {
+		// Every directory has an entry, so that an unpacker makes it with
+		// the fixed mode and time rather than its own.
+		for d := path.Dir(e.Path); d != "."; d = path.Dir(d) {
+			dirs[d] = true
+		}
+		e.Path = path.Join(root, e.Path)
+		all = append(all, e)
+	}
+	all = append(all, tarlayer.Entry{Path: root, Kind: tarlayer.Dir, Source: root})
+	for d := range dirs {
+		all = append(all, tarlayer.Entry{Path: path.Join(root, d), Kind: tarlayer.Dir, Source: d})
+	}
+	// A bundle is made once and carried: the smallest file is worth the
+	// time.
 	zw, err := gzip.NewWriterLevel(w, gzip.BestCompression)
 	if err != nil {
 		return err
 	}
-	tw := tar.NewWriter(zw)
-	mtime = mtime.UTC().Truncate(time.Second)
-	dirs := map[string]bool{}
-	hdr := func(name string, mode int64, size int64, typ byte) *tar.Header {
-		return &tar.Header{Name: name, Mode: mode, Size: size, Typeflag: typ, ModTime: mtime, Format: tar.FormatPAX}
-	}
-	var mkdirs func(d string) error
-	mkdirs = func(d string) error {
-		if d == "." || d == "" || dirs[d] {
-			return nil
-		}
-		if err := mkdirs(path.Dir(d)); err != nil {
-			return err
-		}
-		dirs[d] = true
-		return tw.WriteHeader(hdr(d+"/", 0o755, 0, tar.TypeDir))
-	}
-	for _, e := range entries {
-		name := path.Join(root, e.name)
-		if err := mkdirs(path.Dir(name)); err != nil {
-			return err
-		}
-		data := e.data
-		if e.file != "" {
-			if data, err = os.ReadFile(e.file); err != nil {
-				return err
-			}
-		}
-		if err := tw.WriteHeader(hdr(name, e.mode, int64(len(data)), tar.TypeReg)); err != nil {
-			return err
-		}
-		if _, err := tw.Write(data); err != nil {
-			return err
-		}
-	}
-	if err := tw.Close(); err != nil {
+	// klauspost's writer stores the header's time as it is: a zero
+	// time.Time would come out as a date in 2042. The Unix epoch is 0,
+	// which gzip reads as "no time".
+	zw.ModTime = time.Unix(0, 0)
+	if err := tarlayer.Write(zw, all, tarlayer.Options{ModTime: mtime}); err != nil {
 		return err
 	}
 	return zw.Close()

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -14,8 +13,7 @@ import (
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/lock"
-	"github.com/distbuild/dist/internal/manifest"
-	"github.com/distbuild/dist/internal/plan"
+	"github.com/distbuild/dist/internal/sourcedate"
 	"github.com/distbuild/dist/internal/sources"
 )
 
@@ -32,7 +30,7 @@ func newBundleCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ver, err := plan.ReadVersion(m)
+			ver, err := m.Version()
 			if err != nil {
 				return err
 			}
@@ -49,9 +47,17 @@ func newBundleCmd(a *app) *cobra.Command {
 					return err
 				}
 			}
-			mtime, err := a.sourceDate(m)
+			// The bundle is dated like the image: HEAD's commit time.
+			mtime, err := sourcedate.Time(os.Getenv(sourcedate.Var), func() (time.Time, error) {
+				repo, err := gitrepo.Open(m.Dir)
+				if err != nil {
+					return time.Time{}, err
+				}
+				defer repo.Close()
+				return repo.HeadTime()
+			})
 			if err != nil {
-				return err
+				return failure.Usage(err)
 			}
 			res, err := bundle.Write(cmd.Context(), m, targets, bundle.Options{Output: out, ModTime: mtime, Version: version, DryRun: dryRun})
 			if err != nil {
@@ -85,24 +91,4 @@ func newBundleCmd(a *app) *cobra.Command {
 	cmd.Flags().StringSliceVar(&settings.Platform, "platform", nil, "bundle only pypi files for these platform tags (e.g. manylinux2014_x86_64)")
 	cmd.Flags().StringSliceVar(&settings.PythonVersion, "python-version", nil, "bundle only pypi files for these Python versions")
 	return cmd
-}
-
-// sourceDate is SOURCE_DATE_EPOCH when set (the reproducible-builds
-// convention), else HEAD's commit time, as for images; outside git, the
-// Unix epoch.
-func (a *app) sourceDate(m *manifest.Manifest) (time.Time, error) {
-	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return time.Time{}, failure.Usagef("SOURCE_DATE_EPOCH=%q is not a number of seconds", s)
-		}
-		return time.Unix(n, 0).UTC(), nil
-	}
-	if repo, err := gitrepo.Open(m.Dir); err == nil {
-		defer repo.Close()
-		if t, err := repo.HeadTime(); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Unix(0, 0).UTC(), nil
 }

@@ -20,10 +20,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/distbuild/dist/internal/gitrepo"
-	"github.com/distbuild/dist/internal/testenv/ghapi"
-	"github.com/distbuild/dist/internal/textdiff"
-
 	packageurl "github.com/package-url/packageurl-go"
 	"github.com/rogpeppe/go-internal/testscript"
 	spdxjson "github.com/spdx/tools-golang/json"
@@ -33,10 +29,12 @@ import (
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/pep508"
 	"github.com/distbuild/dist/internal/testenv/fixtures"
+	"github.com/distbuild/dist/internal/testenv/ghapi"
 	"github.com/distbuild/dist/internal/testenv/gitenv"
 	"github.com/distbuild/dist/internal/testenv/goproxy"
 	"github.com/distbuild/dist/internal/testenv/pyindex"
 	"github.com/distbuild/dist/internal/testenv/registry"
+	"github.com/distbuild/dist/internal/textdiff"
 )
 
 type (
@@ -446,10 +444,7 @@ func TestScripts(t *testing.T) {
 			// snapshot save|same NAME DIR: digest DIR's work tree, index, HEAD
 			// and refs, or check that they are as saved.
 			"snapshot": func(ts *testscript.TestScript, neg bool, args []string) {
-				repo, err := gitrepo.Open(ts.MkAbs(args[2]))
-				ts.Check(err)
-				defer repo.Close()
-				lines, err := repo.SnapshotLines()
+				lines, err := gitenv.Snapshot(ts.MkAbs(args[2]))
 				ts.Check(err)
 				got := strings.Join(lines, "\n")
 				saved := ts.Value(snapKey{}).(map[string]string)

@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/distbuild/dist/internal/fileerr"
 )
 
 // maxDepth bounds alias and merge-key resolution: yaml.v3 refuses an anchor
@@ -38,8 +38,6 @@ func (b *budget) spend(line int) error {
 	return nil
 }
 
-var yamlErrLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-
 func parseYAML(path string, data []byte) (Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var docs []*yaml.Node
@@ -50,7 +48,7 @@ func parseYAML(path string, data []byte) (Config, error) {
 			break
 		}
 		if err != nil {
-			return nil, yamlError(path, err)
+			return nil, fileerr.FromYAML(path, err.Error())
 		}
 		docs = append(docs, &doc)
 	}
@@ -82,15 +80,6 @@ func parseYAML(path string, data []byte) (Config, error) {
 		}
 	}
 	return c, nil
-}
-
-func yamlError(path string, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if m := yamlErrLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &ParseError{Path: path, Line: line, Msg: m[2]}
-	}
-	return &ParseError{Path: path, Msg: msg}
 }
 
 func deref(n *yaml.Node) *yaml.Node {

@@ -123,7 +123,7 @@ func Open(dir string, opts ...Option) (*Repo, error) {
 	}
 
 	// go-git's PlainOpen would find the same directories, but it neither
-	// reports them (Snapshot and the index code need the real paths) nor
+	// reports them (the index code needs the real paths) nor
 	// keeps pack files open, which makes a history walk reopen the pack
 	// for every commit; packFS then serves the packs from memory.
 	var fs billy.Filesystem = osfs.New(r.gitDir)

@@ -569,9 +569,25 @@ type goEnvValues struct {
 	// GOAUTH and GOINSECURE only say how to reach proxies, which changes no
 	// byte of the binary.
 	GOAUTH, GOINSECURE string
+	// GOVERSION is the toolchain that builds, for GoVersion.
+	GOVERSION string
 }
 
 var goEnvCache sync.Map // go command → goEnvValues
+
+// GoVersion is the version of the toolchain Build runs as goCmd ("go" when
+// empty), "go1.24.2": what `go env GOVERSION` says with GOTOOLCHAIN=local,
+// as Build runs it. It is asked with the rest of the settings Build reads,
+// once per process for every caller, so that a cache keyed on it and the
+// build it stands for name the same toolchain. logf, when not nil, is
+// told the go command run, if one is.
+func GoVersion(ctx context.Context, goCmd string, logf func(string, ...any)) (string, error) {
+	if goCmd == "" {
+		goCmd = "go"
+	}
+	v, err := goEnvOf(ctx, goCmd, logf)
+	return v.GOVERSION, err
+}
 
 // goEnvOf asks the go command for the user's settings, once per process,
 // because the build itself runs with GOENV=off and so would not see what
@@ -580,7 +596,7 @@ func goEnvOf(ctx context.Context, goCmd string, logf func(string, ...any)) (goEn
 	if v, ok := goEnvCache.Load(goCmd); ok {
 		return v.(goEnvValues), nil
 	}
-	cmd := exec.CommandContext(ctx, goCmd, "env", "-json", "GOMODCACHE", "GOCACHE", "GOPATH", "GOAUTH", "GOINSECURE")
+	cmd := exec.CommandContext(ctx, goCmd, "env", "-json", "GOMODCACHE", "GOCACHE", "GOPATH", "GOAUTH", "GOINSECURE", "GOVERSION")
 	set := []string{"GOTOOLCHAIN=local", "GOFLAGS="}
 	cmd.Env = append(os.Environ(), set...)
 	report(logf, "%s", commandLine(set, cmd.Args))

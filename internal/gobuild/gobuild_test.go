@@ -584,3 +584,38 @@ func TestCommandLine(t *testing.T) {
 		t.Errorf("commandLine =\n%s\nwant\n%s", got, want)
 	}
 }
+
+// GoVersion asks the go command once per process, with GOTOOLCHAIN=local
+// as Build runs it, whoever asks first: a cache key and the build it
+// stands for name the same toolchain.
+func TestGoVersionAskedOnce(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the stand-in go command is a shell script")
+	}
+	dir := t.TempDir()
+	calls := filepath.Join(dir, "calls")
+	fake := filepath.Join(dir, "go")
+	script := "#!/bin/sh\necho \"$GOTOOLCHAIN $*\" >> '" + calls + "'\n" +
+		`echo '{"GOVERSION": "go1.99.1", "GOMODCACHE": "/m", "GOCACHE": "/c", "GOPATH": "/p"}'` + "\n"
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var logged []string
+	logf := func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) }
+	for range 2 {
+		v, err := GoVersion(ctx, fake, logf)
+		if err != nil || v != "go1.99.1" {
+			t.Fatalf("GoVersion = %q, %v", v, err)
+		}
+	}
+	if env, err := goEnvOf(ctx, fake, nil); err != nil || env.GOMODCACHE != "/m" {
+		t.Errorf("goEnvOf after GoVersion: %+v, %v", env, err)
+	}
+	got, _ := os.ReadFile(calls)
+	if want := "local env -json GOMODCACHE GOCACHE GOPATH GOAUTH GOINSECURE GOVERSION\n"; string(got) != want {
+		t.Errorf("the go command ran as\n%swant once as\n%s", got, want)
+	}
+	if len(logged) != 1 || !strings.Contains(logged[0], "GOTOOLCHAIN=local") {
+		t.Errorf("logged %q", logged)
+	}
+}

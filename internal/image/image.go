@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -42,7 +41,7 @@ import (
 	"github.com/distbuild/dist/internal/image/tarlayer"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/referrers"
-	"github.com/distbuild/dist/internal/version"
+	"github.com/distbuild/dist/internal/sourcedate"
 )
 
 // DefaultOutput is where `dist build` writes without --output.
@@ -64,7 +63,8 @@ type BuildOptions struct {
 	// Client is dist's HTTP client: its transport, limit and cache
 	// (required).
 	Client *fetch.Client
-	// SourceDateEpoch is $SOURCE_DATE_EPOCH; the commit's time when empty.
+	// SourceDateEpoch is the value of SOURCE_DATE_EPOCH, "" when unset: see
+	// sourcedate.Time.
 	SourceDateEpoch string
 	// Revision, when set, builds that commit (a tag, a branch, a hash)
 	// from the repository's objects rather than from the work tree:
@@ -207,13 +207,14 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 	// exported files of a revision can go then.
 	defer t.close()
 	m := t.m
-	version, err := readVersion(m)
+	v, err := m.Version()
 	if err != nil {
 		return nil, err
 	}
-	when, err := buildTime(o.SourceDateEpoch, t.when, t.gitErr)
+	version := v.Raw
+	when, err := sourcedate.Time(o.SourceDateEpoch, func() (time.Time, error) { return t.when, t.gitErr })
 	if err != nil {
-		return nil, err
+		return nil, failure.Usage(err)
 	}
 	// Outputs are the work tree's: where the image goes is not part of
 	// the commit built.
@@ -404,37 +405,6 @@ func (b *Built) Publish(ctx context.Context) (*BuildReport, error) {
 // NewRegistryClient is a registry client on dist's HTTP client.
 func NewRegistryClient(c *fetch.Client, insecure bool) *regclient.Client {
 	return regclient.New(regclient.Options{Transport: c.Transport(), Jobs: c.Jobs(), Insecure: insecure})
-}
-
-func readVersion(m *manifest.Manifest) (string, error) {
-	b, err := m.ReadFileKey("version_file", m.VersionFile)
-	if fe := (*manifest.Error)(nil); errors.As(err, &fe) {
-		return "", err
-	}
-	if err != nil {
-		return "", failure.Usagef("reading the version: %w", err)
-	}
-	v, err := version.ParseFile(m.VersionFile, b)
-	if err != nil {
-		return "", err
-	}
-	return v.Raw, nil
-}
-
-// buildTime is SOURCE_DATE_EPOCH (the reproducible-builds convention), or
-// HEAD's commit time: never the clock, so a rebuild tomorrow is the same.
-func buildTime(epoch string, headTime time.Time, gitErr error) (time.Time, error) {
-	if epoch != "" {
-		n, err := strconv.ParseInt(strings.TrimSpace(epoch), 10, 64)
-		if err != nil || n < 0 {
-			return time.Time{}, failure.Usagef("SOURCE_DATE_EPOCH=%q: want seconds since 1970", epoch)
-		}
-		return time.Unix(n, 0).UTC(), nil
-	}
-	if gitErr != nil {
-		return time.Time{}, failure.Usagef("%w: the image's time comes from HEAD's commit, or from SOURCE_DATE_EPOCH", gitErr)
-	}
-	return headTime, nil
 }
 
 func parseOutputs(m *manifest.Manifest, outs []string) ([]publish.Dest, error) {

@@ -1,7 +1,6 @@
 package lockfile
 
 import (
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -10,14 +9,12 @@ import (
 	"github.com/distbuild/dist/internal/version"
 )
 
-var pep503 = regexp.MustCompile(`[-_.]+`)
-
 // Normalizer returns how names of an ecosystem are compared: PEP 503 for
 // pypi, exact for Go module paths, case-insensitive for image repositories.
 func Normalizer(ecosystem string) func(string) string {
 	switch ecosystem {
 	case "pypi":
-		return func(s string) string { return pep503.ReplaceAllString(strings.ToLower(s), "-") }
+		return pep508.NormalizeName
 	case "oci":
 		return strings.ToLower
 	}

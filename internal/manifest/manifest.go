@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -227,7 +226,6 @@ func Load(dir string) (*Manifest, error) {
 	return m, nil
 }
 
-var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 var unknownField = regexp.MustCompile(`^field (\S+) not found in type .*$`)
 
 // Parse decodes and validates a manifest; path is used in errors.
@@ -271,16 +269,11 @@ func yamlError(path string, err error) error {
 	}
 	var out []error
 	for _, s := range msgs {
-		line := 0
-		if m := yamlLine.FindStringSubmatch(s); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			s = m[2]
+		e := fileerr.FromYAML(path, s)
+		if m := unknownField.FindStringSubmatch(e.Msg); m != nil {
+			e.Msg = fmt.Sprintf("unknown key %q", m[1])
 		}
-		if m := unknownField.FindStringSubmatch(s); m != nil {
-			s = fmt.Sprintf("unknown key %q", m[1])
-		}
-		s = strings.TrimPrefix(s, "yaml: ")
-		out = append(out, &Error{Path: path, Line: line, Msg: s})
+		out = append(out, e)
 	}
 	return errors.Join(out...)
 }

@@ -168,6 +168,9 @@ func TestNormalizeName(t *testing.T) {
 		"a-_-b":          "a-b",
 		"TEST_Extra":     "test-extra",
 		"zope.interface": "zope-interface",
+		"Zope_Interface": "zope-interface",
+		"Kinto":          "kinto",
+		"A__B--C..d":     "a-b-c-d",
 		"":               "",
 		"_x_":            "-x-",
 	} {

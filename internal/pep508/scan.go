@@ -99,7 +99,9 @@ func (s *scanner) identifier(what string) (string, error) {
 
 // NormalizeName normalizes a distribution or extra name per PEP 503:
 // lowercase, with each run of "-", "_" and "." replaced by a single "-"
-// ("Foo.Bar__baz" -> "foo-bar-baz").
+// ("Foo.Bar__baz" -> "foo-bar-baz"). It is dist's one PEP 503
+// normalization: lockfiles, the pypi source and the wheel installer
+// compare names with it, so that no two of them can disagree.
 func NormalizeName(name string) string {
 	var b strings.Builder
 	b.Grow(len(name))

@@ -74,19 +74,6 @@ type Options struct {
 // Error is a problem in one of the repository's files.
 type Error = fileerr.Error
 
-// ReadVersion reads and parses the VERSION file.
-func ReadVersion(m *manifest.Manifest) (version.V, error) {
-	abs, err := m.Checked("version_file", m.VersionFile)
-	if err != nil {
-		return version.V{}, err
-	}
-	data, err := os.ReadFile(abs)
-	if err != nil {
-		return version.V{}, &Error{Path: m.VersionFile, Msg: err.Error()}
-	}
-	return version.ParseFile(m.VersionFile, data)
-}
-
 func parsePEP440(s string) (version.V, error) { return version.Parse("pypi", s) }
 
 // Base finds the release to compare with: the latest release tag reachable
@@ -110,9 +97,9 @@ func Base(m *manifest.Manifest, repo *gitrepo.Repo, since string) (*gitrepo.Rele
 		if err != nil || !found {
 			return nil, failure.Usagef("--since %s: no %s there to take the base version from", since, m.VersionFile)
 		}
-		v, err := parsePEP440(strings.TrimSpace(string(data)))
+		v, err := version.ParseFile(since+":"+m.VersionFile, data)
 		if err != nil {
-			return nil, &Error{Path: since + ":" + m.VersionFile, Line: 1, Msg: err.Error()}
+			return nil, err
 		}
 		v, _ = parsePEP440(version.Final(v))
 		return &gitrepo.Release[version.V]{Tag: since, Commit: commit, Version: v}, nil
@@ -129,7 +116,7 @@ func Base(m *manifest.Manifest, repo *gitrepo.Repo, since string) (*gitrepo.Rele
 
 // Compute builds the plan for the working tree of m's repository.
 func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error) {
-	cur, err := ReadVersion(m)
+	cur, err := m.Version()
 	if err != nil {
 		return nil, err
 	}

@@ -59,9 +59,11 @@ func (r *postrelease) run(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
-	if r.cur, err = readVersionFile(r.env.Manifest); err != nil {
+	cur, err := r.env.Manifest.Version()
+	if err != nil {
 		return err
 	}
+	r.cur = cur.Raw
 	clPath, err := r.env.Manifest.Checked("changelog", r.env.Manifest.Changelog)
 	if err != nil {
 		return err

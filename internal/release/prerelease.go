@@ -63,9 +63,11 @@ func (r *prerelease) run(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
-	if r.cur, err = readVersionFile(m); err != nil {
+	cur, err := m.Version()
+	if err != nil {
 		return err
 	}
+	r.cur = cur.Raw
 	clPath, err := m.Checked("changelog", m.Changelog)
 	if err != nil {
 		return err

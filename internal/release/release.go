@@ -29,7 +29,6 @@ import (
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/manifest"
-	"github.com/distbuild/dist/internal/plan"
 	"github.com/distbuild/dist/internal/version"
 )
 
@@ -105,14 +104,6 @@ func branchAllowed(m *manifest.Manifest, branch string) bool {
 		}
 	}
 	return false
-}
-
-func readVersionFile(m *manifest.Manifest) (string, error) {
-	v, err := plan.ReadVersion(m)
-	if err != nil {
-		return "", err
-	}
-	return v.Raw, nil
 }
 
 // versionFlag refuses a --version that is not a PEP 440 version: what was

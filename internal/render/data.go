@@ -9,10 +9,8 @@ import (
 	"strings"
 
 	"github.com/distbuild/dist/internal/failure"
-	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
-	"github.com/distbuild/dist/internal/version"
 )
 
 // Data is what a template sees as ".".
@@ -50,15 +48,7 @@ type Pin struct {
 // manifest's vars:.
 func NewData(m *manifest.Manifest, vars map[string]string) (*Data, error) {
 	d := &Data{Name: m.Name, Pins: map[string]any{}, Vars: map[string]any{}}
-	vf := m.VersionFile
-	raw, err := m.ReadFileKey("version_file", vf)
-	if fe := (*manifest.Error)(nil); errors.As(err, &fe) {
-		return nil, err
-	}
-	if err != nil {
-		return nil, &fileerr.Error{Path: vf, Msg: unwrapPath(err).Error(), Err: err}
-	}
-	v, err := version.ParseFile(vf, raw)
+	v, err := m.Version()
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ import (
 	"strings"
 
 	"github.com/distbuild/dist/internal/image/tarlayer"
-	"github.com/distbuild/dist/internal/source/pypi"
+	"github.com/distbuild/dist/internal/pep508"
 )
 
 // Layout says where a wheel's files go in the image. Paths are absolute
@@ -708,7 +708,7 @@ func (in *installer) distInfo() (string, error) {
 		return "", in.fail(ErrInvalidWheel, "want one .dist-info directory, found %d %v", len(dirs), dirs)
 	}
 	name, _, _ := strings.Cut(strings.TrimSuffix(dirs[0], ".dist-info"), "-")
-	if pypi.Normalize(name) != pypi.Normalize(in.pin.Name) {
+	if pep508.NormalizeName(name) != pep508.NormalizeName(in.pin.Name) {
 		return "", in.fail(ErrInvalidWheel, "the wheel is %s, not a wheel of %s", dirs[0], in.pin.Name)
 	}
 	return dirs[0], nil

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/distbuild/dist/internal/testenv/pyindex"
+	"github.com/distbuild/dist/internal/wheel/platform"
 )
 
 // pipEnv is the environment for a pip that must see only what the test
@@ -275,10 +276,8 @@ func aliases(a, b string) bool {
 		return false
 	}
 	norm := func(p string) string {
-		for legacy, l := range legacyManylinux {
-			if arch, ok := strings.CutPrefix(p, legacy+"_"); ok {
-				return fmt.Sprintf("manylinux_2_%d_%s", l.minor, arch)
-			}
+		if l, ok := platform.ParseLinux(p); ok {
+			return l.String()
 		}
 		return p
 	}

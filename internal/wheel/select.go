@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/distbuild/dist/internal/source"
+	"github.com/distbuild/dist/internal/wheel/platform"
 )
 
 // Libc is the C library a Linux image's Python links against; it decides
@@ -307,19 +308,6 @@ func (r *ranker) rank(t Tag) (rank, bool) {
 	return rank{g, p}, ok
 }
 
-// Legacy manylinux names (PEP 513, 571, 599) and the glibc each means, with
-// the architectures each was defined for.
-var legacyManylinux = map[string]struct {
-	minor int
-	archs string
-}{
-	"manylinux1":    {5, " x86_64 i686 "},
-	"manylinux2010": {12, " x86_64 i686 "},
-	"manylinux2014": {17, " x86_64 i686 aarch64 armv7l ppc64 ppc64le s390x "},
-}
-
-var perLibc = regexp.MustCompile(`^(manylinux|musllinux)_(\d+)_(\d+)_(.+)$`)
-
 // platform ranks a platform tag: newer libc first, then the plain
 // linux_<arch> tag, which pip accepts last.
 func (r *ranker) platform(p string) (int, bool) {
@@ -332,26 +320,11 @@ func (r *ranker) platform(p string) (int, bool) {
 	if p == "linux_"+r.arch {
 		return top + 1, true
 	}
-	family, major, minor := "", 0, 0
-	if m := perLibc.FindStringSubmatch(p); m != nil {
-		if m[4] != r.arch {
-			return 0, false
-		}
-		var err1, err2 error
-		family = m[1]
-		major, err1 = strconv.Atoi(m[2])
-		minor, err2 = strconv.Atoi(m[3])
-		if err1 != nil || err2 != nil || minor > 1<<29 {
-			return 0, false
-		}
-	} else {
-		legacy, arch, _ := strings.Cut(p, "_")
-		l, ok := legacyManylinux[legacy]
-		if !ok || arch != r.arch || !strings.Contains(l.archs, " "+arch+" ") {
-			return 0, false
-		}
-		family, major, minor = "manylinux", 2, l.minor
+	l, ok := platform.ParseLinux(p)
+	if !ok || l.Arch != r.arch || l.Minor > 1<<29 {
+		return 0, false
 	}
+	family, major, minor := l.Family, l.Major, l.Minor
 	switch {
 	case family == "manylinux" && r.libc == Glibc && major == 2:
 		// pip lists no manylinux tag older than the first glibc with

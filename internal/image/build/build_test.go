@@ -15,6 +15,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
 
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fetch"
@@ -53,6 +54,20 @@ func run(t *testing.T, o Options) (*Recipe, *Result) {
 	res, err := p.Build(context.Background(), store, &base.Fetcher{Store: store, Client: rc})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// dist writes its manifests, configs and indexes by hand: they must
+	// read back as go-containerregistry reads any image, every digest,
+	// size, diff ID and platform agreeing with what it names.
+	switch a := res.Artifact.(type) {
+	case v1.ImageIndex:
+		err = validate.Index(a)
+	case v1.Image:
+		err = validate.Image(a)
+	default:
+		t.Fatalf("artifact %T is neither an image nor an index", a)
+	}
+	if err != nil {
+		t.Errorf("go-containerregistry's validate: %v", err)
 	}
 	return p, res
 }

@@ -56,9 +56,7 @@ func New(m *manifest.Manifest, client *fetch.Client, open lock.Opener, logs Logs
 	if !hasPyPI && goMain(m) == "" {
 		return None{}
 	}
-	return &installer{m: m, client: client, open: open, logs: logs, goVersion: sync.OnceValues(func() (string, error) {
-		return gobuild.GoVersion(context.Background(), "")
-	})}
+	return &installer{m: m, client: client, open: open, logs: logs}
 }
 
 func goMain(m *manifest.Manifest) string {
@@ -77,10 +75,6 @@ type installer struct {
 	once    sync.Once
 	targets []*lock.Target
 	err     error
-
-	// goVersion names the toolchain in the binary cache key and in
-	// release.json; asked once per build, not once per platform.
-	goVersion func() (string, error)
 
 	// installed is what each platform's Entries installed, by platform
 	// (Recorder).
@@ -432,7 +426,9 @@ func (in *installer) goServer(ctx context.Context, targets []*lock.Target, p v1.
 // reproducible (-trimpath, no build ID), so a cached binary is the binary a
 // fresh build would give.
 func (in *installer) cachedBuild(ctx context.Context, lt *lock.Target, src *gomod.Source, p v1.Platform) ([]byte, error) {
-	goVersion, err := in.goVersion()
+	// The toolchain is in the key: gobuild asks it once per process, the
+	// way Build runs it.
+	goVersion, err := gobuild.GoVersion(ctx, "", in.logs.Log)
 	key := ""
 	if err == nil {
 		h := sha256.New()

@@ -13,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/distbuild/dist/internal/coremetadata"
+	"github.com/distbuild/dist/internal/gobuild"
 	"github.com/distbuild/dist/internal/source"
 	"github.com/distbuild/dist/internal/wheel"
 )
@@ -59,11 +60,11 @@ func (in *installer) Installed(p v1.Platform) []Package {
 }
 
 // GoVersion implements Toolchain.
-func (in *installer) GoVersion(context.Context) (string, error) {
+func (in *installer) GoVersion(ctx context.Context) (string, error) {
 	if goMain(in.m) == "" {
 		return "", nil
 	}
-	return in.goVersion()
+	return gobuild.GoVersion(ctx, "", in.logs.Log)
 }
 
 // record adds what a platform's install put in the layer. Entries runs

@@ -155,6 +155,22 @@ func files(realRoot string, c Copy) ([]Entry, error) {
 	return out, nil
 }
 
+// OnDisk is the entry of the regular file at src on disk (a symlink is
+// followed), written at path, for a caller that names each file itself
+// rather than copying from a repository: its size is taken now, its content
+// read only when the layer is written, streamed, and a file whose size
+// changed by then is an error. Exec is the file's own executable bit.
+func OnDisk(path, src, source string) (Entry, error) {
+	info, err := os.Stat(src)
+	if err != nil {
+		return Entry{}, fmt.Errorf("%s: %w", source, err)
+	}
+	if !info.Mode().IsRegular() {
+		return Entry{}, fmt.Errorf("%s is not a regular file", source)
+	}
+	return entry(src, path, info, source)
+}
+
 // entry describes the file at p (not following a symlink) as target.
 func entry(p, target string, info fs.FileInfo, source string) (Entry, error) {
 	switch m := info.Mode(); {

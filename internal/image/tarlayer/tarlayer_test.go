@@ -3,7 +3,9 @@ package tarlayer
 import (
 	"archive/tar"
 	"bytes"
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -197,5 +199,48 @@ func TestFilesRefused(t *testing.T) {
 	}
 	if _, err := Files(link, []Copy{{Src: "ok", What: "image.files"}}); err != nil {
 		t.Errorf("repository behind a symlink: %v", err)
+	}
+}
+
+func TestOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	imagetest.WriteFiles(t, dir, map[string]string{"a.whl": "wheel", "run": "#!/bin/sh\n"})
+	if err := os.Chmod(filepath.Join(dir, "run"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("a.whl", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	var entries []Entry
+	for dst, src := range map[string]string{"v/a.whl": "a.whl", "bin/run": "run", "v/via-link.whl": "link"} {
+		e, err := OnDisk(dst, filepath.Join(dir, src), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, e)
+	}
+	var b bytes.Buffer
+	if err := Write(&b, entries, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := read(t, b.Bytes())
+	want := []header{
+		{"bin/run", "", tar.TypeReg, 0o755, 0, 0, 0, "#!/bin/sh\n"},
+		{"v/a.whl", "", tar.TypeReg, 0o644, 0, 0, 0, "wheel"},
+		{"v/via-link.whl", "", tar.TypeReg, 0o644, 0, 0, 0, "wheel"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("entry %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+	if _, err := OnDisk("x", dir, "a directory"); err == nil || !strings.Contains(err.Error(), "a directory is not a regular file") {
+		t.Errorf("directory: %v", err)
+	}
+	if _, err := OnDisk("x", filepath.Join(dir, "missing"), "missing"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing: %v", err)
 	}
 }

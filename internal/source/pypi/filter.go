@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/distbuild/dist/internal/wheel/platform"
 )
 
 func normalizeOptions(o Options) Options {
@@ -102,44 +104,14 @@ func (o Options) platformOK(f fileInfo) bool {
 	return false
 }
 
-// The PEP 599 names of manylinux, as PEP 600 glibc versions.
-var manylinuxLegacy = map[string][2]int{
-	"manylinux1":    {2, 5},
-	"manylinux2010": {2, 12},
-	"manylinux2014": {2, 17},
-}
-
-var linuxTag = regexp.MustCompile(`^(manylinux|musllinux)_(\d+)_(\d+)_(.+)$`)
-
-type linuxPlat struct {
-	family       string
-	major, minor int
-	arch         string
-}
-
-func parseLinux(tag string) (linuxPlat, bool) {
-	for legacy, v := range manylinuxLegacy {
-		if arch, ok := strings.CutPrefix(tag, legacy+"_"); ok {
-			return linuxPlat{"manylinux", v[0], v[1], arch}, true
-		}
-	}
-	m := linuxTag.FindStringSubmatch(tag)
-	if m == nil {
-		return linuxPlat{}, false
-	}
-	major, _ := strconv.Atoi(m[2])
-	minor, _ := strconv.Atoi(m[3])
-	return linuxPlat{m[1], major, minor, m[4]}, true
-}
-
 // linuxCompatible reports whether a wheel for platform tag have installs on a
 // system described by want: same libc family and architecture, and a libc no
 // newer.
 func linuxCompatible(want, have string) bool {
-	w, ok1 := parseLinux(want)
-	h, ok2 := parseLinux(have)
-	if !ok1 || !ok2 || w.family != h.family || w.arch != h.arch {
+	w, ok1 := platform.ParseLinux(want)
+	h, ok2 := platform.ParseLinux(have)
+	if !ok1 || !ok2 || w.Family != h.Family || w.Arch != h.Arch {
 		return false
 	}
-	return h.major < w.major || (h.major == w.major && h.minor <= w.minor)
+	return h.Major < w.Major || (h.Major == w.Major && h.Minor <= w.Minor)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/distbuild/dist/internal/coremetadata"
 	"github.com/distbuild/dist/internal/fetch"
+	"github.com/distbuild/dist/internal/pep508"
 	"github.com/distbuild/dist/internal/source"
 )
 
@@ -64,7 +65,7 @@ func (s *Source) metadataRecord(artifactHash string) (string, bool) {
 // project and version (PEP 503 and PEP 440 equality), as Metadata checks.
 // Nothing cached is an error wrapping ErrNotCached.
 func (s *Source) CachedMetadata(name, version string, hashes []string) (*coremetadata.Metadata, error) {
-	rel := &source.Release{Name: Normalize(name), Version: version}
+	rel := &source.Release{Name: pep508.NormalizeName(name), Version: version}
 	cache := s.client.Cache()
 	var problems []error
 	for _, h := range hashes {
@@ -130,7 +131,7 @@ func (s *Source) CachedMetadata(name, version string, hashes []string) (*coremet
 // project name (PEP 427, PEP 625 and older sdist names, name compared PEP
 // 503-normalized): "teamlib-1.0-py3-none-any.whl" gives "1.0".
 func FileVersion(filename, name string) (string, bool) {
-	info, ok := parseFilename(filename, Normalize(name))
+	info, ok := parseFilename(filename, pep508.NormalizeName(name))
 	return info.version, ok && info.version != ""
 }
 
@@ -141,7 +142,7 @@ func FileVersion(filename, name string) (string, bool) {
 // PKG-INFO does not declare its dependencies is an error wrapping
 // ErrNoMetadata. The metadata is recorded for CachedMetadata.
 func (s *Source) FileMetadata(ctx context.Context, name, version, fileURL string, hashes []string) (*coremetadata.Metadata, error) {
-	rel := &source.Release{Name: Normalize(name), Version: version}
+	rel := &source.Release{Name: pep508.NormalizeName(name), Version: version}
 	filename := path.Base(fileURL)
 	if u, err := url.Parse(fileURL); err == nil {
 		filename = path.Base(u.Path)

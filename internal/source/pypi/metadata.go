@@ -21,6 +21,7 @@ import (
 
 	"github.com/distbuild/dist/internal/coremetadata"
 	"github.com/distbuild/dist/internal/fetch"
+	"github.com/distbuild/dist/internal/pep508"
 	"github.com/distbuild/dist/internal/source"
 )
 
@@ -251,7 +252,7 @@ func checkMetadata(rel *source.Release, where string, data []byte) (*coremetadat
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %s: %w", rel.Name, rel.Version, where, err)
 	}
-	if Normalize(m.Name) != rel.Name || !sameVersion(m.Version, rel.Version) {
+	if pep508.NormalizeName(m.Name) != rel.Name || !sameVersion(m.Version, rel.Version) {
 		return nil, fmt.Errorf("%s %s: %s is the metadata of %s %s", rel.Name, rel.Version, where, m.Name, m.Version)
 	}
 	return m, nil

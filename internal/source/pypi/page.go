@@ -15,6 +15,7 @@ import (
 	pep440 "github.com/aquasecurity/go-pep440-version"
 	"golang.org/x/net/html"
 
+	"github.com/distbuild/dist/internal/pep508"
 	"github.com/distbuild/dist/internal/source"
 	"github.com/distbuild/dist/internal/version"
 )
@@ -289,7 +290,7 @@ type fileInfo struct {
 func parseFilename(fn, norm string) (fileInfo, bool) {
 	if stem, ok := strings.CutSuffix(fn, ".whl"); ok {
 		parts := strings.Split(stem, "-")
-		if (len(parts) != 5 && len(parts) != 6) || Normalize(parts[0]) != norm || parts[1] == "" {
+		if (len(parts) != 5 && len(parts) != 6) || pep508.NormalizeName(parts[0]) != norm || parts[1] == "" {
 			return fileInfo{}, false
 		}
 		n := len(parts)
@@ -308,7 +309,7 @@ func parseFilename(fn, norm string) (fileInfo, bool) {
 		// The name may hold dashes itself ("python-dateutil-2.9.0"): the
 		// version starts after the first dash where the name matches.
 		for i := 0; i < len(stem); i++ {
-			if stem[i] == '-' && i+1 < len(stem) && Normalize(stem[:i]) == norm {
+			if stem[i] == '-' && i+1 < len(stem) && pep508.NormalizeName(stem[:i]) == norm {
 				return fileInfo{dist: stem[:i], version: stem[i+1:]}, true
 			}
 		}

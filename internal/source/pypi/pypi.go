@@ -13,13 +13,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/distbuild/dist/internal/coremetadata"
 	"github.com/distbuild/dist/internal/fetch"
+	"github.com/distbuild/dist/internal/pep508"
 	"github.com/distbuild/dist/internal/source"
 )
 
@@ -79,14 +79,6 @@ func New(client *fetch.Client, indexURL string, opts Options) *Source {
 
 // Ecosystem returns source.PyPI.
 func (s *Source) Ecosystem() string { return source.PyPI }
-
-var nameRun = regexp.MustCompile(`[-_.]+`)
-
-// Normalize returns a project name as PEP 503 compares it: lowercase, each
-// run of "-", "_" and "." one "-".
-func Normalize(name string) string {
-	return strings.ToLower(nameRun.ReplaceAllString(name, "-"))
-}
 
 // Versions lists the versions that have at least one file kept: not yanked
 // and, when Options narrow, matching them. Prereleases are listed.
@@ -179,7 +171,7 @@ func lockfileHash(h string) string { return strings.ToLower(h) }
 // page returns the parsed project page, fetching it once for the life of the
 // Source however many callers ask at the same time.
 func (s *Source) page(ctx context.Context, name string) (*page, error) {
-	norm := Normalize(strings.TrimSpace(name))
+	norm := pep508.NormalizeName(strings.TrimSpace(name))
 	if norm == "" || strings.ContainsAny(norm, "/?#% ") {
 		return nil, fmt.Errorf("%q is not a Python project name", name)
 	}

@@ -56,20 +56,6 @@ func both(t *testing.T, f func(t *testing.T, srv *pyindex.Server, html bool)) {
 	}
 }
 
-func TestNormalize(t *testing.T) {
-	for in, want := range map[string]string{
-		"Kinto":          "kinto",
-		"zope.interface": "zope-interface",
-		"Zope_Interface": "zope-interface",
-		"a-_.b":          "a-b",
-		"A__B--C..d":     "a-b-c-d",
-	} {
-		if got := Normalize(in); got != want {
-			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestVersionsAndCanonicalName(t *testing.T) {
 	both(t, func(t *testing.T, srv *pyindex.Server, html bool) {
 		src := New(client(t), srv.IndexURL(), Options{})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/distbuild/dist/internal/coremetadata"
 	"github.com/distbuild/dist/internal/fetch"
+	"github.com/distbuild/dist/internal/pep508"
 )
 
 // houseFile is what dist reads of one wheelhouse wheel.
@@ -48,7 +49,7 @@ func scanWheelhouse(dir string) (map[string][]string, error) {
 			continue
 		}
 		name, _, _ := strings.Cut(stem, "-")
-		norm := Normalize(name)
+		norm := pep508.NormalizeName(name)
 		if _, ok := parseFilename(e.Name(), norm); !ok {
 			continue
 		}
@@ -119,7 +120,7 @@ func readHouseFile(p, norm string) (houseFile, error) {
 		return houseFile{}, fmt.Errorf("wheelhouse: %s: %w", p, err)
 	}
 	info, _ := parseFilename(filepath.Base(p), norm)
-	if Normalize(m.Name) != norm || !sameVersion(m.Version, info.version) {
+	if pep508.NormalizeName(m.Name) != norm || !sameVersion(m.Version, info.version) {
 		return houseFile{}, fmt.Errorf("wheelhouse: %s holds the metadata of %s %s", p, m.Name, m.Version)
 	}
 	return houseFile{sha256: hex.EncodeToString(h.Sum(nil)), size: n, requiresPython: m.RequiresPython}, nil

@@ -25,7 +25,9 @@ var epoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 
 var nameRun = regexp.MustCompile(`[-_.]+`)
 
-// normalize is PEP 503's name normalization.
+// normalize is PEP 503's name normalization, written here again rather
+// than taken from pep508: the index is the tests' second opinion on the
+// names dist normalizes, so it must not share dist's code for it.
 func normalize(name string) string {
 	return strings.ToLower(nameRun.ReplaceAllString(name, "-"))
 }

@@ -1,8 +1,9 @@
-package gitrepo_test
+package gitenv_test
 
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/distbuild/dist/internal/testenv/gitenv"
@@ -10,11 +11,11 @@ import (
 
 func snapshot(t *testing.T, dir string) string {
 	t.Helper()
-	s, err := open(t, dir).Snapshot()
+	lines, err := gitenv.Snapshot(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return strings.Join(lines, "\n")
 }
 
 func TestSnapshot(t *testing.T) {
@@ -38,6 +39,9 @@ func TestSnapshot(t *testing.T) {
 		{"refs packed", func(g *gitenv.Repo) { g.Git("pack-refs", "--all") }},
 		{"objects written", func(g *gitenv.Repo) { g.Git("hash-object", "-w", "notes.txt") }},
 		{"file rewritten identically", func(g *gitenv.Repo) { g.Write("VERSION", "1.0.0\n") }},
+		{"a nested repository", func(g *gitenv.Repo) {
+			gitenv.Init(g.T, filepath.Join(g.Dir, "vendor", "other")).Write("x.txt", "not ours\n")
+		}},
 	}
 	differ := []struct {
 		name   string
@@ -80,7 +84,7 @@ func TestSnapshot(t *testing.T) {
 	t.Run("lines", func(t *testing.T) {
 		t.Parallel()
 		g := setup(t)
-		lines, err := open(t, g.Dir).SnapshotLines()
+		lines, err := gitenv.Snapshot(filepath.Join(g.Dir, "lockfiles"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,68 @@
+package manifest
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/distbuild/dist/internal/fileerr"
+)
+
+func TestVersion(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		yaml    string
+		content *string // nil: no file
+		want    string  // the version's Raw, or the error
+	}{
+		{"trimmed", "name: x\n", ptr("  1.0.1.dev0\n\n"), "1.0.1.dev0"},
+		{"version_file", "name: x\nversion_file: meta/RELEASE\n", ptr("2.0.0\n"), "2.0.0"},
+		{"empty", "name: x\n", ptr(" \n"), "VERSION:1: empty version file"},
+		{"not a version", "name: x\n", ptr("one.two\n"), `VERSION:1: "one.two" is not a PEP 440 version`},
+		{"missing", "name: x\n", nil, "VERSION: no such file or directory"},
+		{"outside", "name: x\nversion_file: ../VERSION\n", nil, "dist.yaml:2: version_file ../VERSION: is outside the repository"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, FileName), []byte(tc.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if tc.content != nil {
+				p := filepath.Join(dir, "VERSION")
+				if tc.name == "version_file" {
+					p = filepath.Join(dir, "meta", "RELEASE")
+					if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := os.WriteFile(p, []byte(*tc.content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m, err := Load(dir)
+			if err != nil {
+				if err.Error() != tc.want {
+					t.Fatalf("Load: %v, want %q", err, tc.want)
+				}
+				return
+			}
+			v, err := m.Version()
+			if err != nil {
+				var fe *fileerr.Error
+				if !errors.As(err, &fe) {
+					t.Errorf("%v is a %T, want a *fileerr.Error (exit 2)", err, err)
+				}
+				if err.Error() != tc.want {
+					t.Errorf("got %q, want %q", err, tc.want)
+				}
+				return
+			}
+			if v.Raw != tc.want {
+				t.Errorf("got %q, want %q", v.Raw, tc.want)
+			}
+		})
+	}
+}
+
+func ptr(s string) *string { return &s }
