@@ -10,8 +10,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
-	"github.com/distbuild/dist/internal/image/regclient"
 	"github.com/distbuild/dist/internal/referrers"
+	"github.com/distbuild/dist/internal/regclient"
 )
 
 // ArtifactType is the artifactType of a move record, the referrer of the

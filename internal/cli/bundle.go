@@ -13,14 +13,14 @@ import (
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/lock"
+	"github.com/distbuild/dist/internal/source/opener"
 	"github.com/distbuild/dist/internal/sourcedate"
-	"github.com/distbuild/dist/internal/sources"
 )
 
 func newBundleCmd(a *app) *cobra.Command {
 	var out string
 	var dryRun bool
-	var settings sources.Settings
+	var settings opener.Settings
 	cmd := &cobra.Command{
 		Use:   "bundle [-o FILE] [--dry-run]",
 		Short: "Write an offline tarball: lockfiles, every hashed artifact, rendered config, install script",
@@ -35,7 +35,7 @@ func newBundleCmd(a *app) *cobra.Command {
 				return err
 			}
 			version := ver.Raw
-			targets, err := lock.Load(m, "", sources.Opener(a.http(), settings))
+			targets, err := lock.Load(m, "", opener.New(a.http(), settings))
 			if err != nil {
 				return err
 			}

@@ -18,7 +18,7 @@ import (
 	"github.com/distbuild/dist/internal/image/inspect"
 	"github.com/distbuild/dist/internal/image/promote"
 	"github.com/distbuild/dist/internal/manifest"
-	"github.com/distbuild/dist/internal/sources"
+	"github.com/distbuild/dist/internal/source/opener"
 )
 
 // imageCommands returns build, promote, inspect, status, diff, sign and
@@ -51,7 +51,7 @@ OCI referrers; a docker-archive gets neither.`,
 			o.Step, o.Log = a.step, a.log()
 			o.DistVersion = versionString()
 			o.By = channel.By(m.Dir, os.Getenv)
-			o.Dependencies = deps.New(m, a.http(), sources.Opener(a.http(), sources.Settings{Insecure: o.Insecure}), deps.Logs{Step: o.Step, Log: o.Log})
+			o.Dependencies = deps.New(m, a.http(), opener.New(a.http(), opener.Settings{Insecure: o.Insecure}), deps.Logs{Step: o.Step, Log: o.Log})
 			bar := &byteCounter{c: a.console(), what: "writing"}
 			o.Progress = bar.add
 			rep, err := image.Build(cmd.Context(), o)

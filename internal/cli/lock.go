@@ -13,13 +13,13 @@ import (
 	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/lock"
-	"github.com/distbuild/dist/internal/sources"
+	"github.com/distbuild/dist/internal/source/opener"
 )
 
 // lockFlags are shared by the lock subcommands.
 type lockFlags struct {
 	file     string
-	settings sources.Settings
+	settings opener.Settings
 	pre      bool
 	noDeps   bool
 }
@@ -76,7 +76,7 @@ func (a *app) loadAllSet(f *lockFlags) ([]*lock.Target, []*lock.Target, *lock.Py
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	open := sources.Opener(a.http(), f.settings)
+	open := opener.New(a.http(), f.settings)
 	if f.file != "" {
 		if _, err := m.Lockfile(f.file); err != nil {
 			return nil, nil, nil, err

@@ -18,7 +18,7 @@ import (
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/release"
-	"github.com/distbuild/dist/internal/sources"
+	"github.com/distbuild/dist/internal/source/opener"
 )
 
 // releaseCommands returns plan, changelog, prerelease, release, postrelease
@@ -95,7 +95,7 @@ func newPrereleaseCmd(a *app) *cobra.Command {
 			}
 			return a.withRelease(dryRun, func(env *release.Env) (*release.Report, error) {
 				return release.Prerelease(cmd.Context(), env, release.PrereleaseOptions{
-					Version: ver, SkipVerify: len(skip) > 0, Open: sources.Opener(a.http(), sources.Settings{}),
+					Version: ver, SkipVerify: len(skip) > 0, Open: opener.New(a.http(), opener.Settings{}),
 				})
 			})
 		},
@@ -241,7 +241,7 @@ func (a *app) imageOptions(m *manifest.Manifest) *image.BuildOptions {
 		Manifest: m, Client: a.http(), SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH"),
 		Step: a.step, Log: a.log(), DistVersion: versionString(), By: channel.By(m.Dir, os.Getenv),
 		DependenciesFor: func(m *manifest.Manifest) deps.Installer {
-			return deps.New(m, a.http(), sources.Opener(a.http(), sources.Settings{}), deps.Logs{Step: a.step, Log: a.log()})
+			return deps.New(m, a.http(), opener.New(a.http(), opener.Settings{}), deps.Logs{Step: a.step, Log: a.log()})
 		},
 	}
 }

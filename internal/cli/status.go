@@ -14,8 +14,8 @@ import (
 	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/image"
-	"github.com/distbuild/dist/internal/image/regclient"
 	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/regclient"
 )
 
 // statusJSON is what dist status --json prints.

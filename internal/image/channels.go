@@ -10,7 +10,7 @@ import (
 
 	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/gitrepo"
-	"github.com/distbuild/dist/internal/image/regclient"
+	"github.com/distbuild/dist/internal/regclient"
 )
 
 // moveChannels moves, after the image was pushed to repo, the channels of

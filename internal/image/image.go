@@ -37,10 +37,10 @@ import (
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/meta"
 	"github.com/distbuild/dist/internal/image/publish"
-	"github.com/distbuild/dist/internal/image/regclient"
 	"github.com/distbuild/dist/internal/image/tarlayer"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/referrers"
+	"github.com/distbuild/dist/internal/regclient"
 	"github.com/distbuild/dist/internal/sourcedate"
 )
 

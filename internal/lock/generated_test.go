@@ -19,7 +19,7 @@ import (
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/resolver"
-	"github.com/distbuild/dist/internal/sources"
+	"github.com/distbuild/dist/internal/source/opener"
 	"github.com/distbuild/dist/internal/testenv/pyindex"
 )
 
@@ -171,7 +171,7 @@ func loadSet(t *testing.T, dir, index string) ([]*lock.Target, *lock.PySet) {
 		t.Fatal(err)
 	}
 	client := fetch.New(fetch.Options{CacheDir: filepath.Join(dir, ".cache"), RetryWaitMin: time.Millisecond})
-	all, err := lock.Load(m, "", sources.Opener(client, sources.Settings{IndexURL: index}))
+	all, err := lock.Load(m, "", opener.New(client, opener.Settings{IndexURL: index}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/manifest"
-	"github.com/distbuild/dist/internal/sources"
+	"github.com/distbuild/dist/internal/source/opener"
 	"github.com/distbuild/dist/internal/testenv/pyindex"
 )
 
@@ -56,7 +56,7 @@ func TestURLPinsInTheSet(t *testing.T) {
 			t.Fatal(err)
 		}
 		client := fetch.New(fetch.Options{CacheDir: filepath.Join(dir, ".cache"), RetryWaitMin: time.Millisecond})
-		all, err := lock.Load(m, "", sources.Opener(client, sources.Settings{IndexURL: idx.IndexURL()}))
+		all, err := lock.Load(m, "", opener.New(client, opener.Settings{IndexURL: idx.IndexURL()}))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,9 +21,9 @@ import (
 
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/image/cache"
-	"github.com/distbuild/dist/internal/image/regclient"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/regclient"
 	"github.com/distbuild/dist/internal/source"
 )
 

@@ -29,7 +29,7 @@ import (
 	"github.com/distbuild/dist/internal/image/meta"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/source/gomod"
-	"github.com/distbuild/dist/internal/sources"
+	"github.com/distbuild/dist/internal/source/opener"
 	"github.com/distbuild/dist/internal/testenv/fixtures"
 	"github.com/distbuild/dist/internal/testenv/goproxy"
 	"github.com/distbuild/dist/internal/testenv/pyindex"
@@ -159,7 +159,7 @@ func build(t *testing.T, repo, cacheDir string, platforms ...string) (string, *i
 	rep, err := image.Build(ctx, image.BuildOptions{
 		Manifest: m, Client: client, SourceDateEpoch: epoch, Platforms: platforms,
 		Outputs:      []string{"oci-layout:" + out},
-		Dependencies: deps.New(m, client, sources.Opener(client, sources.Settings{}), deps.Logs{}),
+		Dependencies: deps.New(m, client, opener.New(client, opener.Settings{}), deps.Logs{}),
 	})
 	return out, rep, err
 }

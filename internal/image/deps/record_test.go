@@ -15,7 +15,7 @@ import (
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
-	"github.com/distbuild/dist/internal/sources"
+	"github.com/distbuild/dist/internal/source/opener"
 )
 
 // TestInstalledIsRecorded builds the Kinto-shaped distribution and asks
@@ -49,7 +49,7 @@ func TestInstalledIsRecorded(t *testing.T) {
 	var first []deps.Package
 	for run := 0; run < 2; run++ {
 		client := fetch.New(fetch.Options{CacheDir: cache, RetryWaitMin: time.Millisecond})
-		in := deps.New(m, client, sources.Opener(client, sources.Settings{}), deps.Logs{})
+		in := deps.New(m, client, opener.New(client, opener.Settings{}), deps.Logs{})
 		rep, err := image.Build(ctx, image.BuildOptions{
 			Manifest: m, Client: client, SourceDateEpoch: epoch, Platforms: []string{"linux/amd64"},
 			Outputs: []string{"oci-layout:" + filepath.Join(t.TempDir(), "oci")}, Dependencies: in,

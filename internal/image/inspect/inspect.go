@@ -18,8 +18,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
 	"github.com/distbuild/dist/internal/image/meta"
-	"github.com/distbuild/dist/internal/image/regclient"
 	"github.com/distbuild/dist/internal/referrers"
+	"github.com/distbuild/dist/internal/regclient"
 )
 
 // LayoutPrefix starts a layout source: "oci-layout:DIR" or

@@ -17,7 +17,7 @@ import (
 
 	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/failure"
-	"github.com/distbuild/dist/internal/image/regclient"
+	"github.com/distbuild/dist/internal/regclient"
 )
 
 // Result records a promotion.

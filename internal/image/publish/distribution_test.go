@@ -10,7 +10,7 @@ import (
 
 	"github.com/distbuild/dist/internal/image/imagetest"
 	"github.com/distbuild/dist/internal/image/publish"
-	"github.com/distbuild/dist/internal/image/regclient"
+	"github.com/distbuild/dist/internal/regclient"
 	"github.com/distbuild/dist/internal/testenv/registry"
 )
 

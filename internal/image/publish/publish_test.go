@@ -22,8 +22,8 @@ import (
 	"github.com/distbuild/dist/internal/image/cache"
 	"github.com/distbuild/dist/internal/image/imagetest"
 	"github.com/distbuild/dist/internal/image/publish"
-	"github.com/distbuild/dist/internal/image/regclient"
 	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/regclient"
 	"github.com/distbuild/dist/internal/testenv/registry"
 )
 

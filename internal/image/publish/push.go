@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/distbuild/dist/internal/image/regclient"
+	"github.com/distbuild/dist/internal/regclient"
 )
 
 // Pusher pushes to registries.

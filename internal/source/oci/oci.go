@@ -14,7 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/distbuild/dist/internal/fetch"
-	"github.com/distbuild/dist/internal/image/regclient"
+	"github.com/distbuild/dist/internal/regclient"
 	"github.com/distbuild/dist/internal/source"
 )
 

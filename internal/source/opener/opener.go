@@ -1,7 +1,7 @@
-// Package sources opens the right index for a lockfile: it is the one place
+// Package opener opens the right index for a lockfile: it is the one place
 // that knows every ecosystem's constructor and where its settings come from
 // (dist.yaml, flags, the environment).
-package sources
+package opener
 
 import (
 	"fmt"
@@ -30,9 +30,9 @@ type Settings struct {
 	Insecure      bool     // plain HTTP to any registry
 }
 
-// Opener returns a lock.Opener sharing one client (and so one concurrency
+// New returns a lock.Opener sharing one client (and so one concurrency
 // limit and one cache) across every lockfile, and one source per index.
-func Opener(client *fetch.Client, s Settings) lock.Opener {
+func New(client *fetch.Client, s Settings) lock.Opener {
 	cache := map[string]source.Source{}
 	return func(l *manifest.Lockfile) (source.Source, error) {
 		switch l.Ecosystem {

@@ -1,4 +1,4 @@
-package sources
+package opener
 
 import (
 	"strings"
@@ -23,7 +23,7 @@ func TestBadIndexURLRedacted(t *testing.T) {
 	}{{"flag", bad, "", ""}, {"env", "", bad, ""}, {"dist.yaml", "", "", bad}} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Setenv("PIP_INDEX_URL", c.env)
-			_, err := Opener(client, Settings{IndexURL: c.flag})(&manifest.Lockfile{Ecosystem: source.PyPI, Index: c.index})
+			_, err := New(client, Settings{IndexURL: c.flag})(&manifest.Lockfile{Ecosystem: source.PyPI, Index: c.index})
 			if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "user:***@127.0.0.1") {
 				t.Fatalf("got %v", err)
 			}
@@ -36,7 +36,7 @@ func TestBadIndexURLRedacted(t *testing.T) {
 // name the same proxy.
 func TestGoModPerIndex(t *testing.T) {
 	client := fetch.New(fetch.Options{CacheDir: t.TempDir()})
-	open := Opener(client, Settings{})
+	open := New(client, Settings{})
 	get := func(index string) *gomod.Source {
 		t.Helper()
 		src, err := open(&manifest.Lockfile{Ecosystem: source.GoMod, Index: index})
