@@ -12,8 +12,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// Artifact is an image or an index: what build produces, what inspect and
-// promote find.
+// Artifact is an image or an index (a v1.Image or a v1.ImageIndex): what
+// build produces, what publish writes, what inspect and promote find.
 type Artifact interface {
 	Digest() (v1.Hash, error)
 	MediaType() (types.MediaType, error)
