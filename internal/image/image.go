@@ -34,7 +34,6 @@ import (
 	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/image/build"
 	"github.com/distbuild/dist/internal/image/cache"
-	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/meta"
 	"github.com/distbuild/dist/internal/image/publish"
 	"github.com/distbuild/dist/internal/image/tarlayer"
@@ -74,12 +73,12 @@ type BuildOptions struct {
 	// uncommitted edit never ships. Without it the work tree is read, and
 	// a tree that differs from HEAD is recorded as "<commit>-dirty".
 	Revision string
-	// Dependencies fills the dependencies layer; DependenciesFor's, else
-	// deps.For(Manifest), when nil.
-	Dependencies deps.Installer
+	// Dependencies fills the dependencies layer; when nil,
+	// DependenciesFor's, else build.None (no dependencies layer).
+	Dependencies build.Installer
 	// DependenciesFor makes the installer for the manifest the build
 	// reads, which with Revision is the commit's rather than Manifest.
-	DependenciesFor func(*manifest.Manifest) deps.Installer
+	DependenciesFor func(*manifest.Manifest) build.Installer
 	// Progress counts bytes uploaded or copied from the cache.
 	Progress func(n int64)
 	// Step, when set, is told each output as it is written ("pushing
@@ -227,7 +226,7 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 		installer = o.DependenciesFor(m)
 	}
 	if installer == nil {
-		installer = deps.For(m)
+		installer = build.None{}
 	}
 	goVersion, err := toolchainVersion(ctx, installer, o.DryRun)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/gitrepo"
+	"github.com/distbuild/dist/internal/image/build"
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/meta"
 	"github.com/distbuild/dist/internal/image/publish"
@@ -50,12 +51,12 @@ type supplyInputs struct {
 	noProvenance string
 	lockfiles    []provenance.Lockfile
 	when         time.Time
-	installer    deps.Installer
+	installer    build.Installer
 }
 
 // gatherSupply reads what the provenance records from the tree the build
 // read: the lockfiles' bytes, the commit and where the repository lives.
-func gatherSupply(t *tree, commit string, when time.Time, installer deps.Installer) (*supplyInputs, error) {
+func gatherSupply(t *tree, commit string, when time.Time, installer build.Installer) (*supplyInputs, error) {
 	s := &supplyInputs{when: when, installer: installer}
 	switch {
 	case t.commit == "":
@@ -270,7 +271,7 @@ func (b *Built) installedPins() []sbom.Pin {
 // toolchainVersion asks the installer for the Go toolchain it compiles a
 // server with; "" when it compiles none. Under dry-run a missing go
 // command is no error: nothing is compiled.
-func toolchainVersion(ctx context.Context, installer deps.Installer, dryRun bool) (string, error) {
+func toolchainVersion(ctx context.Context, installer build.Installer, dryRun bool) (string, error) {
 	tc, ok := installer.(deps.Toolchain)
 	if !ok {
 		return "", nil
