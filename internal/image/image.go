@@ -240,7 +240,7 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 		return nil, err
 	}
 	commit := t.commit
-	plan, err := build.Prepare(build.Options{
+	recipe, err := build.Prepare(build.Options{
 		Manifest: m, Platforms: o.Platforms, Version: version, Commit: commit, Time: when, Dependencies: installer, GoVersion: goVersion,
 	})
 	var pe *tarlayer.PathError
@@ -250,7 +250,7 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	dirty, err := t.dirty(plan)
+	dirty, err := t.dirty(recipe)
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +258,7 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 		// The image must not claim to be a commit it is not: its revision
 		// says that the files were not all the commit's.
 		commit += DirtySuffix
-		plan, err = build.Prepare(build.Options{
+		recipe, err = build.Prepare(build.Options{
 			Manifest: m, Platforms: o.Platforms, Version: version, Commit: commit, Time: when, Dependencies: installer, GoVersion: goVersion,
 		})
 		if err != nil {
@@ -274,7 +274,7 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 	}
 	popts := publish.Options{Version: version, Name: imageName(m), Pusher: &publish.Pusher{Client: rc, Force: o.Force, Log: o.Log}}
 	for _, d := range dests {
-		if d.Kind == publish.Archive && len(plan.Platforms) > 1 {
+		if d.Kind == publish.Archive && len(recipe.Platforms) > 1 {
 			return nil, failure.Usagef("--output %s: %w", d, publish.ErrArchiveIndex)
 		}
 		pub, err := publish.New(d, popts)
@@ -286,17 +286,17 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 	}
 
 	rep := &BuildReport{
-		Name: m.Name, Version: version, Commit: commit, Created: plan.Release.Created,
+		Name: m.Name, Version: version, Commit: commit, Created: recipe.Release.Created,
 		Platforms: []PlatformReport{}, Layers: []LayerReport{}, Outputs: []OutputReport{}, DryRun: o.DryRun,
 		Dirty: dirty, Warnings: []string{}, GoVersion: goVersion,
 	}
 	b.Report = rep
-	rep.Base = plan.Release.Base
-	for _, l := range plan.Layers {
+	rep.Base = recipe.Release.Base
+	for _, l := range recipe.Layers {
 		rep.Layers = append(rep.Layers, LayerReport{Role: l.Role, Entries: len(l.Entries), Bytes: l.Size()})
 	}
 	if o.DryRun {
-		for _, p := range plan.Platforms {
+		for _, p := range recipe.Platforms {
 			rep.Platforms = append(rep.Platforms, PlatformReport{Platform: p.String()})
 		}
 		return b, nil
@@ -304,7 +304,7 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 
 	store := cache.New(o.Client.Cache())
 	store.Progress = o.Progress
-	res, err := plan.Build(ctx, store, &base.Fetcher{Store: store, Client: rc})
+	res, err := recipe.Build(ctx, store, &base.Fetcher{Store: store, Client: rc})
 	if err != nil {
 		return nil, err
 	}
