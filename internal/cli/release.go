@@ -15,6 +15,7 @@ import (
 	"github.com/distbuild/dist/internal/github"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image"
+	"github.com/distbuild/dist/internal/image/build"
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/release"
@@ -240,7 +241,7 @@ func (a *app) imageOptions(m *manifest.Manifest) *image.BuildOptions {
 	return &image.BuildOptions{
 		Manifest: m, Client: a.http(), SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH"),
 		Step: a.step, Log: a.log(), DistVersion: versionString(), By: channel.By(m.Dir, os.Getenv),
-		DependenciesFor: func(m *manifest.Manifest) deps.Installer {
+		DependenciesFor: func(m *manifest.Manifest) build.Installer {
 			return deps.New(m, a.http(), opener.New(a.http(), opener.Settings{}), deps.Logs{Step: a.step, Log: a.log()})
 		},
 	}

@@ -25,7 +25,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/distbuild/dist/internal/channel"
@@ -34,7 +33,6 @@ import (
 	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/image/build"
 	"github.com/distbuild/dist/internal/image/cache"
-	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/meta"
 	"github.com/distbuild/dist/internal/image/publish"
 	"github.com/distbuild/dist/internal/image/tarlayer"
@@ -74,12 +72,12 @@ type BuildOptions struct {
 	// uncommitted edit never ships. Without it the work tree is read, and
 	// a tree that differs from HEAD is recorded as "<commit>-dirty".
 	Revision string
-	// Dependencies fills the dependencies layer; DependenciesFor's, else
-	// deps.For(Manifest), when nil.
-	Dependencies deps.Installer
+	// Dependencies fills the dependencies layer; when nil,
+	// DependenciesFor's, else build.None (no dependencies layer).
+	Dependencies build.Installer
 	// DependenciesFor makes the installer for the manifest the build
 	// reads, which with Revision is the commit's rather than Manifest.
-	DependenciesFor func(*manifest.Manifest) deps.Installer
+	DependenciesFor func(*manifest.Manifest) build.Installer
 	// Progress counts bytes uploaded or copied from the cache.
 	Progress func(n int64)
 	// Step, when set, is told each output as it is written ("pushing
@@ -184,15 +182,23 @@ type Built struct {
 	o       BuildOptions
 	m       *manifest.Manifest
 	version string
-	dests   []publish.Dest
-	refs    map[int]name.Repository
-	tags    map[int][]string
+	outputs []output
 	rc      *regclient.Client
 	res     *build.Result
 	supply  *supplyInputs
 	// branch is the branch HEAD is on, and commit the commit built ("" for
 	// a detached HEAD, or outside git): what the channels follow.
 	branch, commit string
+}
+
+// output is one --output and the publisher that writes there.
+type output struct {
+	dest publish.Dest
+	pub  publish.Publisher
+	// registry is pub when it pushes to a registry, nil otherwise: only a
+	// registry has tags before the image is written, channels and
+	// signatures.
+	registry *publish.RegistryPublisher
 }
 
 // Make builds the image without writing it anywhere but the layer cache.
@@ -227,14 +233,14 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 		installer = o.DependenciesFor(m)
 	}
 	if installer == nil {
-		installer = deps.For(m)
+		installer = build.None{}
 	}
 	goVersion, err := toolchainVersion(ctx, installer, o.DryRun)
 	if err != nil {
 		return nil, err
 	}
 	commit := t.commit
-	plan, err := build.Prepare(build.Options{
+	recipe, err := build.Prepare(build.Options{
 		Manifest: m, Platforms: o.Platforms, Version: version, Commit: commit, Time: when, Dependencies: installer, GoVersion: goVersion,
 	})
 	var pe *tarlayer.PathError
@@ -244,7 +250,7 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	dirty, err := t.dirty(plan)
+	dirty, err := t.dirty(recipe)
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +258,7 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 		// The image must not claim to be a commit it is not: its revision
 		// says that the files were not all the commit's.
 		commit += DirtySuffix
-		plan, err = build.Prepare(build.Options{
+		recipe, err = build.Prepare(build.Options{
 			Manifest: m, Platforms: o.Platforms, Version: version, Commit: commit, Time: when, Dependencies: installer, GoVersion: goVersion,
 		})
 		if err != nil {
@@ -260,41 +266,37 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 		}
 	}
 	rc := NewRegistryClient(o.Client, o.Insecure)
-	b := &Built{o: o, m: m, version: version, dests: dests, rc: rc, refs: map[int]name.Repository{}, tags: map[int][]string{}, commit: commit}
+	b := &Built{o: o, m: m, version: version, rc: rc, commit: commit}
 	if t.repo != nil {
 		if h, err := t.repo.Head(); err == nil {
 			b.branch = h.Branch
 		}
 	}
-	for i, d := range dests {
-		if d.Kind != publish.Registry {
-			continue
-		}
-		repo, tag, err := registryDest(rc, d.Ref, version)
-		if err != nil {
-			return nil, err
-		}
-		b.refs[i], b.tags[i] = repo, []string{tag}
-	}
-
+	popts := publish.Options{Version: version, Name: imageName(m), Pusher: &publish.Pusher{Client: rc, Force: o.Force, Log: o.Log}}
 	for _, d := range dests {
-		if d.Kind == publish.Archive && len(plan.Platforms) > 1 {
+		if d.Kind == publish.Archive && len(recipe.Platforms) > 1 {
 			return nil, failure.Usagef("--output %s: %w", d, publish.ErrArchiveIndex)
 		}
+		pub, err := publish.New(d, popts)
+		if err != nil {
+			return nil, failure.Usagef("--output %s: %w", d, err)
+		}
+		reg, _ := pub.(*publish.RegistryPublisher)
+		b.outputs = append(b.outputs, output{dest: d, pub: pub, registry: reg})
 	}
 
 	rep := &BuildReport{
-		Name: m.Name, Version: version, Commit: commit, Created: plan.Release.Created,
+		Name: m.Name, Version: version, Commit: commit, Created: recipe.Release.Created,
 		Platforms: []PlatformReport{}, Layers: []LayerReport{}, Outputs: []OutputReport{}, DryRun: o.DryRun,
 		Dirty: dirty, Warnings: []string{}, GoVersion: goVersion,
 	}
 	b.Report = rep
-	rep.Base = plan.Release.Base
-	for _, l := range plan.Layers {
+	rep.Base = recipe.Release.Base
+	for _, l := range recipe.Layers {
 		rep.Layers = append(rep.Layers, LayerReport{Role: l.Role, Entries: len(l.Entries), Bytes: l.Size()})
 	}
 	if o.DryRun {
-		for _, p := range plan.Platforms {
+		for _, p := range recipe.Platforms {
 			rep.Platforms = append(rep.Platforms, PlatformReport{Platform: p.String()})
 		}
 		return b, nil
@@ -302,7 +304,7 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 
 	store := cache.New(o.Client.Cache())
 	store.Progress = o.Progress
-	res, err := plan.Build(ctx, store, &base.Fetcher{Store: store, Client: rc})
+	res, err := recipe.Build(ctx, store, &base.Fetcher{Store: store, Client: rc})
 	if err != nil {
 		return nil, err
 	}
@@ -325,10 +327,9 @@ func (b *Built) Check(ctx context.Context) error {
 	if b.o.DryRun || b.res == nil {
 		return nil
 	}
-	pusher := &publish.Pusher{Client: b.rc, Force: b.o.Force}
-	for i, d := range b.dests {
-		if d.Kind == publish.Registry {
-			if err := pusher.Check(ctx, b.res.Artifact, b.refs[i], b.tags[i]); err != nil {
+	for _, out := range b.outputs {
+		if out.registry != nil {
+			if err := out.registry.Check(ctx, b.res.Artifact); err != nil {
 				return err
 			}
 		}
@@ -341,59 +342,39 @@ func (b *Built) Check(ctx context.Context) error {
 // DryRun it only lists them.
 func (b *Built) Publish(ctx context.Context) (*BuildReport, error) {
 	rep := b.Report
-	if b.o.DryRun {
-		for i, d := range b.dests {
-			out := OutputReport{Output: d.String(), Kind: kindName(d.Kind), Tags: b.tags[i]}
-			if d.Kind == publish.Registry {
-				out.Channels, _ = b.moveChannels(ctx, b.refs[i])
+	for _, o := range b.outputs {
+		out := OutputReport{Output: o.dest.String(), Kind: o.dest.Kind.String()}
+		if b.o.DryRun {
+			if o.registry != nil {
+				out.Tags = o.registry.Tags
+				out.Channels, _ = b.moveChannels(ctx, o.registry.Repository)
 			}
 			rep.Outputs = append(rep.Outputs, out)
+			continue
 		}
-		return rep, nil
-	}
-	pusher := &publish.Pusher{Client: b.rc, Force: b.o.Force, Log: b.o.Log}
-	pushed := map[string]name.Repository{}
-	for i, d := range b.dests {
-		out := OutputReport{Output: d.String(), Kind: kindName(d.Kind)}
 		if b.o.Step != nil {
-			if d.Kind == publish.Registry {
-				b.o.Step("pushing %s", b.refs[i].Tag(b.tags[i][0]))
+			if o.registry != nil {
+				b.o.Step("pushing %s", o.registry.Repository.Tag(o.registry.Tags[0]))
 			} else {
-				b.o.Step("writing %s", d)
+				b.o.Step("writing %s", o.dest)
 			}
 		}
-		switch d.Kind {
-		case publish.Layout:
-			if err := publish.WriteLayout(d.Path, b.res.Artifact, b.version); err != nil {
-				return rep, fmt.Errorf("%s: %w", d, err)
-			}
-		case publish.Archive:
-			tag, err := archiveTag(b.m, b.version)
-			if err != nil {
-				return rep, err
-			}
-			if err := publish.WriteArchive(d.Path, b.res.Artifact, tag); err != nil {
-				return rep, fmt.Errorf("%s: %w", d, err)
-			}
-			out.Tags = []string{tag.String()}
-		case publish.Registry:
-			repo := b.refs[i]
-			var from *name.Repository
-			if prev, ok := pushed[repo.RegistryStr()]; ok {
-				from = &prev
-			}
-			p, err := pusher.Push(ctx, b.res.Artifact, repo, b.tags[i], from)
-			if err != nil {
-				return rep, err
-			}
-			pushed[repo.RegistryStr()] = repo
-			out.Tags, out.Moved = p.Tags, p.Moved
-			if out.Channels, err = b.moveChannels(ctx, repo); err != nil {
+		res, err := o.pub.Publish(ctx, b.res.Artifact)
+		if err != nil {
+			return rep, err
+		}
+		out.Tags, out.Moved = res.Tags, res.Moved
+		// The channels and the supply chain follow the image where it went,
+		// each a step of its own after Publish: they need what the build
+		// knows (the manifest, git, the SBOM's inputs), which the
+		// destinations do not.
+		if o.registry != nil {
+			if out.Channels, err = b.moveChannels(ctx, o.registry.Repository); err != nil {
 				rep.Outputs = append(rep.Outputs, out)
 				return rep, err
 			}
 		}
-		err := b.supplyChain(ctx, i, d, &out)
+		err = b.supplyChain(ctx, o, &out)
 		rep.Outputs = append(rep.Outputs, out)
 		if err != nil {
 			return rep, err
@@ -425,45 +406,14 @@ func parseOutputs(m *manifest.Manifest, outs []string) ([]publish.Dest, error) {
 	return dests, nil
 }
 
-// registryDest splits "host/repo[:tag]"; without a tag the version is the
-// tag.
-func registryDest(rc *regclient.Client, s, version string) (name.Repository, string, error) {
-	repoStr, tag := s, version
-	if i := strings.LastIndexByte(s, ':'); i > strings.LastIndexByte(s, '/') {
-		repoStr, tag = s[:i], s[i+1:]
-	}
-	repo, err := rc.ParseRepository(repoStr)
-	if err != nil {
-		return name.Repository{}, "", failure.Usagef("--output %s: %w", s, err)
-	}
-	if _, err := name.NewTag(repo.Name()+":"+tag, name.StrictValidation); err != nil {
-		return name.Repository{}, "", failure.Usagef("--output %s: %q cannot be a tag: %w", s, tag, err)
-	}
-	return repo, tag, nil
-}
-
-// archiveTag names the image in a docker-archive: image.repository, or the
-// distribution's name, at the version.
-func archiveTag(m *manifest.Manifest, version string) (name.Tag, error) {
-	repo := strings.ToLower(m.Name)
+// imageName names the image where its destination does not: in a
+// docker-archive and in a layout's SBOM and provenance. It is
+// image.repository, else the distribution's name.
+func imageName(m *manifest.Manifest) string {
 	if m.Image != nil && m.Image.Repository != "" {
-		repo = m.Image.Repository
+		return m.Image.Repository
 	}
-	t, err := name.NewTag(repo+":"+version, name.WeakValidation)
-	if err != nil {
-		return name.Tag{}, failure.Usagef("docker-archive: %s:%s is not a valid image name: %w", repo, version, err)
-	}
-	return t, nil
-}
-
-func kindName(k publish.Kind) string {
-	switch k {
-	case publish.Layout:
-		return "oci-layout"
-	case publish.Archive:
-		return "docker-archive"
-	}
-	return "registry"
+	return strings.ToLower(m.Name)
 }
 
 // depsSize finds an image's dependencies layer by its history entry.

@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/gitrepo"
+	"github.com/distbuild/dist/internal/image/build"
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/meta"
 	"github.com/distbuild/dist/internal/image/publish"
@@ -50,12 +50,12 @@ type supplyInputs struct {
 	noProvenance string
 	lockfiles    []provenance.Lockfile
 	when         time.Time
-	installer    deps.Installer
+	installer    build.Installer
 }
 
 // gatherSupply reads what the provenance records from the tree the build
 // read: the lockfiles' bytes, the commit and where the repository lives.
-func gatherSupply(t *tree, commit string, when time.Time, installer deps.Installer) (*supplyInputs, error) {
+func gatherSupply(t *tree, commit string, when time.Time, installer build.Installer) (*supplyInputs, error) {
 	s := &supplyInputs{when: when, installer: installer}
 	switch {
 	case t.commit == "":
@@ -117,16 +117,18 @@ func publicURL(u string) string {
 	return ""
 }
 
-// supplyChain attaches the SBOM and the provenance to the output just
-// written (output i, d), and signs a push when there is a key; out gets
-// what was attached. Nothing for a docker-archive.
-func (b *Built) supplyChain(ctx context.Context, i int, d publish.Dest, out *OutputReport) error {
-	if d.Kind == publish.Archive || b.supply == nil {
+// supplyChain attaches the SBOM and the provenance to the output o just
+// written, where its destination holds referrers (publish.Attacher: not a
+// docker-archive), and signs a push when there is a key; out gets what
+// was attached.
+func (b *Built) supplyChain(ctx context.Context, o output, out *OutputReport) error {
+	at, ok := o.pub.(publish.Attacher)
+	if !ok || b.supply == nil {
 		return nil
 	}
-	name := b.imageName()
-	if d.Kind == publish.Registry {
-		name = b.refs[i].Name()
+	name := imageName(b.m)
+	if o.registry != nil {
+		name = o.registry.Repository.Name()
 	}
 	arts, err := b.artifacts(name)
 	if err != nil {
@@ -136,50 +138,20 @@ func (b *Built) supplyChain(ctx context.Context, i int, d publish.Dest, out *Out
 	if err != nil {
 		return err
 	}
-	switch d.Kind {
-	case publish.Layout:
-		for _, a := range arts {
-			r, err := referrers.WriteLayout(d.Path, digest, a)
-			if err != nil {
-				return fmt.Errorf("%s: attaching %s: %w", d, a.FileName, err)
-			}
-			out.Referrers = append(out.Referrers, r)
-		}
-	case publish.Registry:
-		repo := b.refs[i]
-		subject := repo.Digest(digest.String())
-		opts, err := b.rc.RemoteOptions(ctx, repo.Registry)
-		if err != nil {
+	refs, err := at.Attach(ctx, digest, arts)
+	out.Referrers = append(out.Referrers, refs...)
+	if err != nil {
+		return err
+	}
+	if o.registry != nil && b.o.SignKey != nil {
+		if out.Signature, err = o.registry.Sign(ctx, digest, b.o.SignKey); err != nil {
 			return err
-		}
-		for _, a := range arts {
-			r, err := referrers.Push(subject, a, opts...)
-			if err != nil {
-				return b.rc.Wrap(ctx, repo.String(), repo.Registry, err)
-			}
-			out.Referrers = append(out.Referrers, r)
-		}
-		if b.o.SignKey != nil {
-			res, err := sign.Sign(subject, b.o.SignKey, opts...)
-			if err != nil {
-				return b.rc.Wrap(ctx, repo.String(), repo.Registry, err)
-			}
-			out.Signature = res.SignatureTag.String()
 		}
 	}
 	if b.supply.noProvenance != "" {
 		b.Report.NoProvenance = b.supply.noProvenance
 	}
 	return nil
-}
-
-// imageName names the image in a layout's SBOM and provenance:
-// image.repository, else the distribution's name.
-func (b *Built) imageName() string {
-	if b.m.Image != nil && b.m.Image.Repository != "" {
-		return b.m.Image.Repository
-	}
-	return strings.ToLower(b.m.Name)
 }
 
 // artifacts are the SBOM and, when the image holds a commit's files, the
@@ -270,7 +242,7 @@ func (b *Built) installedPins() []sbom.Pin {
 // toolchainVersion asks the installer for the Go toolchain it compiles a
 // server with; "" when it compiles none. Under dry-run a missing go
 // command is no error: nothing is compiled.
-func toolchainVersion(ctx context.Context, installer deps.Installer, dryRun bool) (string, error) {
+func toolchainVersion(ctx context.Context, installer build.Installer, dryRun bool) (string, error) {
 	tc, ok := installer.(deps.Toolchain)
 	if !ok {
 		return "", nil

@@ -14,7 +14,7 @@ import (
 
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fetch"
-	"github.com/distbuild/dist/internal/image/deps"
+	"github.com/distbuild/dist/internal/image/build"
 	"github.com/distbuild/dist/internal/image/imagetest"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/referrers"
@@ -24,7 +24,7 @@ import (
 // goInstaller installs nothing and says it compiles with version, as the
 // real installer does for a Go server.
 type goInstaller struct {
-	deps.None
+	build.None
 	version string
 }
 

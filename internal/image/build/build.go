@@ -14,13 +14,14 @@ import (
 	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/image/cache"
 	"github.com/distbuild/dist/internal/image/meta"
+	"github.com/distbuild/dist/internal/image/publish"
 	"github.com/distbuild/dist/internal/image/tarlayer"
 )
 
 // Result is a built image: one manifest, or an index of one per platform.
 type Result struct {
 	// Artifact is a v1.Image for one platform, a v1.ImageIndex for more.
-	Artifact  Artifact
+	Artifact  publish.Artifact
 	Digest    v1.Hash
 	MediaType types.MediaType
 	Images    []PlatformImage
@@ -28,14 +29,6 @@ type Result struct {
 	// Warnings say why the image, built, may not run: each once, led by
 	// the platforms it holds for ("linux/amd64, linux/arm64: ...").
 	Warnings []string
-}
-
-// Artifact is what can be written out or pushed: v1.Image or v1.ImageIndex.
-type Artifact interface {
-	Digest() (v1.Hash, error)
-	MediaType() (types.MediaType, error)
-	RawManifest() ([]byte, error)
-	Size() (int64, error)
 }
 
 // PlatformImage is the image of one platform.

@@ -22,7 +22,6 @@ import (
 	"github.com/distbuild/dist/internal/configdiff"
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/image/base"
-	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/meta"
 	"github.com/distbuild/dist/internal/image/tarlayer"
 	"github.com/distbuild/dist/internal/lockfile"
@@ -46,8 +45,8 @@ type Options struct {
 	// Time is every file's mtime and the image's creation time:
 	// SOURCE_DATE_EPOCH, or the commit's time.
 	Time time.Time
-	// Dependencies fills the dependencies layer; deps.None when nil.
-	Dependencies deps.Installer
+	// Dependencies fills the dependencies layer; None when nil.
+	Dependencies Installer
 	// GoVersion is the toolchain that compiles a gomod server
 	// (deps.Toolchain), recorded in release.json; empty for none.
 	GoVersion string
@@ -97,7 +96,7 @@ func Prepare(o Options) (*Recipe, error) {
 		}
 	}
 	if p.Dependencies == nil {
-		p.Dependencies = deps.None{}
+		p.Dependencies = None{}
 	}
 	plats := o.Platforms
 	if len(plats) == 0 {

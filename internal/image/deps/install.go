@@ -22,6 +22,7 @@ import (
 	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/gobuild"
 	"github.com/distbuild/dist/internal/image/base"
+	"github.com/distbuild/dist/internal/image/build"
 	"github.com/distbuild/dist/internal/image/tarlayer"
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/lockfile"
@@ -48,13 +49,13 @@ type Logs struct {
 // gomod lockfile when image.go.main is set. Neither runs anything inside
 // the image. A distribution with pypi lockfiles always gets an installer:
 // pins with no Python to go into are an error, not an image without them.
-func New(m *manifest.Manifest, client *fetch.Client, open lock.Opener, logs Logs) Installer {
+func New(m *manifest.Manifest, client *fetch.Client, open lock.Opener, logs Logs) build.Installer {
 	hasPyPI := false
 	for _, l := range m.Lockfiles {
 		hasPyPI = hasPyPI || l.Ecosystem == source.PyPI
 	}
 	if !hasPyPI && goMain(m) == "" {
-		return None{}
+		return build.None{}
 	}
 	return &installer{m: m, client: client, open: open, logs: logs}
 }

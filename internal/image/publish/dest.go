@@ -1,5 +1,6 @@
 // Package publish puts a built image somewhere: an OCI layout directory, a
-// docker-archive tarball (for docker load) or a registry. Building and
+// docker-archive tarball (for docker load) or a registry, each behind one
+// Publisher that New makes from a Dest (an --output). Building and
 // publishing are apart, as in ko: publish takes any image or index.
 package publish
 
@@ -12,8 +13,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// Artifact is an image or an index: what build produces, what inspect and
-// promote find.
+// Artifact is an image or an index (a v1.Image or a v1.ImageIndex): what
+// build produces, what publish writes, what inspect and promote find.
 type Artifact interface {
 	Digest() (v1.Hash, error)
 	MediaType() (types.MediaType, error)
@@ -23,6 +24,18 @@ type Artifact interface {
 
 // Kind is a kind of destination.
 type Kind int
+
+// String is the kind as reports name it: "oci-layout", "docker-archive"
+// or "registry".
+func (k Kind) String() string {
+	switch k {
+	case Layout:
+		return "oci-layout"
+	case Archive:
+		return "docker-archive"
+	}
+	return "registry"
+}
 
 // The destinations of a build.
 const (

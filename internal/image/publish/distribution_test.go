@@ -155,3 +155,36 @@ func TestDistributionFaults(t *testing.T) {
 		}
 	})
 }
+
+// TestDistributionPublishersMount: the registry publishers of one build
+// share their Pusher, and a later one mounts the blobs an earlier one
+// pushed to the same registry (distribution keeps blobs per repository,
+// so a skipped upload here is a mount).
+func TestDistributionPublishersMount(t *testing.T) {
+	reg := registry.StartDistribution(t, registry.Options{})
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	proxy := imagetest.NewProxy(t, reg.Host)
+	ctx := context.Background()
+	res := image(t, "one", 256<<10, "linux/amd64", "linux/arm64")
+	o := publish.Options{Version: "1.0.0", Pusher: &publish.Pusher{Client: client(t)}}
+	for i, out := range []string{proxy.Host + "/dist/app", proxy.Host + "/dist/mirror"} {
+		d, err := publish.ParseDest(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := publish.New(d, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxy.Reset()
+		if _, err := pub.Publish(ctx, res.Artifact); err != nil {
+			t.Fatal(err)
+		}
+		if sent := proxy.Count("upload-data"); (i == 0) != (sent > 0) {
+			t.Errorf("%s: %d blobs sent", out, sent)
+		}
+	}
+	if proxy.Count("upload-start") == 0 {
+		t.Error("mirror: no mount asked for")
+	}
+}

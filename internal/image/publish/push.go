@@ -16,7 +16,8 @@ import (
 	"github.com/distbuild/dist/internal/regclient"
 )
 
-// Pusher pushes to registries.
+// Pusher pushes to registries. The RegistryPublishers of one build share
+// one, which remembers where they pushed (mountSource).
 type Pusher struct {
 	Client *regclient.Client
 	// Force lets a push move a tag that points at another digest.
@@ -24,6 +25,32 @@ type Pusher struct {
 	// Log, when set, is the verbose log: each push's target and how many
 	// of its blobs went up and how many the registry had (or mounted).
 	Log func(format string, args ...any)
+
+	mu sync.Mutex
+	// last is, by registry, the repository a RegistryPublisher of this
+	// Pusher last pushed to there.
+	last map[string]name.Repository
+}
+
+// mountSource is the repository of repo's registry that an earlier
+// RegistryPublisher of p pushed to, nil for none.
+func (p *Pusher) mountSource(repo name.Repository) *name.Repository {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if from, ok := p.last[repo.RegistryStr()]; ok {
+		return &from
+	}
+	return nil
+}
+
+// pushed records that repo holds the image's blobs now.
+func (p *Pusher) pushed(repo name.Repository) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.last == nil {
+		p.last = map[string]name.Repository{}
+	}
+	p.last[repo.RegistryStr()] = repo
 }
 
 // Pushed is the outcome of one push.

@@ -1,11 +1,4 @@
-// Package deps fills the dependencies layer: the first layer dist puts above
-// the base image, holding what the lockfiles pin (pypi wheels unpacked into
-// site-packages, a Go server built from the locked modules; see New).
-//
-// The build asks an Installer for the layer's entries, once per platform,
-// because wheels and binaries differ between platforms. None leaves the
-// layer out.
-package deps
+package build
 
 import (
 	"context"
@@ -13,10 +6,11 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/distbuild/dist/internal/image/tarlayer"
-	"github.com/distbuild/dist/internal/manifest"
 )
 
-// Installer produces the dependencies layer of one platform.
+// Installer produces the dependencies layer of one platform. The build
+// asks it once per platform, because wheels and binaries differ between
+// platforms; package deps implements it from the lockfiles.
 type Installer interface {
 	// Entries returns the files to install for platform; none means the
 	// image has no dependencies layer. The build sorts and normalises them
@@ -32,14 +26,10 @@ type Installer interface {
 	Entries(ctx context.Context, platform v1.Platform, base v1.Image) (entries []tarlayer.Entry, warnings []string, err error)
 }
 
-// None installs nothing.
+// None installs nothing: the image has no dependencies layer.
 type None struct{}
 
 // Entries implements Installer.
 func (None) Entries(context.Context, v1.Platform, v1.Image) ([]tarlayer.Entry, []string, error) {
 	return nil, nil, nil
 }
-
-// For is the installer a build uses when its caller gives none: None, since
-// installing needs indexes and a client, which New takes.
-func For(m *manifest.Manifest) Installer { return None{} }
