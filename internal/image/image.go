@@ -6,11 +6,13 @@
 //	base       image.base: the pin in an oci lockfile, fetched by digest
 //	deps       the dependencies layer: wheels and a Go server from the lockfiles
 //	build      the recipe (what goes in) and the image or index (how)
-//	publish    OCI layout, docker-archive and registry outputs
+//	publish    one Publisher per output: OCI layout, docker-archive, registry
 //	promote    channel tags moved to a version's digest
 //	inspect    what an image records about itself
-//	regclient  registry access: auth, plain-HTTP rule, retries, errors
 //	meta       release.json, labels and layer roles
+//
+// Registry access (auth, the plain-HTTP rule, retries, errors) is
+// internal/regclient's, which source/oci and channel share.
 //
 // This file ties them together for `dist build` and `dist release`: read
 // the repository, write the recipe, build, publish to every output.
