@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 
 	"github.com/distbuild/dist/internal/fetch"
-	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/redact"
 	"github.com/distbuild/dist/internal/source"
@@ -30,9 +29,11 @@ type Settings struct {
 	Insecure      bool     // plain HTTP to any registry
 }
 
-// New returns a lock.Opener sharing one client (and so one concurrency
-// limit and one cache) across every lockfile, and one source per index.
-func New(client *fetch.Client, s Settings) lock.Opener {
+// New returns the opener lockset.Load takes (a lockset.Opener, spelled out
+// so that this package, below the lockfile model, does not import it),
+// sharing one client (and so one concurrency limit and one cache) across
+// every lockfile, and one source per index.
+func New(client *fetch.Client, s Settings) func(*manifest.Lockfile) (source.Source, error) {
 	cache := map[string]source.Source{}
 	return func(l *manifest.Lockfile) (source.Source, error) {
 		switch l.Ecosystem {
