@@ -63,12 +63,8 @@ func Load(m *manifest.Manifest, file string, open Opener) ([]*Target, error) {
 	}
 	var out []*Target
 	for _, l := range locks {
-		abs, err := m.Checked("lockfile", l.Path)
+		abs, data, err := m.ReadLockfile(l.Path)
 		if err != nil {
-			return nil, err
-		}
-		data, err := os.ReadFile(abs)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
 		t, err := NewTarget(l, abs, data, nil)
