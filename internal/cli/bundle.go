@@ -35,7 +35,7 @@ func newBundleCmd(a *app) *cobra.Command {
 				return err
 			}
 			version := ver.Raw
-			targets, err := lockset.Load(m, "", opener.New(a.http(), settings))
+			targets, err := lockset.Load(m, "", a.openLockfiles(settings))
 			if err != nil {
 				return err
 			}

@@ -77,7 +77,7 @@ func (a *app) loadAllSet(f *lockFlags) ([]*lockset.Target, []*lockset.Target, *l
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	open := opener.New(a.http(), f.settings)
+	open := a.openLockfiles(f.settings)
 	if f.file != "" {
 		if _, err := m.Lockfile(f.file); err != nil {
 			return nil, nil, nil, err

@@ -95,7 +95,7 @@ func newPrereleaseCmd(a *app) *cobra.Command {
 			}
 			return a.withRelease(dryRun, func(env *release.Env) (*release.Report, error) {
 				return release.Prerelease(cmd.Context(), env, release.PrereleaseOptions{
-					Version: ver, SkipVerify: len(skip) > 0, Open: opener.New(a.http(), opener.Settings{}),
+					Version: ver, SkipVerify: len(skip) > 0, Open: a.openLockfiles(opener.Settings{}),
 				})
 			})
 		},
@@ -241,7 +241,7 @@ func (a *app) imageOptions(m *manifest.Manifest) *image.BuildOptions {
 		Manifest: m, Client: a.http(), SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH"),
 		Step: a.step, Log: a.log(), DistVersion: versionString(), By: channel.By(m.Dir, os.Getenv),
 		DependenciesFor: func(m *manifest.Manifest) deps.Installer {
-			return deps.New(m, a.http(), opener.New(a.http(), opener.Settings{}), deps.Logs{Step: a.step, Log: a.log()})
+			return deps.New(m, a.http(), a.openLockfiles(opener.Settings{}), deps.Logs{Step: a.step, Log: a.log()})
 		},
 	}
 }
