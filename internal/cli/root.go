@@ -51,7 +51,7 @@ func (a *app) manifest() (*manifest.Manifest, error) {
 
 func (a *app) http() *fetch.Client {
 	if a.client == nil {
-		a.client = fetch.New(fetch.Options{Jobs: a.jobs, Log: a.log()})
+		a.client = fetch.New(fetch.Options{Jobs: a.jobs, Log: a.log(), CacheDir: os.Getenv("DIST_CACHE_DIR")})
 		a.client.Progress = &downloads{c: a.console()}
 	}
 	return a.client
