@@ -127,8 +127,8 @@ func newReleaseCmd(a *app) *cobra.Command {
 				}
 			}
 			var err error
-			if o.SignKey, err = release.SigningKey(signKey); err != nil {
-				return failure.Usagef("signing key: %w", err)
+			if o.SignKey, err = loadTagKey(signKey); err != nil {
+				return err
 			}
 			var imageKey *ecdsa.PrivateKey
 			if imageKeyFile != "" {
