@@ -29,8 +29,8 @@ import (
 	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/image/tarlayer"
-	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/lockfile"
+	"github.com/distbuild/dist/internal/lockset"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/source"
 )
@@ -63,7 +63,7 @@ type Result struct {
 }
 
 // Write builds the bundle from the manifest and its loaded lockfiles.
-func Write(ctx context.Context, m *manifest.Manifest, targets []*lock.Target, o Options) (*Result, error) {
+func Write(ctx context.Context, m *manifest.Manifest, targets []*lockset.Target, o Options) (*Result, error) {
 	// An offline install runs pip in hash mode: an entry that is no pin,
 	// or a set that misses a requirement, fails there, far from here.
 	// Refuse them now, as build does.
@@ -74,7 +74,7 @@ func Write(ctx context.Context, m *manifest.Manifest, targets []*lock.Target, o 
 			}
 		}
 	}
-	set, err := lock.NewPySet(m, targets)
+	set, err := lockset.NewPySet(m, targets)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +200,7 @@ func (c *counter) Write(p []byte) (int, error) {
 // fetchEntry copies the artifacts an entry's hashes name: for pypi the
 // files pip would choose among (vendor/pypi/FILE), for Go modules a
 // GOPROXY tree (vendor/goproxy/...) that GOPROXY=file:// reads.
-func fetchEntry(ctx context.Context, t *lock.Target, f source.Fetcher, e *lockfile.Entry) ([]tarlayer.Entry, error) {
+func fetchEntry(ctx context.Context, t *lockset.Target, f source.Fetcher, e *lockfile.Entry) ([]tarlayer.Entry, error) {
 	rel, err := t.Source.Release(ctx, e.Name, e.Version)
 	if err != nil {
 		return nil, fmt.Errorf("%s:%d: %w", t.Lock.Path, e.Line, err)

@@ -12,7 +12,7 @@ import (
 	"github.com/distbuild/dist/internal/bundle"
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/gitrepo"
-	"github.com/distbuild/dist/internal/lock"
+	"github.com/distbuild/dist/internal/lockset"
 	"github.com/distbuild/dist/internal/source/opener"
 	"github.com/distbuild/dist/internal/sourcedate"
 )
@@ -35,7 +35,7 @@ func newBundleCmd(a *app) *cobra.Command {
 				return err
 			}
 			version := ver.Raw
-			targets, err := lock.Load(m, "", opener.New(a.http(), settings))
+			targets, err := lockset.Load(m, "", a.openLockfiles(settings))
 			if err != nil {
 				return err
 			}

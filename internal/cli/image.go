@@ -51,7 +51,7 @@ OCI referrers; a docker-archive gets neither.`,
 			o.Step, o.Log = a.step, a.log()
 			o.DistVersion = versionString()
 			o.By = channel.By(m.Dir, os.Getenv)
-			o.Dependencies = deps.New(m, a.http(), opener.New(a.http(), opener.Settings{Insecure: o.Insecure}), deps.Logs{Step: o.Step, Log: o.Log})
+			o.Dependencies = deps.New(m, a.http(), a.openLockfiles(opener.Settings{Insecure: o.Insecure}), deps.Logs{Step: o.Step, Log: o.Log})
 			bar := &byteCounter{c: a.console(), what: "writing"}
 			o.Progress = bar.add
 			rep, err := image.Build(cmd.Context(), o)

@@ -13,6 +13,7 @@ import (
 	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/lock"
+	"github.com/distbuild/dist/internal/lockset"
 	"github.com/distbuild/dist/internal/source/opener"
 )
 
@@ -56,7 +57,7 @@ func (a *app) lockLockfiles(dryRun bool) (func(), error) {
 	return atomicfile.LockAll(paths)
 }
 
-func (a *app) loadTargets(f *lockFlags) ([]*lock.Target, error) {
+func (a *app) loadTargets(f *lockFlags) ([]*lockset.Target, error) {
 	targets, _, err := a.loadSet(f)
 	return targets, err
 }
@@ -64,25 +65,25 @@ func (a *app) loadTargets(f *lockFlags) ([]*lock.Target, error) {
 // loadSet loads the lockfiles acted on (the one -f names, or all) and the
 // pypi pin set they belong to, sharing one Target per file so that what the
 // set edits is what gets written.
-func (a *app) loadSet(f *lockFlags) ([]*lock.Target, *lock.PySet, error) {
+func (a *app) loadSet(f *lockFlags) ([]*lockset.Target, *lockset.PySet, error) {
 	targets, _, set, err := a.loadAllSet(f)
 	return targets, set, err
 }
 
 // loadAllSet is loadSet that also returns every lockfile of dist.yaml,
 // the acted-on ones among them.
-func (a *app) loadAllSet(f *lockFlags) ([]*lock.Target, []*lock.Target, *lock.PySet, error) {
+func (a *app) loadAllSet(f *lockFlags) ([]*lockset.Target, []*lockset.Target, *lockset.PySet, error) {
 	m, err := a.manifest()
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	open := opener.New(a.http(), f.settings)
+	open := a.openLockfiles(f.settings)
 	if f.file != "" {
 		if _, err := m.Lockfile(f.file); err != nil {
 			return nil, nil, nil, err
 		}
 	}
-	all, err := lock.Load(m, "", open)
+	all, err := lockset.Load(m, "", open)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -96,7 +97,7 @@ func (a *app) loadAllSet(f *lockFlags) ([]*lock.Target, []*lock.Target, *lock.Py
 			}
 		}
 	}
-	set, err := lock.NewPySet(m, all)
+	set, err := lockset.NewPySet(m, all)
 	if f.noDeps {
 		// Nothing is resolved: the set only gives add the targets to
 		// compare markers in, when dist.yaml says which they are.
@@ -198,11 +199,11 @@ func newLockUpgradeCmd(a *app) *cobra.Command {
 
 // withSet adds the set's lockfiles to the targets, once each: resolving
 // may change any of them.
-func withSet(targets []*lock.Target, set *lock.PySet) []*lock.Target {
+func withSet(targets []*lockset.Target, set *lockset.PySet) []*lockset.Target {
 	if set == nil {
 		return targets
 	}
-	out := append([]*lock.Target(nil), targets...)
+	out := append([]*lockset.Target(nil), targets...)
 	for _, t := range set.Targets {
 		found := false
 		for _, o := range out {
@@ -225,7 +226,7 @@ type editJSON struct {
 
 // finishEdit prints what add or upgrade did, and writes or, with dryRun,
 // shows the diff.
-func (a *app) finishEdit(targets []*lock.Target, pins []lock.Pinned, dryRun bool) error {
+func (a *app) finishEdit(targets []*lockset.Target, pins []lock.Pinned, dryRun bool) error {
 	if pins == nil {
 		pins = []lock.Pinned{}
 	}
@@ -390,7 +391,7 @@ func newLockWhyCmd(a *app) *cobra.Command {
 			if set == nil {
 				return failure.Usagef("dist.yaml lists no pypi lockfile")
 			}
-			chains, err := set.Why(cmd.Context(), args[0])
+			chains, err := lock.Why(cmd.Context(), set, args[0])
 			if err != nil {
 				return err
 			}

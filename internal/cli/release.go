@@ -96,7 +96,7 @@ func newPrereleaseCmd(a *app) *cobra.Command {
 			}
 			return a.withRelease(dryRun, func(env *release.Env) (*release.Report, error) {
 				return release.Prerelease(cmd.Context(), env, release.PrereleaseOptions{
-					Version: ver, SkipVerify: len(skip) > 0, Open: opener.New(a.http(), opener.Settings{}),
+					Version: ver, SkipVerify: len(skip) > 0, Open: a.openLockfiles(opener.Settings{}),
 				})
 			})
 		},
@@ -128,8 +128,8 @@ func newReleaseCmd(a *app) *cobra.Command {
 				}
 			}
 			var err error
-			if o.SignKey, err = release.SigningKey(signKey); err != nil {
-				return failure.Usagef("signing key: %w", err)
+			if o.SignKey, err = loadTagKey(signKey); err != nil {
+				return err
 			}
 			var imageKey *ecdsa.PrivateKey
 			if imageKeyFile != "" {
@@ -242,7 +242,7 @@ func (a *app) imageOptions(m *manifest.Manifest) *image.BuildOptions {
 		Manifest: m, Client: a.http(), SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH"),
 		Step: a.step, Log: a.log(), DistVersion: versionString(), By: channel.By(m.Dir, os.Getenv),
 		DependenciesFor: func(m *manifest.Manifest) build.Installer {
-			return deps.New(m, a.http(), opener.New(a.http(), opener.Settings{}), deps.Logs{Step: a.step, Log: a.log()})
+			return deps.New(m, a.http(), a.openLockfiles(opener.Settings{}), deps.Logs{Step: a.step, Log: a.log()})
 		},
 	}
 }

@@ -17,7 +17,9 @@ import (
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/fileerr"
+	"github.com/distbuild/dist/internal/lockset"
 	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/source/opener"
 )
 
 // Version is dist's own version, set at link time by the Makefile.
@@ -49,10 +51,17 @@ func (a *app) manifest() (*manifest.Manifest, error) {
 
 func (a *app) http() *fetch.Client {
 	if a.client == nil {
-		a.client = fetch.New(fetch.Options{Jobs: a.jobs, Log: a.log()})
+		a.client = fetch.New(fetch.Options{Jobs: a.jobs, Log: a.log(), CacheDir: os.Getenv("DIST_CACHE_DIR")})
 		a.client.Progress = &downloads{c: a.console()}
 	}
 	return a.client
+}
+
+// openLockfiles opens each lockfile's source over dist's client, with the
+// flags in s and PIP_INDEX_URL, read here so that no library reads it.
+func (a *app) openLockfiles(s opener.Settings) lockset.Opener {
+	s.EnvIndexURL = os.Getenv("PIP_INDEX_URL")
+	return opener.New(a.http(), s)
 }
 
 // console is stderr as progress and logs share it.

@@ -14,6 +14,7 @@ import (
 	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/gobuild"
 	"github.com/distbuild/dist/internal/lock"
+	"github.com/distbuild/dist/internal/lockset"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/release"
 	"github.com/distbuild/dist/internal/render"
@@ -49,7 +50,7 @@ func TestExitCode(t *testing.T) {
 		{"wheel hash mismatch", &wheel.Error{Kind: wheel.ErrHashMismatch, Msg: "x"}, ExitFailed},
 		{"go module hash mismatch", fmt.Errorf("build: %w", gobuild.ErrHashMismatch), ExitFailed},
 		{"refusal", failure.Check(&release.Refusal{Step: "prerelease", Reasons: []string{"HEAD is detached"}}), ExitFailed},
-		{"incomplete set", failure.Check(&lock.IncompleteError{}), ExitFailed},
+		{"incomplete set", failure.Check(&lockset.IncompleteError{}), ExitFailed},
 		{"check at a file's line", failure.Check(fmt.Errorf("%w: hash mismatch", file)), ExitFailed},
 		{"joined files", errors.Join(fileerr.New("dist.yaml", 2, "a"), fileerr.New("dist.yaml", 5, "b")), ExitUsage},
 	} {

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/spf13/cobra"
 
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/image"
+	"github.com/distbuild/dist/internal/release"
 	"github.com/distbuild/dist/internal/sign"
 )
 
@@ -71,4 +73,27 @@ func loadImageKey(file string) (*ecdsa.PrivateKey, error) {
 		return nil, failure.Usagef("signing key: %w", err)
 	}
 	return key, nil
+}
+
+// Where release finds the key it signs its tag with, when --sign-key is
+// not given: the key (a path or the armored text), and its passphrase.
+const (
+	signingKeyEnv        = "DIST_SIGNING_KEY"
+	signingPassphraseEnv = "DIST_SIGNING_PASSPHRASE"
+)
+
+// loadTagKey reads the OpenPGP key release signs its tag with: flag, else
+// $DIST_SIGNING_KEY, with $DIST_SIGNING_PASSPHRASE for a protected one;
+// nil for none. A key that cannot be read or unlocked is configuration:
+// exit 2. Neither the key nor the passphrase is ever in the message.
+func loadTagKey(flag string) (*openpgp.Entity, error) {
+	key := flag
+	if key == "" {
+		key = os.Getenv(signingKeyEnv)
+	}
+	k, err := release.SigningKey(key, []byte(os.Getenv(signingPassphraseEnv)))
+	if err != nil {
+		return nil, failure.Usagef("signing key: %w", err)
+	}
+	return k, nil
 }

@@ -96,7 +96,7 @@ type Options struct {
 	Jobs     int           // concurrency limit; DefaultJobs when 0
 	Retries  int           // attempts after the first; 3 when 0, none when negative
 	Timeout  time.Duration // per request; 60s when 0
-	CacheDir string        // DefaultCacheDir() when empty
+	CacheDir string        // the CLI's DIST_CACHE_DIR; DefaultCacheDir() when empty
 	// RetryWaitMin is the first backoff; tests shorten it.
 	RetryWaitMin time.Duration
 	// RetryWaitMax caps every wait between attempts, a server's
@@ -504,11 +504,10 @@ func (c *Client) copyLocal(ctx context.Context, path, want string) (string, erro
 	return p, nil
 }
 
-// DefaultCacheDir is $DIST_CACHE_DIR, or dist/ under the user's cache directory.
+// DefaultCacheDir is dist/ under the user's cache directory
+// (os.UserCacheDir), or dist-cache/ under the temporary directory where
+// there is none.
 func DefaultCacheDir() string {
-	if d := os.Getenv("DIST_CACHE_DIR"); d != "" {
-		return d
-	}
 	if d, err := os.UserCacheDir(); err == nil {
 		return filepath.Join(d, "dist")
 	}

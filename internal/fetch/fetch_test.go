@@ -231,3 +231,17 @@ func TestDownloadFileURL(t *testing.T) {
 		t.Errorf("remote host: %v", err)
 	}
 }
+
+// The cache is where Options says: DIST_CACHE_DIR is the CLI's to read
+// and pass in, and this package does not read it behind the caller's back.
+func TestCacheDirIsPassedIn(t *testing.T) {
+	fromEnv := t.TempDir()
+	t.Setenv("DIST_CACHE_DIR", fromEnv)
+	if d := DefaultCacheDir(); d == fromEnv {
+		t.Errorf("DefaultCacheDir read DIST_CACHE_DIR: %s", d)
+	}
+	passed := t.TempDir()
+	if d := New(Options{CacheDir: passed}).cache.Dir; d != passed {
+		t.Errorf("cache in %s, want %s", d, passed)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/distbuild/dist/internal/lockfile"
+	"github.com/distbuild/dist/internal/lockset"
 	"github.com/distbuild/dist/internal/pep508"
 )
 
@@ -14,7 +15,7 @@ import (
 // ecosystem, overlapping environment markers): what lock verify would then
 // report, and pip refuses to install. Nothing is written.
 type ConflictError struct {
-	Problems []Problem
+	Problems []lockset.Problem
 }
 
 func (e *ConflictError) Error() string {
@@ -51,7 +52,7 @@ func (p placedPin) text() string {
 // compared over envs, the set's targets: two pins whose markers no target
 // satisfies together do not conflict; without targets, only pins with the
 // same marker or none do.
-func checkConflicts(all []*Target, envs []pep508.Env) error {
+func checkConflicts(all []*lockset.Target, envs []pep508.Env) error {
 	old := pinsOf(all, false)
 	before := conflicts(old, envs)
 	existed := map[string]bool{}
@@ -60,7 +61,7 @@ func checkConflicts(all []*Target, envs []pep508.Env) error {
 			existed[p.file+"\x00"+p.text()+"\x00"+p.e.Marker] = true
 		}
 	}
-	var out []Problem
+	var out []lockset.Problem
 	for k, pair := range conflicts(pinsOf(all, true), envs) {
 		if _, ok := before[k]; ok {
 			continue
@@ -70,7 +71,7 @@ func checkConflicts(all []*Target, envs []pep508.Env) error {
 		if existed[mine.file+"\x00"+mine.text()+"\x00"+mine.e.Marker] {
 			mine, other = other, mine
 		}
-		out = append(out, Problem{File: mine.file, Line: mine.line, Name: mine.e.Name, Version: mine.e.Version,
+		out = append(out, lockset.Problem{File: mine.file, Line: mine.line, Name: mine.e.Name, Version: mine.e.Version,
 			Problem: fmt.Sprintf("%s conflicts with %s at %s:%d", mine.text(), other.text(), other.file, other.line)})
 	}
 	if len(out) == 0 {
@@ -82,10 +83,10 @@ func checkConflicts(all []*Target, envs []pep508.Env) error {
 
 // pinsOf reads every pin of the targets, by ecosystem and normalized name:
 // as read, or as the edit would write them (with their new line numbers).
-func pinsOf(all []*Target, edited bool) map[string][]placedPin {
+func pinsOf(all []*lockset.Target, edited bool) map[string][]placedPin {
 	out := map[string][]placedPin{}
 	for _, t := range all {
-		data := t.orig
+		data := t.Original()
 		if edited {
 			data = t.File.Bytes()
 		}

@@ -6,17 +6,18 @@ import (
 	"testing"
 
 	"github.com/distbuild/dist/internal/lockfile"
+	"github.com/distbuild/dist/internal/lockset"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/pep508"
 )
 
-func target(t *testing.T, path, eco, content string) *Target {
+func target(t *testing.T, path, eco, content string) *lockset.Target {
 	t.Helper()
-	f, err := lockfile.Parse(path, []byte(content))
+	tg, err := lockset.NewTarget(&manifest.Lockfile{Path: path, Ecosystem: eco}, "", []byte(content), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Target{Lock: &manifest.Lockfile{Path: path, Ecosystem: eco}, File: f, orig: []byte(content)}
+	return tg
 }
 
 func TestCheckConflicts(t *testing.T) {
@@ -45,7 +46,7 @@ func TestCheckConflicts(t *testing.T) {
 			b := target(t, "b.txt", "pypi", tc.other)
 			e := a.File.Add(tc.add, "1.8.7", []string{"sha256:bb"}, norm)
 			a.File.SetMarker(e, tc.marker)
-			err := checkConflicts([]*Target{a, b}, envs)
+			err := checkConflicts([]*lockset.Target{a, b}, envs)
 			var ce *ConflictError
 			switch {
 			case tc.want == "" && err != nil:
@@ -65,7 +66,7 @@ func TestCheckConflicts(t *testing.T) {
 	b := target(t, "b.txt", "pypi", "webob==1.8.8 --hash=sha256:aa\n")
 	c := target(t, "c.txt", "oci", "webob==2.0 --hash=sha256:cc\n")
 	a.File.Add("kinto", "14.3.1", []string{"sha256:dd"}, norm)
-	if err := checkConflicts([]*Target{a, b, c}, envs); err != nil {
+	if err := checkConflicts([]*lockset.Target{a, b, c}, envs); err != nil {
 		t.Errorf("an old conflict refused a new pin: %v", err)
 	}
 
@@ -73,10 +74,10 @@ func TestCheckConflicts(t *testing.T) {
 	a = target(t, "a.txt", "pypi", "")
 	b = target(t, "b.txt", "pypi", `x==1 ; sys_platform == "win32" --hash=sha256:aa`+"\n")
 	a.File.SetMarker(a.File.Add("x", "2", []string{"sha256:bb"}, norm), `sys_platform == "linux"`)
-	if err := checkConflicts([]*Target{a, b}, nil); err != nil {
+	if err := checkConflicts([]*lockset.Target{a, b}, nil); err != nil {
 		t.Errorf("different markers without targets: %v", err)
 	}
-	if err := (&ConflictError{Problems: []Problem{{File: "a.txt", Line: 1, Problem: "p"}, {File: "b.txt", Line: 2, Problem: "q"}}}).Error(); !strings.Contains(err, "\n  a.txt:1: p\n  b.txt:2: q") {
+	if err := (&ConflictError{Problems: []lockset.Problem{{File: "a.txt", Line: 1, Problem: "p"}, {File: "b.txt", Line: 2, Problem: "q"}}}).Error(); !strings.Contains(err, "\n  a.txt:1: p\n  b.txt:2: q") {
 		t.Errorf("several conflicts: %q", err)
 	}
 }

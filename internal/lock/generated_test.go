@@ -17,6 +17,7 @@ import (
 
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/lock"
+	"github.com/distbuild/dist/internal/lockset"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/resolver"
 	"github.com/distbuild/dist/internal/source/opener"
@@ -164,18 +165,18 @@ image:
 // loadSet does what the CLI does before `lock add` or `lock verify`: every
 // lockfile loaded, the pypi set made of them, one client with a cold
 // cache of the distribution's own.
-func loadSet(t *testing.T, dir, index string) ([]*lock.Target, *lock.PySet) {
+func loadSet(t *testing.T, dir, index string) ([]*lockset.Target, *lockset.PySet) {
 	t.Helper()
 	m, err := manifest.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	client := fetch.New(fetch.Options{CacheDir: filepath.Join(dir, ".cache"), RetryWaitMin: time.Millisecond})
-	all, err := lock.Load(m, "", opener.New(client, opener.Settings{IndexURL: index}))
+	all, err := lockset.Load(m, "", opener.New(client, opener.Settings{IndexURL: index}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := lock.NewPySet(m, all)
+	set, err := lockset.NewPySet(m, all)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func loadSet(t *testing.T, dir, index string) ([]*lock.Target, *lock.PySet) {
 	return all, set
 }
 
-func defaultTarget(t *testing.T, all []*lock.Target) *lock.Target {
+func defaultTarget(t *testing.T, all []*lockset.Target) *lockset.Target {
 	t.Helper()
 	for _, tg := range all {
 		if tg.Lock.Path == "lockfiles/default.txt" {

@@ -1,130 +1,26 @@
 // Package lock carries out dist's lock commands: add, upgrade, verify,
-// outdated and why, over the lockfiles a manifest lists and the sources
-// behind them. It prints nothing; the CLI renders what it returns.
-//
-// It also holds the loaded-lockfile model the commands work on, which
-// bundle, image/deps, release and sources use as well: Load reads a
-// manifest's lockfiles into Targets, each with the Source an Opener gives
-// it, and a PySet sees the pypi ones as one pin set.
+// outdated and why, over the lockfiles a manifest lists (loaded by
+// lockset) and the sources behind them. It prints nothing; the CLI renders
+// what it returns.
 package lock
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"sort"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/lockfile"
-	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/lockset"
 	"github.com/distbuild/dist/internal/pep440"
 	"github.com/distbuild/dist/internal/pep508"
 	"github.com/distbuild/dist/internal/source"
-	"github.com/distbuild/dist/internal/textdiff"
 	"github.com/distbuild/dist/internal/version"
 )
-
-// Opener returns the source for a lockfile of the manifest.
-type Opener func(l *manifest.Lockfile) (source.Source, error)
-
-// Target is one lockfile loaded for an operation.
-type Target struct {
-	Lock   *manifest.Lockfile
-	Path   string // on disk
-	File   *lockfile.File
-	Source source.Source
-	orig   []byte
-}
-
-// Load reads the lockfiles to act on: the one named by file, or every one the
-// manifest lists. A lockfile that does not exist yet is empty.
-func Load(m *manifest.Manifest, file string, open Opener) ([]*Target, error) {
-	var locks []*manifest.Lockfile
-	if file != "" {
-		l, err := m.Lockfile(file)
-		if err != nil {
-			return nil, err
-		}
-		locks = append(locks, l)
-	} else {
-		for i := range m.Lockfiles {
-			locks = append(locks, &m.Lockfiles[i])
-		}
-	}
-	if len(locks) == 0 {
-		return nil, failure.Usagef("%s lists no lockfiles", m.Path)
-	}
-	var out []*Target
-	for _, l := range locks {
-		abs, err := m.Checked("lockfile", l.Path)
-		if err != nil {
-			return nil, err
-		}
-		t := &Target{Lock: l, Path: abs}
-		data, err := os.ReadFile(t.Path)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, err
-		}
-		t.orig = data
-		f, err := lockfile.Parse(l.Path, data)
-		if err != nil {
-			return nil, err
-		}
-		t.File = f
-		src, err := open(l)
-		if err != nil {
-			return nil, failure.Usagef("%s: %w", l.Path, err)
-		}
-		t.Source = src
-		out = append(out, t)
-	}
-	return out, nil
-}
-
-// Changed reports whether the target's content differs from what was read.
-func (t *Target) Changed() bool { return !bytes.Equal(t.orig, t.File.Bytes()) }
-
-// Diff returns a unified diff of the pending change, "" when there is none.
-func (t *Target) Diff() string {
-	if !t.Changed() {
-		return ""
-	}
-	return textdiff.Unified(t.Lock.Path, string(t.orig), string(t.File.Bytes()))
-}
-
-// Write saves the target atomically when it changed.
-func (t *Target) Write() error {
-	if !t.Changed() {
-		return nil
-	}
-	// Compare and swap: a file that changed since it was read (another
-	// writer that took no lock) is not overwritten, or its pins are lost.
-	now, err := os.ReadFile(t.Path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	if !bytes.Equal(now, t.orig) {
-		return fmt.Errorf("%s changed since dist read it (another writer?): nothing written; run the command again", t.Lock.Path)
-	}
-	if err := os.MkdirAll(dirOf(t.Path), 0o755); err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(t.Path, t.File.Bytes(), 0o644)
-}
-
-func dirOf(p string) string {
-	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
-		return p[:i]
-	}
-	return "."
-}
 
 // lockHashes picks what a lockfile records of a release: for Go modules only
 // the zip hash (go.sum's first line, what `go mod download -json` calls
@@ -280,20 +176,20 @@ type Options struct {
 	// lockfile is resolved with the rest of its set.
 	NoDeps bool
 	// Set is the pypi pin set the target belongs to; nil resolves nothing.
-	Set *PySet
+	Set *lockset.PySet
 	// Lockfiles are every lockfile of the manifest, loaded with the
 	// target: add refuses to pin a name another of them pins at another
 	// version. Nil checks the set's lockfiles (or the target alone).
-	Lockfiles []*Target
+	Lockfiles []*lockset.Target
 }
 
 // lockfiles returns what the conflict check compares: Lockfiles, else the
 // set's and t.
-func (o Options) lockfiles(t *Target) []*Target {
+func (o Options) lockfiles(t *lockset.Target) []*lockset.Target {
 	if o.Lockfiles != nil {
 		return o.Lockfiles
 	}
-	var out []*Target
+	var out []*lockset.Target
 	if o.Set != nil {
 		out = append(out, o.Set.Targets...)
 	}
@@ -373,7 +269,7 @@ func describeVersions(versions []string) string {
 // lockfile its dependencies: names. An edit that would pin a name at a
 // second version, in any lockfile of o.Lockfiles, is refused with a
 // *ConflictError naming both places.
-func Add(ctx context.Context, t *Target, specs []string, o Options) ([]Pinned, error) {
+func Add(ctx context.Context, t *lockset.Target, specs []string, o Options) ([]Pinned, error) {
 	eco := t.Source.Ecosystem()
 	parsed := make([]Spec, len(specs))
 	for i, s := range specs {
@@ -384,14 +280,14 @@ func Add(ctx context.Context, t *Target, specs []string, o Options) ([]Pinned, e
 		parsed[i] = sp
 	}
 	if eco == source.PyPI && !o.NoDeps && o.Set != nil {
-		into := o.Set.target(t.Lock)
+		into := o.Set.TargetOf(t.Lock)
 		if into == nil {
 			return nil, failure.Usagef("%s is not a pypi lockfile of the set", t.Lock.Path)
 		}
-		if o.Set.isDepsFile(into) {
+		if o.Set.IsDepsFile(into) {
 			return nil, failure.Usagef("%s holds the dependencies of %s: add to that lockfile instead", t.Lock.Path, o.Set.M.DependentsOf(into.Lock)[0].Path)
 		}
-		pins, err := o.Set.resolve(ctx, resolveRequest{into: into, specs: parsed, opts: o})
+		pins, err := resolveSet(ctx, o.Set, resolveRequest{into: into, specs: parsed, opts: o})
 		if err != nil {
 			return nil, err
 		}
@@ -424,7 +320,7 @@ func Add(ctx context.Context, t *Target, specs []string, o Options) ([]Pinned, e
 	}
 	var out []Pinned
 	for i, rel := range rels {
-		p := t.pin(rel, Added, true)
+		p := writePin(t, rel, Added, true)
 		if _, ok := t.Source.(source.Requirer); ok {
 			// Asked for by name: a direct pin, whatever pulled it in
 			// before.
@@ -440,7 +336,7 @@ func Add(ctx context.Context, t *Target, specs []string, o Options) ([]Pinned, e
 		}
 		out = append(out, p)
 		for _, d := range extra[i] {
-			if p := t.require(d, rel.Name); p != nil {
+			if p := requirePin(t, d, rel.Name); p != nil {
 				out = append(out, *p)
 			}
 		}
@@ -462,8 +358,8 @@ func releases(ctx context.Context, src source.Source, pins []source.Pin) ([]*sou
 	return out, g.Wait()
 }
 
-// pin writes rel into the file, replacing an existing entry in place.
-func (t *Target) pin(rel *source.Release, kind PinKind, force bool) Pinned {
+// writePin writes rel into the file, replacing an existing entry in place.
+func writePin(t *lockset.Target, rel *source.Release, kind PinKind, force bool) Pinned {
 	eco := t.Source.Ecosystem()
 	norm := lockfile.Normalizer(eco)
 	hs := lockHashes(eco, rel)
@@ -483,7 +379,7 @@ func (t *Target) pin(rel *source.Release, kind PinKind, force bool) Pinned {
 	return p
 }
 
-// require raises or adds a pin that by's build needs; it never lowers one.
+// requirePin raises or adds a pin that by's build needs; it never lowers one.
 // It returns nil when nothing changed. An empty by notes nothing.
 //
 // The pin's "# via" note gains by, as pip-compile notes what pulled a
@@ -492,25 +388,25 @@ func (t *Target) pin(rel *source.Release, kind PinKind, force bool) Pinned {
 // without one, since it was named itself, unless the lockfile was written
 // before dist kept notes (it has none at all): then every module of by's
 // build list is taken as pulled in.
-func (t *Target) require(rel *source.Release, by string) *Pinned {
+func requirePin(t *lockset.Target, rel *source.Release, by string) *Pinned {
 	eco := t.Source.Ecosystem()
 	norm := lockfile.Normalizer(eco)
 	e := findPin(t.File, rel.Name, norm)
-	note := e == nil || len(e.Via()) > 0 || !t.hadVia()
+	note := e == nil || len(e.Via()) > 0 || !hadVia(t)
 	if e != nil {
 		a, err1 := version.Parse(eco, e.Version)
 		b, err2 := version.Parse(eco, rel.Version)
 		if err1 == nil && err2 == nil && version.Compare(a, b) >= 0 && len(e.Hashes) > 0 {
-			if note && t.noteVia(e, by) {
+			if note && noteVia(t, e, by) {
 				return &Pinned{File: t.Lock.Path, Name: e.Name, Version: e.Version, Hashes: e.Hashes, Kind: Noted, Via: e.Via()}
 			}
 			return nil
 		}
 	}
-	p := t.pin(rel, Required, false)
+	p := writePin(t, rel, Required, false)
 	noted := false
 	if e = findPin(t.File, rel.Name, norm); note && e != nil {
-		noted = t.noteVia(e, by)
+		noted = noteVia(t, e, by)
 		p.Via = e.Via()
 	}
 	if p.Kind == Unchanged {
@@ -526,7 +422,7 @@ func (t *Target) require(rel *source.Release, by string) *Pinned {
 }
 
 // noteVia adds by to e's "# via" note; it reports whether that changed it.
-func (t *Target) noteVia(e *lockfile.Entry, by string) bool {
+func noteVia(t *lockset.Target, e *lockfile.Entry, by string) bool {
 	if by == "" || lockfile.Normalizer(t.Source.Ecosystem())(e.Name) == lockfile.Normalizer(t.Source.Ecosystem())(by) {
 		return false
 	}
@@ -538,8 +434,8 @@ func (t *Target) noteVia(e *lockfile.Entry, by string) bool {
 }
 
 // hadVia reports whether the lockfile as read had any "# via" note.
-func (t *Target) hadVia() bool {
-	f, err := lockfile.Parse(t.Lock.Path, t.orig)
+func hadVia(t *lockset.Target) bool {
+	f, err := lockfile.Parse(t.Lock.Path, t.Original())
 	return err == nil && slices.ContainsFunc(f.Entries(), (*lockfile.Entry).HasVia)
 }
 
@@ -577,7 +473,7 @@ type Outdated struct {
 // is entries[i]'s, nil when there is nothing to fetch for it (no newer
 // version, and its pin is complete; an image's tag is always fetched,
 // since its digest can move).
-func latestReleases(ctx context.Context, t *Target, names []string, o Options) ([]*lockfile.Entry, []*source.Release, error) {
+func latestReleases(ctx context.Context, t *lockset.Target, names []string, o Options) ([]*lockfile.Entry, []*source.Release, error) {
 	eco := t.Source.Ecosystem()
 	norm := lockfile.Normalizer(eco)
 	var entries []*lockfile.Entry
@@ -633,10 +529,10 @@ func latestReleases(ctx context.Context, t *Target, names []string, o Options) (
 
 // Upgrade moves pins to their latest version: every pin when names is
 // empty, else the named ones wherever they are pinned.
-func Upgrade(ctx context.Context, targets []*Target, names []string, o Options) ([]Pinned, error) {
+func Upgrade(ctx context.Context, targets []*lockset.Target, names []string, o Options) ([]Pinned, error) {
 	if !o.NoDeps && o.Set != nil {
-		var rest []*Target
-		var py []*Target
+		var rest []*lockset.Target
+		var py []*lockset.Target
 		for _, t := range targets {
 			if t.Source.Ecosystem() == source.PyPI {
 				py = append(py, t)
@@ -649,7 +545,7 @@ func Upgrade(ctx context.Context, targets []*Target, names []string, o Options) 
 			// named: a pin's move can move its dependencies anywhere.
 			var mine []string
 			for _, n := range names {
-				if len(o.Set.present(n)) > 0 {
+				if len(targetsPinning(o.Set, n)) > 0 {
 					mine = append(mine, n)
 				}
 			}
@@ -668,7 +564,7 @@ func Upgrade(ctx context.Context, targets []*Target, names []string, o Options) 
 			}
 			var out []Pinned
 			if len(names) == 0 || len(mine) > 0 {
-				p, err := o.Set.resolve(ctx, resolveRequest{into: o.Set.directTarget(), upgrade: mine, all: all, prune: true, opts: o})
+				p, err := resolveSet(ctx, o.Set, resolveRequest{into: directTarget(o.Set), upgrade: mine, all: all, prune: true, opts: o})
 				if err != nil {
 					return nil, err
 				}
@@ -698,7 +594,7 @@ func Upgrade(ctx context.Context, targets []*Target, names []string, o Options) 
 	for _, t := range targets {
 		var mine []string
 		if len(names) > 0 {
-			if mine = t.Present(names); len(mine) == 0 {
+			if mine = pinnedNames(t, names); len(mine) == 0 {
 				continue
 			}
 			for _, n := range mine {
@@ -719,7 +615,7 @@ func Upgrade(ctx context.Context, targets []*Target, names []string, o Options) 
 	return out, nil
 }
 
-func upgrade(ctx context.Context, t *Target, names []string, o Options) ([]Pinned, error) {
+func upgrade(ctx context.Context, t *lockset.Target, names []string, o Options) ([]Pinned, error) {
 	_, rels, err := latestReleases(ctx, t, names, o)
 	if err != nil {
 		return nil, err
@@ -730,7 +626,7 @@ func upgrade(ctx context.Context, t *Target, names []string, o Options) ([]Pinne
 		if rel == nil {
 			continue
 		}
-		p := t.pin(rel, Upgraded, false)
+		p := writePin(t, rel, Upgraded, false)
 		if p.Kind != Unchanged {
 			out = append(out, p)
 			moved = append(moved, rel)
@@ -755,14 +651,14 @@ func upgrade(ctx context.Context, t *Target, names []string, o Options) ([]Pinne
 		// A lockfile written before dist kept "# via" notes gets them from
 		// lock add, which knows which module was asked for; an upgrade
 		// noting some would make the rest look asked for.
-		annotated := t.hadVia()
+		annotated := hadVia(t)
 		for i, rel := range moved {
 			by := rel.Name
 			if !annotated {
 				by = ""
 			}
 			for _, d := range extra[i] {
-				if p := t.require(d, by); p != nil {
+				if p := requirePin(t, d, by); p != nil {
 					out = append(out, *p)
 				}
 			}
@@ -772,7 +668,7 @@ func upgrade(ctx context.Context, t *Target, names []string, o Options) ([]Pinne
 }
 
 // ListOutdated reports what Upgrade would change, without writing.
-func ListOutdated(ctx context.Context, t *Target, o Options) ([]Outdated, error) {
+func ListOutdated(ctx context.Context, t *lockset.Target, o Options) ([]Outdated, error) {
 	entries, rels, err := latestReleases(ctx, t, nil, o)
 	if err != nil {
 		return nil, err
@@ -819,8 +715,8 @@ func sameHashes(a, b []string) bool {
 	return true
 }
 
-// Present returns those of names that the target pins.
-func (t *Target) Present(names []string) []string {
+// pinnedNames returns those of names that the target pins.
+func pinnedNames(t *lockset.Target, names []string) []string {
 	norm := lockfile.Normalizer(t.Source.Ecosystem())
 	var out []string
 	for _, n := range names {

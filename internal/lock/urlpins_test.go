@@ -11,6 +11,7 @@ import (
 
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/lock"
+	"github.com/distbuild/dist/internal/lockset"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/source/opener"
 	"github.com/distbuild/dist/internal/testenv/pyindex"
@@ -56,11 +57,11 @@ func TestURLPinsInTheSet(t *testing.T) {
 			t.Fatal(err)
 		}
 		client := fetch.New(fetch.Options{CacheDir: filepath.Join(dir, ".cache"), RetryWaitMin: time.Millisecond})
-		all, err := lock.Load(m, "", opener.New(client, opener.Settings{IndexURL: idx.IndexURL()}))
+		all, err := lockset.Load(m, "", opener.New(client, opener.Settings{IndexURL: idx.IndexURL()}))
 		if err != nil {
 			t.Fatal(err)
 		}
-		set, err := lock.NewPySet(m, all)
+		set, err := lockset.NewPySet(m, all)
 		if err != nil {
 			t.Fatal(err)
 		}

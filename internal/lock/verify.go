@@ -11,29 +11,10 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/lockfile"
+	"github.com/distbuild/dist/internal/lockset"
 	"github.com/distbuild/dist/internal/source"
 )
-
-// Problem is one thing verify found wrong.
-type Problem struct {
-	File    string `json:"file"`
-	Line    int    `json:"line"`
-	Name    string `json:"name"`
-	Version string `json:"version,omitempty"`
-	Problem string `json:"problem"`
-	// Malformed is set for a line that is not a lockfile pin as DESIGN §2
-	// has it (not pinned ==, no hash, a marker that does not parse, a line
-	// pip refuses in hash mode): what the file says is wrong on its own, a
-	// configuration error, where every other problem is a check against
-	// the index or the rest of the set that failed.
-	Malformed bool `json:"-"`
-}
-
-func (p Problem) String() string {
-	return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Problem)
-}
 
 // VerifyResult is what verify checked and found. Counts end in _count in
 // JSON: a plural name there is always a list.
@@ -44,8 +25,8 @@ type VerifyResult struct {
 	Files int `json:"file_count"`
 	// Targets counts the environments the set was proved complete for; 0
 	// when completeness was not checked.
-	Targets  int       `json:"target_count"`
-	Problems []Problem `json:"problems"`
+	Targets  int               `json:"target_count"`
+	Problems []lockset.Problem `json:"problems"`
 	// Offline is set when no index was asked (--offline, or an index that
 	// could not be reached); Uncached then counts the pypi pins whose
 	// requirements were not in the cache, so not checked for completeness.
@@ -70,7 +51,7 @@ type VerifyOptions struct {
 	Download bool
 	// Set, when given, is the pypi pin set to prove complete (DESIGN §2):
 	// every requirement of every pin met by a pin, in every target.
-	Set *PySet
+	Set *lockset.PySet
 	// Offline runs only the checks that need no index: pinned, hashed, one
 	// version a name, the lines pip refuses, and completeness as far as
 	// the cache (DIST_CACHE_DIR) holds the pins' metadata.
@@ -84,10 +65,10 @@ type VerifyOptions struct {
 // check at all. When the index cannot be reached, the result still holds
 // what the checks that need no index found, and the error is an
 // *IndexError.
-func Verify(ctx context.Context, targets []*Target, o VerifyOptions) (*VerifyResult, error) {
-	res := &VerifyResult{Problems: []Problem{}}
+func Verify(ctx context.Context, targets []*lockset.Target, o VerifyOptions) (*VerifyResult, error) {
+	res := &VerifyResult{Problems: []lockset.Problem{}}
 	type job struct {
-		t *Target
+		t *lockset.Target
 		e *lockfile.Entry
 	}
 	var jobs []job
@@ -98,13 +79,13 @@ func Verify(ctx context.Context, targets []*Target, o VerifyOptions) (*VerifyRes
 			res.Entries++
 			res.Hashes += len(e.Hashes)
 			bad := func(format string, args ...any) {
-				res.Problems = append(res.Problems, Problem{File: t.Lock.Path, Line: e.Line, Name: e.Name, Version: e.Version, Problem: fmt.Sprintf(format, args...)})
+				res.Problems = append(res.Problems, lockset.Problem{File: t.Lock.Path, Line: e.Line, Name: e.Name, Version: e.Version, Problem: fmt.Sprintf(format, args...)})
 			}
 			if e.IsURL() {
 				continue // a file, not a release: see nonIndexProblems
 			}
 			malformed := func() {
-				bad("%s", notAPin(e))
+				bad("%s", lockset.NotAPin(e))
 				res.Problems[len(res.Problems)-1].Malformed = true
 			}
 			if !e.Pinned() {
@@ -123,7 +104,7 @@ func Verify(ctx context.Context, targets []*Target, o VerifyOptions) (*VerifyRes
 	for _, eco := range slices.Sorted(maps.Keys(pins)) {
 		for _, c := range lockfile.Conflicts(eco, pins[eco]) {
 			e, prev := c.Pin.Entry, c.Prev.Entry
-			res.Problems = append(res.Problems, Problem{File: c.Pin.Path, Line: e.Line, Name: e.Name, Version: e.Version,
+			res.Problems = append(res.Problems, lockset.Problem{File: c.Pin.Path, Line: e.Line, Name: e.Name, Version: e.Version,
 				Problem: fmt.Sprintf("%s==%s conflicts with %s==%s at %s:%d", e.Name, e.Version, e.Name, prev.Version, c.Prev.Path, prev.Line)})
 		}
 	}
@@ -131,7 +112,7 @@ func Verify(ctx context.Context, targets []*Target, o VerifyOptions) (*VerifyRes
 	if o.Offline {
 		return res, verifyOffline(ctx, res, o)
 	}
-	problems := make([][]Problem, len(jobs))
+	problems := make([][]lockset.Problem, len(jobs))
 	files := make([]int, len(jobs))
 	g, gctx := errgroup.WithContext(ctx)
 	for i, j := range jobs {
@@ -160,7 +141,7 @@ func Verify(ctx context.Context, targets []*Target, o VerifyOptions) (*VerifyRes
 	return res, nil
 }
 
-func sortProblems(ps []Problem) {
+func sortProblems(ps []lockset.Problem) {
 	sort.SliceStable(ps, func(i, j int) bool {
 		a, b := ps[i], ps[j]
 		if a.File != b.File {
@@ -170,43 +151,10 @@ func sortProblems(ps []Problem) {
 	})
 }
 
-// notAPin says why e is not a pin as DESIGN §2 has it (pinned ==, hashed),
-// or "" when it is one.
-func notAPin(e *lockfile.Entry) string {
-	switch {
-	case !e.Pinned() && e.Op == "":
-		return fmt.Sprintf("%s is not pinned (want %s==VERSION)", e.Name, e.Name)
-	case !e.Pinned():
-		return fmt.Sprintf("%s is not pinned with == (found %s%s)", e.Name, e.Op, e.Version)
-	case len(e.Hashes) == 0:
-		return fmt.Sprintf("%s==%s has no --hash", e.Name, e.Version)
-	}
-	return ""
-}
-
-// RequirePins refuses a lockfile that holds an entry that is not a pin
-// (not pinned ==, no hash) or a line pip refuses in hash mode, for the
-// commands that ship what it pins (build, bundle): a *fileerr.Error at the
-// first such line, a configuration error as lock verify's report of it is.
-func (t *Target) RequirePins() error {
-	for _, e := range t.File.Entries() {
-		if e.IsURL() {
-			continue // pipRefusals judges it
-		}
-		if why := notAPin(e); why != "" {
-			return fileerr.New(t.Lock.Path, e.Line, "%s (dist lock verify reports every problem)", why)
-		}
-	}
-	if ps := pipRefusals(t); len(ps) > 0 {
-		return fileerr.New(ps[0].File, ps[0].Line, "%s (dist lock verify reports every problem)", ps[0].Problem)
-	}
-	return nil
-}
-
-func verifyEntry(ctx context.Context, t *Target, e *lockfile.Entry, o VerifyOptions) ([]Problem, int, error) {
-	var out []Problem
+func verifyEntry(ctx context.Context, t *lockset.Target, e *lockfile.Entry, o VerifyOptions) ([]lockset.Problem, int, error) {
+	var out []lockset.Problem
 	bad := func(format string, args ...any) {
-		out = append(out, Problem{File: t.Lock.Path, Line: e.Line, Name: e.Name, Version: e.Version, Problem: fmt.Sprintf(format, args...)})
+		out = append(out, lockset.Problem{File: t.Lock.Path, Line: e.Line, Name: e.Name, Version: e.Version, Problem: fmt.Sprintf(format, args...)})
 	}
 	rel, err := t.Source.Release(ctx, e.Name, e.Version)
 	if errors.Is(err, source.ErrNotFound) {

@@ -643,6 +643,20 @@ func (m *Manifest) Checked(key, rel string) (string, error) {
 	return m.Abs(rel), nil
 }
 
+// ReadLockfile reads the lockfile at rel after Checked: its path as dist
+// shows it, and its content, nil for a lockfile that does not exist yet
+// (lock add creates it).
+func (m *Manifest) ReadLockfile(rel string) (abs string, data []byte, err error) {
+	if abs, err = m.Checked("lockfile", rel); err != nil {
+		return "", nil, err
+	}
+	data, err = os.ReadFile(abs)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", nil, err
+	}
+	return abs, data, nil
+}
+
 // ReadFile reads a repository path of dist.yaml after Resolve.
 func (m *Manifest) ReadFile(rel string) ([]byte, error) { return m.ReadFileKey("", rel) }
 

@@ -168,3 +168,30 @@ func TestResolve(t *testing.T) {
 		t.Errorf("missing path: %q %v", p, err)
 	}
 }
+
+// A lockfile that does not exist yet reads as empty; one that leads out of
+// the repository is refused at its dist.yaml line.
+func TestReadLockfile(t *testing.T) {
+	dir := t.TempDir()
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "stolen.txt"), []byte("x==1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "out")); err != nil {
+		t.Fatal(err)
+	}
+	yaml := "name: x\nlockfiles:\n  - path: lockfiles/new.txt\n    ecosystem: pypi\n  - path: out/stolen.txt\n    ecosystem: pypi\n"
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if abs, data, err := m.ReadLockfile("lockfiles/new.txt"); err != nil || data != nil || abs != m.Abs("lockfiles/new.txt") {
+		t.Errorf("missing lockfile: %q %q %v", abs, data, err)
+	}
+	if _, _, err := m.ReadLockfile("out/stolen.txt"); err == nil || !strings.Contains(err.Error(), "dist.yaml:5: lockfile out/stolen.txt: leads outside the repository") {
+		t.Errorf("outside link: %v", err)
+	}
+}

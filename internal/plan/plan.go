@@ -197,12 +197,8 @@ func (p *Plan) lockChanges(m *manifest.Manifest, repo *gitrepo.Repo, commit, tag
 		if err != nil {
 			return nil, err
 		}
-		abs, err := m.Checked("lockfile", l.Path)
+		_, data, err := m.ReadLockfile(l.Path)
 		if err != nil {
-			return nil, err
-		}
-		data, err := os.ReadFile(abs)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
 		cur, err := lockfile.Parse(l.Path, data)

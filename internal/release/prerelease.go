@@ -10,6 +10,7 @@ import (
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/lock"
+	"github.com/distbuild/dist/internal/lockset"
 	"github.com/distbuild/dist/internal/plan"
 	"github.com/distbuild/dist/internal/render"
 	"github.com/distbuild/dist/internal/version"
@@ -19,7 +20,7 @@ import (
 type PrereleaseOptions struct {
 	Version string // "" for the policy's next version
 	// Open, when set, verifies the lockfiles against their indexes.
-	Open       lock.Opener
+	Open       lockset.Opener
 	SkipVerify bool
 }
 
@@ -268,11 +269,11 @@ func (c lockfileCheck) Skip() string {
 
 func (c lockfileCheck) Run(ctx context.Context) (string, error) {
 	m := c.env.Manifest
-	targets, err := lock.Load(m, "", c.o.Open)
+	targets, err := lockset.Load(m, "", c.o.Open)
 	if err != nil {
 		return "", err
 	}
-	set, err := lock.NewPySet(m, targets)
+	set, err := lockset.NewPySet(m, targets)
 	if err != nil {
 		return "", err
 	}

@@ -442,15 +442,13 @@ func (s *pushStep) Run(ctx context.Context) (string, error) {
 	return fmt.Sprintf("%s to %s", what, s.remote.label()), nil
 }
 
-// SigningKey loads --sign-key or DIST_SIGNING_KEY (a path or an armored
-// key), with DIST_SIGNING_PASSPHRASE when the key is protected.
-func SigningKey(flag string) (*openpgp.Entity, error) {
-	src := flag
-	if src == "" {
-		src = os.Getenv("DIST_SIGNING_KEY")
-	}
-	if src == "" {
+// SigningKey loads the OpenPGP key a release signs its tag with: key is a
+// path or the armored key itself (--sign-key, else DIST_SIGNING_KEY, as
+// the CLI reads them), passphrase unlocks a protected one. No key ("") is
+// no signature: nil. Errors never quote the key or the passphrase.
+func SigningKey(key string, passphrase []byte) (*openpgp.Entity, error) {
+	if key == "" {
 		return nil, nil
 	}
-	return gitrepo.LoadSigningKey(src, []byte(os.Getenv("DIST_SIGNING_PASSPHRASE")))
+	return gitrepo.LoadSigningKey(key, passphrase)
 }

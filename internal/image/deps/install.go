@@ -24,8 +24,8 @@ import (
 	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/image/build"
 	"github.com/distbuild/dist/internal/image/tarlayer"
-	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/lockfile"
+	"github.com/distbuild/dist/internal/lockset"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/pep508"
 	"github.com/distbuild/dist/internal/source"
@@ -49,7 +49,7 @@ type Logs struct {
 // gomod lockfile when image.go.main is set. Neither runs anything inside
 // the image. A distribution with pypi lockfiles always gets an installer:
 // pins with no Python to go into are an error, not an image without them.
-func New(m *manifest.Manifest, client *fetch.Client, open lock.Opener, logs Logs) build.Installer {
+func New(m *manifest.Manifest, client *fetch.Client, open lockset.Opener, logs Logs) build.Installer {
 	hasPyPI := false
 	for _, l := range m.Lockfiles {
 		hasPyPI = hasPyPI || l.Ecosystem == source.PyPI
@@ -70,11 +70,11 @@ func goMain(m *manifest.Manifest) string {
 type installer struct {
 	m      *manifest.Manifest
 	client *fetch.Client
-	open   lock.Opener
+	open   lockset.Opener
 	logs   Logs
 
 	once    sync.Once
-	targets []*lock.Target
+	targets []*lockset.Target
 	err     error
 
 	// installed is what each platform's Entries installed, by platform
@@ -83,10 +83,10 @@ type installer struct {
 	installed map[string][]Package
 }
 
-func (in *installer) load() ([]*lock.Target, error) {
+func (in *installer) load() ([]*lockset.Target, error) {
 	in.once.Do(func() {
 		if len(in.m.Lockfiles) > 0 {
-			in.targets, in.err = lock.Load(in.m, "", in.open)
+			in.targets, in.err = lockset.Load(in.m, "", in.open)
 		}
 	})
 	return in.targets, in.err
@@ -129,7 +129,7 @@ func (in *installer) pythonSet() bool { return in.m.Image != nil && in.m.Image.P
 
 // pypiPins says what the pypi lockfiles pin ("lockfiles/default.txt pins
 // 2 pypi packages"), "" when nothing.
-func pypiPins(targets []*lock.Target) string {
+func pypiPins(targets []*lockset.Target) string {
 	n, files := 0, []string{}
 	for _, t := range targets {
 		if t.Source.Ecosystem() != source.PyPI {
@@ -156,7 +156,7 @@ func pypiPins(targets []*lock.Target) string {
 // layout is the Python the wheels go into: image.python, checked by
 // ImagePython, or the base image's own (ImageLayout). files is the base's
 // tree, read when first asked for.
-func (in *installer) layout(targets []*lock.Target, baseImg v1.Image, files func() (*base.Files, error)) (manifest.Python, Python, error) {
+func (in *installer) layout(targets []*lockset.Target, baseImg v1.Image, files func() (*base.Files, error)) (manifest.Python, Python, error) {
 	if in.pythonSet() {
 		py := *in.m.Image.Python
 		if py.SitePackages == "" || py.Interpreter == "" {
@@ -221,7 +221,7 @@ func scriptWarning(files []wheel.File, interpreter string, baseImg v1.Image, tre
 // The Python the wheels are for is image.python's (ImagePython) or the
 // base image's own (ImageLayout), asked per platform since each platform
 // has a base image of its own. The warnings are scriptWarning's.
-func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Platform, baseImg v1.Image) ([]tarlayer.Entry, []string, error) {
+func (in *installer) wheels(ctx context.Context, targets []*lockset.Target, p v1.Platform, baseImg v1.Image) ([]tarlayer.Entry, []string, error) {
 	// The base's tree is read once, and only when a question needs it.
 	tree := sync.OnceValues(func() (*base.Files, error) {
 		t, err := base.FilesOf(baseImg)
@@ -255,7 +255,7 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 			}
 		}
 	}
-	set, err := lock.PySetFor(in.m, targets, []pep508.Env{env})
+	set, err := lockset.PySetFor(in.m, targets, []pep508.Env{env})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -266,7 +266,7 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 	}
 
 	type job struct {
-		t *lock.Target
+		t *lockset.Target
 		e *lockfile.Entry
 	}
 	var jobs []job
@@ -383,9 +383,9 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 
 // goServer builds image.go.main from the gomod lockfile that pins its
 // module, for the platform, and places the binary.
-func (in *installer) goServer(ctx context.Context, targets []*lock.Target, p v1.Platform) (tarlayer.Entry, error) {
+func (in *installer) goServer(ctx context.Context, targets []*lockset.Target, p v1.Platform) (tarlayer.Entry, error) {
 	g := in.m.Image.Go
-	var lt *lock.Target
+	var lt *lockset.Target
 	var pin *lockfile.Entry
 	for _, t := range targets {
 		if t.Source.Ecosystem() != source.GoMod {
@@ -426,7 +426,7 @@ func (in *installer) goServer(ctx context.Context, targets []*lock.Target, p v1.
 // warm rebuild of an unchanged image should not link again. The build is
 // reproducible (-trimpath, no build ID), so a cached binary is the binary a
 // fresh build would give.
-func (in *installer) cachedBuild(ctx context.Context, lt *lock.Target, src *gomod.Source, p v1.Platform) ([]byte, error) {
+func (in *installer) cachedBuild(ctx context.Context, lt *lockset.Target, src *gomod.Source, p v1.Platform) ([]byte, error) {
 	// The toolchain is in the key: gobuild asks it once per process, the
 	// way Build runs it.
 	goVersion, err := gobuild.GoVersion(ctx, "", in.logs.Log)

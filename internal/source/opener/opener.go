@@ -1,16 +1,16 @@
 // Package opener opens the right index for a lockfile: it is the one place
-// that knows every ecosystem's constructor and where its settings come from
-// (dist.yaml, flags, the environment).
+// that knows every ecosystem's constructor and how its settings rank: the
+// flags, then what the CLI read of the environment, then dist.yaml. The go
+// command's own variables (GOPROXY, GOFLAGS, ...) are read by gomod, as
+// the go command reads them.
 package opener
 
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 
 	"github.com/distbuild/dist/internal/fetch"
-	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/redact"
 	"github.com/distbuild/dist/internal/source"
@@ -22,24 +22,29 @@ import (
 // DefaultPyPIIndex is used when neither dist.yaml, a flag nor PIP_INDEX_URL names one.
 const DefaultPyPIIndex = "https://pypi.org/simple"
 
-// Settings are the command-line overrides.
+// Settings are the command-line overrides, and what the CLI read of the
+// environment.
 type Settings struct {
-	IndexURL      string   // --index-url, for pypi
+	IndexURL string // --index-url, for pypi
+	// EnvIndexURL is PIP_INDEX_URL, which the CLI reads: below the flag,
+	// above dist.yaml, so that a user pointing pip at a mirror has dist
+	// there too.
+	EnvIndexURL   string
 	PythonVersion []string // --python-version
 	Platform      []string // --platform
 	Insecure      bool     // plain HTTP to any registry
 }
 
-// New returns a lock.Opener sharing one client (and so one concurrency
-// limit and one cache) across every lockfile, and one source per index.
-func New(client *fetch.Client, s Settings) lock.Opener {
+// New returns the opener lockset.Load takes (a lockset.Opener, spelled out
+// so that this package, below the lockfile model, does not import it),
+// sharing one client (and so one concurrency limit and one cache) across
+// every lockfile, and one source per index.
+func New(client *fetch.Client, s Settings) func(*manifest.Lockfile) (source.Source, error) {
 	cache := map[string]source.Source{}
 	return func(l *manifest.Lockfile) (source.Source, error) {
 		switch l.Ecosystem {
 		case source.PyPI:
-			// The flag wins, then the environment (as pip reads it), then
-			// dist.yaml: a user pointing pip at a mirror wants dist there too.
-			index := firstNonEmpty(s.IndexURL, os.Getenv("PIP_INDEX_URL"), l.Index, DefaultPyPIIndex)
+			index := firstNonEmpty(s.IndexURL, s.EnvIndexURL, l.Index, DefaultPyPIIndex)
 			if err := checkIndexURL(index); err != nil {
 				return nil, err
 			}

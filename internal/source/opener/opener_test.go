@@ -1,6 +1,7 @@
 package opener
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/source"
 	"github.com/distbuild/dist/internal/source/gomod"
+	"github.com/distbuild/dist/internal/testenv/pyindex"
 )
 
 // TestBadIndexURLRedacted: an index URL that does not parse is refused
@@ -22,8 +24,7 @@ func TestBadIndexURLRedacted(t *testing.T) {
 		index string
 	}{{"flag", bad, "", ""}, {"env", "", bad, ""}, {"dist.yaml", "", "", bad}} {
 		t.Run(c.name, func(t *testing.T) {
-			t.Setenv("PIP_INDEX_URL", c.env)
-			_, err := New(client, Settings{IndexURL: c.flag})(&manifest.Lockfile{Ecosystem: source.PyPI, Index: c.index})
+			_, err := New(client, Settings{IndexURL: c.flag, EnvIndexURL: c.env})(&manifest.Lockfile{Ecosystem: source.PyPI, Index: c.index})
 			if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "user:***@127.0.0.1") {
 				t.Fatalf("got %v", err)
 			}
@@ -51,5 +52,35 @@ func TestGoModPerIndex(t *testing.T) {
 	}
 	if get("https://proxy-a.example/") != a {
 		t.Fatal("the same index opened twice gave two sources")
+	}
+}
+
+// TestIndexPrecedence: the flag, then PIP_INDEX_URL as the CLI passed it,
+// then dist.yaml. The process's own PIP_INDEX_URL is not read here (the
+// CLI reads it once and passes it in): it points at a dead index, and
+// each case finds the live one only where its rank says it should look.
+func TestIndexPrecedence(t *testing.T) {
+	live := pyindex.Start(t, pyindex.Project{Name: "kinto", Versions: []pyindex.Release{{Version: "14.3.1"}}}).IndexURL()
+	const dead = "http://127.0.0.1:1/simple"
+	t.Setenv("PIP_INDEX_URL", dead)
+	client := fetch.New(fetch.Options{CacheDir: t.TempDir(), Retries: -1})
+	for _, c := range []struct {
+		name  string
+		s     Settings
+		index string // dist.yaml's
+	}{
+		{"flag", Settings{IndexURL: live, EnvIndexURL: dead}, dead},
+		{"PIP_INDEX_URL", Settings{EnvIndexURL: live}, dead},
+		{"dist.yaml", Settings{}, live},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src, err := New(client, c.s)(&manifest.Lockfile{Ecosystem: source.PyPI, Index: c.index})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := src.Versions(context.Background(), "kinto"); err != nil {
+				t.Errorf("asked the wrong index: %v", err)
+			}
+		})
 	}
 }

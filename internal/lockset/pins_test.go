@@ -1,9 +1,20 @@
-package lock
+package lockset
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/distbuild/dist/internal/manifest"
 )
+
+func target(t *testing.T, path, eco, content string) *Target {
+	t.Helper()
+	tg, err := NewTarget(&manifest.Lockfile{Path: path, Ecosystem: eco}, "", []byte(content), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
 
 // The lines pip 23's --require-hashes mode refuses, and the ones it
 // installs (checked with pip install --dry-run --require-hashes).
@@ -29,7 +40,7 @@ func TestPipRefusals(t *testing.T) {
 		{"-r other.txt", ""},
 	} {
 		tg := target(t, "req.txt", "pypi", "kinto==14.3.1"+h+"\n"+tc.line+"\n")
-		ps := pipRefusals(tg)
+		ps := PipRefusals(tg)
 		switch {
 		case tc.want == "" && len(ps) > 0:
 			t.Errorf("%s: refused: %v", tc.line, ps)
@@ -37,7 +48,7 @@ func TestPipRefusals(t *testing.T) {
 			t.Errorf("%s: got %v, want one problem at line 2 saying %q", tc.line, ps, tc.want)
 		}
 	}
-	if ps := pipRefusals(target(t, "go.txt", "gomod", "-e x\n")); len(ps) != 0 {
+	if ps := PipRefusals(target(t, "go.txt", "gomod", "-e x\n")); len(ps) != 0 {
 		t.Errorf("a gomod lockfile is not pip's: %v", ps)
 	}
 }

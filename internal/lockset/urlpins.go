@@ -1,4 +1,4 @@
-package lock
+package lockset
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 )
 
 // A "name @ URL --hash=…" line pins a file, not an index release: pip
-// installs it (pipRefusals says when not), and the completeness check
+// installs it (PipRefusals says when not), and the completeness check
 // reads its requirements from the file itself, at the version its filename
 // states, so that what it requires, and what requires it, are checked like
 // any pin's.
@@ -41,12 +41,12 @@ type urlPin struct {
 // version, by pinKey.
 func (s *PySet) urlPins() map[string]urlPin {
 	out := map[string]urlPin{}
-	for _, l := range s.entries() {
-		if !l.e.IsURL() || len(l.e.Hashes) == 0 {
+	for _, l := range s.Entries() {
+		if !l.Entry.IsURL() || len(l.Entry.Hashes) == 0 {
 			continue // pip refuses an unhashed one: nothing to read
 		}
-		if v, ok := urlVersion(l.e); ok {
-			out[pinKey(l.e.Name, v)] = urlPin{l.e.Version, l.e.Hashes}
+		if v, ok := urlVersion(l.Entry); ok {
+			out[pinKey(l.Entry.Name, v)] = urlPin{l.Entry.Version, l.Entry.Hashes}
 		}
 	}
 	return out
