@@ -8,7 +8,6 @@ import (
 
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fileerr"
-	"github.com/distbuild/dist/internal/image"
 	"github.com/distbuild/dist/internal/policy"
 	"github.com/distbuild/dist/internal/reldiff"
 	"github.com/distbuild/dist/internal/reldiff/load"
@@ -48,7 +47,7 @@ into an issue.`,
 				return err
 			}
 			defer git.Close()
-			o := load.Options{Manifest: m, Git: git, Client: image.NewRegistryClient(a.http(), insecure)}
+			o := load.Options{Manifest: m, Git: git, Client: a.registry(insecure)}
 			var sides [2]*reldiff.Release
 			for i, ref := range args {
 				if sides[i], err = load.Release(cmd.Context(), ref, o); err != nil {

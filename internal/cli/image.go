@@ -216,7 +216,7 @@ that channel (else exit 1, nothing moved).`,
 			if repoStr == "" {
 				return failure.Usagef("no repository: set image.repository in dist.yaml or pass --repository")
 			}
-			rc := image.NewRegistryClient(a.http(), insecure)
+			rc := a.registry(insecure)
 			repo, err := rc.ParseRepository(repoStr)
 			if err != nil {
 				return failure.Usagef("repository %q: %w", repoStr, err)
@@ -257,7 +257,7 @@ func newInspectCmd(a *app) *cobra.Command {
 		Short: "Show the version, commit, pins and layers recorded in an image",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o := inspect.Options{Client: image.NewRegistryClient(a.http(), insecure)}
+			o := inspect.Options{Client: a.registry(insecure)}
 			if platform != "" {
 				p, err := v1.ParsePlatform(platform)
 				if err != nil {

@@ -9,22 +9,10 @@ import (
 
 	"github.com/distbuild/dist/internal/changelog"
 	"github.com/distbuild/dist/internal/configdiff"
-	"github.com/distbuild/dist/internal/failure"
-	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/plan"
 	"github.com/distbuild/dist/internal/textdiff"
 )
-
-func (a *app) repo(m *manifest.Manifest) (*gitrepo.Repo, error) {
-	r, err := gitrepo.Open(m.Dir)
-	if err != nil {
-		// Every command that reads history needs the distribution to be
-		// a git repository.
-		return nil, failure.Usagef("%s: %w", m.Dir, err)
-	}
-	return r, nil
-}
 
 // loadPlan loads the manifest and computes the plan, for plan and changelog.
 func (a *app) loadPlan(since string) (*manifest.Manifest, *plan.Plan, error) {

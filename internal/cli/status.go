@@ -13,7 +13,6 @@ import (
 
 	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/failure"
-	"github.com/distbuild/dist/internal/image"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/regclient"
 )
@@ -73,7 +72,7 @@ func (a *app) channelRepo(insecure bool) (*manifest.Manifest, *regclient.Client,
 	if len(m.Channels.Config) == 0 {
 		return nil, nil, name.Repository{}, failure.Usagef("dist.yaml has no channels: (e.g. channels: {dev: {track: main}, stage: {}, prod: {from: stage}})")
 	}
-	rc := image.NewRegistryClient(a.http(), insecure)
+	rc := a.registry(insecure)
 	repo, err := rc.ParseRepository(m.Image.Repository)
 	if err != nil {
 		return nil, nil, name.Repository{}, failure.Usagef("image.repository %q: %w", m.Image.Repository, err)
