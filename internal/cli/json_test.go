@@ -15,6 +15,7 @@ import (
 	"github.com/distbuild/dist/internal/plan"
 	"github.com/distbuild/dist/internal/reldiff"
 	"github.com/distbuild/dist/internal/release"
+	"github.com/distbuild/dist/internal/render"
 )
 
 // jsonOutputs are the values the commands print with --json, one per
@@ -25,7 +26,7 @@ var jsonOutputs = map[string]any{
 	"lock verify":                      lock.VerifyResult{},
 	"lock why":                         whyJSON{},
 	"bundle":                           bundle.Result{},
-	"config render":                    configJSON{},
+	"config render":                    render.Result{},
 	"plan":                             plan.Plan{},
 	"changelog":                        changelogJSON{},
 	"notes":                            notesJSON{},
