@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/distbuild/dist/internal/changelog"
 	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/failure"
-	"github.com/distbuild/dist/internal/github"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image"
 	"github.com/distbuild/dist/internal/image/deps"
@@ -41,13 +39,9 @@ func (a *app) releaseEnv(m *manifest.Manifest, dryRun bool) (*release.Env, error
 	env := &release.Env{Manifest: m, Repo: repo, DryRun: dryRun, Log: func(format string, args ...any) {
 		fmt.Fprintf(out, format+"\n", args...)
 	}}
-	// DIST_TODAY pins the changelog date, for reproducible demos and tests.
-	if d := os.Getenv("DIST_TODAY"); d != "" {
-		t, err := time.Parse("2006-01-02", d)
-		if err != nil {
-			return nil, failure.Usagef("DIST_TODAY=%q: want YYYY-MM-DD", d)
-		}
-		env.Now = func() time.Time { return t }
+	if env.Now, err = release.Clock(os.Getenv(release.TodayVar)); err != nil {
+		repo.Close()
+		return nil, err
 	}
 	return env, nil
 }
@@ -137,18 +131,9 @@ func newReleaseCmd(a *app) *cobra.Command {
 				}
 			}
 			return a.withRelease(dryRun, func(env *release.Env) (*release.Report, error) {
-				m := env.Manifest
-				if m.GitHub != nil && m.GitHub.Repository != "" {
-					tokenEnv := "GITHUB_TOKEN"
-					if m.GitHub.TokenEnv != "" {
-						tokenEnv = m.GitHub.TokenEnv
-					}
-					o.GitHub = &github.Client{API: m.GitHub.APIURL, Repo: m.GitHub.Repository, Token: os.Getenv(tokenEnv), TokenEnv: tokenEnv}
-				}
-				if m.Image != nil && m.Image.Repository != "" {
-					o.Image = a.imageOptions(m)
-					o.Image.SignKey = imageKey
-				}
+				o.GitHub = release.GitHubClient(env.Manifest, os.Getenv)
+				o.Image = a.imageOptions(env.Manifest)
+				o.Image.SignKey = imageKey
 				o.Auth = gitAuth()
 				return release.Release(cmd.Context(), env, o)
 			})

@@ -15,6 +15,7 @@ import (
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image"
 	"github.com/distbuild/dist/internal/image/publish"
+	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/version"
 )
 
@@ -28,11 +29,12 @@ type Options struct {
 	SignKey    *openpgp.Entity
 	// Image is how to build the image: the client, the installer, the
 	// time. Release sets the commit and the outputs (the OCI layout under
-	// build/, and image.repository:VERSION unless NoPush). Nil when the
-	// distribution has no image.
+	// build/, and image.repository:VERSION unless NoPush). Nil, or
+	// ignored when dist.yaml names no image.repository: no image.
 	Image *image.BuildOptions
-	// GitHub drafts the release; nil when dist.yaml has no github:. Its
-	// TokenEnv names the variable a missing token is asked for in.
+	// GitHub drafts the release (GitHubClient); nil when dist.yaml has no
+	// github:. Its TokenEnv names the variable a missing token is asked
+	// for in.
 	GitHub *github.Client
 }
 
@@ -213,7 +215,7 @@ func (c githubCheck) Run(ctx context.Context) (string, error) {
 	if gh.Token == "" {
 		env := gh.TokenEnv
 		if env == "" {
-			env = "GITHUB_TOKEN"
+			env = defaultTokenEnv
 		}
 		missing := fmt.Sprintf("no GitHub token: set %s, or use --skip github", env)
 		if c.env.DryRun {
@@ -236,17 +238,23 @@ func (r *releaseRun) imageSkip() string {
 	switch {
 	case r.o.SkipImage:
 		return "--skip image"
-	case r.o.Image == nil:
+	case r.o.Image == nil, !hasRepository(r.env.Manifest):
 		return "no image: in dist.yaml"
 	}
 	return ""
+}
+
+// hasRepository says whether m names a repository that a release pushes
+// its image to: a distribution without one releases no image.
+func hasRepository(m *manifest.Manifest) bool {
+	return m.Image != nil && m.Image.Repository != ""
 }
 
 // outputs is where the image goes: the OCI layout, and the registry
 // unless --no-push.
 func (r *releaseRun) outputs() []string {
 	outs := []string{image.DefaultOutput}
-	if m := r.o.Image.Manifest; !r.o.NoPush && m.Image != nil && m.Image.Repository != "" {
+	if m := r.o.Image.Manifest; !r.o.NoPush && hasRepository(m) {
 		outs = append(outs, m.Image.Repository+":"+r.version)
 	}
 	return outs
