@@ -29,7 +29,7 @@ var jsonOutputs = map[string]any{
 	"config render":                    render.Result{},
 	"plan":                             plan.Plan{},
 	"changelog":                        changelogJSON{},
-	"notes":                            notesJSON{},
+	"notes":                            release.Notes{},
 	"prerelease, release, postrelease": release.Report{},
 	"build":                            image.BuildReport{},
 	"promote":                          promote.Result{},

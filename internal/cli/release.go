@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/distbuild/dist/internal/changelog"
 	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/gitrepo"
@@ -169,14 +168,6 @@ func newPostreleaseCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// notesJSON is what dist notes prints with --json; Text is GitHub
-// Markdown.
-type notesJSON struct {
-	Version string `json:"version"`
-	Date    string `json:"date,omitempty"` // "" for an unreleased entry
-	Text    string `json:"text"`
-}
-
 func newNotesCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "notes [VERSION]",
@@ -187,29 +178,19 @@ func newNotesCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			clPath, err := m.Checked("changelog", m.Changelog)
-			if err != nil {
-				return err
-			}
-			cl, err := changelog.Load(clPath)
-			if err != nil {
-				return err
-			}
-			var e *changelog.Entry
+			version := ""
 			if len(args) == 1 {
-				e, err = cl.Entry(args[0])
-			} else {
-				e, err = cl.LatestDated()
+				version = args[0]
 			}
+			notes, err := release.ReadNotes(m, version)
 			if err != nil {
 				return err
 			}
-			notes := cl.Notes(e)
 			if a.json {
-				return a.printJSON(notesJSON{Version: e.Version, Date: e.Date, Text: notes})
+				return a.printJSON(notes)
 			}
-			fmt.Fprint(a.stdout, notes)
-			if !strings.HasSuffix(notes, "\n") {
+			fmt.Fprint(a.stdout, notes.Text)
+			if !strings.HasSuffix(notes.Text, "\n") {
 				fmt.Fprintln(a.stdout)
 			}
 			return nil
