@@ -28,7 +28,7 @@ var jsonOutputs = map[string]any{
 	"bundle":                           bundle.Result{},
 	"config render":                    render.Result{},
 	"plan":                             plan.Plan{},
-	"changelog":                        changelogJSON{},
+	"changelog":                        plan.ChangelogEntry{},
 	"notes":                            release.Notes{},
 	"prerelease, release, postrelease": release.Report{},
 	"build":                            image.BuildReport{},
