@@ -15,7 +15,6 @@ import (
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image"
 	"github.com/distbuild/dist/internal/image/publish"
-	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/version"
 )
 
@@ -238,24 +237,19 @@ func (r *releaseRun) imageSkip() string {
 	switch {
 	case r.o.SkipImage:
 		return "--skip image"
-	case r.o.Image == nil, !hasRepository(r.env.Manifest):
+	case r.o.Image == nil, r.env.Manifest.ImageRepository() == "":
+		// A release pushes its image: without a repository, none.
 		return "no image: in dist.yaml"
 	}
 	return ""
-}
-
-// hasRepository says whether m names a repository that a release pushes
-// its image to: a distribution without one releases no image.
-func hasRepository(m *manifest.Manifest) bool {
-	return m.Image != nil && m.Image.Repository != ""
 }
 
 // outputs is where the image goes: the OCI layout, and the registry
 // unless --no-push.
 func (r *releaseRun) outputs() []string {
 	outs := []string{image.DefaultOutput}
-	if m := r.o.Image.Manifest; !r.o.NoPush && hasRepository(m) {
-		outs = append(outs, m.Image.Repository+":"+r.version)
+	if repo := r.o.Image.Manifest.ImageRepository(); !r.o.NoPush && repo != "" {
+		outs = append(outs, repo+":"+r.version)
 	}
 	return outs
 }

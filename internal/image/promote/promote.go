@@ -181,8 +181,8 @@ func target(c *regclient.Client, o Options) (name.Repository, channel.Config, er
 	var channels channel.Config
 	if m != nil {
 		channels = m.Channels.Config
-		if repoStr == "" && m.Image != nil {
-			repoStr = m.Image.Repository
+		if repoStr == "" {
+			repoStr = m.ImageRepository()
 		}
 	}
 	if repoStr == "" {
