@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/distbuild/dist/internal/bundle"
+	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/image"
 	"github.com/distbuild/dist/internal/image/inspect"
 	"github.com/distbuild/dist/internal/image/promote"
@@ -36,7 +37,7 @@ var jsonOutputs = map[string]any{
 	"inspect":                          inspect.Report{},
 	"sign":                             image.SignReport{},
 	"verify-image":                     image.VerifyReport{},
-	"status":                           statusJSON{},
+	"status":                           channel.Report{},
 	"diff":                             reldiff.Result{},
 }
 
