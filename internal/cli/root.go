@@ -1,5 +1,16 @@
-// Package cli holds dist's cobra commands. A command parses its flags, calls
-// one package to do the work and prints what it returns; nothing else.
+// Package cli holds dist's cobra commands, shaped as gh's pkg/cmd are. A
+// command's RunE parses and checks its flags, takes what it works on from
+// the app (the factory: dist.yaml, the HTTP and registry clients, the git
+// repository; and the streams), calls one package function with an
+// options struct, and prints what that returns: the report on stdout, as
+// text or --json, progress and notes on stderr. The work, and every
+// decision about it (what to read, what to write, which error is a usage
+// error and which a failed check), is the package's, where a test calls it
+// without cobra; an error becomes an exit code in one place, exitCode.
+//
+// The lock commands are the exception (lock.go): they still choose the
+// lockfiles they act on and load the pin set here (loadAllSet), and add
+// and upgrade take the lockfiles' locks and write them here.
 package cli
 
 import (
