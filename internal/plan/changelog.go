@@ -53,11 +53,7 @@ func Changelog(m *manifest.Manifest, repo *gitrepo.Repo, o ChangelogOptions) (*C
 	if err != nil {
 		return nil, err
 	}
-	clPath, err := m.Checked("changelog", m.Changelog)
-	if err != nil {
-		return nil, err
-	}
-	cl, err := changelog.Load(clPath)
+	cl, err := changelog.LoadFor(m)
 	if err != nil {
 		return nil, err
 	}

@@ -21,11 +21,7 @@ type Notes struct {
 // a changelog that is missing, outside the repository or does not parse,
 // or has no such entry (*fileerr.Error).
 func ReadNotes(m *manifest.Manifest, version string) (*Notes, error) {
-	clPath, err := m.Checked("changelog", m.Changelog)
-	if err != nil {
-		return nil, err
-	}
-	cl, err := changelog.Load(clPath)
+	cl, err := changelog.LoadFor(m)
 	if err != nil {
 		return nil, err
 	}
