@@ -30,11 +30,7 @@ into an issue.`,
 			if format != "text" && format != "markdown" {
 				return failure.Usagef("--format %s: want text or markdown", format)
 			}
-			m, err := a.manifest()
-			if err != nil {
-				return err
-			}
-			git, err := a.repo(m)
+			m, git, err := a.manifestAndRepo()
 			if err != nil {
 				return err
 			}

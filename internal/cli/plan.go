@@ -18,11 +18,7 @@ func newPlanCmd(a *app) *cobra.Command {
 		Short: "The required next version and every reason, since the last release tag",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.manifest()
-			if err != nil {
-				return err
-			}
-			repo, err := a.repo(m)
+			m, repo, err := a.manifestAndRepo()
 			if err != nil {
 				return err
 			}
@@ -135,11 +131,7 @@ func newChangelogCmd(a *app) *cobra.Command {
 		Short: "Generate the unreleased entry from the plan, merged with hand-written notes",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.manifest()
-			if err != nil {
-				return err
-			}
-			repo, err := a.repo(m)
+			m, repo, err := a.manifestAndRepo()
 			if err != nil {
 				return err
 			}

@@ -70,7 +70,8 @@ func newStreams(stdout, stderr io.Writer) streams {
 //   - http: the one HTTP client (retries, the cache, one --jobs limit),
 //     with its downloads on the console's bar;
 //   - registry: a registry client over that HTTP client;
-//   - repo: the git repository holding the distribution.
+//   - repo: the git repository holding the distribution (manifestAndRepo:
+//     both).
 //
 // A command's RunE parses its flags, takes what it needs from these,
 // calls one package function and prints what it returns.
@@ -112,6 +113,17 @@ func (a *app) repo(m *manifest.Manifest) (*gitrepo.Repo, error) {
 		return nil, failure.Usagef("%s: %w", m.Dir, err)
 	}
 	return r, nil
+}
+
+// manifestAndRepo is manifest and repo together, for the commands that
+// read history; the caller closes the repository.
+func (a *app) manifestAndRepo() (*manifest.Manifest, *gitrepo.Repo, error) {
+	m, err := a.manifest()
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := a.repo(m)
+	return m, r, err
 }
 
 // console is stderr as progress and logs share it.

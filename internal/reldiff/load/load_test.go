@@ -47,8 +47,10 @@ func tagged(t *testing.T) (string, func(name, data string)) {
 	return dir, write
 }
 
-func TestFromTag(t *testing.T) {
-	dir, _ := tagged(t)
+// open loads dir's dist.yaml and opens its repository, closed when the
+// test ends.
+func open(t *testing.T, dir string) Options {
+	t.Helper()
 	m, err := manifest.Load(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -57,8 +59,13 @@ func TestFromTag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer repo.Close()
-	o := Options{Manifest: m, Git: repo}
+	t.Cleanup(func() { repo.Close() })
+	return Options{Manifest: m, Git: repo}
+}
+
+func TestFromTag(t *testing.T) {
+	dir, _ := tagged(t)
+	o := open(t, dir)
 	for _, ref := range []string{"1.0.0", "v1.0.0"} {
 		r, err := Release(context.Background(), ref, o)
 		if err != nil {
@@ -87,17 +94,8 @@ func TestDiff(t *testing.T) {
 	write("lockfiles/default.txt", "kinto==14.4.0 \\\n    --hash=sha256:cc\n")
 	imagetest.Commit(t, dir, time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))
 	imagetest.Run(t, dir, nil, "git", "tag", "v1.1.0")
-	m, err := manifest.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	repo, err := gitrepo.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer repo.Close()
 	ctx := context.Background()
-	o := Options{Manifest: m, Git: repo}
+	o := open(t, dir)
 
 	res, err := Diff(ctx, "1.0.0", "v1.1.0", o)
 	if err != nil {
@@ -115,7 +113,7 @@ func TestDiff(t *testing.T) {
 	// With image.repository on a registry that is not there, the image is
 	// asked first, and that failure is a failed check.
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	m.Image = &manifest.Image{Repository: "127.0.0.1:1/app"}
+	o.Manifest.Image = &manifest.Image{Repository: "127.0.0.1:1/app"}
 	o.Client = regclient.New(regclient.Options{})
 	var check *failure.CheckError
 	if _, err := Diff(ctx, "1.0.0", "1.1.0", o); !errors.As(err, &check) {
