@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/distbuild/dist/internal/failure"
-	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/regclient"
 	"github.com/distbuild/dist/internal/testenv/registry"
 )
@@ -19,8 +18,7 @@ func TestSurvey(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	host := registry.StartInProcess(t)
 	digest := registry.PushRandomImage(t, host+"/team/app:1.0.0")
-	c := fetch.New(fetch.Options{CacheDir: t.TempDir()})
-	rc := regclient.New(regclient.Options{Transport: c.Transport(), Jobs: c.Jobs()})
+	rc := regclient.New(regclient.Options{})
 	ctx := context.Background()
 	repo, err := rc.ParseRepository(host + "/team/app")
 	if err != nil {
