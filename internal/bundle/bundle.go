@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -27,25 +28,32 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/distbuild/dist/internal/atomicfile"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fileerr"
+	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image/tarlayer"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/lockset"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/source"
+	"github.com/distbuild/dist/internal/sourcedate"
 )
 
 // Options configures Write.
 type Options struct {
-	// Output is the .tar.gz to write.
+	// Output is the .tar.gz to write; "" for build/NAME-VERSION.tar.gz in
+	// the distribution's directory.
 	Output string
-	// ModTime stamps every entry: sourcedate.Time.
-	ModTime time.Time
-	// Version names the top directory, NAME-VERSION/.
-	Version string
 	// DryRun makes the tarball in memory, to say what it would hold, and
 	// writes nothing (artifacts still go through the download cache).
 	DryRun bool
+	// Open opens each lockfile's index, where the artifacts come from
+	// (source/opener.New).
+	Open lockset.Opener
+	// SourceDateEpoch is $SOURCE_DATE_EPOCH, "" when unset: the time
+	// every entry is stamped with, else HEAD's commit time, as an image
+	// is dated (sourcedate.Time).
+	SourceDateEpoch string
 }
 
 // Result says what went in (or, in a dry run, would).
@@ -62,8 +70,49 @@ type Result struct {
 	DryRun  bool     `json:"dry_run,omitempty"`
 }
 
-// Write builds the bundle from the manifest and its loaded lockfiles.
-func Write(ctx context.Context, m *manifest.Manifest, targets []*lockset.Target, o Options) (*Result, error) {
+// Write writes the bundle of the distribution m describes, at its
+// VERSION, from every lockfile of dist.yaml, or with o.DryRun says what it
+// would hold.
+//
+// Errors: a VERSION that is no version, or a lockfile that does not parse
+// or holds an entry that is no pin (*fileerr.Error); a pypi pin set that
+// is not complete; SOURCE_DATE_EPOCH that is not a number, or no commit to
+// take the time from (*failure.UsageError); an index that fails, or an
+// artifact whose bytes do not match its hash.
+func Write(ctx context.Context, m *manifest.Manifest, o Options) (*Result, error) {
+	ver, err := m.Version()
+	if err != nil {
+		return nil, err
+	}
+	targets, err := lockset.Load(m, "", o.Open)
+	if err != nil {
+		return nil, err
+	}
+	if o.Output == "" {
+		o.Output = filepath.Join(m.Dir, "build", m.Name+"-"+ver.Raw+".tar.gz")
+	}
+	if !o.DryRun {
+		if err := os.MkdirAll(filepath.Dir(o.Output), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	mtime, err := sourcedate.Time(o.SourceDateEpoch, func() (time.Time, error) {
+		repo, err := gitrepo.Open(m.Dir)
+		if err != nil {
+			return time.Time{}, err
+		}
+		defer repo.Close()
+		return repo.HeadTime()
+	})
+	if err != nil {
+		return nil, failure.Usage(err)
+	}
+	return pack(ctx, m, targets, o, m.Name+"-"+ver.Raw, mtime)
+}
+
+// pack builds the bundle from the manifest and its loaded lockfiles,
+// under the top directory root, every entry dated mtime.
+func pack(ctx context.Context, m *manifest.Manifest, targets []*lockset.Target, o Options, root string, mtime time.Time) (*Result, error) {
 	// An offline install runs pip in hash mode: an entry that is no pin,
 	// or a set that misses a requirement, fails there, far from here.
 	// Refuse them now, as build does.
@@ -83,7 +132,6 @@ func Write(ctx context.Context, m *manifest.Manifest, targets []*lockset.Target,
 			return nil, err
 		}
 	}
-	root := m.Name + "-" + o.Version
 	res := &Result{Path: o.Output, Root: root, Files: []string{}, DryRun: o.DryRun}
 	// Paths are inside the root directory until the tarball is written.
 	var mu sync.Mutex
@@ -170,7 +218,7 @@ func Write(ctx context.Context, m *manifest.Manifest, targets []*lockset.Target,
 	// tarball would be.
 	write := func(w io.Writer) error {
 		cw := &counter{w: w}
-		err := writeTarGz(cw, root, uniq, o.ModTime)
+		err := writeTarGz(cw, root, uniq, mtime)
 		res.Bytes = cw.n
 		return err
 	}

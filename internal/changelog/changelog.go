@@ -64,6 +64,7 @@ import (
 
 	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/fileerr"
+	"github.com/distbuild/dist/internal/manifest"
 )
 
 // Format is the markup of a changelog.
@@ -158,6 +159,16 @@ func Load(path string) (*Changelog, error) {
 		return nil, &Error{Path: path, Msg: msg, Err: err}
 	}
 	return Parse(path, data)
+}
+
+// LoadFor loads the changelog m names (changelog:), which must be inside
+// the distribution's directory; its errors are Load's and m.Checked's.
+func LoadFor(m *manifest.Manifest) (*Changelog, error) {
+	path, err := m.Checked("changelog", m.Changelog)
+	if err != nil {
+		return nil, err
+	}
+	return Load(path)
 }
 
 // Parse reads a changelog. The format follows path's extension (".md" and

@@ -3,23 +3,17 @@ package cli
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/distbuild/dist/internal/bundle"
-	"github.com/distbuild/dist/internal/failure"
-	"github.com/distbuild/dist/internal/gitrepo"
-	"github.com/distbuild/dist/internal/lockset"
 	"github.com/distbuild/dist/internal/source/opener"
 	"github.com/distbuild/dist/internal/sourcedate"
 )
 
 func newBundleCmd(a *app) *cobra.Command {
-	var out string
-	var dryRun bool
+	var o bundle.Options
 	var settings opener.Settings
 	cmd := &cobra.Command{
 		Use:   "bundle [-o FILE] [--dry-run]",
@@ -30,36 +24,9 @@ func newBundleCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ver, err := m.Version()
-			if err != nil {
-				return err
-			}
-			version := ver.Raw
-			targets, err := lockset.Load(m, "", a.openLockfiles(settings))
-			if err != nil {
-				return err
-			}
-			if out == "" {
-				out = filepath.Join(m.Dir, "build", m.Name+"-"+version+".tar.gz")
-			}
-			if !dryRun {
-				if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-					return err
-				}
-			}
-			// The bundle is dated like the image: HEAD's commit time.
-			mtime, err := sourcedate.Time(os.Getenv(sourcedate.Var), func() (time.Time, error) {
-				repo, err := gitrepo.Open(m.Dir)
-				if err != nil {
-					return time.Time{}, err
-				}
-				defer repo.Close()
-				return repo.HeadTime()
-			})
-			if err != nil {
-				return failure.Usage(err)
-			}
-			res, err := bundle.Write(cmd.Context(), m, targets, bundle.Options{Output: out, ModTime: mtime, Version: version, DryRun: dryRun})
+			o.Open = a.openLockfiles(settings)
+			o.SourceDateEpoch = os.Getenv(sourcedate.Var)
+			res, err := bundle.Write(cmd.Context(), m, o)
 			if err != nil {
 				return err
 			}
@@ -69,7 +36,7 @@ func newBundleCmd(a *app) *cobra.Command {
 			for _, s := range res.Skipped {
 				fmt.Fprintf(a.stderr, "note: %s\n", s)
 			}
-			if !dryRun {
+			if !o.DryRun {
 				fmt.Fprintf(a.stdout, "wrote %s (%s/, %d artifacts, %d bytes)\n", res.Path, res.Root, res.Artifacts, res.Bytes)
 				return nil
 			}
@@ -86,8 +53,8 @@ func newBundleCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&out, "output", "o", "", "tarball to write (default build/NAME-VERSION.tar.gz)")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what the tarball would hold, writing nothing")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "tarball to write (default build/NAME-VERSION.tar.gz)")
+	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "say what the tarball would hold, writing nothing")
 	cmd.Flags().StringSliceVar(&settings.Platform, "platform", nil, "bundle only pypi files for these platform tags (e.g. manylinux2014_x86_64)")
 	cmd.Flags().StringSliceVar(&settings.PythonVersion, "python-version", nil, "bundle only pypi files for these Python versions")
 	return cmd

@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/render"
 )
 
@@ -15,15 +14,8 @@ func newConfigCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// configJSON is what dist config render prints with --json.
-type configJSON struct {
-	Configs []render.Status `json:"configs"`
-	DryRun  bool            `json:"dry_run,omitempty"`
-}
-
 func newConfigRenderCmd(a *app) *cobra.Command {
-	var check, dryRun bool
-	var sets []string
+	var o render.Options
 	cmd := &cobra.Command{
 		Use:   "render [--check | --dry-run] [--set KEY=VALUE]",
 		Short: "Render each configs: template; --check fails on drift",
@@ -33,72 +25,44 @@ func newConfigRenderCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			vars, err := render.ParseSet(sets)
-			if err != nil {
+			res, err := render.Apply(m, o)
+			if res == nil {
 				return err
-			}
-			outs, err := render.Render(m, vars)
-			if err != nil {
-				return err
-			}
-			statuses, err := render.Compare(outs)
-			if err != nil {
-				return err
-			}
-			drift := 0
-			for _, st := range statuses {
-				if st.Changed {
-					drift++
-				}
-			}
-			if !check && !dryRun && drift > 0 {
-				if _, err := render.Write(outs); err != nil {
-					return err
-				}
 			}
 			if a.json {
-				if err := a.printJSON(configJSON{Configs: statuses, DryRun: dryRun && !check}); err != nil {
+				if err := a.printJSON(res); err != nil {
 					return err
 				}
 			} else {
-				printRender(a, statuses, check, dryRun)
+				printRender(a, res, o)
 			}
-			if check && drift > 0 {
-				return failure.Checkf("%d rendered %s out of date: run dist config render", drift, plural(drift, "config is", "configs are"))
-			}
-			return nil
+			return err
 		},
 	}
-	cmd.Flags().BoolVar(&check, "check", false, "render in memory and fail with a diff when a committed output differs")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the diff of what would change, writing nothing")
-	cmd.Flags().StringArrayVar(&sets, "set", nil, "template variable `KEY=VALUE` (overrides vars: in dist.yaml)")
+	cmd.Flags().BoolVar(&o.Check, "check", false, "render in memory and fail with a diff when a committed output differs")
+	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "print the diff of what would change, writing nothing")
+	cmd.Flags().StringArrayVar(&o.Set, "set", nil, "template variable `KEY=VALUE` (overrides vars: in dist.yaml)")
 	return cmd
 }
 
 // printRender shows the drift for --check and --dry-run, and each output's
 // state for a render and --dry-run.
-func printRender(a *app, statuses []render.Status, check, dryRun bool) {
-	if check || dryRun {
-		for _, st := range statuses {
+func printRender(a *app, res *render.Result, o render.Options) {
+	if o.Check || o.DryRun {
+		for _, st := range res.Configs {
 			fmt.Fprint(a.stdout, st.Diff)
 		}
 	}
-	if check {
-		drift := 0
-		for _, st := range statuses {
-			if st.Changed {
-				drift++
-			}
-		}
-		if drift == 0 {
-			fmt.Fprintf(a.stdout, "ok: %d %s up to date\n", len(statuses), plural(len(statuses), "config", "configs"))
+	if o.Check {
+		if res.Drift == 0 {
+			fmt.Fprintf(a.stdout, "ok: %d %s up to date\n", len(res.Configs), plural(len(res.Configs), "config", "configs"))
 		}
 		return
 	}
-	for _, st := range statuses {
+	for _, st := range res.Configs {
 		state := "unchanged"
 		switch {
-		case st.Changed && dryRun:
+		case st.Changed && o.DryRun:
 			state = "would write"
 		case st.Changed:
 			state = "wrote"

@@ -1,16 +1,11 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/distbuild/dist/internal/failure"
-	"github.com/distbuild/dist/internal/fileerr"
-	"github.com/distbuild/dist/internal/image"
-	"github.com/distbuild/dist/internal/policy"
-	"github.com/distbuild/dist/internal/reldiff"
 	"github.com/distbuild/dist/internal/reldiff/load"
 )
 
@@ -35,29 +30,14 @@ into an issue.`,
 			if format != "text" && format != "markdown" {
 				return failure.Usagef("--format %s: want text or markdown", format)
 			}
-			m, err := a.manifest()
-			if err != nil {
-				return err
-			}
-			rules, err := policy.ParseRules(m.Policy.Levels, m.Policy.Below1)
-			if err != nil {
-				return failure.Usage(err)
-			}
-			git, err := a.repo(m)
+			m, git, err := a.manifestAndRepo()
 			if err != nil {
 				return err
 			}
 			defer git.Close()
-			o := load.Options{Manifest: m, Git: git, Client: image.NewRegistryClient(a.http(), insecure)}
-			var sides [2]*reldiff.Release
-			for i, ref := range args {
-				if sides[i], err = load.Release(cmd.Context(), ref, o); err != nil {
-					return diffError(err)
-				}
-			}
-			res, err := reldiff.Diff(*sides[0], *sides[1], reldiff.Options{Rules: rules})
+			res, err := load.Diff(cmd.Context(), args[0], args[1], load.Options{Manifest: m, Git: git, Client: a.registry(insecure)})
 			if err != nil {
-				return diffError(err)
+				return err
 			}
 			if a.json {
 				js, err := res.JSON()
@@ -78,16 +58,4 @@ into an issue.`,
 	cmd.Flags().StringVar(&format, "format", "text", "text, or markdown: a deployment request")
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to any registry (loopback registries always may)")
 	return cmd
-}
-
-// diffError gives an exit code: 2 for a name that is nothing there is, or
-// a release file (changelog, config, lockfile, dist.yaml) that does not
-// parse, as dist plan does; 1 for the registry and everything else.
-func diffError(err error) error {
-	var nf *load.NotFoundError
-	var fe *fileerr.Error
-	if errors.As(err, &nf) || errors.As(err, &fe) {
-		return failure.Usage(err)
-	}
-	return failure.Check(err)
 }

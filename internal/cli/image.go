@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,7 +16,6 @@ import (
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/inspect"
 	"github.com/distbuild/dist/internal/image/promote"
-	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/source/opener"
 )
 
@@ -187,8 +185,8 @@ func humanBytes(n int64) string {
 }
 
 func newPromoteCmd(a *app) *cobra.Command {
-	var repoFlag string
-	var dryRun, insecure bool
+	var o promote.Options
+	var insecure bool
 	cmd := &cobra.Command{
 		Use:   "promote VERSION CHANNEL [--repository REPO]",
 		Short: "Point a channel tag (stage, prod) at the image of an already-pushed version",
@@ -198,30 +196,10 @@ one of them, and a channel with from: takes only a version that has been on
 that channel (else exit 1, nothing moved).`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o := promote.Options{DryRun: dryRun, By: channel.By(a.dir, os.Getenv)}
-			repoStr := repoFlag
-			// dist.yaml's channels hold wherever it is; --repository
-			// works without one.
-			m, err := manifest.Load(a.dir)
-			switch {
-			case err == nil:
-				o.Channels = m.Channels.Config
-				if repoStr == "" && m.Image != nil {
-					repoStr = m.Image.Repository
-				}
-			case repoStr != "" && errors.Is(err, manifest.ErrNotFound):
-			default:
-				return err
-			}
-			if repoStr == "" {
-				return failure.Usagef("no repository: set image.repository in dist.yaml or pass --repository")
-			}
-			rc := image.NewRegistryClient(a.http(), insecure)
-			repo, err := rc.ParseRepository(repoStr)
-			if err != nil {
-				return failure.Usagef("repository %q: %w", repoStr, err)
-			}
-			res, err := promote.Promote(cmd.Context(), rc, repo, args[0], args[1], o)
+			o.Version, o.Channel = args[0], args[1]
+			o.Manifest, o.Client = a.manifest, a.registry(insecure)
+			o.By = channel.By(a.dir, os.Getenv)
+			res, err := promote.Promote(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
@@ -243,8 +221,8 @@ that channel (else exit 1, nothing moved).`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&repoFlag, "repository", "", "image repository (default: image.repository in dist.yaml)")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would move, without moving it")
+	cmd.Flags().StringVar(&o.Repository, "repository", "", "image repository (default: image.repository in dist.yaml)")
+	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "say what would move, without moving it")
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to any registry (loopback registries always may)")
 	return cmd
 }
@@ -257,7 +235,7 @@ func newInspectCmd(a *app) *cobra.Command {
 		Short: "Show the version, commit, pins and layers recorded in an image",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o := inspect.Options{Client: image.NewRegistryClient(a.http(), insecure)}
+			o := inspect.Options{Client: a.registry(insecure)}
 			if platform != "" {
 				p, err := v1.ParsePlatform(platform)
 				if err != nil {

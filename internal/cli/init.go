@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/scaffold"
 )
 
@@ -36,17 +34,7 @@ to ` + scaffold.DefaultPythonBase + `. A file that exists is kept as it is.`,
 					dir = filepath.Join(a.dir, dir)
 				}
 			}
-			if o.Name == "" {
-				abs, err := filepath.Abs(dir)
-				if err != nil {
-					return err
-				}
-				o.Name = filepath.Base(abs)
-			}
 			res, err := scaffold.Init(dir, o)
-			if oe := (*scaffold.OptionError)(nil); errors.As(err, &oe) {
-				return failure.Usage(err)
-			}
 			if res != nil && slices.Contains(res.Kept, "dist.yaml") {
 				for _, f := range []string{"ecosystem", "index-url", "image", "base", "name"} {
 					if cmd.Flags().Changed(f) {

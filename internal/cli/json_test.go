@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/distbuild/dist/internal/bundle"
+	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/image"
 	"github.com/distbuild/dist/internal/image/inspect"
 	"github.com/distbuild/dist/internal/image/promote"
@@ -15,6 +16,7 @@ import (
 	"github.com/distbuild/dist/internal/plan"
 	"github.com/distbuild/dist/internal/reldiff"
 	"github.com/distbuild/dist/internal/release"
+	"github.com/distbuild/dist/internal/render"
 )
 
 // jsonOutputs are the values the commands print with --json, one per
@@ -25,17 +27,17 @@ var jsonOutputs = map[string]any{
 	"lock verify":                      lock.VerifyResult{},
 	"lock why":                         whyJSON{},
 	"bundle":                           bundle.Result{},
-	"config render":                    configJSON{},
+	"config render":                    render.Result{},
 	"plan":                             plan.Plan{},
-	"changelog":                        changelogJSON{},
-	"notes":                            notesJSON{},
+	"changelog":                        plan.ChangelogEntry{},
+	"notes":                            release.Notes{},
 	"prerelease, release, postrelease": release.Report{},
 	"build":                            image.BuildReport{},
 	"promote":                          promote.Result{},
 	"inspect":                          inspect.Report{},
 	"sign":                             image.SignReport{},
 	"verify-image":                     image.VerifyReport{},
-	"status":                           statusJSON{},
+	"status":                           channel.Report{},
 	"diff":                             reldiff.Result{},
 }
 

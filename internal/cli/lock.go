@@ -319,56 +319,46 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 					return err
 				}
 			} else {
-				for _, p := range res.Problems {
-					fmt.Fprintln(a.stdout, p.String())
-				}
-				what := fmt.Sprintf("%d %s", res.Hashes, plural(res.Hashes, "hash", "hashes"))
-				if download {
-					what += fmt.Sprintf("; %d %s downloaded and re-hashed", res.Files, plural(res.Files, "file", "files"))
-				}
-				if res.Targets > 0 && len(res.Problems) == 0 && res.Uncached == 0 {
-					what += fmt.Sprintf("; complete for %d %s", res.Targets, plural(res.Targets, "target", "targets"))
-				} else if res.Targets > 0 {
-					what += fmt.Sprintf("; %d %s checked for completeness", res.Targets, plural(res.Targets, "target", "targets"))
-				}
-				if res.Uncached > 0 {
-					what += fmt.Sprintf("; %d %s not cached, so not checked", res.Uncached, plural(res.Uncached, "pin's requirements", "pins' requirements"))
-				}
-				if res.Offline {
-					what += "; without the index"
-				}
-				if indexErr != nil {
-					fmt.Fprintf(a.stdout, "INCOMPLETE: %d %s in %d %s (%s)\n", len(res.Problems), plural(len(res.Problems), "problem", "problems"), res.Entries, plural(res.Entries, "entry", "entries"), what)
-				} else if len(res.Problems) == 0 {
-					fmt.Fprintf(a.stdout, "ok: %d %s verified (%s)\n", res.Entries, plural(res.Entries, "entry", "entries"), what)
-				} else {
-					fmt.Fprintf(a.stdout, "FAILED: %d %s in %d %s (%s)\n", len(res.Problems), plural(len(res.Problems), "problem", "problems"), res.Entries, plural(res.Entries, "entry", "entries"), what)
-				}
+				printLockVerify(a, res, download, indexErr != nil)
 			}
-			// The problems are printed: nothing more to say on stderr. A
-			// line that is no pin makes the lockfile malformed, as one
-			// that does not parse is; an index that could not be asked
-			// says so; any other problem is a failed check.
-			switch {
-			case res.Malformed():
-				// Exit 2 for the malformed lines; an index that could not
-				// be asked is still said.
-				if indexErr != nil {
-					return &failure.UsageError{Err: indexErr}
-				}
-				return &failure.UsageError{}
-			case indexErr != nil:
-				return indexErr
-			case len(res.Problems) > 0:
-				return &failure.CheckError{}
-			}
-			return nil
+			// The problems are printed: nothing more to say on stderr.
+			return res.Verdict(indexErr)
 		},
 	}
 	f.register(cmd, true)
 	cmd.Flags().BoolVar(&download, "download", false, "download every locked file and re-hash its bytes")
 	cmd.Flags().BoolVar(&offline, "offline", false, "run only the checks that need no index (completeness from the metadata in the cache)")
 	return cmd
+}
+
+// printLockVerify prints lock verify's problems, one a line, and its summary:
+// ok, FAILED, or INCOMPLETE when the index could not be asked.
+func printLockVerify(a *app, res *lock.VerifyResult, download, incomplete bool) {
+	for _, p := range res.Problems {
+		fmt.Fprintln(a.stdout, p.String())
+	}
+	what := fmt.Sprintf("%d %s", res.Hashes, plural(res.Hashes, "hash", "hashes"))
+	if download {
+		what += fmt.Sprintf("; %d %s downloaded and re-hashed", res.Files, plural(res.Files, "file", "files"))
+	}
+	if res.Targets > 0 && len(res.Problems) == 0 && res.Uncached == 0 {
+		what += fmt.Sprintf("; complete for %d %s", res.Targets, plural(res.Targets, "target", "targets"))
+	} else if res.Targets > 0 {
+		what += fmt.Sprintf("; %d %s checked for completeness", res.Targets, plural(res.Targets, "target", "targets"))
+	}
+	if res.Uncached > 0 {
+		what += fmt.Sprintf("; %d %s not cached, so not checked", res.Uncached, plural(res.Uncached, "pin's requirements", "pins' requirements"))
+	}
+	if res.Offline {
+		what += "; without the index"
+	}
+	if incomplete {
+		fmt.Fprintf(a.stdout, "INCOMPLETE: %d %s in %d %s (%s)\n", len(res.Problems), plural(len(res.Problems), "problem", "problems"), res.Entries, plural(res.Entries, "entry", "entries"), what)
+	} else if len(res.Problems) == 0 {
+		fmt.Fprintf(a.stdout, "ok: %d %s verified (%s)\n", res.Entries, plural(res.Entries, "entry", "entries"), what)
+	} else {
+		fmt.Fprintf(a.stdout, "FAILED: %d %s in %d %s (%s)\n", len(res.Problems), plural(len(res.Problems), "problem", "problems"), res.Entries, plural(res.Entries, "entry", "entries"), what)
+	}
 }
 
 // whyJSON is what lock why prints with --json.

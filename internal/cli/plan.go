@@ -1,49 +1,15 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/distbuild/dist/internal/changelog"
 	"github.com/distbuild/dist/internal/configdiff"
-	"github.com/distbuild/dist/internal/failure"
-	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/plan"
-	"github.com/distbuild/dist/internal/textdiff"
 )
-
-func (a *app) repo(m *manifest.Manifest) (*gitrepo.Repo, error) {
-	r, err := gitrepo.Open(m.Dir)
-	if err != nil {
-		// Every command that reads history needs the distribution to be
-		// a git repository.
-		return nil, failure.Usagef("%s: %w", m.Dir, err)
-	}
-	return r, nil
-}
-
-// loadPlan loads the manifest and computes the plan, for plan and changelog.
-func (a *app) loadPlan(since string) (*manifest.Manifest, *plan.Plan, error) {
-	m, err := a.manifest()
-	if err != nil {
-		return nil, nil, err
-	}
-	p, err := a.plan(m, since)
-	return m, p, err
-}
-
-func (a *app) plan(m *manifest.Manifest, since string) (*plan.Plan, error) {
-	repo, err := a.repo(m)
-	if err != nil {
-		return nil, err
-	}
-	defer repo.Close()
-	return plan.Compute(m, repo, plan.Options{Since: since})
-}
 
 func newPlanCmd(a *app) *cobra.Command {
 	var since string
@@ -52,7 +18,12 @@ func newPlanCmd(a *app) *cobra.Command {
 		Short: "The required next version and every reason, since the last release tag",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, p, err := a.loadPlan(since)
+			m, repo, err := a.manifestAndRepo()
+			if err != nil {
+				return err
+			}
+			defer repo.Close()
+			p, err := plan.Compute(m, repo, plan.Options{Since: since})
 			if err != nil {
 				return err
 			}
@@ -153,94 +124,36 @@ func lineDiff(from, to string) string {
 	return strings.Join(parts, " ")
 }
 
-// changelogJSON is what dist changelog prints with --json: the entry as
-// the changelog holds it (or, without --write, would), in the changelog's
-// own format.
-type changelogJSON struct {
-	File    string `json:"file"`
-	Version string `json:"version"`
-	Date    string `json:"date,omitempty"` // the entry's date, "" while unreleased
-	Text    string `json:"text"`
-	// Changed is true when the file differs from what --write writes.
-	Changed bool `json:"changed"`
-	Written bool `json:"written"`
-}
-
 func newChangelogCmd(a *app) *cobra.Command {
-	var write bool
-	var since string
+	var o plan.ChangelogOptions
 	cmd := &cobra.Command{
 		Use:   "changelog [--write]",
 		Short: "Generate the unreleased entry from the plan, merged with hand-written notes",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, p, err := a.loadPlan(since)
+			m, repo, err := a.manifestAndRepo()
 			if err != nil {
 				return err
 			}
-			clPath, err := m.Checked("changelog", m.Changelog)
+			defer repo.Close()
+			e, err := plan.Changelog(m, repo, o)
 			if err != nil {
 				return err
-			}
-			cl, err := changelog.Load(clPath)
-			if err != nil {
-				return err
-			}
-			before := string(cl.Bytes())
-			if p.Prepared != "" {
-				// Between prerelease and release the dated entry is what
-				// the release will say; it is committed and not dist
-				// changelog's to change.
-				if write && !a.json {
-					fmt.Fprintf(a.stdout, "%s: %s is prepared, not yet tagged; nothing to write (dist release tags it, dist postrelease starts the next entry)\n", m.Changelog, p.Prepared)
-					return nil
-				}
-				e, err := cl.Entry(p.Prepared)
-				if err != nil {
-					return err
-				}
-				if a.json {
-					return a.printJSON(changelogJSON{File: m.Changelog, Version: e.Version, Date: e.Date, Text: cl.Text(e)})
-				}
-				fmt.Fprintf(a.stderr, "%s is prepared, not yet tagged: its entry as dated\n", p.Prepared)
-				fmt.Fprint(a.stdout, cl.Text(e))
-				return nil
-			}
-			u, err := cl.Unreleased()
-			if errors.Is(err, changelog.ErrNoUnreleased) {
-				// A maintenance branch made from a tag, or a release not
-				// followed by postrelease: start the entry.
-				if err := cl.AddUnreleased(p.Next); err != nil {
-					return err
-				}
-				u, err = cl.Unreleased()
-			}
-			if err != nil {
-				return err
-			}
-			if err := cl.MergeGenerated(plan.Sections(p, u)); err != nil {
-				return err
-			}
-			// The entry again: merging rewrote it.
-			if u, err = cl.Unreleased(); err != nil {
-				return err
-			}
-			res := changelogJSON{File: m.Changelog, Version: u.Version, Date: u.Date, Text: cl.Text(u), Changed: cl.Changed()}
-			if write && res.Changed {
-				if err := cl.Write(); err != nil {
-					return err
-				}
-				res.Written = true
-				if a.verbose {
-					fmt.Fprint(a.stderr, textdiff.Unified(m.Changelog, before, string(cl.Bytes())))
-				}
 			}
 			switch {
 			case a.json:
-				return a.printJSON(res)
-			case !write:
-				fmt.Fprint(a.stdout, res.Text)
-			case res.Written:
+				return a.printJSON(e)
+			case e.Prepared != "" && o.Write:
+				fmt.Fprintf(a.stdout, "%s: %s is prepared, not yet tagged; nothing to write (dist release tags it, dist postrelease starts the next entry)\n", m.Changelog, e.Prepared)
+			case e.Prepared != "":
+				fmt.Fprintf(a.stderr, "%s is prepared, not yet tagged: its entry as dated\n", e.Prepared)
+				fmt.Fprint(a.stdout, e.Text)
+			case !o.Write:
+				fmt.Fprint(a.stdout, e.Text)
+			case e.Written:
+				if a.verbose {
+					fmt.Fprint(a.stderr, e.Diff)
+				}
 				fmt.Fprintf(a.stdout, "wrote %s\n", m.Changelog)
 			default:
 				fmt.Fprintf(a.stdout, "%s is up to date\n", m.Changelog)
@@ -248,7 +161,7 @@ func newChangelogCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&write, "write", false, "write the merged entry into the changelog (default: print it)")
-	cmd.Flags().StringVar(&since, "since", "", "compare with this tag, branch or commit instead of the latest release tag")
+	cmd.Flags().BoolVar(&o.Write, "write", false, "write the merged entry into the changelog (default: print it)")
+	cmd.Flags().StringVar(&o.Since, "since", "", "compare with this tag, branch or commit instead of the latest release tag")
 	return cmd
 }

@@ -3,11 +3,9 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
 	"sync"
 
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	"github.com/distbuild/dist/internal/fetch"
 )
@@ -22,11 +20,6 @@ type console struct {
 	term bool
 	bar  *progressbar.ProgressBar
 	gen  int // counts bars, so that a replaced bar's meter goes quiet
-}
-
-func newConsole(w io.Writer) *console {
-	f, ok := w.(*os.File)
-	return &console{w: w, term: ok && term.IsTerminal(int(f.Fd()))}
 }
 
 // printf writes one line.

@@ -84,7 +84,7 @@ func TestDownloadsBarTotalUpFront(t *testing.T) {
 // TestConsoleNoTerminal: without a terminal, lines only.
 func TestConsoleNoTerminal(t *testing.T) {
 	var buf bytes.Buffer
-	c := newConsole(&buf)
+	c := (&app{streams: newStreams(nil, &buf)}).console()
 	d := &downloads{c: c}
 	d.Expect(1, 10)
 	tr := d.Start("a", 10, true)

@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/distbuild/dist/internal/changelog"
 	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/failure"
-	"github.com/distbuild/dist/internal/github"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image"
 	"github.com/distbuild/dist/internal/image/build"
@@ -42,13 +39,9 @@ func (a *app) releaseEnv(m *manifest.Manifest, dryRun bool) (*release.Env, error
 	env := &release.Env{Manifest: m, Repo: repo, DryRun: dryRun, Log: func(format string, args ...any) {
 		fmt.Fprintf(out, format+"\n", args...)
 	}}
-	// DIST_TODAY pins the changelog date, for reproducible demos and tests.
-	if d := os.Getenv("DIST_TODAY"); d != "" {
-		t, err := time.Parse("2006-01-02", d)
-		if err != nil {
-			return nil, failure.Usagef("DIST_TODAY=%q: want YYYY-MM-DD", d)
-		}
-		env.Now = func() time.Time { return t }
+	if env.Now, err = release.Clock(os.Getenv(release.TodayVar)); err != nil {
+		repo.Close()
+		return nil, err
 	}
 	return env, nil
 }
@@ -138,18 +131,9 @@ func newReleaseCmd(a *app) *cobra.Command {
 				}
 			}
 			return a.withRelease(dryRun, func(env *release.Env) (*release.Report, error) {
-				m := env.Manifest
-				if m.GitHub != nil && m.GitHub.Repository != "" {
-					tokenEnv := "GITHUB_TOKEN"
-					if m.GitHub.TokenEnv != "" {
-						tokenEnv = m.GitHub.TokenEnv
-					}
-					o.GitHub = &github.Client{API: m.GitHub.APIURL, Repo: m.GitHub.Repository, Token: os.Getenv(tokenEnv), TokenEnv: tokenEnv}
-				}
-				if m.Image != nil && m.Image.Repository != "" {
-					o.Image = a.imageOptions(m)
-					o.Image.SignKey = imageKey
-				}
+				o.GitHub = release.GitHubClient(env.Manifest, os.Getenv)
+				o.Image = a.imageOptions(env.Manifest)
+				o.Image.SignKey = imageKey
 				o.Auth = gitAuth()
 				return release.Release(cmd.Context(), env, o)
 			})
@@ -185,14 +169,6 @@ func newPostreleaseCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// notesJSON is what dist notes prints with --json; Text is GitHub
-// Markdown.
-type notesJSON struct {
-	Version string `json:"version"`
-	Date    string `json:"date,omitempty"` // "" for an unreleased entry
-	Text    string `json:"text"`
-}
-
 func newNotesCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "notes [VERSION]",
@@ -203,29 +179,19 @@ func newNotesCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			clPath, err := m.Checked("changelog", m.Changelog)
-			if err != nil {
-				return err
-			}
-			cl, err := changelog.Load(clPath)
-			if err != nil {
-				return err
-			}
-			var e *changelog.Entry
+			version := ""
 			if len(args) == 1 {
-				e, err = cl.Entry(args[0])
-			} else {
-				e, err = cl.LatestDated()
+				version = args[0]
 			}
+			notes, err := release.ReadNotes(m, version)
 			if err != nil {
 				return err
 			}
-			notes := cl.Notes(e)
 			if a.json {
-				return a.printJSON(notesJSON{Version: e.Version, Date: e.Date, Text: notes})
+				return a.printJSON(notes)
 			}
-			fmt.Fprint(a.stdout, notes)
-			if !strings.HasSuffix(notes, "\n") {
+			fmt.Fprint(a.stdout, notes.Text)
+			if !strings.HasSuffix(notes.Text, "\n") {
 				fmt.Fprintln(a.stdout)
 			}
 			return nil

@@ -1,5 +1,16 @@
-// Package cli holds dist's cobra commands. A command parses its flags, calls
-// one package to do the work and prints what it returns; nothing else.
+// Package cli holds dist's cobra commands, shaped as gh's pkg/cmd are. A
+// command's RunE parses and checks its flags, takes what it works on from
+// the app (the factory: dist.yaml, the HTTP and registry clients, the git
+// repository; and the streams), calls one package function with an
+// options struct, and prints what that returns: the report on stdout, as
+// text or --json, progress and notes on stderr. The work, and every
+// decision about it (what to read, what to write, which error is a usage
+// error and which a failed check), is the package's, where a test calls it
+// without cobra; an error becomes an exit code in one place, exitCode.
+//
+// The lock commands are the exception (lock.go): they still choose the
+// lockfiles they act on and load the pin set here (loadAllSet), and add
+// and upgrade take the lockfiles' locks and write them here.
 package cli
 
 import (
@@ -13,12 +24,16 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/fileerr"
+	"github.com/distbuild/dist/internal/gitrepo"
+	"github.com/distbuild/dist/internal/image"
 	"github.com/distbuild/dist/internal/lockset"
 	"github.com/distbuild/dist/internal/manifest"
+	"github.com/distbuild/dist/internal/regclient"
 	"github.com/distbuild/dist/internal/source/opener"
 )
 
@@ -32,14 +47,42 @@ const (
 	ExitUsage  = 2 // usage or configuration error
 )
 
-// app is the state every command shares: global flags and streams.
+// streams are where a command writes, as gh's IOStreams: the report on
+// stdout (human lines, or the --json document and nothing else), and on
+// stderr what a person watches go by (progress, -v's log, notes and
+// warnings). stderrTTY says whether stderr is a terminal: only there is a
+// progress bar drawn, so that logs and CI output stay clean.
+type streams struct {
+	stdout    io.Writer
+	stderr    io.Writer
+	stderrTTY bool
+}
+
+func newStreams(stdout, stderr io.Writer) streams {
+	f, ok := stderr.(*os.File)
+	return streams{stdout: stdout, stderr: stderr, stderrTTY: ok && term.IsTerminal(int(f.Fd()))}
+}
+
+// app is what every command shares, as gh's Factory and IOStreams are:
+// the global flags, the streams, and the factory methods through which a
+// command gets what it works on, each made on first use, so that a
+// command that needs no network or repository opens none:
+//
+//   - manifest: dist.yaml of -C's directory, loaded;
+//   - http: the one HTTP client (retries, the cache, one --jobs limit),
+//     with its downloads on the console's bar;
+//   - registry: a registry client over that HTTP client;
+//   - repo: the git repository holding the distribution (manifestAndRepo:
+//     both).
+//
+// A command's RunE parses its flags, takes what it needs from these,
+// calls one package function and prints what it returns.
 type app struct {
 	dir     string
 	json    bool
 	verbose bool
 	jobs    int
-	stdout  io.Writer
-	stderr  io.Writer
+	streams
 
 	client *fetch.Client
 	con    *console
@@ -64,10 +107,38 @@ func (a *app) openLockfiles(s opener.Settings) lockset.Opener {
 	return opener.New(a.http(), s)
 }
 
+// registry is a registry client over dist's HTTP client; insecure allows
+// plain HTTP to any registry (loopback registries always may).
+func (a *app) registry(insecure bool) *regclient.Client {
+	return image.NewRegistryClient(a.http(), insecure)
+}
+
+// repo opens the git repository m lives in. Every command that reads
+// history needs the distribution to be one: when it is not, that is a
+// usage error (exit 2).
+func (a *app) repo(m *manifest.Manifest) (*gitrepo.Repo, error) {
+	r, err := gitrepo.Open(m.Dir)
+	if err != nil {
+		return nil, failure.Usagef("%s: %w", m.Dir, err)
+	}
+	return r, nil
+}
+
+// manifestAndRepo is manifest and repo together, for the commands that
+// read history; the caller closes the repository.
+func (a *app) manifestAndRepo() (*manifest.Manifest, *gitrepo.Repo, error) {
+	m, err := a.manifest()
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := a.repo(m)
+	return m, r, err
+}
+
 // console is stderr as progress and logs share it.
 func (a *app) console() *console {
 	if a.con == nil {
-		a.con = newConsole(a.stderr)
+		a.con = &console{w: a.stderr, term: a.stderrTTY}
 	}
 	return a.con
 }
@@ -102,7 +173,7 @@ func versionString() string {
 
 // NewRoot builds the command tree writing to the given streams.
 func NewRoot(stdout, stderr io.Writer) *cobra.Command {
-	a := &app{stdout: stdout, stderr: stderr}
+	a := &app{streams: newStreams(stdout, stderr)}
 	root := &cobra.Command{
 		Use:           "dist",
 		Short:         "Pin, version, build and ship a server distribution",

@@ -1,28 +1,16 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
 	"github.com/distbuild/dist/internal/channel"
-	"github.com/distbuild/dist/internal/failure"
-	"github.com/distbuild/dist/internal/image"
-	"github.com/distbuild/dist/internal/manifest"
-	"github.com/distbuild/dist/internal/regclient"
 )
-
-// statusJSON is what dist status --json prints.
-type statusJSON struct {
-	Reference string          `json:"reference"`
-	Channels  []channel.State `json:"channels"`
-}
 
 func newStatusCmd(a *app) *cobra.Command {
 	var history, insecure bool
@@ -36,49 +24,26 @@ from: names. --history lists its past moves; --json always holds them, and
 each channel's stable key. Only manifests and referrers lists are read.`,
 		ValidArgsFunction: a.completeChannels,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, rc, repo, err := a.channelRepo(insecure)
+			m, err := a.manifest()
 			if err != nil {
 				return err
 			}
-			opts, err := rc.Remote(cmd.Context(), repo.Registry)
+			rep, err := channel.Survey(cmd.Context(), channel.SurveyOptions{
+				Client: a.registry(insecure), Repository: m.ImageRepository(), Config: m.Channels.Config, Names: args,
+			})
 			if err != nil {
-				return failure.Check(err)
-			}
-			states, err := channel.Status(cmd.Context(), repo, m.Channels.Config, args, channel.Options{Remote: opts, Jobs: rc.Jobs()})
-			if ce := (*channel.Error)(nil); errors.As(err, &ce) {
-				return failure.Usage(err)
-			}
-			if err != nil {
-				return failure.Check(rc.Scrub(repo.Registry, err))
+				return err
 			}
 			if a.json {
-				return a.printJSON(statusJSON{Reference: repo.String(), Channels: states})
+				return a.printJSON(rep)
 			}
-			printStatus(a.stdout, repo.String(), states, history)
+			printStatus(a.stdout, rep, history)
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&history, "history", false, "list each channel's past moves too")
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to any registry (loopback registries always may)")
 	return cmd
-}
-
-// channelRepo loads dist.yaml and the repository its channels are tags
-// of; dist.yaml without channels: is a usage error.
-func (a *app) channelRepo(insecure bool) (*manifest.Manifest, *regclient.Client, name.Repository, error) {
-	m, err := a.manifest()
-	if err != nil {
-		return nil, nil, name.Repository{}, err
-	}
-	if len(m.Channels.Config) == 0 {
-		return nil, nil, name.Repository{}, failure.Usagef("dist.yaml has no channels: (e.g. channels: {dev: {track: main}, stage: {}, prod: {from: stage}})")
-	}
-	rc := image.NewRegistryClient(a.http(), insecure)
-	repo, err := rc.ParseRepository(m.Image.Repository)
-	if err != nil {
-		return nil, nil, name.Repository{}, failure.Usagef("image.repository %q: %w", m.Image.Repository, err)
-	}
-	return m, rc, repo, nil
 }
 
 // completeChannels offers dist.yaml's channels.
@@ -105,8 +70,9 @@ func shortDigest(d string) string {
 
 // printStatus prints a line per channel, aligned, each followed with
 // history by its moves, newest first, aligned among themselves.
-func printStatus(w io.Writer, repo string, states []channel.State, history bool) {
-	fmt.Fprintln(w, repo)
+func printStatus(w io.Writer, rep *channel.Report, history bool) {
+	states := rep.Channels
+	fmt.Fprintln(w, rep.Reference)
 	var rows strings.Builder
 	tw := tabwriter.NewWriter(&rows, 0, 4, 2, ' ', 0)
 	for _, s := range states {

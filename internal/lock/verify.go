@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/lockset"
 	"github.com/distbuild/dist/internal/source"
@@ -43,6 +44,27 @@ func (r *VerifyResult) Malformed() bool {
 		}
 	}
 	return false
+}
+
+// Verdict is the error dist lock verify ends with once it has printed r
+// (DESIGN §3), given Verify's *IndexError or nil: a malformed entry makes
+// the lockfile a configuration error (*failure.UsageError, exit 2, as one
+// that does not parse), wrapping indexErr when the index could not be
+// asked either; else indexErr itself; else any problem is a failed check
+// (*failure.CheckError, exit 1); else nil. The problems are r's to print:
+// the errors that stand for them say nothing more.
+func (r *VerifyResult) Verdict(indexErr *IndexError) error {
+	switch {
+	case r.Malformed() && indexErr != nil:
+		return &failure.UsageError{Err: indexErr}
+	case r.Malformed():
+		return &failure.UsageError{}
+	case indexErr != nil:
+		return indexErr
+	case len(r.Problems) > 0:
+		return &failure.CheckError{}
+	}
+	return nil
 }
 
 // VerifyOptions configures Verify.

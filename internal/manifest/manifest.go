@@ -453,6 +453,15 @@ func checkRelative(p string) error {
 // Abs returns a manifest-relative path as a path on disk.
 func (m *Manifest) Abs(rel string) string { return filepath.Join(m.Dir, rel) }
 
+// ImageRepository is image.repository, where the image is pushed and the
+// channels are tags: "" when dist.yaml names none.
+func (m *Manifest) ImageRepository() string {
+	if m.Image == nil {
+		return ""
+	}
+	return m.Image.Repository
+}
+
 // Lockfile returns the lockfile entry for a path given on the command line
 // (relative to the repository root or to the current directory).
 func (m *Manifest) Lockfile(path string) (*Lockfile, error) {

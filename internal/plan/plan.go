@@ -124,11 +124,7 @@ func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error)
 	if err != nil {
 		return nil, &Error{Path: m.Path, Msg: err.Error()}
 	}
-	clPath, err := m.Checked("changelog", m.Changelog)
-	if err != nil {
-		return nil, err
-	}
-	cl, err := changelog.Load(clPath)
+	cl, err := changelog.LoadFor(m)
 	if err != nil {
 		return nil, err
 	}

@@ -69,11 +69,7 @@ func (r *prerelease) run(ctx context.Context) error {
 		return err
 	}
 	r.cur = cur.Raw
-	clPath, err := m.Checked("changelog", m.Changelog)
-	if err != nil {
-		return err
-	}
-	if r.cl, err = changelog.Load(clPath); err != nil {
+	if r.cl, err = changelog.LoadFor(m); err != nil {
 		return err
 	}
 	// Whether an earlier run did the work is judged from the commit: a run

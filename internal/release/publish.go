@@ -28,11 +28,12 @@ type Options struct {
 	SignKey    *openpgp.Entity
 	// Image is how to build the image: the client, the installer, the
 	// time. Release sets the commit and the outputs (the OCI layout under
-	// build/, and image.repository:VERSION unless NoPush). Nil when the
-	// distribution has no image.
+	// build/, and image.repository:VERSION unless NoPush). Nil, or
+	// ignored when dist.yaml names no image.repository: no image.
 	Image *image.BuildOptions
-	// GitHub drafts the release; nil when dist.yaml has no github:. Its
-	// TokenEnv names the variable a missing token is asked for in.
+	// GitHub drafts the release (GitHubClient); nil when dist.yaml has no
+	// github:. Its TokenEnv names the variable a missing token is asked
+	// for in.
 	GitHub *github.Client
 }
 
@@ -213,7 +214,7 @@ func (c githubCheck) Run(ctx context.Context) (string, error) {
 	if gh.Token == "" {
 		env := gh.TokenEnv
 		if env == "" {
-			env = "GITHUB_TOKEN"
+			env = defaultTokenEnv
 		}
 		missing := fmt.Sprintf("no GitHub token: set %s, or use --skip github", env)
 		if c.env.DryRun {
@@ -236,7 +237,8 @@ func (r *releaseRun) imageSkip() string {
 	switch {
 	case r.o.SkipImage:
 		return "--skip image"
-	case r.o.Image == nil:
+	case r.o.Image == nil, r.env.Manifest.ImageRepository() == "":
+		// A release pushes its image: without a repository, none.
 		return "no image: in dist.yaml"
 	}
 	return ""
@@ -246,8 +248,8 @@ func (r *releaseRun) imageSkip() string {
 // unless --no-push.
 func (r *releaseRun) outputs() []string {
 	outs := []string{image.DefaultOutput}
-	if m := r.o.Image.Manifest; !r.o.NoPush && m.Image != nil && m.Image.Repository != "" {
-		outs = append(outs, m.Image.Repository+":"+r.version)
+	if repo := r.o.Image.Manifest.ImageRepository(); !r.o.NoPush && repo != "" {
+		outs = append(outs, repo+":"+r.version)
 	}
 	return outs
 }

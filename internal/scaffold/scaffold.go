@@ -17,13 +17,15 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/distbuild/dist/internal/atomicfile"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/redact"
 	"github.com/distbuild/dist/internal/source"
 )
 
 // Options shape the scaffold.
 type Options struct {
-	// Name is the distribution's name (dist.yaml's name:).
+	// Name is the distribution's name (dist.yaml's name:); "" for the
+	// name of the directory.
 	Name string
 	// Ecosystem is the first lockfile's: source.PyPI (the default),
 	// source.GoMod or source.OCI.
@@ -83,15 +85,22 @@ type file struct {
 // repository that has a dist.yaml changes nothing of it; the files every
 // distribution has (VERSION, CHANGELOG.md, .gitignore) are still created,
 // and the lockfiles and template that only the scaffold's dist.yaml would
-// name are not. Errors: *OptionError for options that cannot be
-// scaffolded, else the filesystem's.
+// name are not. Errors: an *OptionError, wrapped in a
+// *failure.UsageError, for options that cannot be scaffolded, else the
+// filesystem's.
 func Init(dir string, o Options) (*Result, error) {
-	files, next, err := plan(o)
+	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
+	if o.Name == "" {
+		o.Name = filepath.Base(abs)
+	}
+	files, next, err := plan(o)
+	if oe := (*OptionError)(nil); errors.As(err, &oe) {
+		// What was typed cannot be scaffolded.
+		return nil, failure.Usage(err)
+	} else if err != nil {
 		return nil, err
 	}
 	res := &Result{Dir: abs, Files: []string{}, Kept: []string{}, DryRun: o.DryRun}

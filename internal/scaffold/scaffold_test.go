@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/manifest"
 )
 
@@ -135,5 +136,25 @@ func TestInitKeepsAndDryRun(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "lockfiles")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("lockfiles/ made beside a kept dist.yaml: %v", err)
+	}
+}
+
+// TestInitDefaultsAndUsage: without --name the directory names the
+// distribution; an option that cannot be scaffolded is a usage error
+// (exit 2) that still says which option.
+func TestInitDefaultsAndUsage(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kinto-dist")
+	if _, err := Init(dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "dist.yaml"))
+	if err != nil || !strings.Contains(string(b), "name: kinto-dist\n") {
+		t.Errorf("dist.yaml: %s %v", b, err)
+	}
+	_, err = Init(t.TempDir(), Options{Ecosystem: "npm"})
+	var usage *failure.UsageError
+	var oe *OptionError
+	if !errors.As(err, &usage) || !errors.As(err, &oe) {
+		t.Errorf("--ecosystem npm: %#v", err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/failure"
+	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/regclient"
 )
 
@@ -61,10 +62,21 @@ func (e *RefusedError) Error() string {
 
 // Options configures Promote.
 type Options struct {
-	// Channels is dist.yaml's channels:. When it lists any, the channel
-	// must be one of them, and its from: rule holds; empty, any channel
-	// name is taken, with no rule.
-	Channels channel.Config
+	// Version is the released version whose image the channel is to
+	// name: a tag of the repository.
+	Version string
+	// Channel is the channel tag to move.
+	Channel string
+	// Repository is the image repository, HOST/REPO (--repository); ""
+	// for image.repository in dist.yaml.
+	Repository string
+	// Manifest loads dist.yaml. When it has channels:, Channel must be
+	// one of them, and its from: rule holds; without any, any channel name
+	// is taken, with no rule. With Repository given, a missing dist.yaml
+	// (manifest.ErrNotFound) is no error. Nil stands for no dist.yaml.
+	Manifest func() (*manifest.Manifest, error)
+	// Client talks to the registry.
+	Client *regclient.Client
 	// By is who promotes, for the record (channel.By).
 	By string
 	// Now is the time of the move; time.Now() when zero.
@@ -74,21 +86,29 @@ type Options struct {
 	DryRun bool
 }
 
-// Promote points repo:ch at the digest of repo:version and records the
-// move. Errors: a channel that is no channel name or not in Channels, or a
-// bad version (*failure.UsageError); a version that was never on the channel's
-// from: channel (*RefusedError); a version not in the registry; the
-// registry's refusal, with any secret of the credentials taken out.
-func Promote(ctx context.Context, c *regclient.Client, repo name.Repository, version, ch string, o Options) (*Result, error) {
+// Promote points REPOSITORY:CHANNEL at the digest of REPOSITORY:VERSION
+// and records the move. Errors: no repository (neither o.Repository nor
+// image.repository), one that does not parse, a channel that is no channel
+// name or not in dist.yaml's channels:, or a bad version
+// (*failure.UsageError); dist.yaml's own errors; a version that was never
+// on the channel's from: channel (*RefusedError); a version not in the
+// registry; the registry's refusal, with any secret of the credentials
+// taken out.
+func Promote(ctx context.Context, o Options) (*Result, error) {
+	c, version, ch := o.Client, o.Version, o.Channel
+	repo, channels, err := target(c, o)
+	if err != nil {
+		return nil, err
+	}
 	if err := channel.CheckName(ch); err != nil {
 		return nil, failure.Usage(err)
 	}
 	var from string
-	if len(o.Channels) > 0 {
-		cfg, ok := o.Channels.Get(ch)
+	if len(channels) > 0 {
+		cfg, ok := channels.Get(ch)
 		if !ok {
 			var names []string
-			for _, c := range o.Channels {
+			for _, c := range channels {
 				names = append(names, c.Name)
 			}
 			return nil, failure.Usagef("channel %q is not one of the channels in dist.yaml (%s)", ch, strings.Join(names, ", "))
@@ -140,4 +160,37 @@ func Promote(ctx context.Context, c *regclient.Client, repo name.Repository, ver
 		Digest: mv.Digest, Previous: mv.PreviousDigest, Changed: mv.Changed, DryRun: o.DryRun,
 		Time: mv.Time.UTC(), By: mv.By, Record: mv.Record, Key: mv.Key, From: from,
 	}, nil
+}
+
+// target is the repository promote moves a tag in, and dist.yaml's
+// channels: (nil without a dist.yaml): the channels hold wherever
+// dist.yaml is, and --repository works without one.
+func target(c *regclient.Client, o Options) (name.Repository, channel.Config, error) {
+	var m *manifest.Manifest
+	if o.Manifest != nil {
+		var err error
+		m, err = o.Manifest()
+		switch {
+		case o.Repository != "" && errors.Is(err, manifest.ErrNotFound):
+			m = nil
+		case err != nil:
+			return name.Repository{}, nil, err
+		}
+	}
+	repoStr := o.Repository
+	var channels channel.Config
+	if m != nil {
+		channels = m.Channels.Config
+		if repoStr == "" {
+			repoStr = m.ImageRepository()
+		}
+	}
+	if repoStr == "" {
+		return name.Repository{}, nil, failure.Usagef("no repository: set image.repository in dist.yaml or pass --repository")
+	}
+	repo, err := c.ParseRepository(repoStr)
+	if err != nil {
+		return name.Repository{}, nil, failure.Usagef("repository %q: %w", repoStr, err)
+	}
+	return repo, channels, nil
 }

@@ -1,5 +1,6 @@
-// Package load finds the two sides of dist diff. What the user names (a
-// channel, a version, a tag) becomes a reldiff.Release:
+// Package load finds the two sides of dist diff and compares them (Diff).
+// What the user names (a channel, a version, a tag) becomes a
+// reldiff.Release:
 //
 //   - a channel of dist.yaml, or a version whose image is in
 //     image.repository: from the image itself, its release layer
@@ -70,10 +71,10 @@ func (e *NotFoundError) Error() string {
 func Release(ctx context.Context, ref string, o Options) (*reldiff.Release, error) {
 	m := o.Manifest
 	var repo *name.Repository
-	if o.Client != nil && m.Image != nil && m.Image.Repository != "" {
-		r, err := o.Client.ParseRepository(m.Image.Repository)
+	if repoStr := m.ImageRepository(); o.Client != nil && repoStr != "" {
+		r, err := o.Client.ParseRepository(repoStr)
 		if err != nil {
-			return nil, fmt.Errorf("image.repository %q: %w", m.Image.Repository, err)
+			return nil, fmt.Errorf("image.repository %q: %w", repoStr, err)
 		}
 		repo = &r
 	}
