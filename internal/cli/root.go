@@ -15,7 +15,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +30,7 @@ import (
 	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image"
+	"github.com/distbuild/dist/internal/jsonfmt"
 	"github.com/distbuild/dist/internal/lockset"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/regclient"
@@ -144,11 +144,12 @@ func (a *app) console() *console {
 }
 
 func (a *app) printJSON(v any) error {
-	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
-	// Requirements and markers are full of < and >: show them as written.
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	b, err := jsonfmt.Indent(v)
+	if err != nil {
+		return err
+	}
+	_, err = a.stdout.Write(b)
+	return err
 }
 
 // log is the verbose log libraries are given: a line on stderr per call

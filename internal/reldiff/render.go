@@ -1,25 +1,18 @@
 package reldiff
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/distbuild/dist/internal/jsonfmt"
 )
 
 // JSON is the result as dist diff --json prints it: indented, snake_case
 // keys, empty lists as [], < > & as they are.
 func (r *Result) JSON() ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(r); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return jsonfmt.Indent(r)
 }
 
 // title is "kinto-dist 1.0.0 -> 1.1.0", with the refs when they are not

@@ -1,13 +1,12 @@
 package release
 
 import (
-	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 
 	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/image"
+	"github.com/distbuild/dist/internal/jsonfmt"
 )
 
 // ReportFile is where dist release records what it released, beside the
@@ -57,14 +56,7 @@ func newReport(command string, dryRun bool) *Report {
 // JSON is the report as --json prints it: indented, with < > & as they
 // are.
 func (r *Report) JSON() ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(r); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return jsonfmt.Indent(r)
 }
 
 // writeFile writes the report to path atomically.
