@@ -3,18 +3,15 @@ package provenance
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/distbuild/dist/internal/testenv/golden"
 	slsa "github.com/in-toto/attestation/go/predicates/provenance/v1"
 	intoto "github.com/in-toto/attestation/go/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 const (
 	indexDigest = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
@@ -52,19 +49,7 @@ func TestGenerateGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "httpbin.intoto.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("Generate differs from %s (go test -update to rewrite):\n%s", golden, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "httpbin.intoto.json"), got)
 }
 
 // TestReproducible generates many times: protojson varies its whitespace

@@ -2,20 +2,17 @@ package sbom
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/distbuild/dist/internal/testenv/golden"
 	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/spdx/v2/common"
 	spdx "github.com/spdx/tools-golang/spdx/v2/v2_3"
 	"github.com/spdx/tools-golang/spdxlib"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 const (
 	imageDigest = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
@@ -48,19 +45,7 @@ func TestGenerateGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "kinto.spdx.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("Generate differs from %s (go test -update to rewrite):\n%s", golden, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "kinto.spdx.json"), got)
 }
 
 func TestReproducible(t *testing.T) {
