@@ -203,21 +203,9 @@ func TestScripts(t *testing.T) {
 				}
 				for _, p := range args[1:] {
 					p, want, eq := strings.Cut(p, "=")
-					cur := v
-					for _, k := range strings.Split(p, ".") {
-						var ok bool
-						switch c := cur.(type) {
-						case map[string]any:
-							cur, ok = c[k]
-						case []any:
-							i, err := strconv.Atoi(k)
-							if ok = err == nil && i >= 0 && i < len(c); ok {
-								cur = c[i]
-							}
-						}
-						if !ok {
-							ts.Fatalf("%s: no %s", args[0], p)
-						}
+					cur, ok := jsonPath(v, p)
+					if !ok {
+						ts.Fatalf("%s: no %s", args[0], p)
 					}
 					if got := fmt.Sprint(cur); eq && got != want {
 						ts.Fatalf("%s: %s is %q, want %q", args[0], p, got, want)
@@ -235,20 +223,9 @@ func TestScripts(t *testing.T) {
 				}
 				var cur any
 				ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &cur))
-				for _, k := range strings.Split(args[1], ".") {
-					var ok bool
-					switch c := cur.(type) {
-					case map[string]any:
-						cur, ok = c[k]
-					case []any:
-						i, err := strconv.Atoi(k)
-						if ok = err == nil && i >= 0 && i < len(c); ok {
-							cur = c[i]
-						}
-					}
-					if !ok {
-						ts.Fatalf("%s: no %s", args[0], args[1])
-					}
+				cur, ok := jsonPath(cur, args[1])
+				if !ok {
+					ts.Fatalf("%s: no %s", args[0], args[1])
 				}
 				v := fmt.Sprint(cur)
 				ts.Setenv(args[2], v)
@@ -575,3 +552,25 @@ var craneBin = sync.OnceValue(func() string {
 	}
 	return ""
 })
+
+// jsonPath follows a dotted path ("outputs.0.reference": object keys and
+// list indexes) from v, a decoded JSON value; ok is false where it leads
+// nowhere.
+func jsonPath(v any, path string) (any, bool) {
+	for _, k := range strings.Split(path, ".") {
+		var ok bool
+		switch c := v.(type) {
+		case map[string]any:
+			v, ok = c[k]
+		case []any:
+			i, err := strconv.Atoi(k)
+			if ok = err == nil && i >= 0 && i < len(c); ok {
+				v = c[i]
+			}
+		}
+		if !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
