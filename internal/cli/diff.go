@@ -27,7 +27,8 @@ dist.yaml, versions or tags: "dist diff prod stage" is what promoting stage
 to prod would change. A channel, or a version pushed to image.repository, is
 read from its image (release.json, the lockfiles and the rendered configs it
 holds; the changelog from git at the commit it was built from); any other
-version from its git tag. --format markdown is a deployment request to paste
+version from its git tag, as is a tag when the registry cannot be reached
+(a note on stderr says so). --format markdown is a deployment request to paste
 into an issue.`,
 		Args:              cobra.ExactArgs(2),
 		ValidArgsFunction: a.completeChannels,
@@ -48,7 +49,8 @@ into an issue.`,
 				return err
 			}
 			defer git.Close()
-			o := load.Options{Manifest: m, Git: git, Client: image.NewRegistryClient(a.http(), insecure)}
+			o := load.Options{Manifest: m, Git: git, Client: image.NewRegistryClient(a.http(), insecure),
+				Note: func(msg string) { fmt.Fprintf(a.stderr, "dist: note: %s\n", msg) }}
 			var sides [2]*reldiff.Release
 			for i, ref := range args {
 				if sides[i], err = load.Release(cmd.Context(), ref, o); err != nil {
