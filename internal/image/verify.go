@@ -108,7 +108,9 @@ func (d *Difference) String() string {
 // Verify rebuilds the image o.Image names from the commit its release.json
 // records, out of the repository's own objects (as dist release builds),
 // for the image's platforms and at its recorded time, and compares the
-// digests. A difference is no error: the report says what differs.
+// digests. Everything built goes through the build again (BuildOptions.
+// Rebuild), none of it from dist's cache. A difference is no error: the
+// report says what differs.
 //
 // An image that records a work tree which differed from its commit
 // ("<commit>-dirty") is compared with the commit's rebuild: it never
@@ -165,6 +167,10 @@ func Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
 
 	bo := o.Build
 	bo.Revision, bo.Platforms, bo.Outputs, bo.DryRun = commit, rep.Platforms, nil, false
+	// Outputs of earlier builds on this machine would make the check
+	// circular: a binary or layer built wrong once would be compared with
+	// itself.
+	bo.Rebuild = true
 	bo.SourceDateEpoch = strconv.FormatInt(created.Unix(), 10)
 	b, err := Make(ctx, bo)
 	if err != nil {

@@ -72,6 +72,8 @@ type installer struct {
 	client *fetch.Client
 	open   lock.Opener
 	logs   Logs
+	// rebuild: build the Go server again even when the cache has it.
+	rebuild bool
 
 	once    sync.Once
 	targets []*lock.Target
@@ -90,6 +92,14 @@ func (in *installer) load() ([]*lock.Target, error) {
 		}
 	})
 	return in.targets, in.err
+}
+
+// Rebuild implements build.Rebuilder: an installer that builds the Go
+// server's binary again rather than reading it from the cache. Wheels
+// are always unpacked again; the wheel files themselves are downloads,
+// checked against the lockfiles' hashes, and may come from the cache.
+func (in *installer) Rebuild() build.Installer {
+	return &installer{m: in.m, client: in.client, open: in.open, logs: in.logs, rebuild: true}
 }
 
 // Entries implements Installer.
@@ -425,7 +435,8 @@ func (in *installer) goServer(ctx context.Context, targets []*lock.Target, p v1.
 // pins: the go command caches packages but not the linked binary, and a
 // warm rebuild of an unchanged image should not link again. The build is
 // reproducible (-trimpath, no build ID), so a cached binary is the binary a
-// fresh build would give.
+// fresh build would give. With rebuild set the cache is not read (it is
+// still written: the fresh binary is as good as any).
 func (in *installer) cachedBuild(ctx context.Context, lt *lock.Target, src *gomod.Source, p v1.Platform) ([]byte, error) {
 	// The toolchain is in the key: gobuild asks it once per process, the
 	// way Build runs it.
@@ -440,7 +451,7 @@ func (in *installer) cachedBuild(ctx context.Context, lt *lock.Target, src *gomo
 		key = hex.EncodeToString(h.Sum(nil))
 	}
 	cached := filepath.Join(in.client.Cache().Dir, "gobin", key)
-	if key != "" {
+	if key != "" && !in.rebuild {
 		if data, err := os.ReadFile(cached); err == nil {
 			if in.logs.Log != nil {
 				in.logs.Log("cache hit %s for %s/%s: built earlier from the same pins and toolchain", in.m.Image.Go.Main, p.OS, p.Architecture)
