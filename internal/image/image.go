@@ -307,6 +307,13 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 		rep.Layers = append(rep.Layers, LayerReport{Role: l.Role, Entries: len(l.Entries), Bytes: l.Size()})
 	}
 	if o.DryRun {
+		// A dry run fails where the build would on the lockfiles, which
+		// the build checks only once the base image is in.
+		if c, ok := installer.(build.Checker); ok {
+			if err := c.Check(ctx, recipe.Platforms); err != nil {
+				return nil, err
+			}
+		}
 		for _, p := range recipe.Platforms {
 			rep.Platforms = append(rep.Platforms, PlatformReport{Platform: p.String()})
 		}

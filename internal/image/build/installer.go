@@ -36,6 +36,16 @@ type Rebuilder interface {
 	Rebuild() Installer
 }
 
+// Checker is an Installer that can check, before a dry run says what
+// would be built, what its Entries would refuse of the lockfiles, without
+// downloading or building what they pin: so that a dry run fails where
+// the build would (dist build --dry-run). The errors are those of
+// Entries.
+type Checker interface {
+	Installer
+	Check(ctx context.Context, platforms []v1.Platform) error
+}
+
 // None installs nothing: the image has no dependencies layer.
 type None struct{}
 

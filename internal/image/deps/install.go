@@ -102,6 +102,87 @@ func (in *installer) Rebuild() build.Installer {
 	return &installer{m: in.m, client: in.client, open: in.open, logs: in.logs, rebuild: true}
 }
 
+// Check implements build.Checker: what Entries checks of the lockfiles
+// before it installs anything, for a dry run, without downloading a
+// wheel, a module or the base image: every pypi entry a pin
+// (lock.Target.RequirePins: a *fileerr.Error), the pypi set complete in
+// each platform's environment (core metadata from the index or the cache;
+// a *lock.IncompleteError, a failed check), image.go.main pinned by a
+// gomod lockfile. The environments' Python is the one dist.yaml spells
+// (wheel.ManifestPython); when only the base image can tell, completeness
+// is left to the build.
+func (in *installer) Check(ctx context.Context, platforms []v1.Platform) error {
+	targets, err := in.load()
+	if err != nil {
+		return err
+	}
+	if err := requirePins(targets); err != nil {
+		return err
+	}
+	if pyVer, ok := wheel.ManifestPython(in.m); ok {
+		var envs []pep508.Env
+		for _, p := range platforms {
+			env, err := in.env(pyVer, platformString(p))
+			if err != nil {
+				return err
+			}
+			envs = append(envs, env)
+		}
+		if err := in.requireComplete(ctx, targets, envs); err != nil {
+			return err
+		}
+	}
+	if goMain(in.m) != "" {
+		if _, _, err := in.mainPin(targets); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// requirePins refuses a pypi lockfile entry that is no pin: an image
+// ships what its lockfiles pin, and such an entry would install and then
+// fail at import, so it is refused with the same report as lock verify.
+func requirePins(targets []*lock.Target) error {
+	for _, t := range targets {
+		if t.Source.Ecosystem() == source.PyPI {
+			if err := t.RequirePins(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// requireComplete refuses a pypi set that misses a requirement in one of
+// envs, for the reason requirePins gives.
+func (in *installer) requireComplete(ctx context.Context, targets []*lock.Target, envs []pep508.Env) error {
+	set, err := lock.PySetFor(in.m, targets, envs)
+	if err != nil || set == nil {
+		return err
+	}
+	return set.RequireComplete(ctx)
+}
+
+// env is the environment markers are evaluated in for a Python version on
+// a platform ("linux/amd64"); a bad version is dist.yaml's error.
+func (in *installer) env(python, platform string) (pep508.Env, error) {
+	env, err := pep508.EnvFor(python, platform)
+	if err != nil {
+		return env, &fileerr.Error{Path: in.m.Path, Msg: err.Error(), Err: err}
+	}
+	return env, nil
+}
+
+// platformString spells p as image.platforms does: OS/ARCH[/VARIANT].
+func platformString(p v1.Platform) string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}
+
 // Entries implements Installer.
 func (in *installer) Entries(ctx context.Context, p v1.Platform, baseImg v1.Image) ([]tarlayer.Entry, []string, error) {
 	targets, err := in.load()
@@ -244,35 +325,18 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 	if err != nil {
 		return nil, nil, err
 	}
-	platform := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		platform += "/" + p.Variant
-	}
+	platform := platformString(p)
 	tgt := wheel.Target{Platform: platform, Python: pyVer.XY}
 	layout := wheel.Layout{SitePackages: py.SitePackages, Interpreter: py.Interpreter, Python: pyVer.XY}
-	env, err := pep508.EnvFor(pyVer.Version, platform)
-	if err != nil {
-		return nil, nil, &fileerr.Error{Path: in.m.Path, Msg: err.Error(), Err: err}
-	}
-	// An image ships what its lockfiles pin: an entry that is no pin, or a
-	// set that misses a requirement in this image's environment, would
-	// install and then fail at import, so it is refused with the same
-	// report as lock verify.
-	for _, t := range targets {
-		if t.Source.Ecosystem() == source.PyPI {
-			if err := t.RequirePins(); err != nil {
-				return nil, nil, err
-			}
-		}
-	}
-	set, err := lock.PySetFor(in.m, targets, []pep508.Env{env})
+	env, err := in.env(pyVer.Version, platform)
 	if err != nil {
 		return nil, nil, err
 	}
-	if set != nil {
-		if err := set.RequireComplete(ctx); err != nil {
-			return nil, nil, err
-		}
+	if err := requirePins(targets); err != nil {
+		return nil, nil, err
+	}
+	if err := in.requireComplete(ctx, targets, []pep508.Env{env}); err != nil {
+		return nil, nil, err
 	}
 
 	type job struct {
@@ -395,20 +459,9 @@ func (in *installer) wheels(ctx context.Context, targets []*lock.Target, p v1.Pl
 // module, for the platform, and places the binary.
 func (in *installer) goServer(ctx context.Context, targets []*lock.Target, p v1.Platform) (tarlayer.Entry, error) {
 	g := in.m.Image.Go
-	var lt *lock.Target
-	var pin *lockfile.Entry
-	for _, t := range targets {
-		if t.Source.Ecosystem() != source.GoMod {
-			continue
-		}
-		for _, e := range t.File.Entries() {
-			if (g.Main == e.Name || strings.HasPrefix(g.Main, e.Name+"/")) && (pin == nil || len(e.Name) > len(pin.Name)) {
-				pin, lt = e, t
-			}
-		}
-	}
-	if lt == nil {
-		return tarlayer.Entry{}, fileerr.New(in.m.Path, 0, "image.go.main %s is not in any module a gomod lockfile pins (dist lock add MODULE)", g.Main)
+	lt, pin, err := in.mainPin(targets)
+	if err != nil {
+		return tarlayer.Entry{}, err
 	}
 	src, ok := lt.Source.(*gomod.Source)
 	if !ok {
@@ -428,6 +481,28 @@ func (in *installer) goServer(ctx context.Context, targets []*lock.Target, p v1.
 	e := tarlayer.Bytes(strings.TrimPrefix(path.Clean(dst), "/"), data, g.Main)
 	e.Exec = true
 	return e, nil
+}
+
+// mainPin finds the gomod pin of the module that holds image.go.main, the
+// longest such module path; a *fileerr.Error at dist.yaml when none.
+func (in *installer) mainPin(targets []*lock.Target) (*lock.Target, *lockfile.Entry, error) {
+	main := in.m.Image.Go.Main
+	var lt *lock.Target
+	var pin *lockfile.Entry
+	for _, t := range targets {
+		if t.Source.Ecosystem() != source.GoMod {
+			continue
+		}
+		for _, e := range t.File.Entries() {
+			if (main == e.Name || strings.HasPrefix(main, e.Name+"/")) && (pin == nil || len(e.Name) > len(pin.Name)) {
+				pin, lt = e, t
+			}
+		}
+	}
+	if lt == nil {
+		return nil, nil, fileerr.New(in.m.Path, 0, "image.go.main %s is not in any module a gomod lockfile pins (dist lock add MODULE)", main)
+	}
+	return lt, pin, nil
 }
 
 // cachedBuild returns the server binary for a platform, from dist's cache
