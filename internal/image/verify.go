@@ -27,7 +27,8 @@ type VerifyOptions struct {
 	// commit, the platforms and SOURCE_DATE_EPOCH.
 	Build BuildOptions
 	// Image is the image to verify: HOST/REPO:TAG, HOST/REPO@DIGEST or
-	// oci-layout:DIR[:REF].
+	// oci-layout:DIR[:REF] (a docker-archive is refused, exit 2: it keeps
+	// no manifest digest).
 	Image string
 }
 
@@ -117,9 +118,14 @@ func (d *Difference) String() string {
 // matches, and the difference shows what the work tree changed.
 //
 // Errors: a *UsageError when the commit is not in the repository (fetch
-// it); an image that is not dist's or records no commit, or a rebuild that
+// it) or o.Image is a docker-archive; an image that is not dist's or records no commit, or a rebuild that
 // fails, otherwise.
 func Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
+	if strings.HasPrefix(o.Image, inspect.ArchivePrefix) {
+		// The archive keeps the config and layers but no manifest, so
+		// there is no digest to compare the rebuild's with.
+		return nil, failure.Usagef("%s: verify-image compares manifest digests, and a docker-archive keeps no manifest: verify the pushed image (REF) or an oci-layout:DIR", o.Image)
+	}
 	iopts := inspect.Options{Client: NewRegistryClient(o.Build.Client, o.Build.Insecure)}
 	op, err := inspect.Open(ctx, o.Image, iopts)
 	if err != nil {
