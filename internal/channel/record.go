@@ -42,8 +42,9 @@ type Record struct {
 	// channel moved to: the record's subject.
 	Digest string `json:"digest"`
 	// PreviousDigest is what the channel named before; "" for its first
-	// move.
-	PreviousDigest string `json:"previous_digest"`
+	// move, and then left out of the JSON. (The payload, the record's
+	// stored form, always holds it.)
+	PreviousDigest string `json:"previous_digest,omitempty"`
 	// Time is when the move was made, in UTC.
 	Time time.Time `json:"time"`
 	// By is who moved it: a git identity "Name <email>", or CI's.

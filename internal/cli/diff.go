@@ -22,7 +22,8 @@ dist.yaml, versions or tags: "dist diff prod stage" is what promoting stage
 to prod would change. A channel, or a version pushed to image.repository, is
 read from its image (release.json, the lockfiles and the rendered configs it
 holds; the changelog from git at the commit it was built from); any other
-version from its git tag. --format markdown is a deployment request to paste
+version from its git tag, as is a tag when the registry cannot be reached
+(a note on stderr says so). --format markdown is a deployment request to paste
 into an issue.`,
 		Args:              cobra.ExactArgs(2),
 		ValidArgsFunction: a.completeChannels,
@@ -35,7 +36,8 @@ into an issue.`,
 				return err
 			}
 			defer git.Close()
-			res, err := load.Diff(cmd.Context(), args[0], args[1], load.Options{Manifest: m, Git: git, Client: a.registry(insecure)})
+			res, err := load.Diff(cmd.Context(), args[0], args[1], load.Options{Manifest: m, Git: git, Client: a.registry(insecure),
+				Note: func(msg string) { fmt.Fprintf(a.stderr, "dist: note: %s\n", msg) }})
 			if err != nil {
 				return err
 			}

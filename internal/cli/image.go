@@ -231,7 +231,7 @@ func newInspectCmd(a *app) *cobra.Command {
 	var platform string
 	var insecure bool
 	cmd := &cobra.Command{
-		Use:   "inspect REF|oci-layout:DIR[:REF]",
+		Use:   "inspect REF|oci-layout:DIR[:REF]|docker-archive:FILE",
 		Short: "Show the version, commit, pins and layers recorded in an image",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -244,8 +244,10 @@ func newInspectCmd(a *app) *cobra.Command {
 				o.Platform = p
 			}
 			src := args[0]
-			if rest, ok := strings.CutPrefix(src, inspect.LayoutPrefix); ok && !strings.HasPrefix(rest, "/") {
-				src = inspect.LayoutPrefix + joinDir(a.dir, rest)
+			for _, prefix := range []string{inspect.LayoutPrefix, inspect.ArchivePrefix} {
+				if rest, ok := strings.CutPrefix(src, prefix); ok && !strings.HasPrefix(rest, "/") {
+					src = prefix + joinDir(a.dir, rest)
+				}
 			}
 			r, err := inspect.Inspect(cmd.Context(), src, o)
 			if err != nil {
@@ -275,7 +277,11 @@ func printInspect(w io.Writer, r *inspect.Report) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	rel := r.Release
 	fmt.Fprintf(tw, "image\t%s\n", r.Reference)
-	fmt.Fprintf(tw, "digest\t%s\n", r.Digest)
+	if r.ImageID != "" {
+		fmt.Fprintf(tw, "image id\t%s\n", r.ImageID)
+	} else {
+		fmt.Fprintf(tw, "digest\t%s\n", r.Digest)
+	}
 	fmt.Fprintf(tw, "name\t%s\n", rel.Name)
 	fmt.Fprintf(tw, "version\t%s\n", rel.Version)
 	if rel.Commit != "" {

@@ -19,9 +19,9 @@ const PasswordEnv = "COSIGN_PASSWORD"
 
 func newSignCmd(a *app) *cobra.Command {
 	var keyFile string
-	var insecure bool
+	var insecure, dryRun bool
 	cmd := &cobra.Command{
-		Use:   "sign REF --key FILE",
+		Use:   "sign REF --key FILE [--dry-run]",
 		Short: "Sign an image as cosign does, so that cosign verify --key accepts it",
 		Long: `Sign the image REF names (HOST/REPO:TAG or HOST/REPO@DIGEST; for several
 platforms, the index) the way cosign signs with a key: the simple-signing
@@ -29,7 +29,8 @@ payload, ECDSA P-256, pushed as the sha256-<hex>.sig tag beside the image,
 after any signatures already there. FILE is an unencrypted PEM private key
 (PKCS#8 or SEC 1) or a key from cosign generate-key-pair, decrypted with
 $` + PasswordEnv + `. Keyless signing and the transparency log are not done:
-verify with cosign verify --key PUB --insecure-ignore-tlog=true.`,
+verify with cosign verify --key PUB --insecure-ignore-tlog=true. --dry-run
+resolves the digest and says what would be pushed where, pushing nothing.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if keyFile == "" {
@@ -39,12 +40,16 @@ verify with cosign verify --key PUB --insecure-ignore-tlog=true.`,
 			if err != nil {
 				return err
 			}
-			res, err := image.Sign(cmd.Context(), a.http(), insecure, args[0], key)
+			res, err := image.Sign(cmd.Context(), a.http(), args[0], key, image.SignOptions{Insecure: insecure, DryRun: dryRun})
 			if err != nil {
 				return err
 			}
 			if a.json {
 				return a.printJSON(res)
+			}
+			if res.DryRun && !res.AlreadySigned {
+				fmt.Fprintf(a.stdout, "would sign %s (%s): would push the signature to %s\n", res.Reference, res.Digest, res.Signature)
+				return nil
 			}
 			if res.AlreadySigned {
 				fmt.Fprintf(a.stdout, "%s (%s) is already signed by this key in %s\n", res.Reference, res.Digest, res.Signature)
@@ -56,6 +61,7 @@ verify with cosign verify --key PUB --insecure-ignore-tlog=true.`,
 	}
 	cmd.Flags().StringVar(&keyFile, "key", "", "private key `FILE`: PEM (PKCS#8, SEC 1) or cosign's encrypted format with $"+PasswordEnv)
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to any registry (loopback registries always may)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "resolve the digest and say what would be pushed where, pushing nothing")
 	return cmd
 }
 

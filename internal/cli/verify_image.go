@@ -18,10 +18,13 @@ func newVerifyImageCmd(a *app) *cobra.Command {
 		Short: "Rebuild an image from the commit it records and compare the digests",
 		Long: `Read the commit, the time and the platforms an image records (its
 release.json and index), build that commit again from this repository's own
-objects, as dist release builds, and compare the digests. Exit 0 when they
-are equal; 1 when they differ, naming the first layer or config field that
-does; 2 when the commit is not in this repository. A Go server built with
-another Go version cannot give the same digest: the report says so.`,
+objects, as dist release builds, and compare the digests. Nothing built is
+taken from dist's cache of earlier builds (the Go server is linked again,
+every layer compressed again); downloads, checked by hash, are. Exit 0
+when they are equal; 1 when they differ, naming the first layer or config
+field that does; 2 when the commit is not in this repository. A Go server
+built with another Go version cannot give the same digest: the report says
+so.`,
 		Args: argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := a.manifest()

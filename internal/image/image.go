@@ -56,6 +56,12 @@ type BuildOptions struct {
 	// empty. Relative paths are taken from the repository root.
 	Outputs []string
 	DryRun  bool
+	// Rebuild builds every layer and the dependencies again, reusing
+	// nothing an earlier build left in dist's cache (layers, a Go
+	// server's binary; see cache.Store.Rebuild and build.Rebuilder);
+	// downloads, checked by hash, are still reused. Verify sets it, so
+	// that a warm cache cannot make the comparison circular.
+	Rebuild bool
 	// Insecure allows plain HTTP to any registry.
 	Insecure bool
 	// Force lets a push move a tag that names another image.
@@ -237,6 +243,9 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 	if installer == nil {
 		installer = build.None{}
 	}
+	if r, ok := installer.(build.Rebuilder); ok && o.Rebuild {
+		installer = r.Rebuild()
+	}
 	goVersion, err := toolchainVersion(ctx, installer, o.DryRun)
 	if err != nil {
 		return nil, err
@@ -298,6 +307,13 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 		rep.Layers = append(rep.Layers, LayerReport{Role: l.Role, Entries: len(l.Entries), Bytes: l.Size()})
 	}
 	if o.DryRun {
+		// A dry run fails where the build would on the lockfiles, which
+		// the build checks only once the base image is in.
+		if c, ok := installer.(build.Checker); ok {
+			if err := c.Check(ctx, recipe.Platforms); err != nil {
+				return nil, err
+			}
+		}
 		for _, p := range recipe.Platforms {
 			rep.Platforms = append(rep.Platforms, PlatformReport{Platform: p.String()})
 		}
@@ -306,6 +322,7 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 
 	store := cache.New(o.Client.Cache())
 	store.Progress = o.Progress
+	store.Rebuild = o.Rebuild
 	res, err := recipe.Build(ctx, store, &base.Fetcher{Store: store, Client: rc})
 	if err != nil {
 		return nil, err

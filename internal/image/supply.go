@@ -266,6 +266,18 @@ type SignReport struct {
 	// AlreadySigned is set when the key had signed it before: nothing was
 	// pushed.
 	AlreadySigned bool `json:"already_signed,omitempty"`
+	// DryRun is set when nothing was pushed because SignOptions.DryRun
+	// asked: the report says what would have been.
+	DryRun bool `json:"dry_run,omitempty"`
+}
+
+// SignOptions are how Sign reaches the registry and what it writes.
+type SignOptions struct {
+	// Insecure allows plain HTTP to any registry.
+	Insecure bool
+	// DryRun resolves the digest and reads the signatures already there,
+	// and pushes nothing (sign.Preview).
+	DryRun bool
 }
 
 // Sign signs the image ref names with key, as `cosign sign --key` does
@@ -273,8 +285,8 @@ type SignReport struct {
 // registry rules. Errors: a *failure.UsageError for a reference that cannot be
 // parsed; the registry's refusal (a *regclient.Error, credentials
 // scrubbed) otherwise.
-func Sign(ctx context.Context, c *fetch.Client, insecure bool, ref string, key *ecdsa.PrivateKey) (*SignReport, error) {
-	rc := NewRegistryClient(c, insecure)
+func Sign(ctx context.Context, c *fetch.Client, ref string, key *ecdsa.PrivateKey, o SignOptions) (*SignReport, error) {
+	rc := NewRegistryClient(c, o.Insecure)
 	r, err := rc.ParseReference(ref)
 	if err != nil {
 		return nil, failure.Usagef("%s: %w", ref, err)
@@ -283,9 +295,13 @@ func Sign(ctx context.Context, c *fetch.Client, insecure bool, ref string, key *
 	if err != nil {
 		return nil, err
 	}
-	res, err := sign.Sign(r, key, opts...)
+	do := sign.Sign
+	if o.DryRun {
+		do = sign.Preview
+	}
+	res, err := do(r, key, opts...)
 	if err != nil {
 		return nil, rc.Wrap(ctx, "signing "+ref, r.Context().Registry, err)
 	}
-	return &SignReport{Reference: ref, Digest: res.Image.DigestStr(), Signature: res.SignatureTag.String(), AlreadySigned: res.AlreadySigned}, nil
+	return &SignReport{Reference: ref, Digest: res.Image.DigestStr(), Signature: res.SignatureTag.String(), AlreadySigned: res.AlreadySigned, DryRun: o.DryRun}, nil
 }

@@ -27,7 +27,8 @@ type VerifyOptions struct {
 	// commit, the platforms and SOURCE_DATE_EPOCH.
 	Build BuildOptions
 	// Image is the image to verify: HOST/REPO:TAG, HOST/REPO@DIGEST or
-	// oci-layout:DIR[:REF].
+	// oci-layout:DIR[:REF] (a docker-archive is refused, exit 2: it keeps
+	// no manifest digest).
 	Image string
 }
 
@@ -108,16 +109,23 @@ func (d *Difference) String() string {
 // Verify rebuilds the image o.Image names from the commit its release.json
 // records, out of the repository's own objects (as dist release builds),
 // for the image's platforms and at its recorded time, and compares the
-// digests. A difference is no error: the report says what differs.
+// digests. Everything built goes through the build again (BuildOptions.
+// Rebuild), none of it from dist's cache. A difference is no error: the
+// report says what differs.
 //
 // An image that records a work tree which differed from its commit
 // ("<commit>-dirty") is compared with the commit's rebuild: it never
 // matches, and the difference shows what the work tree changed.
 //
 // Errors: a *UsageError when the commit is not in the repository (fetch
-// it); an image that is not dist's or records no commit, or a rebuild that
+// it) or o.Image is a docker-archive; an image that is not dist's or records no commit, or a rebuild that
 // fails, otherwise.
 func Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
+	if strings.HasPrefix(o.Image, inspect.ArchivePrefix) {
+		// The archive keeps the config and layers but no manifest, so
+		// there is no digest to compare the rebuild's with.
+		return nil, failure.Usagef("%s: verify-image compares manifest digests, and a docker-archive keeps no manifest: verify the pushed image (REF) or an oci-layout:DIR", o.Image)
+	}
 	iopts := inspect.Options{Client: NewRegistryClient(o.Build.Client, o.Build.Insecure)}
 	op, err := inspect.Open(ctx, o.Image, iopts)
 	if err != nil {
@@ -165,6 +173,10 @@ func Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
 
 	bo := o.Build
 	bo.Revision, bo.Platforms, bo.Outputs, bo.DryRun = commit, rep.Platforms, nil, false
+	// Outputs of earlier builds on this machine would make the check
+	// circular: a binary or layer built wrong once would be compared with
+	// itself.
+	bo.Rebuild = true
 	bo.SourceDateEpoch = strconv.FormatInt(created.Unix(), 10)
 	b, err := Make(ctx, bo)
 	if err != nil {

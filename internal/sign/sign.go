@@ -79,6 +79,18 @@ func SignatureTag(image name.Digest) name.Tag {
 // signatures there. opts are go-containerregistry's (authentication,
 // transport, context).
 func Sign(ref name.Reference, key *ecdsa.PrivateKey, opts ...remote.Option) (Result, error) {
+	return sign(ref, key, true, opts)
+}
+
+// Preview is Sign without the push: it resolves ref to its digest, signs
+// the payload and reads the signatures already at SignatureTag, so that
+// the Result says what Sign would push where (nothing, when
+// AlreadySigned). It writes nothing.
+func Preview(ref name.Reference, key *ecdsa.PrivateKey, opts ...remote.Option) (Result, error) {
+	return sign(ref, key, false, opts)
+}
+
+func sign(ref name.Reference, key *ecdsa.PrivateKey, push bool, opts []remote.Option) (Result, error) {
 	desc, err := remote.Head(ref, opts...)
 	if err != nil {
 		return Result{}, fmt.Errorf("sign: %s: %w", ref, err)
@@ -107,6 +119,9 @@ func Sign(ref name.Reference, key *ecdsa.PrivateKey, opts ...remote.Option) (Res
 		return Result{}, err
 	} else if done {
 		res.AlreadySigned = true
+		return res, nil
+	}
+	if !push {
 		return res, nil
 	}
 	img, err := mutate.Append(base, mutate.Addendum{

@@ -97,6 +97,31 @@ func TestSign(t *testing.T) {
 	}
 }
 
+// TestPreview: the preview names the digest and the signature tag Sign
+// pushes to, and pushes nothing.
+func TestPreview(t *testing.T) {
+	host := registry.StartInProcess(t)
+	image := pushImage(t, host+"/dist/app:1.0")
+	key := newKey(t)
+	tag, _ := name.NewTag(host+"/dist/app:1.0", name.Insecure)
+	res, err := Preview(tag, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Image.String() != image.String() || res.SignatureTag.String() != SignatureTag(image).String() || res.AlreadySigned {
+		t.Errorf("preview %+v", res)
+	}
+	if _, err := remote.Head(res.SignatureTag); err == nil {
+		t.Fatal("the preview pushed a signature")
+	}
+	if _, err := Sign(tag, key); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := Preview(tag, key); err != nil || !again.AlreadySigned {
+		t.Errorf("preview after signing: %+v, %v", again, err)
+	}
+}
+
 func TestSignMissingImage(t *testing.T) {
 	host := registry.StartInProcess(t)
 	ref, _ := name.NewTag(host+"/dist/none:1.0", name.Insecure)

@@ -26,6 +26,26 @@ type Installer interface {
 	Entries(ctx context.Context, platform v1.Platform, base v1.Image) (entries []tarlayer.Entry, warnings []string, err error)
 }
 
+// Rebuilder is an Installer that keeps what it builds for later builds
+// (package deps keeps a Go server's binary). Rebuild returns one that
+// builds everything again, reading nothing earlier builds kept, for a
+// build that must not trust them (dist verify-image); what it downloads,
+// checked against the lockfiles' hashes, it may still reuse.
+type Rebuilder interface {
+	Installer
+	Rebuild() Installer
+}
+
+// Checker is an Installer that can check, before a dry run says what
+// would be built, what its Entries would refuse of the lockfiles, without
+// downloading or building what they pin: so that a dry run fails where
+// the build would (dist build --dry-run). The errors are those of
+// Entries.
+type Checker interface {
+	Installer
+	Check(ctx context.Context, platforms []v1.Platform) error
+}
+
 // None installs nothing: the image has no dependencies layer.
 type None struct{}
 

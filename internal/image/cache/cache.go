@@ -36,6 +36,11 @@ type Store struct {
 	// blobs as they are uploaded or copied; it must be safe for concurrent
 	// use.
 	Progress func(n int64)
+	// Rebuild makes Build read and compress every layer again, finding
+	// none from an earlier build: for a build that must not trust what
+	// earlier builds left (dist verify-image). Blobs put by digest (base
+	// images) are still read: they are downloads, checked by digest.
+	Rebuild bool
 }
 
 // New returns a Store keeping its blobs in c.
@@ -43,7 +48,7 @@ func New(c *fetch.Cache) *Store { return &Store{blobs: c} }
 
 // Quiet returns a Store on the same blobs that tells no Progress, for
 // reading blobs that are not being uploaded or copied.
-func (s *Store) Quiet() *Store { return &Store{blobs: s.blobs} }
+func (s *Store) Quiet() *Store { return &Store{blobs: s.blobs, Rebuild: s.Rebuild} }
 
 // Has reports whether the blob h is stored.
 func (s *Store) Has(h v1.Hash) bool {
@@ -116,10 +121,11 @@ func (s *Store) recordPath(diffID v1.Hash) string {
 // tarlayer.Fingerprint) are not read at all. Otherwise the tar is hashed
 // and compressed in one pass: with this compressor, compressing costs about
 // as much as hashing, so a separate hashing pass to look for an earlier
-// compressed copy would cost more than it saves.
+// compressed copy would cost more than it saves. With Rebuild, every
+// file is read.
 func (s *Store) Build(entries []tarlayer.Entry, o tarlayer.Options) (v1.Layer, error) {
 	fp := tarlayer.Fingerprint(entries, o)
-	if fp != "" {
+	if fp != "" && !s.Rebuild {
 		if b, err := os.ReadFile(s.statPath(fp)); err == nil {
 			if d, err := v1.NewHash(string(b)); err == nil {
 				if l, err := s.lookupBuilt(d); err == nil {

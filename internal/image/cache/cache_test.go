@@ -153,6 +153,15 @@ func TestBuildSkipsReadingUnchangedFiles(t *testing.T) {
 	if _, err := s.Build([]tarlayer.Entry{entry("")}, o); err != nil || opens != 3 {
 		t.Errorf("no identity: %d opens, %v", opens, err)
 	}
+	// Rebuild: read again, the same layer.
+	s.Rebuild = true
+	rebuilt, err := s.Build([]tarlayer.Entry{entry("stat:1")}, o)
+	if err != nil || opens != 4 {
+		t.Errorf("rebuild: %d opens, %v", opens, err)
+	} else if d3, _ := rebuilt.Digest(); d3 != d1 {
+		t.Errorf("rebuild gives %s, the first build %s", d3, d1)
+	}
+	s.Rebuild = false
 	if tarlayer.Fingerprint([]tarlayer.Entry{entry("x")}, o) == tarlayer.Fingerprint([]tarlayer.Entry{entry("x")}, tarlayer.Options{ModTime: o.ModTime.Add(time.Second)}) {
 		t.Error("the time does not change the fingerprint")
 	}

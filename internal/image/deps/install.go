@@ -72,6 +72,8 @@ type installer struct {
 	client *fetch.Client
 	open   lockset.Opener
 	logs   Logs
+	// rebuild: build the Go server again even when the cache has it.
+	rebuild bool
 
 	once    sync.Once
 	targets []*lockset.Target
@@ -90,6 +92,95 @@ func (in *installer) load() ([]*lockset.Target, error) {
 		}
 	})
 	return in.targets, in.err
+}
+
+// Rebuild implements build.Rebuilder: an installer that builds the Go
+// server's binary again rather than reading it from the cache. Wheels
+// are always unpacked again; the wheel files themselves are downloads,
+// checked against the lockfiles' hashes, and may come from the cache.
+func (in *installer) Rebuild() build.Installer {
+	return &installer{m: in.m, client: in.client, open: in.open, logs: in.logs, rebuild: true}
+}
+
+// Check implements build.Checker: what Entries checks of the lockfiles
+// before it installs anything, for a dry run, without downloading a
+// wheel, a module or the base image: every pypi entry a pin
+// (lockset.Target.RequirePins: a *fileerr.Error), the pypi set complete in
+// each platform's environment (core metadata from the index or the cache;
+// a *lockset.IncompleteError, a failed check), image.go.main pinned by a
+// gomod lockfile. The environments' Python is the one dist.yaml spells
+// (wheel.ManifestPython); when only the base image can tell, completeness
+// is left to the build.
+func (in *installer) Check(ctx context.Context, platforms []v1.Platform) error {
+	targets, err := in.load()
+	if err != nil {
+		return err
+	}
+	if err := requirePins(targets); err != nil {
+		return err
+	}
+	if pyVer, ok := wheel.ManifestPython(in.m); ok {
+		var envs []pep508.Env
+		for _, p := range platforms {
+			env, err := in.env(pyVer, platformString(p))
+			if err != nil {
+				return err
+			}
+			envs = append(envs, env)
+		}
+		if err := in.requireComplete(ctx, targets, envs); err != nil {
+			return err
+		}
+	}
+	if goMain(in.m) != "" {
+		if _, _, err := in.mainPin(targets); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// requirePins refuses a pypi lockfile entry that is no pin: an image
+// ships what its lockfiles pin, and such an entry would install and then
+// fail at import, so it is refused with the same report as lock verify.
+func requirePins(targets []*lockset.Target) error {
+	for _, t := range targets {
+		if t.Source.Ecosystem() == source.PyPI {
+			if err := t.RequirePins(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// requireComplete refuses a pypi set that misses a requirement in one of
+// envs, for the reason requirePins gives.
+func (in *installer) requireComplete(ctx context.Context, targets []*lockset.Target, envs []pep508.Env) error {
+	set, err := lockset.PySetFor(in.m, targets, envs)
+	if err != nil || set == nil {
+		return err
+	}
+	return set.RequireComplete(ctx)
+}
+
+// env is the environment markers are evaluated in for a Python version on
+// a platform ("linux/amd64"); a bad version is dist.yaml's error.
+func (in *installer) env(python, platform string) (pep508.Env, error) {
+	env, err := pep508.EnvFor(python, platform)
+	if err != nil {
+		return env, &fileerr.Error{Path: in.m.Path, Msg: err.Error(), Err: err}
+	}
+	return env, nil
+}
+
+// platformString spells p as image.platforms does: OS/ARCH[/VARIANT].
+func platformString(p v1.Platform) string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
 }
 
 // Entries implements Installer.
@@ -234,35 +325,18 @@ func (in *installer) wheels(ctx context.Context, targets []*lockset.Target, p v1
 	if err != nil {
 		return nil, nil, err
 	}
-	platform := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		platform += "/" + p.Variant
-	}
+	platform := platformString(p)
 	tgt := wheel.Target{Platform: platform, Python: pyVer.XY}
 	layout := wheel.Layout{SitePackages: py.SitePackages, Interpreter: py.Interpreter, Python: pyVer.XY}
-	env, err := pep508.EnvFor(pyVer.Version, platform)
-	if err != nil {
-		return nil, nil, &fileerr.Error{Path: in.m.Path, Msg: err.Error(), Err: err}
-	}
-	// An image ships what its lockfiles pin: an entry that is no pin, or a
-	// set that misses a requirement in this image's environment, would
-	// install and then fail at import, so it is refused with the same
-	// report as lock verify.
-	for _, t := range targets {
-		if t.Source.Ecosystem() == source.PyPI {
-			if err := t.RequirePins(); err != nil {
-				return nil, nil, err
-			}
-		}
-	}
-	set, err := lockset.PySetFor(in.m, targets, []pep508.Env{env})
+	env, err := in.env(pyVer.Version, platform)
 	if err != nil {
 		return nil, nil, err
 	}
-	if set != nil {
-		if err := set.RequireComplete(ctx); err != nil {
-			return nil, nil, err
-		}
+	if err := requirePins(targets); err != nil {
+		return nil, nil, err
+	}
+	if err := in.requireComplete(ctx, targets, []pep508.Env{env}); err != nil {
+		return nil, nil, err
 	}
 
 	type job struct {
@@ -385,20 +459,9 @@ func (in *installer) wheels(ctx context.Context, targets []*lockset.Target, p v1
 // module, for the platform, and places the binary.
 func (in *installer) goServer(ctx context.Context, targets []*lockset.Target, p v1.Platform) (tarlayer.Entry, error) {
 	g := in.m.Image.Go
-	var lt *lockset.Target
-	var pin *lockfile.Entry
-	for _, t := range targets {
-		if t.Source.Ecosystem() != source.GoMod {
-			continue
-		}
-		for _, e := range t.File.Entries() {
-			if (g.Main == e.Name || strings.HasPrefix(g.Main, e.Name+"/")) && (pin == nil || len(e.Name) > len(pin.Name)) {
-				pin, lt = e, t
-			}
-		}
-	}
-	if lt == nil {
-		return tarlayer.Entry{}, fileerr.New(in.m.Path, 0, "image.go.main %s is not in any module a gomod lockfile pins (dist lock add MODULE)", g.Main)
+	lt, pin, err := in.mainPin(targets)
+	if err != nil {
+		return tarlayer.Entry{}, err
 	}
 	src, ok := lt.Source.(*gomod.Source)
 	if !ok {
@@ -420,12 +483,35 @@ func (in *installer) goServer(ctx context.Context, targets []*lockset.Target, p 
 	return e, nil
 }
 
+// mainPin finds the gomod pin of the module that holds image.go.main, the
+// longest such module path; a *fileerr.Error at dist.yaml when none.
+func (in *installer) mainPin(targets []*lockset.Target) (*lockset.Target, *lockfile.Entry, error) {
+	main := in.m.Image.Go.Main
+	var lt *lockset.Target
+	var pin *lockfile.Entry
+	for _, t := range targets {
+		if t.Source.Ecosystem() != source.GoMod {
+			continue
+		}
+		for _, e := range t.File.Entries() {
+			if (main == e.Name || strings.HasPrefix(main, e.Name+"/")) && (pin == nil || len(e.Name) > len(pin.Name)) {
+				pin, lt = e, t
+			}
+		}
+	}
+	if lt == nil {
+		return nil, nil, fileerr.New(in.m.Path, 0, "image.go.main %s is not in any module a gomod lockfile pins (dist lock add MODULE)", main)
+	}
+	return lt, pin, nil
+}
+
 // cachedBuild returns the server binary for a platform, from dist's cache
 // when the same toolchain already built the same main package from the same
 // pins: the go command caches packages but not the linked binary, and a
 // warm rebuild of an unchanged image should not link again. The build is
 // reproducible (-trimpath, no build ID), so a cached binary is the binary a
-// fresh build would give.
+// fresh build would give. With rebuild set the cache is not read (it is
+// still written: the fresh binary is as good as any).
 func (in *installer) cachedBuild(ctx context.Context, lt *lockset.Target, src *gomod.Source, p v1.Platform) ([]byte, error) {
 	// The toolchain is in the key: gobuild asks it once per process, the
 	// way Build runs it.
@@ -440,7 +526,7 @@ func (in *installer) cachedBuild(ctx context.Context, lt *lockset.Target, src *g
 		key = hex.EncodeToString(h.Sum(nil))
 	}
 	cached := filepath.Join(in.client.Cache().Dir, "gobin", key)
-	if key != "" {
+	if key != "" && !in.rebuild {
 		if data, err := os.ReadFile(cached); err == nil {
 			if in.logs.Log != nil {
 				in.logs.Log("cache hit %s for %s/%s: built earlier from the same pins and toolchain", in.m.Image.Go.Main, p.OS, p.Architecture)

@@ -1,7 +1,8 @@
 // Package inspect reads back what an image built by dist records: the
 // release manifest (version, commit, pins), the config and the layers, from
-// a registry or an OCI layout. From a registry it reads manifests, the
-// config and the one small release layer, never the other blobs.
+// a registry, an OCI layout or a docker-archive. From a registry it reads
+// manifests, the config and the one small release layer, never the other
+// blobs.
 package inspect
 
 import (
@@ -16,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/distbuild/dist/internal/image/meta"
 	"github.com/distbuild/dist/internal/referrers"
@@ -26,11 +28,21 @@ import (
 // "oci-layout:DIR:REF" to choose an entry by its ref name.
 const LayoutPrefix = "oci-layout:"
 
+// ArchivePrefix starts a docker-archive source, "docker-archive:FILE": a
+// tarball as docker save and dist build -o docker-archive:FILE write it,
+// holding one image.
+const ArchivePrefix = "docker-archive:"
+
 // Report is what inspect shows.
 type Report struct {
 	Reference string `json:"reference"`
-	Digest    string `json:"digest"`
-	MediaType string `json:"media_type"`
+	// Digest is the manifest's (an index's for several platforms); empty
+	// for a docker-archive, which keeps no manifest.
+	Digest    string `json:"digest,omitempty"`
+	MediaType string `json:"media_type,omitempty"`
+	// ImageID is a docker-archive's image: its config's digest, the ID
+	// docker load gives it.
+	ImageID string `json:"image_id,omitempty"`
 	// Platforms lists an index's images.
 	Platforms []PlatformImage `json:"platforms"`
 	// Platform is the image whose config and layers are shown.
@@ -85,14 +97,25 @@ type Opened struct {
 	Image v1.Image
 	// Layout is the OCI layout's directory; "" for a registry.
 	Layout string
+	// Archive is the docker-archive's file. It keeps no manifest: the
+	// Descriptor is empty, Image is set.
+	Archive string
 	// Ref is the registry reference; nil for a layout.
 	Ref name.Reference
 }
 
 // Open finds the image src names: "oci-layout:DIR[:REF]" (the entry named
 // REF, or the only image; the referrers written beside it are not
-// images), or a registry reference, whose manifest is read and no blob.
+// images), "docker-archive:FILE" (its one image), or a registry
+// reference, whose manifest is read and no blob.
 func Open(ctx context.Context, src string, o Options) (*Opened, error) {
+	if file, ok := strings.CutPrefix(src, ArchivePrefix); ok {
+		img, err := tarball.ImageFromPath(file, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: not a docker-archive of one image: %w", src, err)
+		}
+		return &Opened{Image: img, Archive: file}, nil
+	}
 	if rest, ok := strings.CutPrefix(src, LayoutPrefix); ok {
 		d, ii, dir, err := fromLayout(rest)
 		if err != nil {
@@ -132,6 +155,9 @@ func Open(ctx context.Context, src string, o Options) (*Opened, error) {
 // Referrers lists what is attached to the opened image's digest, in its
 // layout or its repository.
 func (op *Opened) Referrers(ctx context.Context, o Options) ([]referrers.Referrer, error) {
+	if op.Archive != "" {
+		return nil, nil // a docker-archive has no place for them
+	}
 	if op.Ref == nil {
 		return referrers.ListLayout(op.Layout, op.Descriptor.Digest)
 	}
@@ -154,7 +180,16 @@ func Inspect(ctx context.Context, src string, o Options) (*Report, error) {
 		return nil, err
 	}
 	desc, idx, img := op.Descriptor, op.Index, op.Image
-	r := &Report{Reference: src, Digest: desc.Digest.String(), MediaType: string(desc.MediaType), Platforms: []PlatformImage{}}
+	r := &Report{Reference: src, Platforms: []PlatformImage{}}
+	if op.Archive != "" {
+		id, err := img.ConfigName()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", src, err)
+		}
+		r.ImageID = id.String()
+	} else {
+		r.Digest, r.MediaType = desc.Digest.String(), string(desc.MediaType)
+	}
 	if idx != nil {
 		im, err := idx.IndexManifest()
 		if err != nil {

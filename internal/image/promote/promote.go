@@ -123,7 +123,11 @@ func Promote(ctx context.Context, o Options) (*Result, error) {
 	vt = repo.Tag(vt.TagStr())
 	desc, err := c.Head(ctx, vt)
 	if errors.Is(err, regclient.ErrNotFound) {
-		return nil, fmt.Errorf("%s: not found: push the release first (dist build --output %s)", vt, vt)
+		// Not dist build --output: it would push the work tree's build
+		// under that version's tag. dist release pushes the image of the
+		// version's own commit.
+		return nil, fmt.Errorf("%s: not found: promote moves a channel to a version already pushed: push %s with dist release at its release commit, or name a version %s holds (crane ls %s)",
+			vt, version, repo.Name(), repo.Name())
 	}
 	if err != nil {
 		return nil, err

@@ -8,7 +8,9 @@
 //     holds the rendered configs; the changelog, and the dist.yaml that
 //     says which config is where and which pins are dependencies, from git
 //     at the commit release.json records;
-//   - otherwise a release tag in git: every file at the tagged commit.
+//   - otherwise a release tag in git: every file at the tagged commit;
+//     also when the registry cannot answer (unreachable, refusing), for a
+//     name that is a tag: the tag holds the release too, and Note says so.
 //
 // From a registry it reads manifests, the image config and those one or
 // two small layers, never the dependencies.
@@ -52,6 +54,9 @@ type Options struct {
 	Git *gitrepo.Repo
 	// Client reads the registry; nil: only git tags are looked at.
 	Client *regclient.Client
+	// Note is told, in one line, when a name is read from its git tag
+	// because the registry could not answer; nil: not told.
+	Note func(msg string)
 }
 
 // NotFoundError is a name that is no channel, no pushed image and no tag
@@ -65,9 +70,13 @@ func (e *NotFoundError) Error() string {
 // Release resolves ref: a channel of dist.yaml (from its image), a
 // version or tag pushed to image.repository (from its image), else a
 // release tag (the version, spelled by tag_format, or the tag itself). The
-// Release's Source says which. Errors: *NotFoundError; a channel whose
-// tag does not exist yet; an image not built by dist; a commit the
-// repository does not have; the registry's errors.
+// Release's Source says which. A registry that cannot answer (not
+// "not found": unreachable, refusing, failing) is no reason to fail for a
+// name that is a git tag: the release is read from the tag, and Note
+// told. Errors: *NotFoundError; a channel whose tag does not exist yet or
+// whose registry cannot answer; an image not built by dist; a commit the
+// repository does not have; the registry's errors, for a name that is no
+// git tag.
 func Release(ctx context.Context, ref string, o Options) (*reldiff.Release, error) {
 	m := o.Manifest
 	var repo *name.Repository
@@ -79,13 +88,19 @@ func Release(ctx context.Context, ref string, o Options) (*reldiff.Release, erro
 		repo = &r
 	}
 	if _, isChannel := m.Channels.Get(ref); isChannel && repo != nil {
-		rel, err := fromImage(ctx, o, repo.Tag(ref), ref)
+		rd, err := o.Client.Get(ctx, repo.Tag(ref))
 		if errors.Is(err, regclient.ErrNotFound) {
 			return nil, fmt.Errorf("channel %s: %s has no image yet (dist promote VERSION %s)", ref, repo.Tag(ref), ref)
 		}
-		return rel, err
+		if err != nil {
+			return nil, err
+		}
+		return fromImage(o, repo.Tag(ref), rd, ref)
 	}
 	looked := []string{}
+	// unanswered is the registry's error when it could not say whether
+	// an image exists; later tags would only wait for the same failure.
+	var unanswered error
 	if repo != nil {
 		tags := []string{ref}
 		if v, ok := gitrepo.VersionFromTag(m.TagFormat, ref); ok && v != ref {
@@ -95,20 +110,33 @@ func Release(ctx context.Context, ref string, o Options) (*reldiff.Release, erro
 			if _, err := name.NewTag(repo.Name()+":"+t, name.StrictValidation); err != nil {
 				continue
 			}
-			rel, err := fromImage(ctx, o, repo.Tag(t), ref)
+			rd, err := o.Client.Get(ctx, repo.Tag(t))
+			if err == nil {
+				return fromImage(o, repo.Tag(t), rd, ref)
+			}
 			if !errors.Is(err, regclient.ErrNotFound) {
-				return rel, err
+				unanswered = err
+				break
 			}
 			looked = append(looked, repo.Tag(t).String())
 		}
+	}
+	if unanswered != nil && ctx.Err() != nil {
+		return nil, unanswered
 	}
 	for _, tag := range tagNames(m, ref) {
 		if ok, err := o.Git.TagExists(tag); err != nil {
 			return nil, err
 		} else if ok {
+			if unanswered != nil && o.Note != nil {
+				o.Note(fmt.Sprintf("%s: read from git tag %s, the registry could not say whether it holds an image: %v", ref, tag, unanswered))
+			}
 			return fromTag(o, tag, ref)
 		}
 		looked = append(looked, "git tag "+tag)
+	}
+	if unanswered != nil {
+		return nil, fmt.Errorf("%s: no %s, and the registry could not answer: %w", ref, strings.Join(looked, " or "), unanswered)
 	}
 	return nil, &NotFoundError{Ref: ref, Looked: strings.Join(looked, ", ")}
 }
@@ -125,11 +153,7 @@ func tagNames(m *manifest.Manifest, ref string) []string {
 
 // fromImage reads the release an image records. Reading the layers goes
 // around the Client's own calls: their errors go through Scrub.
-func fromImage(ctx context.Context, o Options, ref name.Tag, asked string) (*reldiff.Release, error) {
-	rd, err := o.Client.Get(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
+func fromImage(o Options, ref name.Tag, rd *remote.Descriptor, asked string) (*reldiff.Release, error) {
 	r, err := readImage(o, ref, rd, asked)
 	return r, o.Client.Scrub(ref.Context().Registry, err)
 }
