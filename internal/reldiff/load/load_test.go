@@ -111,12 +111,18 @@ func TestDiff(t *testing.T) {
 		t.Errorf("2.0.0: %#v", err)
 	}
 	// With image.repository on a registry that is not there, the image is
-	// asked first, and that failure is a failed check.
+	// asked first; a tag is then read from git, with a note, and a name
+	// that is no tag is a failed check.
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	o.Manifest.Image = &manifest.Image{Repository: "127.0.0.1:1/app"}
 	o.Client = regclient.New(regclient.Options{})
+	var notes []string
+	o.Note = func(msg string) { notes = append(notes, msg) }
+	if res, err := Diff(ctx, "1.0.0", "v1.1.0", o); err != nil || len(res.Pins) != 1 || len(notes) != 2 {
+		t.Errorf("no registry, tags: %v, %+v, notes %q", err, res, notes)
+	}
 	var check *failure.CheckError
-	if _, err := Diff(ctx, "1.0.0", "1.1.0", o); !errors.As(err, &check) {
-		t.Errorf("no registry: %#v", err)
+	if _, err := Diff(ctx, "1.0.0", "stage", o); !errors.As(err, &check) {
+		t.Errorf("no registry, no tag: %#v", err)
 	}
 }
