@@ -163,6 +163,30 @@ func (r *Repo) Close() error { return r.st.Close() }
 // Root is the top directory of the work tree.
 func (r *Repo) Root() string { return r.root }
 
+// PathOf is the path git names dir/rel by, from the work tree's root, with
+// slashes ("lockfiles/default.txt" for a distribution at the root,
+// "dist/lockfiles/default.txt" for one in dist/). dir is a directory in the
+// work tree, such as dist.yaml's; symlinks in either path are resolved
+// first. rel comes back as given, slashed, when dir is not under the root.
+func (r *Repo) PathOf(dir, rel string) string {
+	root, err1 := filepath.EvalSymlinks(r.root)
+	d, err2 := filepath.Abs(dir)
+	if err2 == nil {
+		d, err2 = filepath.EvalSymlinks(d)
+	}
+	if err1 == nil {
+		root, err1 = filepath.Abs(root)
+	}
+	if err1 != nil || err2 != nil {
+		return filepath.ToSlash(rel)
+	}
+	p, err := filepath.Rel(root, filepath.Join(d, rel))
+	if err != nil || p == ".." || strings.HasPrefix(p, ".."+string(filepath.Separator)) {
+		return filepath.ToSlash(rel)
+	}
+	return filepath.ToSlash(p)
+}
+
 // GitDir is where this work tree's HEAD and index live (.git, or
 // .git/worktrees/NAME of the main repository for a linked work tree).
 func (r *Repo) GitDir() string { return r.gitDir }

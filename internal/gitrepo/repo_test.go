@@ -3,6 +3,7 @@ package gitrepo_test
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -225,5 +226,37 @@ func TestNoIdentity(t *testing.T) {
 	}
 	if sig, _ := r3.Ident(true); sig.Name != "Global User" || sig.Email != "global@example.org" {
 		t.Errorf("global identity %q <%s>", sig.Name, sig.Email)
+	}
+}
+
+// TestPathOf: a path under dist.yaml's directory as git names it from the
+// root, through a symlinked directory too; one outside stays as given.
+func TestPathOf(t *testing.T) {
+	root := t.TempDir()
+	if err := exec.Command("git", "init", "-q", root).Run(); err != nil {
+		t.Skip("git:", err)
+	}
+	sub := filepath.Join(root, "dist")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(sub, link); err != nil {
+		t.Fatal(err)
+	}
+	r, err := gitrepo.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, c := range []struct{ dir, rel, want string }{
+		{root, "VERSION", "VERSION"},
+		{sub, "lockfiles/default.txt", "dist/lockfiles/default.txt"},
+		{link, "VERSION", "dist/VERSION"},
+		{t.TempDir(), "VERSION", "VERSION"},
+	} {
+		if got := r.PathOf(c.dir, c.rel); got != c.want {
+			t.Errorf("PathOf(%s, %s) = %s, want %s", c.dir, c.rel, got, c.want)
+		}
 	}
 }

@@ -6,7 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -361,19 +362,7 @@ func imageDifference(platform string, a, b v1.Image) (*Difference, error) {
 }
 
 func annotationDifference(kind string, a, b map[string]string) *Difference {
-	keys := map[string]bool{}
-	for k := range a {
-		keys[k] = true
-	}
-	for k := range b {
-		keys[k] = true
-	}
-	sorted := make([]string, 0, len(keys))
-	for k := range keys {
-		sorted = append(sorted, k)
-	}
-	sort.Strings(sorted)
-	for _, k := range sorted {
+	for _, k := range unionKeys(a, b) {
 		av, aok := a[k]
 		bv, bok := b[k]
 		if av != bv || aok != bok {
@@ -399,18 +388,7 @@ func walkDifference(path string, x, y any, xok, yok bool) (string, string, strin
 		switch xv := x.(type) {
 		case map[string]any:
 			if yv, ok := y.(map[string]any); ok {
-				keys := map[string]bool{}
-				for k := range xv {
-					keys[k] = true
-				}
-				for k := range yv {
-					keys[k] = true
-				}
-				sorted := make([]string, 0, len(keys))
-				for k := range keys {
-					sorted = append(sorted, k)
-				}
-				sort.Strings(sorted)
+				sorted := unionKeys(xv, yv)
 				for _, k := range sorted {
 					a, aok := xv[k]
 					b, bok := yv[k]
@@ -462,4 +440,17 @@ func compact(v any, ok bool) string {
 	enc.SetEscapeHTML(false)
 	enc.Encode(v)
 	return strings.TrimSpace(b.String())
+}
+
+// unionKeys is the keys of a and b together, sorted: the order differences
+// are looked for in, so that the first one named is the same every run.
+func unionKeys[V any](a, b map[string]V) []string {
+	keys := slices.Collect(maps.Keys(a))
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -62,24 +62,7 @@ func (e *Env) today() string {
 
 // inRepo turns a path relative to the manifest's directory into one
 // relative to the repository root, as git names it.
-func (e *Env) inRepo(rel string) string {
-	root, err1 := filepath.EvalSymlinks(e.Repo.Root())
-	dir, err2 := filepath.Abs(e.Manifest.Dir)
-	if err2 == nil {
-		dir, err2 = filepath.EvalSymlinks(dir)
-	}
-	if err1 == nil {
-		root, err1 = filepath.Abs(root)
-	}
-	if err1 != nil || err2 != nil {
-		return filepath.ToSlash(rel)
-	}
-	p, err := filepath.Rel(root, filepath.Join(dir, rel))
-	if err != nil || p == ".." || strings.HasPrefix(p, ".."+string(filepath.Separator)) {
-		return filepath.ToSlash(rel)
-	}
-	return filepath.ToSlash(p)
-}
+func (e *Env) inRepo(rel string) string { return e.Repo.PathOf(e.Manifest.Dir, rel) }
 
 // Refusal is a release dist will not make, with every reason found: a
 // failed check (it comes wrapped in a *failure.CheckError); nothing was

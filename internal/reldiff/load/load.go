@@ -419,21 +419,4 @@ func fileAt(o Options, commit, p string) (reldiff.File, error) {
 
 // inRepo turns a path relative to dist.yaml's directory into the path git
 // names it by, from the repository root.
-func inRepo(o Options, rel string) string {
-	root, err1 := filepath.EvalSymlinks(o.Git.Root())
-	dir, err2 := filepath.Abs(o.Manifest.Dir)
-	if err2 == nil {
-		dir, err2 = filepath.EvalSymlinks(dir)
-	}
-	if err1 == nil {
-		root, err1 = filepath.Abs(root)
-	}
-	if err1 != nil || err2 != nil {
-		return filepath.ToSlash(rel)
-	}
-	p, err := filepath.Rel(root, filepath.Join(dir, rel))
-	if err != nil || p == ".." || strings.HasPrefix(p, ".."+string(filepath.Separator)) {
-		return filepath.ToSlash(rel)
-	}
-	return filepath.ToSlash(p)
-}
+func inRepo(o Options, rel string) string { return o.Git.PathOf(o.Manifest.Dir, rel) }
