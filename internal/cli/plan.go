@@ -150,11 +150,16 @@ func newChangelogCmd(a *app) *cobra.Command {
 				fmt.Fprint(a.stdout, e.Text)
 			case !o.Write:
 				fmt.Fprint(a.stdout, e.Text)
+				if e.ByHand != "" {
+					fmt.Fprintf(a.stderr, "note: nothing to generate (%s): write what changed at %s:%d by hand\n", e.ByHand, e.File, e.Line)
+				}
 			case e.Written:
 				if a.verbose {
 					fmt.Fprint(a.stderr, e.Diff)
 				}
 				fmt.Fprintf(a.stdout, "wrote %s\n", m.Changelog)
+			case e.ByHand != "":
+				fmt.Fprintf(a.stdout, "%s is up to date: nothing to generate (%s); write what changed at %s:%d by hand\n", m.Changelog, e.ByHand, e.File, e.Line)
 			default:
 				fmt.Fprintf(a.stdout, "%s is up to date\n", m.Changelog)
 			}

@@ -35,6 +35,12 @@ type ChangelogEntry struct {
 	Prepared string `json:"-"`
 	// Diff is the unified diff of what Written changed in the file.
 	Diff string `json:"-"`
+	// ByHand is set when the entry still says only "Nothing changed
+	// yet." and the plan lists nothing to put there: Plan.NothingToList's
+	// reason, for a hint to write the entry by hand.
+	ByHand string `json:"-"`
+	// Line is the entry's heading line in File.
+	Line int `json:"-"`
 }
 
 // Changelog computes the plan of m's work tree and merges the entry it
@@ -82,7 +88,10 @@ func Changelog(m *manifest.Manifest, repo *gitrepo.Repo, o ChangelogOptions) (*C
 	if u, err = cl.Unreleased(); err != nil {
 		return nil, err
 	}
-	res := &ChangelogEntry{File: m.Changelog, Version: u.Version, Date: u.Date, Text: cl.Text(u), Changed: cl.Changed()}
+	res := &ChangelogEntry{File: m.Changelog, Version: u.Version, Date: u.Date, Text: cl.Text(u), Changed: cl.Changed(), Line: u.Line}
+	if u.OnlyNothingChanged() {
+		res.ByHand = p.NothingToList()
+	}
 	if o.Write && res.Changed {
 		if err := cl.Write(); err != nil {
 			return nil, err

@@ -141,6 +141,12 @@ func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error)
 		p.FirstRelease = true
 		p.Bump = "none"
 		p.Next = version.Final(cur)
+		// Against no release every pin is new: the changelog of a first
+		// release lists what it ships, though the policy has nothing to
+		// judge.
+		if err := p.firstPins(m); err != nil {
+			return nil, err
+		}
 		return p, nil
 	}
 	p.Base, p.BaseTag, p.BaseCommit = base.Version.Raw, base.Tag, base.Commit
@@ -254,6 +260,26 @@ func (p *Plan) lockChanges(m *manifest.Manifest, repo *gitrepo.Repo, commit, tag
 		}
 	}
 	return changes, nil
+}
+
+// firstPins records every pin of m's lockfiles as added, for the
+// changelog of a first release. A lockfile not written yet has none.
+func (p *Plan) firstPins(m *manifest.Manifest) error {
+	for i, l := range m.Lockfiles {
+		_, data, err := m.ReadLockfile(l.Path)
+		if err != nil {
+			return err
+		}
+		cur, err := lockfile.Parse(l.Path, data)
+		if err != nil {
+			return err
+		}
+		for _, c := range lockfile.Diff(l.Ecosystem, nil, cur) {
+			p.Dependencies = append(p.Dependencies, Dependency{File: l.Path, Ecosystem: l.Ecosystem, Index: l.Index, Change: c,
+				Indirect: Indirect(m, &m.Lockfiles[i], cur, c.New)})
+		}
+	}
+	return nil
 }
 
 // baseManifest reads dist.yaml as it was at the base commit, or nil when

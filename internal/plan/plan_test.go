@@ -177,3 +177,27 @@ func TestSectionsIndirect(t *testing.T) {
 		t.Errorf("sections:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A first release lists what it ships, in one "Initial release" section:
+// the pins asked for, then a count of what they pull in.
+func TestSectionsFirstRelease(t *testing.T) {
+	p := &Plan{FirstRelease: true, Dependencies: []Dependency{
+		{Ecosystem: "pypi", Change: lockfile.Change{Kind: lockfile.Added, Name: "kinto", To: "14.3.0"}},
+		{Ecosystem: "pypi", Indirect: true, Change: lockfile.Change{Kind: lockfile.Added, Name: "pyramid", To: "2.0.2"}},
+		{Ecosystem: "oci", Change: lockfile.Change{Kind: lockfile.Added, Name: "docker.io/library/python", To: "3.12-slim"}},
+	}}
+	got := Sections(p, nil)
+	want := []string{"- kinto 14.3.0: https://pypi.org/project/kinto/14.3.0/", "- docker.io/library/python 3.12-slim", "- and 1 dependency these require"}
+	if len(got) != 1 || got[0].Title != "Initial release" || got[0].Key != "initial" || strings.Join(got[0].Lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got %+v", got)
+	}
+	if why := p.NothingToList(); why != "" {
+		t.Errorf("NothingToList = %q, want none", why)
+	}
+	if why := (&Plan{FirstRelease: true}).NothingToList(); why != "nothing is pinned yet" {
+		t.Errorf("first release with no pins: %q", why)
+	}
+	if why := (&Plan{Base: "1.0.0"}).NothingToList(); why != "no pin or config key changed since 1.0.0" {
+		t.Errorf("no change: %q", why)
+	}
+}

@@ -21,7 +21,14 @@ import (
 // URL" under a kinto-signer sub-heading, as kinto-dist writes them) gets no
 // section or line: the maintainer's words say it, and a generated block
 // would say it twice.
+//
+// A first release has no changes to list: its one section, "Initial
+// release", names what it ships, a line per pin a user asked for and one
+// counting what those pull in.
 func Sections(p *Plan, written *changelog.Entry) []changelog.Section {
+	if p.FirstRelease {
+		return initial(p)
+	}
 	var out []changelog.Section
 	// A project pinned under two markers that both changed has two
 	// sections, told apart by the marker.
@@ -105,6 +112,53 @@ func Sections(p *Plan, written *changelog.Entry) []changelog.Section {
 		out = append(out, s)
 	}
 	return out
+}
+
+// initial is the section of a first release: zest.releaser's "Initial
+// release", with the pins it ships. None when nothing is pinned.
+func initial(p *Plan) []changelog.Section {
+	s := changelog.Section{Title: "Initial release", Key: "initial"}
+	indirect := 0
+	for _, d := range p.Dependencies {
+		if d.Indirect {
+			indirect++
+			continue
+		}
+		c := d.Change
+		line := "- " + c.Name + " " + c.To
+		if c.Marker != "" {
+			line += " ; " + c.Marker
+		}
+		if link := upstream(d, c); link != "" {
+			line += ": " + link
+		}
+		s.Lines = append(s.Lines, line)
+	}
+	switch {
+	case indirect == 1:
+		s.Lines = append(s.Lines, "- and 1 dependency these require")
+	case indirect > 1:
+		s.Lines = append(s.Lines, fmt.Sprintf("- and %d dependencies these require", indirect))
+	}
+	if len(s.Lines) == 0 {
+		return nil
+	}
+	return []changelog.Section{s}
+}
+
+// NothingToList says why dist changelog --write has nothing to add to an
+// entry that says only "Nothing changed yet.", for a hint that sends the
+// maintainer to write it by hand: "nothing is pinned yet" (a first
+// release), or "no pin or config key changed since BASE". It returns ""
+// when Sections has something to write.
+func (p *Plan) NothingToList() string {
+	switch {
+	case len(Sections(p, nil)) > 0:
+		return ""
+	case p.FirstRelease:
+		return "nothing is pinned yet"
+	}
+	return "no pin or config key changed since " + p.Base
 }
 
 // upstream links to a release page the index's name alone determines:

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/distbuild/dist/internal/changelog"
+	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/version"
 )
@@ -117,6 +118,9 @@ func (nextCheck) Name() string { return "version" }
 func (c nextCheck) Run(context.Context) (string, error) {
 	if isDev(c.cur) {
 		if u, err := c.cl.Unreleased(); err == nil && version.Final(mustParse(c.cur)) == u.Version {
+			if err := c.sameNext(u.Version); err != nil {
+				return "", err
+			}
 			switch {
 			case c.committed == c.cur:
 				c.already, c.next = true, u.Version
@@ -149,6 +153,32 @@ func (c nextCheck) Run(context.Context) (string, error) {
 	}
 	c.next = next
 	return fmt.Sprintf("%s released; next %s", c.cur, next), nil
+}
+
+// sameNext refuses a --version other than next, the version an earlier
+// run went back to development for: that run's VERSION stands, and
+// reporting it as done would hide that the flag was not applied. A usage
+// error (exit 2), since what was typed contradicts the repository.
+func (c nextCheck) sameNext(next string) error {
+	if c.o.Version == "" {
+		return nil
+	}
+	want, err := version.Parse("pypi", c.o.Version)
+	if err != nil {
+		return failure.Usagef("--version: %w", err)
+	}
+	m := c.env.Manifest
+	switch cmp := version.Compare(want, mustParse(next)); {
+	case cmp == 0:
+		return nil
+	case cmp > 0:
+		// prerelease takes any version the policy allows, and the
+		// policy never requires less than VERSION says.
+		return failure.Usagef("--version %s: already back to development for %s (%s holds %s); to release %s instead, run dist prerelease --version %s",
+			c.o.Version, next, m.VersionFile, c.cur, c.o.Version, c.o.Version)
+	}
+	return failure.Usagef("--version %s: already back to development for %s (%s holds %s); to aim lower, write %s%s in %s and retitle the unreleased entry of %s by hand",
+		c.o.Version, next, m.VersionFile, c.cur, c.o.Version, m.DevMarker, m.VersionFile, m.Changelog)
 }
 
 // developStep writes NEXT.dev0 and the new entry, re-renders the configs

@@ -32,6 +32,8 @@ type prerelease struct {
 	cl  *changelog.Changelog
 	// v is the version being prepared, known once the version check ran.
 	v string
+	// plan is the policy's plan, known once the version check computed it.
+	plan *plan.Plan
 	// prepared is set when an earlier run did the work.
 	prepared bool
 	// resume is set when an earlier run wrote the files and was stopped
@@ -150,6 +152,7 @@ func (c versionCheck) Run(context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	c.plan = p
 	v := c.o.Version
 	if v == "" {
 		v = p.Next
@@ -178,7 +181,21 @@ func (c changelogCheck) Run(context.Context) (string, error) {
 		return "", refuse("%v", err)
 	}
 	if unrel.OnlyNothingChanged() {
-		return "", refuse("%s:%d: the unreleased entry says only \"Nothing changed yet.\" (write what changed, or run dist changelog --write)", c.env.Manifest.Changelog, unrel.Line)
+		where := fmt.Sprintf("%s:%d: the unreleased entry says only \"Nothing changed yet.\"", c.env.Manifest.Changelog, unrel.Line)
+		// The hint names dist changelog --write only when it would write
+		// something: on a first release with nothing pinned, or with no
+		// pin changed, it leaves the entry as it is.
+		p := c.plan
+		switch {
+		case p == nil:
+			// The version check could not plan; its refusal says why.
+			return "", refuse("%s (write what changed there by hand)", where)
+		case p.NothingToList() != "":
+			return "", refuse("%s and dist changelog --write has nothing to generate (%s): write what changed there by hand", where, p.NothingToList())
+		case p.FirstRelease:
+			return "", refuse("%s (run dist changelog --write, which lists the pins this first release ships, or write what changed by hand)", where)
+		}
+		return "", refuse("%s (run dist changelog --write, which lists what changed since %s, or write what changed by hand)", where, p.Base)
 	}
 	return fmt.Sprintf("%s:%d: %s (unreleased)", c.env.Manifest.Changelog, unrel.Line, unrel.Version), nil
 }

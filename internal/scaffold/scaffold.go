@@ -312,7 +312,7 @@ type data struct {
 	PinnedBase, BaseLock   bool
 }
 
-var manifestTmpl = template.Must(template.New("dist.yaml").Parse(`# dist.yaml: the distribution's manifest. See dist's DESIGN for every key.
+var manifestTmpl = template.Must(template.New("dist.yaml").Parse(`# dist.yaml: the distribution's manifest. Every key: dist's README, "dist.yaml reference".
 name: {{.Name}}
 changelog: CHANGELOG.md
 version_file: VERSION

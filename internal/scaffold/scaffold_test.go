@@ -158,3 +158,25 @@ func TestInitDefaultsAndUsage(t *testing.T) {
 		t.Errorf("--ecosystem npm: %#v", err)
 	}
 }
+
+// The scaffold's dist.yaml sends its reader to README's section of every
+// key, which must be there to be found.
+func TestManifestPointsToReference(t *testing.T) {
+	files, _, err := plan(Options{Name: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(files[0].body, "\n")
+	_, section, ok := strings.Cut(first, `README, "`)
+	section = strings.TrimSuffix(section, `".`)
+	if !ok || section == "" {
+		t.Fatalf("dist.yaml's first line names no README section: %s", first)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "\n## "+section+"\n") {
+		t.Errorf("README.md has no section %q, which dist init's dist.yaml points to", section)
+	}
+}

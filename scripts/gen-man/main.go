@@ -14,10 +14,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
+	"github.com/spf13/pflag"
 
 	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/cli"
@@ -51,6 +53,7 @@ func writePages(dir, version string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
+	escapeHelp(root)
 	var pages []string
 	var walk func(c *cobra.Command) error
 	walk = func(c *cobra.Command) error {
@@ -78,4 +81,79 @@ func writePages(dir, version string) ([]string, error) {
 		return nil
 	}
 	return pages, walk(root)
+}
+
+// escapeHelp makes the help of root and every command below it read as
+// itself once cobra/doc has put it into the Markdown that go-md2man
+// renders: help is plain text, and Markdown would take "<2" in
+// "name>=1,<2" for the start of an HTML tag and drop it, "*x*" for
+// emphasis, "[x](y)" for a link. Short, Long and every flag's usage are
+// escaped (each flag once: a persistent flag is shared by every command
+// that inherits it). A flag usage keeps its `NAME` back-quotes, pflag's
+// way of naming the value, which go-md2man renders in bold. Use is left
+// alone: cobra derives the command's name from it.
+func escapeHelp(root *cobra.Command) {
+	done := map[*pflag.Flag]bool{}
+	escapeFlag := func(f *pflag.Flag) {
+		if !done[f] {
+			done[f] = true
+			f.Usage = escapeMarkdown(f.Usage, true)
+		}
+	}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Short = escapeMarkdown(c.Short, false)
+		c.Long = escapeMarkdown(c.Long, false)
+		c.LocalFlags().VisitAll(escapeFlag)
+		c.InheritedFlags().VisitAll(escapeFlag)
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
+
+// mdSpecial is every character a Markdown backslash escape applies to in
+// blackfriday, go-md2man's parser, but the period: escaped, go-md2man
+// writes it as "\&.", and it only matters after a line's leading digits
+// (an ordered list), where it is escaped.
+const mdSpecial = "\\`*_{}[]()#+-!:|&<>~"
+
+// heading is a Markdown heading line, which cobra's own completion help
+// uses for its subsections: those are left to render as headings.
+var heading = regexp.MustCompile(`^#{1,6} `)
+
+// listNumber is a line's leading number, which a period makes an item of
+// an ordered list.
+var listNumber = regexp.MustCompile(`^\s*[0-9]+`)
+
+// escapeMarkdown backslash-escapes every Markdown special character of s,
+// plain text, so that it renders as written. Lines of a code block (indented
+// by a tab or four spaces after a blank line, as cobra's completion help
+// shows its commands) are rendered literally already, and headings are
+// meant as headings: both are left as they are. keepBackquotes leaves
+// back-quotes unescaped.
+func escapeMarkdown(s string, keepBackquotes bool) string {
+	lines := strings.Split(s, "\n")
+	code := false
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		indented := strings.HasPrefix(l, "\t") || strings.HasPrefix(l, "    ")
+		code = indented && (code || i == 0 || strings.TrimSpace(lines[i-1]) == "")
+		if code || heading.MatchString(l) {
+			continue
+		}
+		var b strings.Builder
+		num := len(listNumber.FindString(l))
+		for j, r := range l {
+			if (strings.ContainsRune(mdSpecial, r) && !(keepBackquotes && r == '`')) || (r == '.' && j == num && num > 0) {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(r)
+		}
+		lines[i] = b.String()
+	}
+	return strings.Join(lines, "\n")
 }

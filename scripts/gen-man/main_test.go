@@ -1,11 +1,17 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/distbuild/dist/internal/cli"
 )
 
 func TestWritePages(t *testing.T) {
@@ -49,4 +55,59 @@ func TestWritePages(t *testing.T) {
 			t.Errorf("%s differs between two runs", p)
 		}
 	}
+}
+
+// Every command's help reaches its page as written: its Short, each line
+// of its Long and each flag's usage, though Markdown would read "<2" as a
+// tag, "[:TAG] (x)" as a link, "*" as emphasis.
+func TestPagesKeepHelpText(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := writePages(dir, ""); err != nil {
+		t.Fatal(err)
+	}
+	// A fresh tree: writePages escaped the text of its own.
+	root := cli.NewRoot(io.Discard, io.Discard)
+	root.InitDefaultCompletionCmd()
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c != root && (!c.IsAvailableCommand() || c.IsAdditionalHelpTopicCommand()) {
+			return
+		}
+		name := strings.ReplaceAll(c.CommandPath(), " ", "-") + ".1"
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		page := roffText(string(data))
+		want := []string{c.Short}
+		for _, l := range strings.Split(c.Long, "\n") {
+			// cobra's completion help has Markdown headings, rendered as
+			// such (.SS).
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+				want = append(want, l)
+			}
+		}
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			if !f.Hidden {
+				want = append(want, strings.ReplaceAll(f.Usage, "`", ""))
+			}
+		})
+		for _, w := range want {
+			if !strings.Contains(page, w) {
+				t.Errorf("%s lacks %q", name, w)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
+
+// roffText is a page's text as man shows it, near enough to find help
+// text in: font changes and zero-width escapes dropped, a backslash
+// unescaped.
+func roffText(page string) string {
+	return strings.NewReplacer(`\fB`, "", `\fP`, "", `\fR`, "", `\fI`, "", `\&`, "", `\\`, `\`).Replace(page)
 }
