@@ -1,7 +1,9 @@
 // Package lock carries out dist's lock commands: add, upgrade, verify,
 // outdated and why, over the lockfiles a manifest lists (loaded by
-// lockset) and the sources behind them. It prints nothing; the CLI renders
-// what it returns.
+// lockset) and the sources behind them. Add and Upgrade are whole
+// commands: they take the lockfiles' locks, load them, edit and write
+// them (AddTo and UpgradeIn are their edits, in memory). It prints
+// nothing; the CLI renders what it returns.
 package lock
 
 import (
@@ -264,12 +266,13 @@ func describeVersions(versions []string) string {
 	}
 }
 
-// Add pins every spec in the target lockfile. A pypi lockfile is resolved
+// AddTo pins every spec in the target lockfile, in memory: Add's edit,
+// which the caller writes. A pypi lockfile is resolved
 // with its set (unless NoDeps): what the specs need is pinned too, in the
 // lockfile its dependencies: names. An edit that would pin a name at a
 // second version, in any lockfile of o.Lockfiles, is refused with a
 // *ConflictError naming both places.
-func Add(ctx context.Context, t *lockset.Target, specs []string, o Options) ([]Pinned, error) {
+func AddTo(ctx context.Context, t *lockset.Target, specs []string, o Options) ([]Pinned, error) {
 	eco := t.Source.Ecosystem()
 	parsed := make([]Spec, len(specs))
 	for i, s := range specs {
@@ -527,9 +530,10 @@ func latestReleases(ctx context.Context, t *lockset.Target, names []string, o Op
 	return entries, rels, g.Wait()
 }
 
-// Upgrade moves pins to their latest version: every pin when names is
-// empty, else the named ones wherever they are pinned.
-func Upgrade(ctx context.Context, targets []*lockset.Target, names []string, o Options) ([]Pinned, error) {
+// UpgradeIn moves pins of targets to their latest version, in memory:
+// every pin when names is empty, else the named ones wherever they are
+// pinned. It is Upgrade's edit, which the caller writes.
+func UpgradeIn(ctx context.Context, targets []*lockset.Target, names []string, o Options) ([]Pinned, error) {
 	if !o.NoDeps && o.Set != nil {
 		var rest []*lockset.Target
 		var py []*lockset.Target
@@ -585,7 +589,7 @@ func Upgrade(ctx context.Context, targets []*lockset.Target, names []string, o O
 			if len(names) > 0 && len(left) == 0 {
 				return out, nil
 			}
-			more, err := Upgrade(ctx, rest, left, Options{IncludePre: o.IncludePre})
+			more, err := UpgradeIn(ctx, rest, left, Options{IncludePre: o.IncludePre})
 			return append(out, more...), err
 		}
 	}
@@ -667,8 +671,23 @@ func upgrade(ctx context.Context, t *lockset.Target, names []string, o Options) 
 	return out, nil
 }
 
-// ListOutdated reports what Upgrade would change, without writing.
-func ListOutdated(ctx context.Context, t *lockset.Target, o Options) ([]Outdated, error) {
+// ListOutdated reports what UpgradeIn would change in targets, without
+// writing: a row per pin with a newer version (or, for an image tag, a
+// moved digest), in the targets' order; an empty list when there is none.
+func ListOutdated(ctx context.Context, targets []*lockset.Target, o Options) ([]Outdated, error) {
+	out := []Outdated{}
+	for _, t := range targets {
+		rows, err := listOutdated(ctx, t, o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// listOutdated is ListOutdated for one target.
+func listOutdated(ctx context.Context, t *lockset.Target, o Options) ([]Outdated, error) {
 	entries, rels, err := latestReleases(ctx, t, nil, o)
 	if err != nil {
 		return nil, err

@@ -29,9 +29,12 @@ type Link struct {
 }
 
 // Why returns every chain of requirements that brings name into the pin
-// set s, each from a direct pin to the named one. A name the set does not
-// pin is a usage error.
+// set s, each from a direct pin to the named one. No set (dist.yaml lists
+// no pypi lockfile) or a name the set does not pin is a usage error.
 func Why(ctx context.Context, s *lockset.PySet, name string) ([][]Link, error) {
+	if s == nil {
+		return nil, failure.Usagef("dist.yaml lists no pypi lockfile")
+	}
 	g, err := s.Graph()
 	if err != nil {
 		return nil, err
