@@ -87,8 +87,8 @@ func newLockUpgradeCmd(a *app) *cobra.Command {
 	var f lockFlags
 	var dryRun, all bool
 	cmd := &cobra.Command{
-		Use:   "upgrade [-f FILE] [NAME... | --all]",
-		Short: "Move pins to their latest stable version",
+		Use:   "upgrade [-f FILE] [NAME[==VERSION]... | --all]",
+		Short: "Move pins to their latest stable version, or to the version or range given (NAME==VER, NAME>=1,<2)",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := a.manifest()
 			if err != nil {

@@ -125,6 +125,20 @@ func TestAddUpgradeWrite(t *testing.T) {
 	}
 	samePins(t, "upgrade", res.Pins, "lockfiles/default.txt upgraded app 1.0 2.0")
 
+	// A version or range moves the pin there, with or without its set.
+	res, err = lock.Upgrade(ctx, m, lock.UpgradeOptions{EditOptions: eo, Specs: []string{"app<2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePins(t, "upgrade app<2", res.Pins, "lockfiles/default.txt downgraded app 2.0 1.1")
+	nodeps := eo
+	nodeps.NoDeps = true
+	res, err = lock.Upgrade(ctx, m, lock.UpgradeOptions{EditOptions: nodeps, Specs: []string{"app==1.0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePins(t, "upgrade --no-deps app==1.0", res.Pins, "lockfiles/default.txt downgraded app 1.1 1.0")
+
 	var usage *failure.UsageError
 	if _, err := lock.Upgrade(ctx, m, lock.UpgradeOptions{EditOptions: eo}); !errors.As(err, &usage) {
 		t.Errorf("upgrade naming nothing: %v, want a usage error", err)

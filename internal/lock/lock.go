@@ -471,26 +471,30 @@ type Outdated struct {
 	Level string `json:"level"`
 }
 
-// latestReleases finds, for each index pin of a target (the named ones
-// when names is not empty), the latest release it could move to: rels[i]
-// is entries[i]'s, nil when there is nothing to fetch for it (no newer
+// latestReleases finds, for each index pin of a target (the ones specs
+// name when there are any), the release it could move to: the latest, or
+// the version or newest in the range the pin's spec gives. rels[i] is
+// entries[i]'s, nil when there is nothing to fetch for it (no newer
 // version, and its pin is complete; an image's tag is always fetched,
 // since its digest can move).
-func latestReleases(ctx context.Context, t *lockset.Target, names []string, o Options) ([]*lockfile.Entry, []*source.Release, error) {
+func latestReleases(ctx context.Context, t *lockset.Target, specs []Spec, o Options) ([]*lockfile.Entry, []*source.Release, error) {
 	eco := t.Source.Ecosystem()
 	norm := lockfile.Normalizer(eco)
 	var entries []*lockfile.Entry
-	if len(names) == 0 {
+	var bounds []Spec // by entry: a spec with a version or range, else none
+	if len(specs) == 0 {
 		// A "name @ URL" line pins a file, not a release: nothing to move.
 		for _, e := range t.File.Entries() {
 			if indexPin(e) {
 				entries = append(entries, e)
 			}
 		}
+		bounds = make([]Spec, len(entries))
 	} else {
-		for _, n := range names {
-			if e := findPin(t.File, n, norm); e != nil {
+		for _, sp := range specs {
+			if e := findPin(t.File, sp.Name, norm); e != nil {
 				entries = append(entries, e)
+				bounds = append(bounds, sp)
 			}
 		}
 	}
@@ -498,6 +502,15 @@ func latestReleases(ctx context.Context, t *lockset.Target, names []string, o Op
 	g, gctx := errgroup.WithContext(ctx)
 	for i, e := range entries {
 		g.Go(func() error {
+			if sp := bounds[i]; sp.Version != "" || sp.Specifiers != "" {
+				// Where the user said: up, down or to the same version.
+				rel, err := resolve(gctx, t.Source, Spec{Name: e.Name, Version: sp.Version, Specifiers: sp.Specifiers}, o)
+				if err != nil {
+					return fmt.Errorf("%s:%d: %w", t.Lock.Path, e.Line, err)
+				}
+				rels[i] = rel
+				return nil
+			}
 			canon, versions, err := t.Source.Versions(gctx, e.Name)
 			if err != nil {
 				return fmt.Errorf("%s:%d: %w", t.Lock.Path, e.Line, err)
@@ -530,10 +543,65 @@ func latestReleases(ctx context.Context, t *lockset.Target, names []string, o Op
 	return entries, rels, g.Wait()
 }
 
-// UpgradeIn moves pins of targets to their latest version, in memory:
-// every pin when names is empty, else the named ones wherever they are
-// pinned. It is Upgrade's edit, which the caller writes.
-func UpgradeIn(ctx context.Context, targets []*lockset.Target, names []string, o Options) ([]Pinned, error) {
+// upgradeSpec reads an argument of lock upgrade as ecosystem eco does:
+// the pin's name, or where to move it, as pip-compile's --upgrade-package
+// takes it: NAME==VERSION (MODULE@VERSION, IMAGE:TAG), or for pypi a
+// PEP 440 range. Extras are refused: upgrade moves a project's every line.
+func upgradeSpec(eco, arg string) (Spec, error) {
+	sp, err := ParseSpec(eco, arg)
+	if err != nil {
+		return Spec{}, err
+	}
+	if sp.Extras != "" {
+		return Spec{}, failure.Usagef("%q: upgrade moves a pin with all its lines: name it without extras (lock add changes extras)", arg)
+	}
+	return sp, nil
+}
+
+// UpgradeIn moves pins of targets, in memory: every pin to its latest
+// version when specs is empty, else the ones specs name, wherever they
+// are pinned, each to its latest version or to the version, or the newest
+// in the range, that its spec gives (upgradeSpec). In a pypi set that is
+// a bound on the resolution, as pip-compile's --upgrade-package
+// NAME==VERSION is: the rest of the set moves only as far as it must. A
+// spec that names no pin of targets is a *failure.UsageError. It is
+// Upgrade's edit, which the caller writes.
+func UpgradeIn(ctx context.Context, targets []*lockset.Target, specs []string, o Options) ([]Pinned, error) {
+	return upgradeIn(ctx, targets, specs, o, &readSpecs{name: map[string]string{}, err: map[string]error{}})
+}
+
+// readSpecs remembers how the ecosystems tried read each upgrade spec:
+// the name it gave, or why none could read it.
+type readSpecs struct {
+	name map[string]string
+	err  map[string]error
+}
+
+// read is upgradeSpec, noted.
+func (r *readSpecs) read(eco, arg string) (Spec, error) {
+	sp, err := upgradeSpec(eco, arg)
+	if err == nil {
+		r.name[arg] = sp.Name
+	} else if r.err[arg] == nil {
+		r.err[arg] = err
+	}
+	return sp, err
+}
+
+// notPinned is the error for a spec that no lockfile acted on pins: that
+// its name is not pinned, or why no ecosystem could read it.
+func (r *readSpecs) notPinned(arg string) error {
+	if name, ok := r.name[arg]; ok {
+		return failure.Usagef("%s is not pinned in any lockfile acted on", name)
+	}
+	if err := r.err[arg]; err != nil {
+		return err
+	}
+	return failure.Usagef("%s is not pinned in any lockfile acted on", arg)
+}
+
+// upgradeIn is UpgradeIn, noting in r how it read the specs.
+func upgradeIn(ctx context.Context, targets []*lockset.Target, specs []string, o Options, r *readSpecs) ([]Pinned, error) {
 	if !o.NoDeps && o.Set != nil {
 		var rest []*lockset.Target
 		var py []*lockset.Target
@@ -548,12 +616,23 @@ func UpgradeIn(ctx context.Context, targets []*lockset.Target, names []string, o
 			// The set is resolved as a whole, whichever of its files were
 			// named: a pin's move can move its dependencies anywhere.
 			var mine []string
-			for _, n := range names {
-				if len(targetsPinning(o.Set, n)) > 0 {
-					mine = append(mine, n)
+			var bounds []Spec
+			var left []string
+			for _, arg := range specs {
+				sp, err := r.read(source.PyPI, arg)
+				switch {
+				case err != nil:
+					left = append(left, arg)
+				case len(targetsPinning(o.Set, sp.Name)) == 0:
+					left = append(left, arg)
+				default:
+					mine = append(mine, sp.Name)
+					if sp.Version != "" || sp.Specifiers != "" {
+						bounds = append(bounds, sp)
+					}
 				}
 			}
-			all := len(names) == 0
+			all := len(specs) == 0
 			if all && len(py) < len(o.Set.Targets) {
 				// --all with -f: every pin of that file moves, the rest of
 				// the set only as far as it must.
@@ -567,42 +646,44 @@ func UpgradeIn(ctx context.Context, targets []*lockset.Target, names []string, o
 				}
 			}
 			var out []Pinned
-			if len(names) == 0 || len(mine) > 0 {
-				p, err := resolveSet(ctx, o.Set, resolveRequest{into: directTarget(o.Set), upgrade: mine, all: all, prune: true, opts: o})
+			if len(specs) == 0 || len(mine) > 0 {
+				p, err := resolveSet(ctx, o.Set, resolveRequest{into: directTarget(o.Set), upgrade: mine, bounds: bounds, all: all, prune: true, opts: o})
 				if err != nil {
 					return nil, err
 				}
 				out = p
 			}
-			var left []string
-			for _, n := range names {
-				if !slices.Contains(mine, n) {
-					left = append(left, n)
-				}
-			}
 			if len(rest) == 0 {
 				if len(left) > 0 {
-					return nil, failure.Usagef("%s is not pinned in any lockfile acted on", left[0])
+					return nil, r.notPinned(left[0])
 				}
 				return out, nil
 			}
-			if len(names) > 0 && len(left) == 0 {
+			if len(specs) > 0 && len(left) == 0 {
 				return out, nil
 			}
-			more, err := UpgradeIn(ctx, rest, left, Options{IncludePre: o.IncludePre})
+			more, err := upgradeIn(ctx, rest, left, Options{IncludePre: o.IncludePre}, r)
 			return append(out, more...), err
 		}
 	}
 	found := map[string]bool{}
 	var out []Pinned
 	for _, t := range targets {
-		var mine []string
-		if len(names) > 0 {
-			if mine = pinnedNames(t, names); len(mine) == 0 {
-				continue
+		var mine []Spec
+		if len(specs) > 0 {
+			norm := lockfile.Normalizer(t.Source.Ecosystem())
+			for _, arg := range specs {
+				sp, err := r.read(t.Source.Ecosystem(), arg)
+				if err != nil {
+					continue
+				}
+				if findPin(t.File, sp.Name, norm) != nil {
+					mine = append(mine, sp)
+					found[arg] = true
+				}
 			}
-			for _, n := range mine {
-				found[n] = true
+			if len(mine) == 0 {
+				continue
 			}
 		}
 		p, err := upgrade(ctx, t, mine, o)
@@ -611,16 +692,16 @@ func UpgradeIn(ctx context.Context, targets []*lockset.Target, names []string, o
 		}
 		out = append(out, p...)
 	}
-	for _, n := range names {
-		if !found[n] {
-			return nil, failure.Usagef("%s is not pinned in any lockfile acted on", n)
+	for _, arg := range specs {
+		if !found[arg] {
+			return nil, r.notPinned(arg)
 		}
 	}
 	return out, nil
 }
 
-func upgrade(ctx context.Context, t *lockset.Target, names []string, o Options) ([]Pinned, error) {
-	_, rels, err := latestReleases(ctx, t, names, o)
+func upgrade(ctx context.Context, t *lockset.Target, specs []Spec, o Options) ([]Pinned, error) {
+	_, rels, err := latestReleases(ctx, t, specs, o)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package lock
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -12,8 +13,10 @@ import (
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/lockset"
+	"github.com/distbuild/dist/internal/pep440"
 	"github.com/distbuild/dist/internal/pep508"
 	"github.com/distbuild/dist/internal/pydeps"
+	"github.com/distbuild/dist/internal/resolver"
 	"github.com/distbuild/dist/internal/source"
 )
 
@@ -68,9 +71,12 @@ type resolveRequest struct {
 	into    *lockset.Target // where new direct pins go
 	specs   []Spec
 	upgrade []string // names whose pins are not preferred
-	all     bool     // upgrade everything
-	prune   bool     // remove dependency pins nothing requires
-	opts    Options
+	// bounds are upgrade specs with a version or range: constraints on
+	// the resolution (pydeps.Request.Constraints).
+	bounds []Spec
+	all    bool // upgrade everything
+	prune  bool // remove dependency pins nothing requires
+	opts   Options
 }
 
 // resolveSet runs the resolver over the set and writes the result into its
@@ -110,10 +116,30 @@ func resolveSet(ctx context.Context, s *lockset.PySet, rq resolveRequest) ([]Pin
 		}
 		req.Direct = append(req.Direct, pydeps.Direct{Req: r, Where: l.Where()})
 	}
-	// A project or version the index lacks is said as the index says it,
-	// before resolving turns it into a conflict. Asked all at once: each
-	// is a round trip.
+	for _, sp := range rq.bounds {
+		spec := sp.Specifiers
+		if sp.Version != "" {
+			spec = "==" + sp.Version
+		}
+		c, err := pep440.ParseSpecifiers(spec)
+		if err != nil {
+			return nil, failure.Usagef("%s%s: %v", sp.Name, spec, err)
+		}
+		if req.Constraints == nil {
+			req.Constraints = map[string]pep440.Specifiers{}
+		}
+		req.Constraints[pep508.NormalizeName(sp.Name)] = c
+	}
+	// A project or version the index lacks, or a range nothing on it
+	// meets, is said as the index says it, before resolving turns it into
+	// a conflict. Asked all at once: each is a round trip.
 	eg, ectx := errgroup.WithContext(ctx)
+	for _, sp := range rq.bounds {
+		eg.Go(func() error {
+			_, err := resolve(ectx, rq.into.Source, sp, rq.opts)
+			return err
+		})
+	}
 	for _, sp := range rq.specs {
 		eg.Go(func() error {
 			if sp.Version != "" {
@@ -136,6 +162,16 @@ func resolveSet(ctx context.Context, s *lockset.PySet, rq resolveRequest) ([]Pin
 		req.Direct = append(req.Direct, pydeps.Direct{Req: r})
 	}
 	res, err := pydeps.Resolve(ctx, g, req)
+	var conflict *resolver.Conflict
+	if errors.As(err, &conflict) && len(rq.bounds) > 0 {
+		// The bounds narrow what versions there are, which the chain
+		// shows as all the index has: say where they come from.
+		var asked []string
+		for _, sp := range rq.bounds {
+			asked = append(asked, sp.requirement())
+		}
+		conflict.Chain = append(conflict.Chain, "the upgrade asks for "+strings.Join(asked, ", "))
+	}
 	if err != nil {
 		return nil, err
 	}
