@@ -148,6 +148,9 @@ func (a *app) printEdit(res *lock.Edit) error {
 		if len(p.Via) > 0 && p.Kind != lock.Removed {
 			line += ", via " + strings.Join(p.Via, ", ")
 		}
+		if len(p.Lines) > 0 {
+			line += ", with " + strings.Join(p.Lines, " and ") + " (pip's hash mode wants a line per form asked for)"
+		}
 		if p.Why != "" {
 			line += ": " + p.Why
 		}

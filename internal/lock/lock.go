@@ -150,6 +150,11 @@ type Pinned struct {
 	// Marker is the environment marker a dependency needed only in some
 	// targets carries.
 	Marker string `json:"marker,omitempty"`
+	// Lines are the lines of the pin the command added beside its own, one
+	// per other form the set asks for it in ("requests==2.32.3" beside
+	// "requests[socks]==2.32.3", with " ; marker" when it has one): pip's
+	// hash mode wants a pinned, hashed line for each (pypa/pip#9644).
+	Lines []string `json:"lines,omitempty"`
 	// Why says why a pin moved or went: "kinto 15.0.0 requires
 	// pyramid>=2".
 	Why string `json:"why,omitempty"`

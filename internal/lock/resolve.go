@@ -274,7 +274,9 @@ func applyResolution(ctx context.Context, s *lockset.PySet, g *pydeps.Graph, rq 
 			t.File.SetVia(e, nil)
 			pin.Kind = Added
 		}
-		noted = syncAsked(t, e, p) || noted
+		synced, lines := syncAsked(t, e, p)
+		noted = synced || noted
+		pin.Lines = lines
 		if noted && (pin.Kind == Unchanged || pin.Kind == Rehashed) {
 			pin.Kind = Noted
 		}
@@ -314,14 +316,14 @@ func applyResolution(ctx context.Context, s *lockset.PySet, g *pydeps.Graph, rq 
 // each pinned and hashed (pypa/pip#9644), so one line would leave the
 // other to a fresh, unhashed pick. The main entry is one of them; the
 // others follow it with its version, hashes and marker. It reports
-// whether anything changed.
-func syncAsked(t *lockset.Target, main *lockfile.Entry, p *pydeps.Pin) bool {
+// whether anything changed, and the lines it added ("requests==2.32.3",
+// with " ; marker" when it has one).
+func syncAsked(t *lockset.Target, main *lockfile.Entry, p *pydeps.Pin) (changed bool, added []string) {
 	want := map[string]pydeps.Ask{}
 	for _, a := range p.Asked {
 		want[strings.Join(a.Extras, ",")] = a
 	}
 	have := map[string]bool{extrasKey(main): true}
-	changed := false
 	last := main
 	for _, e := range findAllPins(t.File, p.Name, lockfile.Normalizer(source.PyPI)) {
 		if e == main {
@@ -354,8 +356,13 @@ func syncAsked(t *lockset.Target, main *lockfile.Entry, p *pydeps.Pin) bool {
 		// requirement asks for them.
 		t.File.SetMarker(ne, a.Marker)
 		last, changed = ne, true
+		line := ne.Spec()
+		if ne.Marker != "" {
+			line += " ; " + ne.Marker
+		}
+		added = append(added, line)
 	}
-	return changed
+	return changed, added
 }
 
 // extrasKey is a line's extras ("[Socks, tls]") as Pin.Asked spells them:
