@@ -22,7 +22,7 @@ import (
 // jsonOutputs are the values the commands print with --json, one per
 // command shape; a command that prints a new type belongs here.
 var jsonOutputs = map[string]any{
-	"lock add, lock upgrade":           editJSON{},
+	"lock add, lock upgrade":           lock.Edit{},
 	"lock outdated":                    outdatedJSON{},
 	"lock verify":                      lock.VerifyResult{},
 	"lock why":                         whyJSON{},

@@ -3,14 +3,11 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/distbuild/dist/internal/atomicfile"
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/lock"
 	"github.com/distbuild/dist/internal/lockset"
@@ -35,81 +32,20 @@ func (f *lockFlags) register(cmd *cobra.Command, index bool) {
 	}
 }
 
-// lockLockfiles takes the lock of every lockfile in dist.yaml, in sorted
-// order, before they are read: add and upgrade read, change and write
-// them, and a second writer meanwhile would lose the first one's pins.
-// Resolving may touch any lockfile of the pin set, so all are held. A dry
-// run writes nothing and takes no lock.
-func (a *app) lockLockfiles(dryRun bool) (func(), error) {
-	if dryRun {
-		return func() {}, nil
-	}
+// lockfiles loads the lockfiles a read-only lock command acts on (the one
+// -f names, or all) with the pin set they belong to.
+func (a *app) lockfiles(f *lockFlags) (*lockset.Selection, error) {
 	m, err := a.manifest()
 	if err != nil {
 		return nil, err
 	}
-	var paths []string
-	for _, l := range m.Lockfiles {
-		paths = append(paths, m.Abs(l.Path))
-	}
-	sort.Strings(paths)
-	paths = slices.Compact(paths)
-	return atomicfile.LockAll(paths)
+	return lockset.Select(m, lockset.SelectOptions{File: f.file, Open: a.openLockfiles(f.settings)})
 }
 
-func (a *app) loadTargets(f *lockFlags) ([]*lockset.Target, error) {
-	targets, _, err := a.loadSet(f)
-	return targets, err
-}
-
-// loadSet loads the lockfiles acted on (the one -f names, or all) and the
-// pypi pin set they belong to, sharing one Target per file so that what the
-// set edits is what gets written.
-func (a *app) loadSet(f *lockFlags) ([]*lockset.Target, *lockset.PySet, error) {
-	targets, _, set, err := a.loadAllSet(f)
-	return targets, set, err
-}
-
-// loadAllSet is loadSet that also returns every lockfile of dist.yaml,
-// the acted-on ones among them.
-func (a *app) loadAllSet(f *lockFlags) ([]*lockset.Target, []*lockset.Target, *lockset.PySet, error) {
-	m, err := a.manifest()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	open := a.openLockfiles(f.settings)
-	if f.file != "" {
-		if _, err := m.Lockfile(f.file); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	all, err := lockset.Load(m, "", open)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	targets := all
-	if f.file != "" {
-		l, _ := m.Lockfile(f.file)
-		targets = nil
-		for _, t := range all {
-			if t.Lock == l {
-				targets = append(targets, t)
-			}
-		}
-	}
-	set, err := lockset.NewPySet(m, all)
-	if f.noDeps {
-		// Nothing is resolved: the set only gives add the targets to
-		// compare markers in, when dist.yaml says which they are.
-		if err != nil {
-			set = nil
-		}
-		return targets, all, set, nil
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return targets, all, set, nil
+// edit is the part of lock add's and lock upgrade's options the shared
+// flags set.
+func (a *app) edit(f *lockFlags, dryRun bool) lock.EditOptions {
+	return lock.EditOptions{File: f.file, Open: a.openLockfiles(f.settings), IncludePre: f.pre, NoDeps: f.noDeps, DryRun: dryRun}
 }
 
 func newLockCmd(a *app) *cobra.Command {
@@ -129,31 +65,15 @@ func newLockAddCmd(a *app) *cobra.Command {
 		Short: "Pin name, name[extra]==ver, a range (name>=1,<2), module@ver or image:tag (latest stable when no version)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			unlock, err := a.lockLockfiles(dryRun)
-			if err != nil {
-				return err
-			}
-			defer unlock()
 			m, err := a.manifest()
 			if err != nil {
 				return err
 			}
-			if err := lock.CheckPlacement(m, f.file, args); err != nil {
-				return err
-			}
-			targets, all, set, err := a.loadAllSet(&f)
+			res, err := lock.Add(cmd.Context(), m, lock.AddOptions{EditOptions: a.edit(&f, dryRun), Specs: args})
 			if err != nil {
 				return err
 			}
-			if len(targets) > 1 {
-				return failure.Usagef("dist.yaml lists %d lockfiles: choose one with -f FILE", len(targets))
-			}
-			t := targets[0]
-			pins, err := lock.Add(cmd.Context(), t, args, lock.Options{IncludePre: f.pre, NoDeps: f.noDeps, Set: set, Lockfiles: all})
-			if err != nil {
-				return err
-			}
-			return a.finishEdit(withSet(targets, set), pins, dryRun)
+			return a.printEdit(res)
 		},
 	}
 	f.register(cmd, true)
@@ -167,26 +87,18 @@ func newLockUpgradeCmd(a *app) *cobra.Command {
 	var f lockFlags
 	var dryRun, all bool
 	cmd := &cobra.Command{
-		Use:   "upgrade [-f FILE] [NAME... | --all]",
-		Short: "Move pins to their latest stable version",
+		Use:   "upgrade [-f FILE] [NAME[==VERSION]... | --all]",
+		Short: "Move pins to their latest stable version, or to the version or range given (NAME==VER, NAME>=1,<2)",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if all == (len(args) > 0) {
-				return failure.Usagef("name the pins to upgrade, or give --all")
-			}
-			unlock, err := a.lockLockfiles(dryRun)
+			m, err := a.manifest()
 			if err != nil {
 				return err
 			}
-			defer unlock()
-			targets, set, err := a.loadSet(&f)
+			res, err := lock.Upgrade(cmd.Context(), m, lock.UpgradeOptions{EditOptions: a.edit(&f, dryRun), Specs: args, All: all})
 			if err != nil {
 				return err
 			}
-			pins, err := lock.Upgrade(cmd.Context(), targets, args, lock.Options{IncludePre: f.pre, NoDeps: f.noDeps, Set: set})
-			if err != nil {
-				return err
-			}
-			return a.finishEdit(withSet(targets, set), pins, dryRun)
+			return a.printEdit(res)
 		},
 	}
 	f.register(cmd, true)
@@ -197,63 +109,20 @@ func newLockUpgradeCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// withSet adds the set's lockfiles to the targets, once each: resolving
-// may change any of them.
-func withSet(targets []*lockset.Target, set *lockset.PySet) []*lockset.Target {
-	if set == nil {
-		return targets
+// printEdit prints what add or upgrade did: with --dry-run the diff, else
+// a line per pin.
+func (a *app) printEdit(res *lock.Edit) error {
+	if a.json {
+		return a.printJSON(res)
 	}
-	out := append([]*lockset.Target(nil), targets...)
-	for _, t := range set.Targets {
-		found := false
-		for _, o := range out {
-			found = found || o == t
-		}
-		if !found {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-// editJSON is what add and upgrade print with --json: the pins written
-// (or, with --dry-run, that would be) and, in a dry run, the diff.
-type editJSON struct {
-	Pins   []lock.Pinned `json:"pins"`
-	DryRun bool          `json:"dry_run,omitempty"`
-	Diff   string        `json:"diff,omitempty"`
-}
-
-// finishEdit prints what add or upgrade did, and writes or, with dryRun,
-// shows the diff.
-func (a *app) finishEdit(targets []*lockset.Target, pins []lock.Pinned, dryRun bool) error {
-	if pins == nil {
-		pins = []lock.Pinned{}
-	}
-	if dryRun {
-		changed := false
-		var diff strings.Builder
-		for _, t := range targets {
-			diff.WriteString(t.Diff())
-			changed = changed || t.Changed()
-		}
-		if a.json {
-			return a.printJSON(editJSON{Pins: pins, DryRun: true, Diff: diff.String()})
-		}
-		fmt.Fprint(a.stdout, diff.String())
-		if !changed {
+	if res.DryRun {
+		fmt.Fprint(a.stdout, res.Diff)
+		if !res.Changed {
 			fmt.Fprintln(a.stdout, "everything is up to date")
 		}
 		return nil
 	}
-	for _, t := range targets {
-		if err := t.Write(); err != nil {
-			return err
-		}
-	}
-	if a.json {
-		return a.printJSON(editJSON{Pins: pins})
-	}
+	pins := res.Pins
 	if len(pins) == 0 {
 		fmt.Fprintln(a.stdout, "everything is up to date")
 	}
@@ -278,6 +147,9 @@ func (a *app) finishEdit(targets []*lockset.Target, pins []lock.Pinned, dryRun b
 		}
 		if len(p.Via) > 0 && p.Kind != lock.Removed {
 			line += ", via " + strings.Join(p.Via, ", ")
+		}
+		if len(p.Lines) > 0 {
+			line += ", with " + strings.Join(p.Lines, " and ") + " (pip's hash mode wants a line per form asked for)"
 		}
 		if p.Why != "" {
 			line += ": " + p.Why
@@ -305,11 +177,11 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 			if offline && download {
 				return failure.Usagef("--offline and --download exclude each other")
 			}
-			targets, set, err := a.loadSet(&f)
+			sel, err := a.lockfiles(&f)
 			if err != nil {
 				return err
 			}
-			res, err := lock.Verify(cmd.Context(), targets, lock.VerifyOptions{Download: download, Set: set, Offline: offline})
+			res, err := lock.Verify(cmd.Context(), sel.Targets, lock.VerifyOptions{Download: download, Set: sel.Set, Offline: offline})
 			var indexErr *lock.IndexError
 			if err != nil && !errors.As(err, &indexErr) {
 				return err
@@ -374,14 +246,11 @@ func newLockWhyCmd(a *app) *cobra.Command {
 		Short: "Show every chain of requirements that brings a pypi pin in",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, set, err := a.loadSet(&f)
+			sel, err := a.lockfiles(&f)
 			if err != nil {
 				return err
 			}
-			if set == nil {
-				return failure.Usagef("dist.yaml lists no pypi lockfile")
-			}
-			chains, err := lock.Why(cmd.Context(), set, args[0])
+			chains, err := lock.Why(cmd.Context(), sel.Set, args[0])
 			if err != nil {
 				return err
 			}
@@ -422,17 +291,13 @@ func newLockOutdatedCmd(a *app) *cobra.Command {
 		Short: "List what upgrade --all would change, marked major, minor or patch",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			targets, err := a.loadTargets(&f)
+			sel, err := a.lockfiles(&f)
 			if err != nil {
 				return err
 			}
-			rows := []lock.Outdated{}
-			for _, t := range targets {
-				r, err := lock.ListOutdated(cmd.Context(), t, lock.Options{IncludePre: f.pre})
-				if err != nil {
-					return err
-				}
-				rows = append(rows, r...)
+			rows, err := lock.ListOutdated(cmd.Context(), sel.Targets, lock.Options{IncludePre: f.pre})
+			if err != nil {
+				return err
 			}
 			if err := a.printOutdated(rows); err != nil {
 				return err

@@ -7,10 +7,6 @@
 // decision about it (what to read, what to write, which error is a usage
 // error and which a failed check), is the package's, where a test calls it
 // without cobra; an error becomes an exit code in one place, exitCode.
-//
-// The lock commands are the exception (lock.go): they still choose the
-// lockfiles they act on and load the pin set here (loadAllSet), and add
-// and upgrade take the lockfiles' locks and write them here.
 package cli
 
 import (
@@ -73,7 +69,9 @@ func newStreams(stdout, stderr io.Writer) streams {
 //     with its downloads on the console's bar;
 //   - registry: a registry client over that HTTP client;
 //   - repo: the git repository holding the distribution (manifestAndRepo:
-//     both).
+//     both);
+//   - lockfiles: the lockfiles a read-only lock command acts on, loaded
+//     with their pin set (lockset.Select).
 //
 // A command's RunE parses its flags, takes what it needs from these,
 // calls one package function and prints what it returns.

@@ -204,7 +204,7 @@ func lockGraph(t *testing.T, run *genRun, dir, index string, top []string) {
 	ctx := context.Background()
 	writeManifest(t, dir, index, run.python)
 	all, set := loadSet(t, dir, index)
-	if _, err := lock.Add(ctx, defaultTarget(t, all), top, lock.Options{Set: set}); err != nil {
+	if _, err := lock.AddTo(ctx, defaultTarget(t, all), top, lock.Options{Set: set}); err != nil {
 		t.Fatalf("lock add %s: %v", strings.Join(top, " "), err)
 	}
 	for _, tg := range set.Targets {
@@ -245,7 +245,7 @@ func lockImpossible(t *testing.T, run *genRun, c *genCase, index string) {
 		before[f], _ = os.ReadFile(filepath.Join(c.dir, "lockfiles", f))
 	}
 	all, set := loadSet(t, c.dir, index)
-	_, err := lock.Add(context.Background(), defaultTarget(t, all), []string{last}, lock.Options{Set: set})
+	_, err := lock.AddTo(context.Background(), defaultTarget(t, all), []string{last}, lock.Options{Set: set})
 	var conflict *resolver.Conflict
 	switch {
 	case err == nil:

@@ -1,7 +1,9 @@
 // Package lock carries out dist's lock commands: add, upgrade, verify,
 // outdated and why, over the lockfiles a manifest lists (loaded by
-// lockset) and the sources behind them. It prints nothing; the CLI renders
-// what it returns.
+// lockset) and the sources behind them. Add and Upgrade are whole
+// commands: they take the lockfiles' locks, load them, edit and write
+// them (AddTo and UpgradeIn are their edits, in memory). It prints
+// nothing; the CLI renders what it returns.
 package lock
 
 import (
@@ -148,6 +150,11 @@ type Pinned struct {
 	// Marker is the environment marker a dependency needed only in some
 	// targets carries.
 	Marker string `json:"marker,omitempty"`
+	// Lines are the lines of the pin the command added beside its own, one
+	// per other form the set asks for it in ("requests==2.32.3" beside
+	// "requests[socks]==2.32.3", with " ; marker" when it has one): pip's
+	// hash mode wants a pinned, hashed line for each (pypa/pip#9644).
+	Lines []string `json:"lines,omitempty"`
 	// Why says why a pin moved or went: "kinto 15.0.0 requires
 	// pyramid>=2".
 	Why string `json:"why,omitempty"`
@@ -264,12 +271,13 @@ func describeVersions(versions []string) string {
 	}
 }
 
-// Add pins every spec in the target lockfile. A pypi lockfile is resolved
+// AddTo pins every spec in the target lockfile, in memory: Add's edit,
+// which the caller writes. A pypi lockfile is resolved
 // with its set (unless NoDeps): what the specs need is pinned too, in the
 // lockfile its dependencies: names. An edit that would pin a name at a
 // second version, in any lockfile of o.Lockfiles, is refused with a
 // *ConflictError naming both places.
-func Add(ctx context.Context, t *lockset.Target, specs []string, o Options) ([]Pinned, error) {
+func AddTo(ctx context.Context, t *lockset.Target, specs []string, o Options) ([]Pinned, error) {
 	eco := t.Source.Ecosystem()
 	parsed := make([]Spec, len(specs))
 	for i, s := range specs {
@@ -468,26 +476,30 @@ type Outdated struct {
 	Level string `json:"level"`
 }
 
-// latestReleases finds, for each index pin of a target (the named ones
-// when names is not empty), the latest release it could move to: rels[i]
-// is entries[i]'s, nil when there is nothing to fetch for it (no newer
+// latestReleases finds, for each index pin of a target (the ones specs
+// name when there are any), the release it could move to: the latest, or
+// the version or newest in the range the pin's spec gives. rels[i] is
+// entries[i]'s, nil when there is nothing to fetch for it (no newer
 // version, and its pin is complete; an image's tag is always fetched,
 // since its digest can move).
-func latestReleases(ctx context.Context, t *lockset.Target, names []string, o Options) ([]*lockfile.Entry, []*source.Release, error) {
+func latestReleases(ctx context.Context, t *lockset.Target, specs []Spec, o Options) ([]*lockfile.Entry, []*source.Release, error) {
 	eco := t.Source.Ecosystem()
 	norm := lockfile.Normalizer(eco)
 	var entries []*lockfile.Entry
-	if len(names) == 0 {
+	var bounds []Spec // by entry: a spec with a version or range, else none
+	if len(specs) == 0 {
 		// A "name @ URL" line pins a file, not a release: nothing to move.
 		for _, e := range t.File.Entries() {
 			if indexPin(e) {
 				entries = append(entries, e)
 			}
 		}
+		bounds = make([]Spec, len(entries))
 	} else {
-		for _, n := range names {
-			if e := findPin(t.File, n, norm); e != nil {
+		for _, sp := range specs {
+			if e := findPin(t.File, sp.Name, norm); e != nil {
 				entries = append(entries, e)
+				bounds = append(bounds, sp)
 			}
 		}
 	}
@@ -495,6 +507,15 @@ func latestReleases(ctx context.Context, t *lockset.Target, names []string, o Op
 	g, gctx := errgroup.WithContext(ctx)
 	for i, e := range entries {
 		g.Go(func() error {
+			if sp := bounds[i]; sp.Version != "" || sp.Specifiers != "" {
+				// Where the user said: up, down or to the same version.
+				rel, err := resolve(gctx, t.Source, Spec{Name: e.Name, Version: sp.Version, Specifiers: sp.Specifiers}, o)
+				if err != nil {
+					return fmt.Errorf("%s:%d: %w", t.Lock.Path, e.Line, err)
+				}
+				rels[i] = rel
+				return nil
+			}
 			canon, versions, err := t.Source.Versions(gctx, e.Name)
 			if err != nil {
 				return fmt.Errorf("%s:%d: %w", t.Lock.Path, e.Line, err)
@@ -527,9 +548,65 @@ func latestReleases(ctx context.Context, t *lockset.Target, names []string, o Op
 	return entries, rels, g.Wait()
 }
 
-// Upgrade moves pins to their latest version: every pin when names is
-// empty, else the named ones wherever they are pinned.
-func Upgrade(ctx context.Context, targets []*lockset.Target, names []string, o Options) ([]Pinned, error) {
+// upgradeSpec reads an argument of lock upgrade as ecosystem eco does:
+// the pin's name, or where to move it, as pip-compile's --upgrade-package
+// takes it: NAME==VERSION (MODULE@VERSION, IMAGE:TAG), or for pypi a
+// PEP 440 range. Extras are refused: upgrade moves a project's every line.
+func upgradeSpec(eco, arg string) (Spec, error) {
+	sp, err := ParseSpec(eco, arg)
+	if err != nil {
+		return Spec{}, err
+	}
+	if sp.Extras != "" {
+		return Spec{}, failure.Usagef("%q: upgrade moves a pin with all its lines: name it without extras (lock add changes extras)", arg)
+	}
+	return sp, nil
+}
+
+// UpgradeIn moves pins of targets, in memory: every pin to its latest
+// version when specs is empty, else the ones specs name, wherever they
+// are pinned, each to its latest version or to the version, or the newest
+// in the range, that its spec gives (upgradeSpec). In a pypi set that is
+// a bound on the resolution, as pip-compile's --upgrade-package
+// NAME==VERSION is: the rest of the set moves only as far as it must. A
+// spec that names no pin of targets is a *failure.UsageError. It is
+// Upgrade's edit, which the caller writes.
+func UpgradeIn(ctx context.Context, targets []*lockset.Target, specs []string, o Options) ([]Pinned, error) {
+	return upgradeIn(ctx, targets, specs, o, &readSpecs{name: map[string]string{}, err: map[string]error{}})
+}
+
+// readSpecs remembers how the ecosystems tried read each upgrade spec:
+// the name it gave, or why none could read it.
+type readSpecs struct {
+	name map[string]string
+	err  map[string]error
+}
+
+// read is upgradeSpec, noted.
+func (r *readSpecs) read(eco, arg string) (Spec, error) {
+	sp, err := upgradeSpec(eco, arg)
+	if err == nil {
+		r.name[arg] = sp.Name
+	} else if r.err[arg] == nil {
+		r.err[arg] = err
+	}
+	return sp, err
+}
+
+// notPinned is the error for a spec that no lockfile acted on pins: that
+// its name is not pinned, or why no ecosystem could read it.
+func (r *readSpecs) notPinned(arg string) error {
+	if name, ok := r.name[arg]; ok {
+		return failure.Usagef("%s is not pinned in any lockfile acted on", name)
+	}
+	if err := r.err[arg]; err != nil {
+		return err
+	}
+	return failure.Usagef("%s is not pinned in any lockfile acted on", arg)
+}
+
+// upgradeIn is UpgradeIn, noting in r how it read the specs.
+func upgradeIn(ctx context.Context, targets []*lockset.Target, specs []string, o Options, r *readSpecs) ([]Pinned, error) {
 	if !o.NoDeps && o.Set != nil {
 		var rest []*lockset.Target
 		var py []*lockset.Target
@@ -544,12 +621,23 @@ func Upgrade(ctx context.Context, targets []*lockset.Target, names []string, o O
 			// The set is resolved as a whole, whichever of its files were
 			// named: a pin's move can move its dependencies anywhere.
 			var mine []string
-			for _, n := range names {
-				if len(targetsPinning(o.Set, n)) > 0 {
-					mine = append(mine, n)
+			var bounds []Spec
+			var left []string
+			for _, arg := range specs {
+				sp, err := r.read(source.PyPI, arg)
+				switch {
+				case err != nil:
+					left = append(left, arg)
+				case len(targetsPinning(o.Set, sp.Name)) == 0:
+					left = append(left, arg)
+				default:
+					mine = append(mine, sp.Name)
+					if sp.Version != "" || sp.Specifiers != "" {
+						bounds = append(bounds, sp)
+					}
 				}
 			}
-			all := len(names) == 0
+			all := len(specs) == 0
 			if all && len(py) < len(o.Set.Targets) {
 				// --all with -f: every pin of that file moves, the rest of
 				// the set only as far as it must.
@@ -563,42 +651,44 @@ func Upgrade(ctx context.Context, targets []*lockset.Target, names []string, o O
 				}
 			}
 			var out []Pinned
-			if len(names) == 0 || len(mine) > 0 {
-				p, err := resolveSet(ctx, o.Set, resolveRequest{into: directTarget(o.Set), upgrade: mine, all: all, prune: true, opts: o})
+			if len(specs) == 0 || len(mine) > 0 {
+				p, err := resolveSet(ctx, o.Set, resolveRequest{into: directTarget(o.Set), upgrade: mine, bounds: bounds, all: all, prune: true, opts: o})
 				if err != nil {
 					return nil, err
 				}
 				out = p
 			}
-			var left []string
-			for _, n := range names {
-				if !slices.Contains(mine, n) {
-					left = append(left, n)
-				}
-			}
 			if len(rest) == 0 {
 				if len(left) > 0 {
-					return nil, failure.Usagef("%s is not pinned in any lockfile acted on", left[0])
+					return nil, r.notPinned(left[0])
 				}
 				return out, nil
 			}
-			if len(names) > 0 && len(left) == 0 {
+			if len(specs) > 0 && len(left) == 0 {
 				return out, nil
 			}
-			more, err := Upgrade(ctx, rest, left, Options{IncludePre: o.IncludePre})
+			more, err := upgradeIn(ctx, rest, left, Options{IncludePre: o.IncludePre}, r)
 			return append(out, more...), err
 		}
 	}
 	found := map[string]bool{}
 	var out []Pinned
 	for _, t := range targets {
-		var mine []string
-		if len(names) > 0 {
-			if mine = pinnedNames(t, names); len(mine) == 0 {
-				continue
+		var mine []Spec
+		if len(specs) > 0 {
+			norm := lockfile.Normalizer(t.Source.Ecosystem())
+			for _, arg := range specs {
+				sp, err := r.read(t.Source.Ecosystem(), arg)
+				if err != nil {
+					continue
+				}
+				if findPin(t.File, sp.Name, norm) != nil {
+					mine = append(mine, sp)
+					found[arg] = true
+				}
 			}
-			for _, n := range mine {
-				found[n] = true
+			if len(mine) == 0 {
+				continue
 			}
 		}
 		p, err := upgrade(ctx, t, mine, o)
@@ -607,16 +697,16 @@ func Upgrade(ctx context.Context, targets []*lockset.Target, names []string, o O
 		}
 		out = append(out, p...)
 	}
-	for _, n := range names {
-		if !found[n] {
-			return nil, failure.Usagef("%s is not pinned in any lockfile acted on", n)
+	for _, arg := range specs {
+		if !found[arg] {
+			return nil, r.notPinned(arg)
 		}
 	}
 	return out, nil
 }
 
-func upgrade(ctx context.Context, t *lockset.Target, names []string, o Options) ([]Pinned, error) {
-	_, rels, err := latestReleases(ctx, t, names, o)
+func upgrade(ctx context.Context, t *lockset.Target, specs []Spec, o Options) ([]Pinned, error) {
+	_, rels, err := latestReleases(ctx, t, specs, o)
 	if err != nil {
 		return nil, err
 	}
@@ -667,8 +757,23 @@ func upgrade(ctx context.Context, t *lockset.Target, names []string, o Options) 
 	return out, nil
 }
 
-// ListOutdated reports what Upgrade would change, without writing.
-func ListOutdated(ctx context.Context, t *lockset.Target, o Options) ([]Outdated, error) {
+// ListOutdated reports what UpgradeIn would change in targets, without
+// writing: a row per pin with a newer version (or, for an image tag, a
+// moved digest), in the targets' order; an empty list when there is none.
+func ListOutdated(ctx context.Context, targets []*lockset.Target, o Options) ([]Outdated, error) {
+	out := []Outdated{}
+	for _, t := range targets {
+		rows, err := listOutdated(ctx, t, o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// listOutdated is ListOutdated for one target.
+func listOutdated(ctx context.Context, t *lockset.Target, o Options) ([]Outdated, error) {
 	entries, rels, err := latestReleases(ctx, t, nil, o)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,8 @@ package lock
 import (
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/pep508"
@@ -12,8 +14,8 @@ import (
 // CheckPlacement refuses, before any lockfile is read, a spec lock add cannot
 // pin in the lockfiles it would go to (the one file names, or every one):
 // a Go module path or an image reference where those are all pypi
-// lockfiles. A Python project name never holds "/", so such a spec is
-// another ecosystem's; the *failure.UsageError says which lockfile of dist.yaml
+// lockfiles. A Python project name never holds "/" or ":", so such a spec
+// is another ecosystem's; the *failure.UsageError says which lockfile of dist.yaml
 // takes it, or how to declare one (the dist.yaml lines to add).
 func CheckPlacement(m *manifest.Manifest, file string, specs []string) error {
 	var targets []*manifest.Lockfile
@@ -65,15 +67,25 @@ func describeTargets(targets []*manifest.Lockfile) string {
 
 // guessEcosystem says which ecosystem a spec that cannot be a Python
 // project belongs to: an image when it has a tag or digest after its last
-// "/" ("docker.io/library/python:3.12"), else a Go module
-// ("github.com/nats-io/nats-server/v2@v2.10.0"). "" for a spec without
-// "/" or that reads as a PEP 508 requirement.
+// "/" ("docker.io/library/python:3.12"), or when, without any "/", it is
+// a reference with a tag ("python:3.12-slim": a PEP 508 requirement never
+// holds ":" outside a URL or marker); else, with a "/", a Go module
+// ("github.com/nats-io/nats-server/v2@v2.10.0"). "" for a spec that reads
+// as a PEP 508 requirement, or is neither.
 func guessEcosystem(spec string) string {
-	if !strings.Contains(spec, "/") || strings.ContainsAny(spec, " \t;") {
+	if strings.ContainsAny(spec, " \t;") {
 		return "" // a Python project, or "name @ URL"
 	}
 	if _, err := pep508.ParseRequirement(spec); err == nil {
 		return "" // "name@URL"
+	}
+	if !strings.Contains(spec, "/") {
+		if strings.Contains(spec, ":") {
+			if _, err := name.NewTag(spec); err == nil {
+				return source.OCI
+			}
+		}
+		return ""
 	}
 	if strings.Contains(spec, "@sha256:") {
 		return source.OCI

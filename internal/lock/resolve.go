@@ -2,6 +2,7 @@ package lock
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -12,8 +13,10 @@ import (
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/lockset"
+	"github.com/distbuild/dist/internal/pep440"
 	"github.com/distbuild/dist/internal/pep508"
 	"github.com/distbuild/dist/internal/pydeps"
+	"github.com/distbuild/dist/internal/resolver"
 	"github.com/distbuild/dist/internal/source"
 )
 
@@ -29,9 +32,12 @@ type Link struct {
 }
 
 // Why returns every chain of requirements that brings name into the pin
-// set s, each from a direct pin to the named one. A name the set does not
-// pin is a usage error.
+// set s, each from a direct pin to the named one. No set (dist.yaml lists
+// no pypi lockfile) or a name the set does not pin is a usage error.
 func Why(ctx context.Context, s *lockset.PySet, name string) ([][]Link, error) {
+	if s == nil {
+		return nil, failure.Usagef("dist.yaml lists no pypi lockfile")
+	}
 	g, err := s.Graph()
 	if err != nil {
 		return nil, err
@@ -65,9 +71,12 @@ type resolveRequest struct {
 	into    *lockset.Target // where new direct pins go
 	specs   []Spec
 	upgrade []string // names whose pins are not preferred
-	all     bool     // upgrade everything
-	prune   bool     // remove dependency pins nothing requires
-	opts    Options
+	// bounds are upgrade specs with a version or range: constraints on
+	// the resolution (pydeps.Request.Constraints).
+	bounds []Spec
+	all    bool // upgrade everything
+	prune  bool // remove dependency pins nothing requires
+	opts   Options
 }
 
 // resolveSet runs the resolver over the set and writes the result into its
@@ -107,10 +116,30 @@ func resolveSet(ctx context.Context, s *lockset.PySet, rq resolveRequest) ([]Pin
 		}
 		req.Direct = append(req.Direct, pydeps.Direct{Req: r, Where: l.Where()})
 	}
-	// A project or version the index lacks is said as the index says it,
-	// before resolving turns it into a conflict. Asked all at once: each
-	// is a round trip.
+	for _, sp := range rq.bounds {
+		spec := sp.Specifiers
+		if sp.Version != "" {
+			spec = "==" + sp.Version
+		}
+		c, err := pep440.ParseSpecifiers(spec)
+		if err != nil {
+			return nil, failure.Usagef("%s%s: %v", sp.Name, spec, err)
+		}
+		if req.Constraints == nil {
+			req.Constraints = map[string]pep440.Specifiers{}
+		}
+		req.Constraints[pep508.NormalizeName(sp.Name)] = c
+	}
+	// A project or version the index lacks, or a range nothing on it
+	// meets, is said as the index says it, before resolving turns it into
+	// a conflict. Asked all at once: each is a round trip.
 	eg, ectx := errgroup.WithContext(ctx)
+	for _, sp := range rq.bounds {
+		eg.Go(func() error {
+			_, err := resolve(ectx, rq.into.Source, sp, rq.opts)
+			return err
+		})
+	}
 	for _, sp := range rq.specs {
 		eg.Go(func() error {
 			if sp.Version != "" {
@@ -133,6 +162,16 @@ func resolveSet(ctx context.Context, s *lockset.PySet, rq resolveRequest) ([]Pin
 		req.Direct = append(req.Direct, pydeps.Direct{Req: r})
 	}
 	res, err := pydeps.Resolve(ctx, g, req)
+	var conflict *resolver.Conflict
+	if errors.As(err, &conflict) && len(rq.bounds) > 0 {
+		// The bounds narrow what versions there are, which the chain
+		// shows as all the index has: say where they come from.
+		var asked []string
+		for _, sp := range rq.bounds {
+			asked = append(asked, sp.requirement())
+		}
+		conflict.Chain = append(conflict.Chain, "the upgrade asks for "+strings.Join(asked, ", "))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +274,9 @@ func applyResolution(ctx context.Context, s *lockset.PySet, g *pydeps.Graph, rq 
 			t.File.SetVia(e, nil)
 			pin.Kind = Added
 		}
-		noted = syncAsked(t, e, p) || noted
+		synced, lines := syncAsked(t, e, p)
+		noted = synced || noted
+		pin.Lines = lines
 		if noted && (pin.Kind == Unchanged || pin.Kind == Rehashed) {
 			pin.Kind = Noted
 		}
@@ -275,14 +316,14 @@ func applyResolution(ctx context.Context, s *lockset.PySet, g *pydeps.Graph, rq 
 // each pinned and hashed (pypa/pip#9644), so one line would leave the
 // other to a fresh, unhashed pick. The main entry is one of them; the
 // others follow it with its version, hashes and marker. It reports
-// whether anything changed.
-func syncAsked(t *lockset.Target, main *lockfile.Entry, p *pydeps.Pin) bool {
+// whether anything changed, and the lines it added ("requests==2.32.3",
+// with " ; marker" when it has one).
+func syncAsked(t *lockset.Target, main *lockfile.Entry, p *pydeps.Pin) (changed bool, added []string) {
 	want := map[string]pydeps.Ask{}
 	for _, a := range p.Asked {
 		want[strings.Join(a.Extras, ",")] = a
 	}
 	have := map[string]bool{extrasKey(main): true}
-	changed := false
 	last := main
 	for _, e := range findAllPins(t.File, p.Name, lockfile.Normalizer(source.PyPI)) {
 		if e == main {
@@ -315,8 +356,13 @@ func syncAsked(t *lockset.Target, main *lockfile.Entry, p *pydeps.Pin) bool {
 		// requirement asks for them.
 		t.File.SetMarker(ne, a.Marker)
 		last, changed = ne, true
+		line := ne.Spec()
+		if ne.Marker != "" {
+			line += " ; " + ne.Marker
+		}
+		added = append(added, line)
 	}
-	return changed
+	return changed, added
 }
 
 // extrasKey is a line's extras ("[Socks, tls]") as Pin.Asked spells them:

@@ -178,6 +178,11 @@ type Pair struct {
 // is the up- or downgrade (or rehash) in the file it went to, with
 // MovedFrom naming the one it left. A removal and an addition pair by
 // name, preferring the same marker and extras, then the same version.
+// The other lines of a moved pin are part of its move: a project that
+// arrives in a file as "requests[socks]==2.32.3" and "requests==2.32.3"
+// (pip's hash mode wants a line per form asked for) where one line left
+// another file was added on neither line, and a line left behind by a
+// project that moved out at that version was not removed.
 func DiffAll(ecosystem string, pairs []Pair) [][]Change {
 	norm := Normalizer(ecosystem)
 	out := make([][]Change, len(pairs))
@@ -192,6 +197,12 @@ func DiffAll(ecosystem string, pairs []Pair) [][]Change {
 		}
 	}
 	drop := map[at]bool{}
+	// A project at a version, in one file: where moves arrived and left.
+	type pin struct {
+		i             int
+		name, version string
+	}
+	movedIn, movedOut := map[pin]bool{}, map[pin]bool{}
 	for i := range out {
 		for j, c := range out[i] {
 			if c.Kind != Added {
@@ -219,6 +230,8 @@ func DiffAll(ecosystem string, pairs []Pair) [][]Change {
 				continue
 			}
 			drop[*best] = true
+			movedIn[pin{i, norm(c.Name), c.To}] = true
+			movedOut[pin{best.i, norm(c.Name), out[best.i][best.j].From}] = true
 			moved, changed := compare(ecosystem, out[best.i][best.j].Old, c.New)
 			if !changed {
 				drop[at{i, j}] = true
@@ -231,7 +244,11 @@ func DiffAll(ecosystem string, pairs []Pair) [][]Change {
 	for i := range out {
 		var kept []Change
 		for j, c := range out[i] {
-			if !drop[at{i, j}] {
+			switch {
+			case drop[at{i, j}]:
+			case c.Kind == Added && c.MovedFrom == "" && movedIn[pin{i, norm(c.Name), c.To}]:
+			case c.Kind == Removed && movedOut[pin{i, norm(c.Name), c.From}]:
+			default:
 				kept = append(kept, c)
 			}
 		}

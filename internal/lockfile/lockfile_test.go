@@ -222,6 +222,42 @@ func TestDiffAllMoves(t *testing.T) {
 	}
 }
 
+// TestDiffAllMovesWithExtras: a pin that moves with a line per form asked
+// for (pip's hash mode, pypa/pip#9644) moved on every line. The same
+// project at the same version is no change; at another version it is one
+// change, on the line the move paired. Lines of a project that did not
+// move stay additions and removals.
+func TestDiffAllMovesWithExtras(t *testing.T) {
+	def0 := mustParse(t, "kinto==14.3.0 --hash=sha256:k\n")
+	con0 := mustParse(t, "requests==2.32.3 --hash=sha256:r\nwebob==1.8.8 --hash=sha256:w\n")
+	def1 := mustParse(t, "kinto==14.3.0 --hash=sha256:k\nrequests[socks]==2.32.3 --hash=sha256:r\nrequests==2.32.3 --hash=sha256:r\n")
+	con1 := mustParse(t, "webob==1.8.8 --hash=sha256:w\npysocks==1.7.1 --hash=sha256:p\n")
+	got := DiffAll("pypi", []Pair{{Path: "default.txt", Old: def0, New: def1}, {Path: "constraints.txt", Old: con0, New: con1}})
+	sameStrings(t, "same version: default.txt", changeStrings(got[0]), nil)
+	sameStrings(t, "same version: constraints.txt", changeStrings(got[1]), []string{"pysocks added  1.7.1 none"})
+
+	// Both forms leave, one arrives: nothing was removed.
+	con2 := mustParse(t, "requests==2.32.3 --hash=sha256:r\nrequests[socks]==2.32.3 --hash=sha256:r\n")
+	def2 := mustParse(t, "requests[socks]==2.32.3 --hash=sha256:r\n")
+	got = DiffAll("pypi", []Pair{{Path: "default.txt", Old: nil, New: def2}, {Path: "constraints.txt", Old: con2, New: nil}})
+	if len(got[0])+len(got[1]) != 0 {
+		t.Errorf("both forms left, one arrived: %v %v", changeStrings(got[0]), changeStrings(got[1]))
+	}
+
+	// Moved and upgraded: the upgrade, once.
+	con3 := mustParse(t, "requests==2.31.0 --hash=sha256:q\n")
+	def3 := mustParse(t, "requests[socks]==2.32.3 --hash=sha256:r\nrequests==2.32.3 --hash=sha256:r\n")
+	got = DiffAll("pypi", []Pair{{Path: "default.txt", New: def3}, {Path: "constraints.txt", Old: con3}})
+	sameStrings(t, "moved and upgraded", changeStrings(got[0]), []string{"requests upgraded 2.31.0 2.32.3 minor from constraints.txt"})
+	sameStrings(t, "moved and upgraded: constraints.txt", changeStrings(got[1]), nil)
+
+	// In one file, a new form of a pin that stayed is still an addition.
+	a := mustParse(t, "requests==2.32.3 --hash=sha256:r\n")
+	b := mustParse(t, "requests==2.32.3 --hash=sha256:r\nrequests[socks]==2.32.3 --hash=sha256:r\n")
+	got = DiffAll("pypi", []Pair{{Path: "default.txt", Old: a, New: b}})
+	sameStrings(t, "new form in place", changeStrings(got[0]), []string{"requests added  2.32.3 none"})
+}
+
 func TestConflicts(t *testing.T) {
 	f := mustParse(t, "numpy==1.21.6 ; python_version < \"3.8\" --hash=sha256:a\n"+
 		"numpy==1.24.0 ; python_version >= \"3.8\" --hash=sha256:b\n"+

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/distbuild/dist/internal/fetch"
+	"github.com/distbuild/dist/internal/pep440"
 	"github.com/distbuild/dist/internal/pep508"
 	"github.com/distbuild/dist/internal/resolver"
 	"github.com/distbuild/dist/internal/source/pypi"
@@ -115,6 +116,47 @@ func TestResolveImpossibleExplains(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%v\nlacks %q", err, want)
 		}
+	}
+}
+
+// A constraint bounds a project wherever it is needed, as pip's -c does:
+// lib moves to the newest version it admits, leaving prereleases out
+// unless it names one, app stays a direct pin and lib a dependency, and
+// a constraint on a project nothing needs pins nothing.
+func TestResolveConstraints(t *testing.T) {
+	g, _ := graph(t, envs(t, []string{"3.12"}),
+		pyindex.Project{Name: "app", Versions: []pyindex.Release{rel("1.0", "lib>=1")}},
+		pyindex.Project{Name: "lib", Versions: []pyindex.Release{rel("1.0"), rel("1.5"), rel("2.0"), rel("2.1rc1")}},
+		pyindex.Project{Name: "unused", Versions: []pyindex.Release{rel("1.0")}},
+	)
+	spec := func(s string) pep440.Specifiers {
+		sp, err := pep440.ParseSpecifiers(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sp
+	}
+	for _, tc := range []struct{ constraint, want string }{
+		{">=1,<2", "app==1.0\nlib==1.5 via app"},
+		{"==1.0", "app==1.0\nlib==1.0 via app"},
+		{">=2", "app==1.0\nlib==2.0 via app"},
+		{"==2.1rc1", "app==1.0\nlib==2.1rc1 via app"},
+	} {
+		res, err := Resolve(context.Background(), g, Request{Direct: direct(t, "app"), Prefer: map[string]string{"lib": "2.0"},
+			Constraints: map[string]pep440.Specifiers{"lib": spec(tc.constraint), "unused": spec("==1.0")}})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.constraint, err)
+		}
+		if got := pins(res); got != tc.want {
+			t.Errorf("%s: got\n%s\nwant\n%s", tc.constraint, got, tc.want)
+		}
+		if !res.Find("app").Direct || res.Find("lib").Direct {
+			t.Errorf("%s: direct flags wrong", tc.constraint)
+		}
+	}
+	_, err := Resolve(context.Background(), g, Request{Direct: direct(t, "app"), Constraints: map[string]pep440.Specifiers{"lib": spec("<1")}})
+	if err == nil || !strings.Contains(err.Error(), "no version of lib for python 3.12 meets <1") {
+		t.Errorf("a constraint nothing meets: %v", err)
 	}
 }
 

@@ -38,6 +38,13 @@ type Request struct {
 	// IncludePre admits prereleases everywhere, not only where a
 	// specifier names one.
 	IncludePre bool
+	// Constraints bound the versions of the projects they name (by
+	// normalized name) wherever the set needs them, as pip's -c
+	// constraints and pip-compile's --upgrade-package NAME==VERSION do:
+	// they require nothing and make no pin direct. A prerelease they
+	// admit is still picked only as PEP 440 allows (IncludePre, or named by
+	// a specifier, or the only versions left).
+	Constraints map[string]pep440.Specifiers
 }
 
 // Pin is one resolved project.
@@ -196,6 +203,12 @@ func (p *provider) load(ctx context.Context, name string) ([]string, error) {
 	}
 	if len(out) == 0 && len(all) > 0 {
 		return nil, fmt.Errorf("%w: %s has no version for %s", resolver.ErrNoPackage, name, p.pythons())
+	}
+	if c, ok := p.req.Constraints[name]; ok {
+		// Prereleases stay in: the requirements' filters decide on them.
+		if out = c.Filter(out, true); len(out) == 0 {
+			return nil, fmt.Errorf("%w: no version of %s for %s meets %s", resolver.ErrNoPackage, name, p.pythons(), c)
+		}
 	}
 	// Read the metadata of the version the resolver will most likely pick
 	// while it works on other packages: resolution waits on the network,
