@@ -32,7 +32,7 @@ type VerifyResult struct {
 	// could not be reached); Uncached then counts the pypi pins whose
 	// requirements were not in the cache, so not checked for completeness.
 	Offline  bool `json:"offline,omitempty"`
-	Uncached int  `json:"uncached,omitempty"`
+	Uncached int  `json:"uncached_count,omitempty"`
 }
 
 // Malformed reports whether a problem is a malformed entry (exit 2 rather
