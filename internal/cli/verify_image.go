@@ -33,15 +33,10 @@ so.`,
 			}
 			o := a.imageOptions(m)
 			o.Insecure = insecure
-			src := args[0]
-			if rest, ok := strings.CutPrefix(src, "oci-layout:"); ok && !strings.HasPrefix(rest, "/") {
-				src = "oci-layout:" + joinDir(a.dir, rest)
-			}
-			rep, err := image.Verify(cmd.Context(), image.VerifyOptions{Build: *o, Image: src})
+			rep, err := image.Verify(cmd.Context(), image.VerifyOptions{Build: *o, Image: args[0]})
 			if err != nil {
 				return err
 			}
-			rep.Reference = args[0]
 			if a.json {
 				if err := a.printJSON(rep); err != nil {
 					return err

@@ -127,7 +127,7 @@ func Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
 		// there is no digest to compare the rebuild's with.
 		return nil, failure.Usagef("%s: verify-image compares manifest digests, and a docker-archive keeps no manifest: verify the pushed image (REF) or an oci-layout:DIR", o.Image)
 	}
-	iopts := inspect.Options{Client: NewRegistryClient(o.Build.Client, o.Build.Insecure)}
+	iopts := inspect.Options{Client: NewRegistryClient(o.Build.Client, o.Build.Insecure), Dir: o.Build.Manifest.Dir}
 	op, err := inspect.Open(ctx, o.Image, iopts)
 	if err != nil {
 		return nil, err
