@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/image"
 )
 
@@ -44,10 +43,7 @@ so.`,
 			} else {
 				printVerify(a.stdout, rep)
 			}
-			if !rep.Match {
-				return &failure.CheckError{}
-			}
-			return nil
+			return rep.Verdict()
 		},
 	}
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to any registry (loopback registries always may)")

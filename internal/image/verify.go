@@ -61,6 +61,17 @@ type VerifyReport struct {
 	GoDiffers      bool   `json:"go_differs,omitempty"`
 }
 
+// Verdict is the error dist verify-image ends with once it has printed r
+// (DESIGN §3): a rebuild that does not match is a failed check
+// (*failure.CheckError, exit 1, saying nothing more: the report says what
+// differs); else nil.
+func (r *VerifyReport) Verdict() error {
+	if !r.Match {
+		return &failure.CheckError{}
+	}
+	return nil
+}
+
 // Difference is the first thing that differs between an image and its
 // rebuild, looked for in this order: the platforms of an index, then per
 // platform the layers (from the bottom), the config (its fields in sorted
