@@ -13,10 +13,8 @@ import (
 	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/image"
-	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/inspect"
 	"github.com/distbuild/dist/internal/image/promote"
-	"github.com/distbuild/dist/internal/source/opener"
 )
 
 // imageCommands returns build, promote, inspect, status, diff, sign and
@@ -26,7 +24,8 @@ func imageCommands(a *app) []*cobra.Command {
 }
 
 func newBuildCmd(a *app) *cobra.Command {
-	var o image.BuildOptions
+	// The flags' settings; the rest of the options are imageOptions'.
+	var flags image.BuildOptions
 	cmd := &cobra.Command{
 		Use:   "build [--platform P,...] [--output DEST]... [--dry-run]",
 		Short: "Build the image without a daemon, reproducibly, and write or push it",
@@ -43,16 +42,11 @@ OCI referrers; a docker-archive gets neither.`,
 			if err != nil {
 				return err
 			}
-			o.Manifest = m
-			o.Client = a.http()
-			o.SourceDateEpoch = os.Getenv("SOURCE_DATE_EPOCH")
-			o.Step, o.Log = a.step, a.log()
-			o.DistVersion = versionString()
-			o.By = channel.By(m.Dir, os.Getenv)
-			o.Dependencies = deps.New(m, a.http(), a.openLockfiles(opener.Settings{Insecure: o.Insecure}), deps.Logs{Step: o.Step, Log: o.Log})
+			o := a.imageOptions(m)
+			o.Platforms, o.Outputs, o.DryRun, o.Insecure, o.Force = flags.Platforms, flags.Outputs, flags.DryRun, flags.Insecure, flags.Force
 			bar := &byteCounter{c: a.console(), what: "writing"}
 			o.Progress = bar.add
-			rep, err := image.Build(cmd.Context(), o)
+			rep, err := image.Build(cmd.Context(), *o)
 			bar.finish()
 			if err != nil {
 				return err
@@ -74,11 +68,11 @@ OCI referrers; a docker-archive gets neither.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&o.Platforms, "platform", nil, "build for these platforms (default: image.platforms, else "+"linux/amd64)")
-	f.StringArrayVarP(&o.Outputs, "output", "o", nil, "where to put the image: oci-layout:DIR, docker-archive:FILE or HOST/REPO[:TAG] (repeatable)")
-	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be built and where, without building")
-	f.BoolVar(&o.Insecure, "insecure", false, "allow plain HTTP to any registry (loopback registries always may)")
-	f.BoolVar(&o.Force, "force", false, "let a push move a tag that already names another image")
+	f.StringSliceVar(&flags.Platforms, "platform", nil, "build for these platforms (default: image.platforms, else "+"linux/amd64)")
+	f.StringArrayVarP(&flags.Outputs, "output", "o", nil, "where to put the image: oci-layout:DIR, docker-archive:FILE or HOST/REPO[:TAG] (repeatable)")
+	f.BoolVar(&flags.DryRun, "dry-run", false, "print what would be built and where, without building")
+	f.BoolVar(&flags.Insecure, "insecure", false, "allow plain HTTP to any registry (loopback registries always may)")
+	f.BoolVar(&flags.Force, "force", false, "let a push move a tag that already names another image")
 	return cmd
 }
 
@@ -235,7 +229,7 @@ func newInspectCmd(a *app) *cobra.Command {
 		Short: "Show the version, commit, pins and layers recorded in an image",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o := inspect.Options{Client: a.registry(insecure)}
+			o := inspect.Options{Client: a.registry(insecure), Dir: a.dir}
 			if platform != "" {
 				p, err := v1.ParsePlatform(platform)
 				if err != nil {
@@ -243,17 +237,10 @@ func newInspectCmd(a *app) *cobra.Command {
 				}
 				o.Platform = p
 			}
-			src := args[0]
-			for _, prefix := range []string{inspect.LayoutPrefix, inspect.ArchivePrefix} {
-				if rest, ok := strings.CutPrefix(src, prefix); ok && !strings.HasPrefix(rest, "/") {
-					src = prefix + joinDir(a.dir, rest)
-				}
-			}
-			r, err := inspect.Inspect(cmd.Context(), src, o)
+			r, err := inspect.Inspect(cmd.Context(), args[0], o)
 			if err != nil {
 				return err
 			}
-			r.Reference = args[0]
 			if a.json {
 				return a.printJSON(r)
 			}
@@ -264,13 +251,6 @@ func newInspectCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&platform, "platform", "", "which image of an index to show (default: the first)")
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to any registry (loopback registries always may)")
 	return cmd
-}
-
-func joinDir(dir, p string) string {
-	if dir == "" || dir == "." {
-		return p
-	}
-	return strings.TrimSuffix(dir, "/") + "/" + p
 }
 
 func printInspect(w io.Writer, r *inspect.Report) {

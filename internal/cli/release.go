@@ -17,6 +17,7 @@ import (
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/release"
 	"github.com/distbuild/dist/internal/source/opener"
+	"github.com/distbuild/dist/internal/sourcedate"
 )
 
 // releaseCommands returns plan, changelog, prerelease, release, postrelease
@@ -199,16 +200,18 @@ func newNotesCmd(a *app) *cobra.Command {
 	}
 }
 
-// imageOptions are the build settings dist build and dist release share:
-// dist's HTTP client, SOURCE_DATE_EPOCH, and the dependencies installer
-// for whichever dist.yaml the build reads (the tagged commit's, for a
-// release).
+// imageOptions are the build settings dist build, dist release and dist
+// verify-image share: dist's HTTP client, SOURCE_DATE_EPOCH, and the
+// dependencies installer for whichever dist.yaml the build reads (the
+// tagged commit's, for a release). The installer's sources allow plain
+// HTTP as the build's registries do: o.Insecure as set when it runs.
 func (a *app) imageOptions(m *manifest.Manifest) *image.BuildOptions {
-	return &image.BuildOptions{
-		Manifest: m, Client: a.http(), SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH"),
+	o := &image.BuildOptions{
+		Manifest: m, Client: a.http(), SourceDateEpoch: os.Getenv(sourcedate.Var),
 		Step: a.step, Log: a.log(), DistVersion: versionString(), By: channel.By(m.Dir, os.Getenv),
-		DependenciesFor: func(m *manifest.Manifest) build.Installer {
-			return deps.New(m, a.http(), a.openLockfiles(opener.Settings{}), deps.Logs{Step: a.step, Log: a.log()})
-		},
 	}
+	o.DependenciesFor = func(m *manifest.Manifest) build.Installer {
+		return deps.New(m, a.http(), a.openLockfiles(opener.Settings{Insecure: o.Insecure}), deps.Logs{Step: a.step, Log: a.log()})
+	}
+	return o
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/image"
 )
 
@@ -33,15 +32,10 @@ so.`,
 			}
 			o := a.imageOptions(m)
 			o.Insecure = insecure
-			src := args[0]
-			if rest, ok := strings.CutPrefix(src, "oci-layout:"); ok && !strings.HasPrefix(rest, "/") {
-				src = "oci-layout:" + joinDir(a.dir, rest)
-			}
-			rep, err := image.Verify(cmd.Context(), image.VerifyOptions{Build: *o, Image: src})
+			rep, err := image.Verify(cmd.Context(), image.VerifyOptions{Build: *o, Image: args[0]})
 			if err != nil {
 				return err
 			}
-			rep.Reference = args[0]
 			if a.json {
 				if err := a.printJSON(rep); err != nil {
 					return err
@@ -49,10 +43,7 @@ so.`,
 			} else {
 				printVerify(a.stdout, rep)
 			}
-			if !rep.Match {
-				return &failure.CheckError{}
-			}
-			return nil
+			return rep.Verdict()
 		},
 	}
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to any registry (loopback registries always may)")

@@ -23,7 +23,6 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -80,11 +79,10 @@ type BuildOptions struct {
 	// uncommitted edit never ships. Without it the work tree is read, and
 	// a tree that differs from HEAD is recorded as "<commit>-dirty".
 	Revision string
-	// Dependencies fills the dependencies layer; when nil,
-	// DependenciesFor's, else build.None (no dependencies layer).
-	Dependencies build.Installer
-	// DependenciesFor makes the installer for the manifest the build
-	// reads, which with Revision is the commit's rather than Manifest.
+	// DependenciesFor makes the installer that fills the dependencies
+	// layer, for the manifest the build reads: with Revision the
+	// commit's rather than Manifest. When nil, or when it returns nil,
+	// the image has no dependencies layer (build.None).
 	DependenciesFor func(*manifest.Manifest) build.Installer
 	// Progress counts bytes uploaded or copied from the cache.
 	Progress func(n int64)
@@ -236,8 +234,8 @@ func Make(ctx context.Context, o BuildOptions) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	installer := o.Dependencies
-	if installer == nil && o.DependenciesFor != nil {
+	var installer build.Installer
+	if o.DependenciesFor != nil {
 		installer = o.DependenciesFor(m)
 	}
 	if installer == nil {
@@ -413,12 +411,9 @@ func parseOutputs(m *manifest.Manifest, outs []string) ([]publish.Dest, error) {
 	}
 	var dests []publish.Dest
 	for _, s := range outs {
-		d, err := publish.ParseDest(s)
+		d, err := publish.ParseDest(publish.InDir(s, m.Dir))
 		if err != nil {
 			return nil, failure.Usagef("--output %w", err)
-		}
-		if d.Kind != publish.Registry && !filepath.IsAbs(d.Path) {
-			d.Path = filepath.Join(m.Dir, d.Path)
 		}
 		dests = append(dests, d)
 	}

@@ -30,6 +30,11 @@ type goInstaller struct {
 
 func (g goInstaller) GoVersion(context.Context) (string, error) { return g.version, nil }
 
+// installs is BuildOptions.DependenciesFor giving in for any manifest.
+func installs(in build.Installer) func(*manifest.Manifest) build.Installer {
+	return func(*manifest.Manifest) build.Installer { return in }
+}
+
 func loadManifest(t *testing.T, dir string) *manifest.Manifest {
 	t.Helper()
 	m, err := manifest.Load(dir)
@@ -52,8 +57,8 @@ func TestSupplyChainLayout(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "oci")
 	rep, err := Build(context.Background(), BuildOptions{
 		Manifest: loadManifest(t, dir), Outputs: []string{"oci-layout:" + out},
-		Client:       fetch.New(fetch.Options{CacheDir: t.TempDir()}),
-		Dependencies: goInstaller{version: "go1.99.1"}, DistVersion: "9.8.7", SourceRef: "refs/tags/14.1.0",
+		Client:          fetch.New(fetch.Options{CacheDir: t.TempDir()}),
+		DependenciesFor: installs(goInstaller{version: "go1.99.1"}), DistVersion: "9.8.7", SourceRef: "refs/tags/14.1.0",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -177,14 +182,14 @@ func TestVerifyGoVersion(t *testing.T) {
 	client := fetch.New(fetch.Options{CacheDir: t.TempDir()})
 	m := loadManifest(t, dir)
 	if _, err := Build(context.Background(), BuildOptions{
-		Manifest: m, Outputs: []string{host + "/kinto/app"}, Client: client, Dependencies: goInstaller{version: "go1.20.1"},
+		Manifest: m, Outputs: []string{host + "/kinto/app"}, Client: client, DependenciesFor: installs(goInstaller{version: "go1.20.1"}),
 	}); err != nil {
 		t.Fatal(err)
 	}
 	verify := func(version string) *VerifyReport {
 		t.Helper()
 		rep, err := Verify(context.Background(), VerifyOptions{
-			Build: BuildOptions{Manifest: m, Client: client, Dependencies: goInstaller{version: version}},
+			Build: BuildOptions{Manifest: m, Client: client, DependenciesFor: installs(goInstaller{version: version})},
 			Image: host + "/kinto/app:14.1.0",
 		})
 		if err != nil {

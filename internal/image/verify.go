@@ -61,6 +61,17 @@ type VerifyReport struct {
 	GoDiffers      bool   `json:"go_differs,omitempty"`
 }
 
+// Verdict is the error dist verify-image ends with once it has printed r
+// (DESIGN §3): a rebuild that does not match is a failed check
+// (*failure.CheckError, exit 1, saying nothing more: the report says what
+// differs); else nil.
+func (r *VerifyReport) Verdict() error {
+	if !r.Match {
+		return &failure.CheckError{}
+	}
+	return nil
+}
+
 // Difference is the first thing that differs between an image and its
 // rebuild, looked for in this order: the platforms of an index, then per
 // platform the layers (from the bottom), the config (its fields in sorted
@@ -127,7 +138,7 @@ func Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
 		// there is no digest to compare the rebuild's with.
 		return nil, failure.Usagef("%s: verify-image compares manifest digests, and a docker-archive keeps no manifest: verify the pushed image (REF) or an oci-layout:DIR", o.Image)
 	}
-	iopts := inspect.Options{Client: NewRegistryClient(o.Build.Client, o.Build.Insecure)}
+	iopts := inspect.Options{Client: NewRegistryClient(o.Build.Client, o.Build.Insecure), Dir: o.Build.Manifest.Dir}
 	op, err := inspect.Open(ctx, o.Image, iopts)
 	if err != nil {
 		return nil, err

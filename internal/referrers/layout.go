@@ -2,17 +2,13 @@ package referrers
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/distbuild/dist/internal/atomicfile"
+	"github.com/distbuild/dist/internal/image/layout"
 )
 
 // WriteLayout attaches a to the image subject in the OCI image layout at
@@ -22,90 +18,70 @@ import (
 // and annotations, untagged, so that layout readers that follow subject
 // (oras discover --oci-layout) find it and garbage collection keeps it. An
 // entry with the same digest is replaced, so writing twice adds nothing.
-// Blobs and index.json are written atomically; index.json is locked while
-// it is read and rewritten.
+// The layout is written through internal/image/layout: blobs renamed into
+// place, index.json locked while it is read and rewritten.
 func WriteLayout(dir string, subject v1.Hash, a Artifact) (Referrer, error) {
-	idxPath := filepath.Join(dir, "index.json")
-	lock, err := atomicfile.Lock(idxPath)
-	if err != nil {
-		return Referrer{}, err
-	}
-	defer lock.Unlock()
-
-	raw, err := os.ReadFile(idxPath)
-	if err != nil {
-		return Referrer{}, fmt.Errorf("referrers: %s is not an OCI layout: %w", dir, err)
-	}
-	var idx v1.IndexManifest
-	if err := json.Unmarshal(raw, &idx); err != nil {
-		return Referrer{}, fmt.Errorf("referrers: %s: %w", idxPath, err)
-	}
-	desc, err := findLayout(dir, idx.Manifests, subject)
-	if err != nil {
-		return Referrer{}, err
-	}
-	img, err := Image(desc, a)
-	if err != nil {
-		return Referrer{}, err
-	}
-	r, err := describe(img, a)
-	if err != nil {
-		return Referrer{}, err
-	}
-	manifest, err := img.RawManifest()
-	if err != nil {
-		return Referrer{}, err
-	}
-	cfgName, err := img.ConfigName()
-	if err != nil {
-		return Referrer{}, err
-	}
-	layers, err := img.Layers()
-	if err != nil {
-		return Referrer{}, err
-	}
-	if err := writeBlob(dir, cfgName, emptyConfig); err != nil {
-		return Referrer{}, err
-	}
-	for _, l := range layers {
-		d, err := l.Digest()
+	var r Referrer
+	err := layout.UpdateIndex(dir, func(idx *v1.IndexManifest) error {
+		desc, err := findLayout(dir, idx.Manifests, subject)
 		if err != nil {
-			return Referrer{}, err
+			return err
 		}
-		if err := writeBlob(dir, d, a.Data); err != nil {
-			return Referrer{}, err
+		img, err := Image(desc, a)
+		if err != nil {
+			return err
 		}
-	}
-	md, err := img.Digest()
+		if r, err = describe(img, a); err != nil {
+			return err
+		}
+		manifest, err := img.RawManifest()
+		if err != nil {
+			return err
+		}
+		cfgName, err := img.ConfigName()
+		if err != nil {
+			return err
+		}
+		layers, err := img.Layers()
+		if err != nil {
+			return err
+		}
+		blobs := []layout.Blob{layout.BytesBlob(cfgName, emptyConfig)}
+		for _, l := range layers {
+			d, err := l.Digest()
+			if err != nil {
+				return err
+			}
+			blobs = append(blobs, layout.BytesBlob(d, a.Data))
+		}
+		md, err := img.Digest()
+		if err != nil {
+			return err
+		}
+		// The manifest last: a layout never lists a manifest whose blobs
+		// are missing.
+		blobs = append(blobs, layout.BytesBlob(md, manifest))
+		for _, b := range blobs {
+			if err := layout.WriteBlob(dir, b); err != nil {
+				return err
+			}
+		}
+		kept := []v1.Descriptor{}
+		for _, m := range idx.Manifests {
+			if m.Digest != md {
+				kept = append(kept, m)
+			}
+		}
+		idx.Manifests = append(kept, v1.Descriptor{
+			MediaType:    types.OCIManifestSchema1,
+			Size:         r.Size,
+			Digest:       md,
+			ArtifactType: r.ArtifactType,
+			Annotations:  r.Annotations,
+		})
+		return nil
+	})
 	if err != nil {
-		return Referrer{}, err
-	}
-	if err := writeBlob(dir, md, manifest); err != nil {
-		return Referrer{}, err
-	}
-
-	entry := v1.Descriptor{
-		MediaType:    types.OCIManifestSchema1,
-		Size:         r.Size,
-		Digest:       md,
-		ArtifactType: r.ArtifactType,
-		Annotations:  r.Annotations,
-	}
-	kept := []v1.Descriptor{}
-	for _, m := range idx.Manifests {
-		if m.Digest != md {
-			kept = append(kept, m)
-		}
-	}
-	idx.Manifests = append(kept, entry)
-	if idx.MediaType == "" {
-		idx.MediaType = types.OCIImageIndex
-	}
-	out, err := json.MarshalIndent(idx, "", "  ")
-	if err != nil {
-		return Referrer{}, err
-	}
-	if err := atomicfile.WriteFile(idxPath, append(out, '\n'), 0o644); err != nil {
 		return Referrer{}, err
 	}
 	return r, nil
@@ -115,9 +91,9 @@ func WriteLayout(dir string, subject v1.Hash, a Artifact) (Referrer, error) {
 // sorted by artifact type then digest: the manifests index.json lists
 // whose subject is subject.
 func ListLayout(dir string, subject v1.Hash) ([]Referrer, error) {
-	idx, err := readLayoutIndex(dir)
+	idx, err := layout.ReadIndex(dir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("referrers: %w", err)
 	}
 	var out []Referrer
 	for _, d := range idx.Manifests {
@@ -155,20 +131,6 @@ func FetchLayout(dir string, r Referrer) ([]byte, error) {
 		return nil, fmt.Errorf("referrers: %s has no layer", r.Digest)
 	}
 	return readBlob(dir, m.Layers[0].Digest)
-}
-
-func readLayoutIndex(dir string) (*v1.IndexManifest, error) {
-	p := filepath.Join(dir, "index.json")
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, fmt.Errorf("referrers: %s is not an OCI layout: %w", dir, err)
-	}
-	defer f.Close()
-	idx, err := v1.ParseIndexManifest(f)
-	if err != nil {
-		return nil, fmt.Errorf("referrers: %s: %w", p, err)
-	}
-	return idx, nil
 }
 
 // findLayout finds subject's descriptor among descs or in the indexes they
@@ -214,32 +176,11 @@ func layoutManifest(dir string, h v1.Hash) (*v1.Manifest, error) {
 	return m, nil
 }
 
-// readBlob reads a blob of the layout and checks it against its digest.
+// readBlob reads a blob of the layout, checked against its digest.
 func readBlob(dir string, h v1.Hash) ([]byte, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "blobs", h.Algorithm, h.Hex))
+	b, err := layout.ReadBlob(dir, h)
 	if err != nil {
 		return nil, fmt.Errorf("referrers: %w", err)
 	}
-	got, _, err := v1.SHA256(bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	if got != h {
-		return nil, fmt.Errorf("referrers: blob %s in %s has digest %s", h, dir, got)
-	}
 	return b, nil
-}
-
-func writeBlob(dir string, h v1.Hash, data []byte) error {
-	p := filepath.Join(dir, "blobs", h.Algorithm, h.Hex)
-	if _, err := os.Stat(p); err == nil {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	return atomicfile.Write(p, 0o644, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
 }

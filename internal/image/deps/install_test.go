@@ -24,6 +24,7 @@ import (
 
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/image"
+	imagebuild "github.com/distbuild/dist/internal/image/build"
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/image/imagetest"
 	"github.com/distbuild/dist/internal/image/meta"
@@ -158,8 +159,10 @@ func build(t *testing.T, repo, cacheDir string, platforms ...string) (string, *i
 	}
 	rep, err := image.Build(ctx, image.BuildOptions{
 		Manifest: m, Client: client, SourceDateEpoch: epoch, Platforms: platforms,
-		Outputs:      []string{"oci-layout:" + out},
-		Dependencies: deps.New(m, client, opener.New(client, opener.Settings{}), deps.Logs{}),
+		Outputs: []string{"oci-layout:" + out},
+		DependenciesFor: func(m *manifest.Manifest) imagebuild.Installer {
+			return deps.New(m, client, opener.New(client, opener.Settings{}), deps.Logs{})
+		},
 	})
 	return out, rep, err
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/distbuild/dist/internal/fetch"
 	"github.com/distbuild/dist/internal/image"
+	imagebuild "github.com/distbuild/dist/internal/image/build"
 	"github.com/distbuild/dist/internal/image/deps"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
@@ -52,7 +53,7 @@ func TestInstalledIsRecorded(t *testing.T) {
 		in := deps.New(m, client, opener.New(client, opener.Settings{}), deps.Logs{})
 		rep, err := image.Build(ctx, image.BuildOptions{
 			Manifest: m, Client: client, SourceDateEpoch: epoch, Platforms: []string{"linux/amd64"},
-			Outputs: []string{"oci-layout:" + filepath.Join(t.TempDir(), "oci")}, Dependencies: in,
+			Outputs: []string{"oci-layout:" + filepath.Join(t.TempDir(), "oci")}, DependenciesFor: func(*manifest.Manifest) imagebuild.Installer { return in },
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -20,18 +20,19 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/distbuild/dist/internal/image/meta"
+	"github.com/distbuild/dist/internal/image/publish"
 	"github.com/distbuild/dist/internal/referrers"
 	"github.com/distbuild/dist/internal/regclient"
 )
 
 // LayoutPrefix starts a layout source: "oci-layout:DIR" or
 // "oci-layout:DIR:REF" to choose an entry by its ref name.
-const LayoutPrefix = "oci-layout:"
+const LayoutPrefix = publish.LayoutPrefix
 
 // ArchivePrefix starts a docker-archive source, "docker-archive:FILE": a
 // tarball as docker save and dist build -o docker-archive:FILE write it,
 // holding one image.
-const ArchivePrefix = "docker-archive:"
+const ArchivePrefix = publish.ArchivePrefix
 
 // Report is what inspect shows.
 type Report struct {
@@ -87,6 +88,9 @@ type Options struct {
 	Client *regclient.Client
 	// Platform chooses an index's image; the first one when nil.
 	Platform *v1.Platform
+	// Dir is the directory a relative layout or archive path is taken
+	// from (publish.InDir); "" for the process's own.
+	Dir string
 }
 
 // Opened is the image or index a source names.
@@ -109,6 +113,7 @@ type Opened struct {
 // images), "docker-archive:FILE" (its one image), or a registry
 // reference, whose manifest is read and no blob.
 func Open(ctx context.Context, src string, o Options) (*Opened, error) {
+	src = publish.InDir(src, o.Dir)
 	if file, ok := strings.CutPrefix(src, ArchivePrefix); ok {
 		img, err := tarball.ImageFromPath(file, nil)
 		if err != nil {

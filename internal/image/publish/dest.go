@@ -7,6 +7,7 @@ package publish
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -67,6 +68,23 @@ func (d Dest) String() string {
 		return ArchivePrefix + d.Path
 	}
 	return d.Ref
+}
+
+// InDir resolves the relative path of a destination given by path
+// ("oci-layout:DIR", "oci-layout:DIR:REF", "docker-archive:FILE") against
+// dir, the directory dist runs in (-C): every command taking such a path,
+// to write or to read, resolves it here. An absolute path, a registry
+// reference and an empty dir leave s as it is.
+func InDir(s, dir string) string {
+	if dir == "" {
+		return s
+	}
+	for _, prefix := range []string{LayoutPrefix, ArchivePrefix} {
+		if rest, ok := strings.CutPrefix(s, prefix); ok && rest != "" && !filepath.IsAbs(rest) {
+			return prefix + filepath.Join(dir, rest)
+		}
+	}
+	return s
 }
 
 // ParseDest reads "oci-layout:DIR", "docker-archive:FILE" or a registry

@@ -94,6 +94,26 @@ func TestParseDest(t *testing.T) {
 	}
 }
 
+// TestInDir: a relative local destination is taken from the directory,
+// anything else is left as given.
+func TestInDir(t *testing.T) {
+	for in, want := range map[string]string{
+		"oci-layout:build/oci":      "oci-layout:repo/build/oci",
+		"oci-layout:oci:1.0":        "oci-layout:repo/oci:1.0",
+		"docker-archive:../app.tar": "docker-archive:app.tar",
+		"oci-layout:/abs/oci":       "oci-layout:/abs/oci",
+		"127.0.0.1:5000/app:1.0":    "127.0.0.1:5000/app:1.0",
+		"oci-layout:":               "oci-layout:",
+	} {
+		if got := publish.InDir(in, "repo"); got != want {
+			t.Errorf("%s: got %q, want %q", in, got, want)
+		}
+	}
+	if got := publish.InDir("oci-layout:oci", ""); got != "oci-layout:oci" {
+		t.Errorf("no dir: %q", got)
+	}
+}
+
 func TestLayout(t *testing.T) {
 	skopeo := imagetest.Tool(t, "skopeo")
 	crane := imagetest.Tool(t, "crane")

@@ -1,8 +1,18 @@
 // Package opener opens the right index for a lockfile: it is the one place
-// that knows every ecosystem's constructor and how its settings rank: the
-// flags, then what the CLI read of the environment, then dist.yaml. The go
-// command's own variables (GOPROXY, GOFLAGS, ...) are read by gomod, as
-// the go command reads them.
+// that knows every ecosystem's constructor and how its settings rank.
+//
+//   - pypi: the flags (--index-url, --python-version, --platform), then
+//     what the CLI read of the environment (PIP_INDEX_URL), then dist.yaml
+//     (index:, python_version:, platform:), then PyPI.
+//   - gomod: the other way round. dist.yaml's index: is the lockfile's
+//     GOPROXY and beats $GOPROXY, which beats the go command's default
+//     (gomod.DefaultGOPROXY): index: is said of one lockfile, $GOPROXY of
+//     every module the go command fetches, and the narrower setting wins.
+//     No flag sets it.
+//     The go command's other variables (GOFLAGS, GOPRIVATE, GONOSUMDB,
+//     ...) are read by gomod, as the go command reads them.
+//   - oci: only the flag --insecure; an image's registry is in its
+//     reference.
 package opener
 
 import (

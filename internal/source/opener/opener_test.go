@@ -55,6 +55,22 @@ func TestGoModPerIndex(t *testing.T) {
 	}
 }
 
+// TestGoModPrecedence: for gomod, dist.yaml's index: beats $GOPROXY, the
+// reverse of pypi's order; $GOPROXY is the default where index: is unset.
+func TestGoModPrecedence(t *testing.T) {
+	t.Setenv("GOPROXY", "https://env.example/")
+	open := New(fetch.New(fetch.Options{CacheDir: t.TempDir()}), Settings{})
+	for index, want := range map[string]string{"https://yaml.example/": "https://yaml.example/", "": "https://env.example/"} {
+		src, err := open(&manifest.Lockfile{Ecosystem: source.GoMod, Index: index})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := src.(*gomod.Source).Env().GOPROXY; got != want {
+			t.Errorf("index: %q: GOPROXY %q, want %q", index, got, want)
+		}
+	}
+}
+
 // TestIndexPrecedence: the flag, then PIP_INDEX_URL as the CLI passed it,
 // then dist.yaml. The process's own PIP_INDEX_URL is not read here (the
 // CLI reads it once and passes it in): it points at a dead index, and
