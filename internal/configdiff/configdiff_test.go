@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/distbuild/dist/internal/fileerr"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -196,9 +198,9 @@ func TestParseErrors(t *testing.T) {
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("Parse(%s, %q)\n got: %v\nwant: %s", tc.path, tc.data, err, tc.want)
 		}
-		var pe *ParseError
+		var pe *fileerr.Error
 		if err != nil && !errors.As(err, &pe) {
-			t.Errorf("Parse(%s, %q): %T is not a *ParseError", tc.path, tc.data, err)
+			t.Errorf("Parse(%s, %q): %T is not a *fileerr.Error", tc.path, tc.data, err)
 		}
 	}
 }

@@ -193,15 +193,12 @@ type GitHub struct {
 	TokenEnv   string `yaml:"token_env"`
 }
 
-// Error is a configuration error at a place in the manifest.
-type Error = fileerr.Error
-
 // ErrNotFound is returned by Load when dir has no dist.yaml: a usage error
 // (*failure.UsageError), since dist was started in the wrong place.
 var ErrNotFound = failure.Usage(errors.New("no " + FileName + " found (run dist init, or use -C DIR)"))
 
 // Load reads dir/dist.yaml. Every error is a usage or configuration one:
-// ErrNotFound, or an *Error (several joined when YAML reports several).
+// ErrNotFound, or an *fileerr.Error (several joined when YAML reports several).
 func Load(dir string) (*Manifest, error) {
 	p := filepath.Join(dir, FileName)
 	data, err := os.ReadFile(p)
@@ -213,7 +210,7 @@ func Load(dir string) (*Manifest, error) {
 		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
 			msg = pe.Err.Error()
 		}
-		return nil, &Error{Path: FileName, Msg: msg, Err: err}
+		return nil, &fileerr.Error{Path: FileName, Msg: msg, Err: err}
 	}
 	m, err := Parse(FileName, data)
 	if err != nil {
@@ -237,7 +234,7 @@ func Parse(path string, data []byte) (*Manifest, error) {
 		return nil, yamlError(path, err)
 	}
 	if line, ok := secondDocument(data); ok {
-		return nil, &Error{Path: path, Line: line, Msg: "a second YAML document (after ---): " + FileName + " must be a single document"}
+		return nil, &fileerr.Error{Path: path, Line: line, Msg: "a second YAML document (after ---): " + FileName + " must be a single document"}
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err == nil {
@@ -257,7 +254,7 @@ func Parse(path string, data []byte) (*Manifest, error) {
 	return m, nil
 }
 
-// yamlError turns yaml.v3's messages into "file:line: message", one *Error
+// yamlError turns yaml.v3's messages into "file:line: message", one *fileerr.Error
 // per problem, joined, so that every error reads the same.
 func yamlError(path string, err error) error {
 	var te *yaml.TypeError
@@ -319,7 +316,7 @@ func (m *Manifest) defaults() {
 
 func (m *Manifest) validate(root *yaml.Node) error {
 	bad := func(line int, format string, args ...any) error {
-		return &Error{Path: m.Path, Line: line, Msg: fmt.Sprintf(format, args...)}
+		return &fileerr.Error{Path: m.Path, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
 	if m.Name == "" {
 		return bad(0, "name is required")
@@ -477,7 +474,7 @@ func (m *Manifest) Lockfile(path string) (*Lockfile, error) {
 			}
 		}
 	}
-	return nil, &Error{Path: m.Path, Msg: fmt.Sprintf("%s is not listed under lockfiles:", path)}
+	return nil, &fileerr.Error{Path: m.Path, Msg: fmt.Sprintf("%s is not listed under lockfiles:", path)}
 }
 
 // secondDocument reports whether data holds more than one YAML document,
@@ -620,7 +617,7 @@ func (m *Manifest) Resolve(rel string) (string, error) { return m.ResolveKey("",
 func (m *Manifest) ResolveKey(key, rel string) (string, error) {
 	np := m.named(key, rel)
 	bad := func(format string, args ...any) error {
-		return &Error{Path: m.Path, Line: np.Line, Msg: fmt.Sprintf("%s %s: ", np.Key, rel) + fmt.Sprintf(format, args...)}
+		return &fileerr.Error{Path: m.Path, Line: np.Line, Msg: fmt.Sprintf("%s %s: ", np.Key, rel) + fmt.Sprintf(format, args...)}
 	}
 	if err := checkRelative(filepath.FromSlash(rel)); err != nil {
 		return "", bad("%v", err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/version"
 )
 
@@ -17,7 +18,7 @@ import (
 // cannot be read, "VERSION:1: ..." when it is empty or not a version.
 func (m *Manifest) Version() (version.V, error) {
 	data, err := m.ReadFileKey("version_file", m.VersionFile)
-	if fe := (*Error)(nil); errors.As(err, &fe) {
+	if fe := (*fileerr.Error)(nil); errors.As(err, &fe) {
 		return version.V{}, err
 	}
 	if err != nil {
@@ -27,7 +28,7 @@ func (m *Manifest) Version() (version.V, error) {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return version.V{}, &Error{Path: m.VersionFile, Msg: err.Error()}
+		return version.V{}, &fileerr.Error{Path: m.VersionFile, Msg: err.Error()}
 	}
 	return version.ParseFile(m.VersionFile, data)
 }
