@@ -37,13 +37,13 @@ func jsonError(path string, data []byte, err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		return &fileerr.Error{Path: path, Line: lineAt(data, int(se.Offset)), Msg: se.Error()}
+		return &fileerr.Error{Path: path, Line: lineAt(data, int(se.Offset)), Msg: se.Error(), Err: err}
 	case errors.Is(err, io.EOF):
 		return &fileerr.Error{Path: path, Line: 1, Msg: "no JSON value"}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return &fileerr.Error{Path: path, Line: lineAt(data, len(data)), Msg: "unexpected end of JSON input"}
 	}
-	return &fileerr.Error{Path: path, Msg: err.Error()}
+	return fileerr.Wrap(path, 0, err)
 }
 
 // walkJSON flattens the object raw, which starts at byte base of data.
@@ -94,7 +94,7 @@ func walkJSON(c Config, path, prefix string, data []byte, base int, raw []byte, 
 			s = compact.String()
 		case '"':
 			if err := json.Unmarshal(v, &s); err != nil {
-				return &fileerr.Error{Path: path, Line: line, Msg: fmt.Sprintf("%s: %v", key, err)}
+				return fileerr.Wrap(path, line, fmt.Errorf("%s: %w", key, err))
 			}
 		default:
 			s = string(v) // a number as written, true, false or null

@@ -72,7 +72,7 @@ func Parse(path string, data []byte) (*File, error) {
 		}
 		e, err := parseEntry(logical)
 		if err != nil {
-			return nil, &fileerr.Error{Path: path, Line: start + 1, Msg: err.Error()}
+			return nil, fileerr.Wrap(path, start+1, err)
 		}
 		e.Line = start + 1
 		e.indent = leadingSpace(lines[start])

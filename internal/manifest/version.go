@@ -24,11 +24,12 @@ func (m *Manifest) Version() (version.V, error) {
 	if err != nil {
 		// The path is the one in the message already: the operating
 		// system's absolute form of it would say it twice.
+		msg := err.Error()
 		var pe *os.PathError
 		if errors.As(err, &pe) {
-			err = pe.Err
+			msg = pe.Err.Error()
 		}
-		return version.V{}, &fileerr.Error{Path: m.VersionFile, Msg: err.Error()}
+		return version.V{}, &fileerr.Error{Path: m.VersionFile, Msg: msg, Err: err}
 	}
 	return version.ParseFile(m.VersionFile, data)
 }

@@ -119,7 +119,7 @@ func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error)
 	}
 	rules, err := policy.ParseRules(m.Policy.Levels, m.Policy.Below1)
 	if err != nil {
-		return nil, &fileerr.Error{Path: m.Path, Msg: err.Error()}
+		return nil, fileerr.Wrap(m.Path, 0, err)
 	}
 	cl, err := changelog.LoadFor(m)
 	if err != nil {

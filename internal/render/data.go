@@ -64,7 +64,7 @@ func NewData(m *manifest.Manifest, vars map[string]string) (*Data, error) {
 			return nil, err
 		}
 		if err != nil {
-			return nil, &fileerr.Error{Path: m.Path, Line: l.Line, Msg: fmt.Sprintf("lockfile %s: %v", l.Path, unwrapPath(err))}
+			return nil, fileerr.Wrap(m.Path, l.Line, fmt.Errorf("lockfile %s: %w", l.Path, unwrapPath(err)))
 		}
 		f, err := lockfile.Parse(l.Path, data)
 		if err != nil {

@@ -78,7 +78,7 @@ func render(m *manifest.Manifest, d *Data) ([]Output, error) {
 			return nil, err
 		}
 		if err != nil {
-			return nil, &fileerr.Error{Path: m.Path, Line: c.Line, Msg: fmt.Sprintf("template %s: %v", name, unwrapPath(err))}
+			return nil, fileerr.Wrap(m.Path, c.Line, fmt.Errorf("template %s: %w", name, unwrapPath(err)))
 		}
 		content, err := Execute(name, text, d)
 		if err != nil {
