@@ -327,7 +327,17 @@ func (a *app) printOutdated(rows []lock.Outdated) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FILE\tNAME\tCURRENT\tLATEST\tCHANGE")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s:%d\t%s\t%s\t%s\t%s\n", r.File, r.Line, r.Name, r.Current, r.Latest, strings.ToUpper(r.Level[:1])+r.Level[1:])
+		fmt.Fprintf(tw, "%s:%d\t%s\t%s\t%s\t%s\n", r.File, r.Line, r.Name, r.Current, r.Latest, changeWord(r.Level))
 	}
 	return tw.Flush()
+}
+
+// changeWord is a row's level as the CHANGE column shows it, capitalised
+// ("Minor"); a row without a level shows "-", as status shows a tag
+// without a version, and keeps its column.
+func changeWord(level string) string {
+	if level == "" {
+		return "-"
+	}
+	return strings.ToUpper(level[:1]) + level[1:]
 }
