@@ -34,7 +34,7 @@ import (
 // Format is a configuration file syntax: dist.yaml's configs[].format.
 type Format string
 
-// Formats Parse understands, and None.
+// Formats ParseFormat understands, and None.
 const (
 	INI  Format = "ini"
 	Env  Format = "env"
@@ -131,13 +131,6 @@ func (c Config) set(path, key string, s Setting) error {
 	}
 	c[key] = s
 	return nil
-}
-
-// Parse reads a config in the format its extension names (FormatOf);
-// path is used to pick the format and in errors. A file of format None
-// has no settings: nil.
-func Parse(path string, data []byte) (Config, error) {
-	return ParseFormat(FormatOf(path), path, data)
 }
 
 // MaxInputSize bounds the config files this package reads; config files

@@ -93,9 +93,9 @@ func TestOptionErrors(t *testing.T) {
 		{Options{Name: " "}, "--name: a distribution needs a name"},
 	} {
 		_, _, err := plan(tc.o)
-		var oe *OptionError
-		if !errors.As(err, &oe) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%+v: got %v, want an OptionError with %q", tc.o, err, tc.want)
+		var usage *failure.UsageError
+		if !errors.As(err, &usage) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: got %v, want a usage error with %q", tc.o, err, tc.want)
 		}
 		if err != nil && strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("the password shows: %v", err)
@@ -153,8 +153,7 @@ func TestInitDefaultsAndUsage(t *testing.T) {
 	}
 	_, err = Init(t.TempDir(), Options{Ecosystem: "npm"})
 	var usage *failure.UsageError
-	var oe *OptionError
-	if !errors.As(err, &usage) || !errors.As(err, &oe) {
+	if !errors.As(err, &usage) {
 		t.Errorf("--ecosystem npm: %#v", err)
 	}
 }
