@@ -238,7 +238,7 @@ func applyResolution(ctx context.Context, s *lockset.PySet, g *pydeps.Graph, rq 
 			}
 			had, movedFrom = false, l.Target.Lock.Path
 		}
-		pin := writePin(t, rels[i], Added, true)
+		pin := writePin(t, rels[i], Added)
 		if movedFrom != "" {
 			// Moved from the dependencies file: say so, and say it if the
 			// version moved too.
