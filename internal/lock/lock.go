@@ -293,7 +293,7 @@ func AddTo(ctx context.Context, t *lockset.Target, specs []string, o Options) ([
 			return nil, failure.Usagef("%s is not a pypi lockfile of the set", t.Lock.Path)
 		}
 		if o.Set.IsDepsFile(into) {
-			return nil, failure.Usagef("%s holds the dependencies of %s: add to that lockfile instead", t.Lock.Path, o.Set.M.DependentsOf(into.Lock)[0].Path)
+			return nil, failure.Usagef("%s holds the dependencies of %s: add to that lockfile instead", t.Lock.Path, o.Set.Manifest.DependentsOf(into.Lock)[0].Path)
 		}
 		pins, err := resolveSet(ctx, o.Set, resolveRequest{into: into, specs: parsed, opts: o})
 		if err != nil {
