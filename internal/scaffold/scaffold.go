@@ -90,7 +90,7 @@ func Init(dir string, o Options) (*Result, error) {
 	if o.Name == "" {
 		o.Name = filepath.Base(abs)
 	}
-	files, next, err := plan(o)
+	files, next, err := skeleton(o)
 	if err != nil {
 		return nil, err
 	}
@@ -131,8 +131,10 @@ func Init(dir string, o Options) (*Result, error) {
 	return res, nil
 }
 
-// plan decides the files and the next steps, checking the options.
-func plan(o Options) ([]file, []string, error) {
+// skeleton is the scaffold o asks for: its files, and the commands that
+// complete it (Result.Next). Options that cannot be scaffolded are a
+// *failure.UsageError.
+func skeleton(o Options) ([]file, []string, error) {
 	d := data{Name: quote(o.Name), RawName: o.Name, Image: o.Repository != "" || o.Base != ""}
 	if strings.TrimSpace(o.Name) == "" {
 		return nil, nil, failure.Usagef("--name: a distribution needs a name")

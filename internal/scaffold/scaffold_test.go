@@ -37,7 +37,7 @@ func TestScaffoldsLoad(t *testing.T) {
 		{o: Options{Name: "y"}, lockfiles: []string{"lockfiles/default.txt:pypi", "lockfiles/constraints.txt:pypi"}, index: "https://pypi.org/simple"},
 		{o: Options{Name: "a: b #c"}, lockfiles: []string{"lockfiles/default.txt:pypi", "lockfiles/constraints.txt:pypi"}, index: "https://pypi.org/simple"},
 	} {
-		files, _, err := plan(tc.o)
+		files, _, err := skeleton(tc.o)
 		if err != nil {
 			t.Fatalf("%+v: %v", tc.o, err)
 		}
@@ -92,7 +92,7 @@ func TestOptionErrors(t *testing.T) {
 		{Options{Name: "x", Base: "Not An Image"}, "--base Not An Image: want scratch or NAME[:TAG]"},
 		{Options{Name: " "}, "--name: a distribution needs a name"},
 	} {
-		_, _, err := plan(tc.o)
+		_, _, err := skeleton(tc.o)
 		var usage *failure.UsageError
 		if !errors.As(err, &usage) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: got %v, want a usage error with %q", tc.o, err, tc.want)
@@ -161,7 +161,7 @@ func TestInitDefaultsAndUsage(t *testing.T) {
 // The scaffold's dist.yaml sends its reader to README's section of every
 // key, which must be there to be found.
 func TestManifestPointsToReference(t *testing.T) {
-	files, _, err := plan(Options{Name: "demo"})
+	files, _, err := skeleton(Options{Name: "demo"})
 	if err != nil {
 		t.Fatal(err)
 	}
