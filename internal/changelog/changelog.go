@@ -89,10 +89,6 @@ func (f Format) String() string {
 // an unreleased entry return when the file has none.
 var ErrNoUnreleased = errors.New("no unreleased entry")
 
-// Error is a problem in a changelog, at a line when Line > 0; its Err is a
-// sentinel such as ErrNoUnreleased, or nil.
-type Error = fileerr.Error
-
 // Changelog is a parsed changelog file. Entries and Sections handed out are
 // snapshots: after an edit, ask again.
 type Changelog struct {
@@ -147,7 +143,7 @@ type subHeading struct {
 }
 
 // Load reads and parses a changelog file. A file that cannot be read is an
-// *Error too, wrapping the *fs.PathError: a changelog dist.yaml names is
+// *fileerr.Error too, wrapping the *fs.PathError: a changelog dist.yaml names is
 // configuration, whether it is missing or malformed.
 func Load(path string) (*Changelog, error) {
 	data, err := os.ReadFile(path)
@@ -156,7 +152,7 @@ func Load(path string) (*Changelog, error) {
 		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
 			msg = pe.Err.Error()
 		}
-		return nil, &Error{Path: path, Msg: msg, Err: err}
+		return nil, &fileerr.Error{Path: path, Msg: msg, Err: err}
 	}
 	return Parse(path, data)
 }
@@ -235,7 +231,7 @@ func (c *Changelog) Unreleased() (*Entry, error) {
 	if len(c.entries) > 0 && c.entries[0].unrelDay {
 		return c.entries[0], nil
 	}
-	return nil, &Error{Path: c.Path, Msg: "no unreleased entry (want a heading like " + c.example() + ")", Err: ErrNoUnreleased}
+	return nil, &fileerr.Error{Path: c.Path, Msg: "no unreleased entry (want a heading like " + c.example() + ")", Err: ErrNoUnreleased}
 }
 
 // example shows the entry heading this file would need, in its own style.
@@ -268,7 +264,7 @@ func (c *Changelog) Entry(version string) (*Entry, error) {
 			return e, nil
 		}
 	}
-	return nil, &Error{Path: c.Path, Msg: fmt.Sprintf("no entry for version %q", version)}
+	return nil, &fileerr.Error{Path: c.Path, Msg: fmt.Sprintf("no entry for version %q", version)}
 }
 
 // LatestDated returns the topmost entry that has a date: the last release.
@@ -278,7 +274,7 @@ func (c *Changelog) LatestDated() (*Entry, error) {
 			return e, nil
 		}
 	}
-	return nil, &Error{Path: c.Path, Msg: "no released entry yet"}
+	return nil, &fileerr.Error{Path: c.Path, Msg: "no released entry yet"}
 }
 
 func sameVersion(a, b string) bool {

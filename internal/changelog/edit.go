@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/distbuild/dist/internal/fileerr"
 )
 
 // edit runs fn, which changes c.lines, then parses the result again. When fn
@@ -24,7 +26,7 @@ func (c *Changelog) edit(fn func() error, check func(before, after []*Entry) err
 	}
 	if err := c.index(); err != nil {
 		restore()
-		return &Error{Path: c.Path, Msg: "the edit would leave a changelog dist cannot read (" + err.Error() + "); nothing changed"}
+		return &fileerr.Error{Path: c.Path, Msg: "the edit would leave a changelog dist cannot read (" + err.Error() + "); nothing changed"}
 	}
 	if err := check(before, c.entries); err != nil {
 		restore()
@@ -34,16 +36,16 @@ func (c *Changelog) edit(fn func() error, check func(before, after []*Entry) err
 }
 
 func (c *Changelog) internal(what string) error {
-	return &Error{Path: c.Path, Msg: what + " changed the file's entries unexpectedly; nothing changed"}
+	return &fileerr.Error{Path: c.Path, Msg: what + " changed the file's entries unexpectedly; nothing changed"}
 }
 
 func (c *Changelog) readOnly(e *Entry) error {
-	return &Error{Path: c.Path, Line: e.Line, Msg: "keep-a-changelog headings are read-only; dist writes headings like " + c.example()}
+	return &fileerr.Error{Path: c.Path, Line: e.Line, Msg: "keep-a-changelog headings are read-only; dist writes headings like " + c.example()}
 }
 
 func (c *Changelog) checkVersion(v string) error {
 	if !versionRE.MatchString(v) {
-		return &Error{Path: c.Path, Msg: fmt.Sprintf("invalid version %q for a changelog heading", v)}
+		return &fileerr.Error{Path: c.Path, Msg: fmt.Sprintf("invalid version %q for a changelog heading", v)}
 	}
 	return nil
 }
@@ -51,7 +53,7 @@ func (c *Changelog) checkVersion(v string) error {
 func (c *Changelog) checkNew(v string, except *Entry) error {
 	for _, e := range c.entries {
 		if e != except && e.Version != "" && sameVersion(e.Version, v) {
-			return &Error{Path: c.Path, Line: e.Line, Msg: fmt.Sprintf("version %s already has an entry", e.Version)}
+			return &fileerr.Error{Path: c.Path, Line: e.Line, Msg: fmt.Sprintf("version %s already has an entry", e.Version)}
 		}
 	}
 	return nil
@@ -72,7 +74,7 @@ func (c *Changelog) SetRelease(version, date string) error {
 		return err
 	}
 	if date == "" || date != strings.TrimSpace(date) || strings.ContainsAny(date, "()\r\n") || strings.EqualFold(date, "unreleased") {
-		return &Error{Path: c.Path, Msg: fmt.Sprintf("invalid release date %q", date)}
+		return &fileerr.Error{Path: c.Path, Msg: fmt.Sprintf("invalid release date %q", date)}
 	}
 	if err := c.checkNew(version, u); err != nil {
 		return err
@@ -153,7 +155,7 @@ func (c *Changelog) AddUnreleased(version string) error {
 		if sameVersion(u.Version, version) {
 			return nil
 		}
-		return &Error{Path: c.Path, Line: u.Line, Msg: fmt.Sprintf("there is already an unreleased entry %q", u.Heading)}
+		return &fileerr.Error{Path: c.Path, Line: u.Line, Msg: fmt.Sprintf("there is already an unreleased entry %q", u.Heading)}
 	}
 	if err := c.checkNew(version, nil); err != nil {
 		return err
@@ -254,10 +256,10 @@ func (c *Changelog) MergeGenerated(sections []Section) error {
 		}
 		key = strings.Join(strings.Fields(key), " ")
 		if key == "" || strings.Contains(key, "--") {
-			return &Error{Path: c.Path, Msg: fmt.Sprintf("generated section %d: key %q is empty or contains \"--\"", i+1, key)}
+			return &fileerr.Error{Path: c.Path, Msg: fmt.Sprintf("generated section %d: key %q is empty or contains \"--\"", i+1, key)}
 		}
 		if _, dup := byKey[key]; dup {
-			return &Error{Path: c.Path, Msg: fmt.Sprintf("generated section %d: key %q given twice", i+1, key)}
+			return &fileerr.Error{Path: c.Path, Msg: fmt.Sprintf("generated section %d: key %q given twice", i+1, key)}
 		}
 		byKey[key] = i
 		sum := checksum(inner)
@@ -276,7 +278,7 @@ func (c *Changelog) MergeGenerated(sections []Section) error {
 	content := body[lead : len(body)-trail]
 	if at := openFence(u); at >= 0 {
 		// Blocks added at the end would be read as code.
-		return &Error{Path: c.Path, Line: u.body + at + 1, Msg: "code fence not closed within the unreleased entry"}
+		return &fileerr.Error{Path: c.Path, Line: u.body + at + 1, Msg: "code fence not closed within the unreleased entry"}
 	}
 
 	var items []bodyItem
@@ -292,9 +294,9 @@ func (c *Changelog) MergeGenerated(sections []Section) error {
 			items = append(items, bodyItem{raw: content[j], line: j})
 			continue
 		case badMarker:
-			return &Error{Path: c.Path, Line: line, Msg: fmt.Sprintf("unreadable dist marker %q (want %s)", t, c.markerHint())}
+			return &fileerr.Error{Path: c.Path, Line: line, Msg: fmt.Sprintf("unreadable dist marker %q (want %s)", t, c.markerHint())}
 		case endMarker:
-			return &Error{Path: c.Path, Line: line, Msg: "dist end marker without a generated marker before it"}
+			return &fileerr.Error{Path: c.Path, Line: line, Msg: "dist end marker without a generated marker before it"}
 		}
 		m := j + 1
 		for ; m < len(content); m++ {
@@ -304,11 +306,11 @@ func (c *Changelog) MergeGenerated(sections []Section) error {
 				break
 			}
 			if mk != notMarker {
-				return &Error{Path: c.Path, Line: u.body + lead + m + 1, Msg: fmt.Sprintf("dist marker inside the generated block that starts at line %d", line)}
+				return &fileerr.Error{Path: c.Path, Line: u.body + lead + m + 1, Msg: fmt.Sprintf("dist marker inside the generated block that starts at line %d", line)}
 			}
 		}
 		if m == len(content) {
-			return &Error{Path: c.Path, Line: line, Msg: fmt.Sprintf("generated block has no end marker (want %q)", c.endMarker())}
+			return &fileerr.Error{Path: c.Path, Line: line, Msg: fmt.Sprintf("generated block has no end marker (want %q)", c.endMarker())}
 		}
 		items = append(items, bodyItem{blk: &block{key: key, sum: sum, inner: content[j+1 : m]}, line: j})
 		j = m
@@ -344,7 +346,7 @@ func (c *Changelog) MergeGenerated(sections []Section) error {
 		dropBlank = false
 		b := it.blk
 		if seen[b.key] {
-			return &Error{Path: c.Path, Msg: fmt.Sprintf("two generated blocks for %q in the unreleased entry", b.key)}
+			return &fileerr.Error{Path: c.Path, Msg: fmt.Sprintf("two generated blocks for %q in the unreleased entry", b.key)}
 		}
 		seen[b.key] = true
 		gi, wanted := byKey[b.key]
@@ -469,7 +471,7 @@ func (c *Changelog) MergeGenerated(sections []Section) error {
 		}
 		return nil
 	}, func(before, after []*Entry) error {
-		bad := &Error{Path: c.Path, Line: u.Line, Msg: "the generated sections would change the file's entries (does a line read as a heading?); nothing changed"}
+		bad := &fileerr.Error{Path: c.Path, Line: u.Line, Msg: "the generated sections would change the file's entries (does a line read as a heading?); nothing changed"}
 		if len(after) != len(before) {
 			return bad
 		}
@@ -489,7 +491,7 @@ func (c *Changelog) MergeGenerated(sections []Section) error {
 
 func (c *Changelog) renderInner(i int, s Section) ([]string, error) {
 	bad := func(msg string) error {
-		return &Error{Path: c.Path, Msg: fmt.Sprintf("generated section %d: %s", i+1, msg)}
+		return &fileerr.Error{Path: c.Path, Msg: fmt.Sprintf("generated section %d: %s", i+1, msg)}
 	}
 	var inner []string
 	title := strings.TrimSpace(s.Title)

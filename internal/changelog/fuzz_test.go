@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/distbuild/dist/internal/fileerr"
 )
 
 // FuzzParse checks that the parser never panics, that whatever it accepts
@@ -37,7 +39,7 @@ func FuzzParse(f *testing.F) {
 		}
 		c, err := Parse(name, data)
 		if err != nil {
-			var ce *Error
+			var ce *fileerr.Error
 			if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), name+":") {
 				t.Fatalf("error without the file name: %v", err)
 			}

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/distbuild/dist/internal/fileerr"
 )
 
 // style is how a heading is marked up. Two headings with the same style are
@@ -71,7 +73,7 @@ func (c *Changelog) index() error {
 		if c.Format == Markdown {
 			c.entryAt.atx = 2
 		}
-		return &Error{Path: c.Path, Line: 1, Msg: "no changelog entries (want a heading like " + c.example() + ")"}
+		return &fileerr.Error{Path: c.Path, Line: 1, Msg: "no changelog entries (want a heading like " + c.example() + ")"}
 	}
 
 	var cur *Entry
@@ -87,7 +89,7 @@ func (c *Changelog) index() error {
 	for _, h := range c.heads {
 		vh, isVersion := parseVersionHeading(h.text)
 		if isVersion && h.rank < entryRank {
-			return &Error{Path: c.Path, Line: h.textLine + 1, Msg: fmt.Sprintf("release heading %q is at a higher level than the entry at line %d", h.text, firstLine)}
+			return &fileerr.Error{Path: c.Path, Line: h.textLine + 1, Msg: fmt.Sprintf("release heading %q is at a higher level than the entry at line %d", h.text, firstLine)}
 		}
 		if h.rank > entryRank {
 			continue // a sub-heading of the current entry
@@ -100,7 +102,7 @@ func (c *Changelog) index() error {
 		if vh.version != "" {
 			key := strings.TrimPrefix(vh.version, "v")
 			if prev, dup := seen[key]; dup {
-				return &Error{Path: c.Path, Line: line, Msg: fmt.Sprintf("version %s already has an entry at line %d", vh.version, prev)}
+				return &fileerr.Error{Path: c.Path, Line: line, Msg: fmt.Sprintf("version %s already has an entry at line %d", vh.version, prev)}
 			}
 			seen[key] = line
 		}
@@ -114,7 +116,7 @@ func (c *Changelog) index() error {
 			dated = true
 		case dated:
 		case unreleasedAt > 0:
-			return &Error{Path: c.Path, Line: line, Msg: fmt.Sprintf("a second unreleased entry (the first is at line %d)", unreleasedAt)}
+			return &fileerr.Error{Path: c.Path, Line: line, Msg: fmt.Sprintf("a second unreleased entry (the first is at line %d)", unreleasedAt)}
 		default:
 			unreleasedAt, current = line, true
 		}
@@ -281,7 +283,7 @@ func (c *Changelog) scanReST() ([]heading, error) {
 			if _, _, midAdorn := adornment(mid); !isBlank(mid) && !midAdorn {
 				if ch2, n2, ok2 := adornment(c.text(i + 2)); ok2 {
 					if ch2 != ch || n2 != n {
-						return nil, &Error{Path: c.Path, Line: i + 3, Msg: "title overline and underline do not match"}
+						return nil, &fileerr.Error{Path: c.Path, Line: i + 3, Msg: "title overline and underline do not match"}
 					}
 					s := len(mid) - len(strings.TrimLeft(mid, " \t"))
 					e := len(strings.TrimRight(mid, " \t"))

@@ -22,14 +22,12 @@ type lockFlags struct {
 	noDeps   bool
 }
 
-func (f *lockFlags) register(cmd *cobra.Command, index bool) {
+func (f *lockFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.file, "file", "f", "", "act on this lockfile only (default: every lockfile in dist.yaml)")
-	if index {
-		cmd.Flags().StringVar(&f.settings.IndexURL, "index-url", "", "PEP 503/691 index for pypi lockfiles (overrides dist.yaml and PIP_INDEX_URL)")
-		cmd.Flags().StringSliceVar(&f.settings.PythonVersion, "python-version", nil, "pin only files for these Python versions (e.g. 3.12)")
-		cmd.Flags().StringSliceVar(&f.settings.Platform, "platform", nil, "pin only files for these platform tags (e.g. manylinux2014_x86_64)")
-		cmd.Flags().BoolVar(&f.settings.Insecure, "insecure", false, "allow plain HTTP to any image registry")
-	}
+	cmd.Flags().StringVar(&f.settings.IndexURL, "index-url", "", "PEP 503/691 index for pypi lockfiles (overrides dist.yaml and PIP_INDEX_URL)")
+	cmd.Flags().StringSliceVar(&f.settings.PythonVersion, "python-version", nil, "pin only files for these Python versions (e.g. 3.12)")
+	cmd.Flags().StringSliceVar(&f.settings.Platform, "platform", nil, "pin only files for these platform tags (e.g. manylinux2014_x86_64)")
+	cmd.Flags().BoolVar(&f.settings.Insecure, "insecure", false, "allow plain HTTP to any image registry")
 }
 
 // lockfiles loads the lockfiles a read-only lock command acts on (the one
@@ -76,7 +74,7 @@ func newLockAddCmd(a *app) *cobra.Command {
 			return a.printEdit(res)
 		},
 	}
-	f.register(cmd, true)
+	f.register(cmd)
 	cmd.Flags().BoolVar(&f.noDeps, "no-deps", false, "pin only what is named, not what it requires (hashin's behaviour)")
 	cmd.Flags().BoolVar(&f.pre, "include-prereleases", false, "consider prereleases when picking the latest version")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print a unified diff instead of writing")
@@ -101,7 +99,7 @@ func newLockUpgradeCmd(a *app) *cobra.Command {
 			return a.printEdit(res)
 		},
 	}
-	f.register(cmd, true)
+	f.register(cmd)
 	cmd.Flags().BoolVar(&f.noDeps, "no-deps", false, "move only the named pins, leaving what they require as it is")
 	cmd.Flags().BoolVar(&all, "all", false, "upgrade every pin")
 	cmd.Flags().BoolVar(&f.pre, "include-prereleases", false, "consider prereleases")
@@ -197,7 +195,7 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 			return res.Verdict(indexErr)
 		},
 	}
-	f.register(cmd, true)
+	f.register(cmd)
 	cmd.Flags().BoolVar(&download, "download", false, "download every locked file and re-hash its bytes")
 	cmd.Flags().BoolVar(&offline, "offline", false, "run only the checks that need no index (completeness from the metadata in the cache)")
 	return cmd
@@ -274,7 +272,7 @@ func newLockWhyCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
-	f.register(cmd, true)
+	f.register(cmd)
 	return cmd
 }
 
@@ -310,7 +308,7 @@ func newLockOutdatedCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
-	f.register(cmd, true)
+	f.register(cmd)
 	cmd.Flags().BoolVar(&f.pre, "include-prereleases", false, "consider prereleases")
 	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 1 when anything is outdated (for CI)")
 	return cmd
@@ -327,7 +325,17 @@ func (a *app) printOutdated(rows []lock.Outdated) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FILE\tNAME\tCURRENT\tLATEST\tCHANGE")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s:%d\t%s\t%s\t%s\t%s\n", r.File, r.Line, r.Name, r.Current, r.Latest, strings.ToUpper(r.Level[:1])+r.Level[1:])
+		fmt.Fprintf(tw, "%s:%d\t%s\t%s\t%s\t%s\n", r.File, r.Line, r.Name, r.Current, r.Latest, changeWord(r.Level))
 	}
 	return tw.Flush()
+}
+
+// changeWord is a row's level as the CHANGE column shows it, capitalised
+// ("Minor"); a row without a level shows "-", as status shows a tag
+// without a version, and keeps its column.
+func changeWord(level string) string {
+	if level == "" {
+		return "-"
+	}
+	return strings.ToUpper(level[:1]) + level[1:]
 }

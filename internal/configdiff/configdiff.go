@@ -34,7 +34,7 @@ import (
 // Format is a configuration file syntax: dist.yaml's configs[].format.
 type Format string
 
-// Formats Parse understands, and None.
+// Formats ParseFormat understands, and None.
 const (
 	INI  Format = "ini"
 	Env  Format = "env"
@@ -127,20 +127,10 @@ func (c Config) set(path, key string, s Setting) error {
 		if old.Line > 0 {
 			msg += fmt.Sprintf(" (first at line %d)", old.Line)
 		}
-		return &ParseError{Path: path, Line: s.Line, Msg: msg}
+		return &fileerr.Error{Path: path, Line: s.Line, Msg: msg}
 	}
 	c[key] = s
 	return nil
-}
-
-// ParseError names the file and line of a problem.
-type ParseError = fileerr.Error
-
-// Parse reads a config in the format its extension names (FormatOf);
-// path is used to pick the format and in errors. A file of format None
-// has no settings: nil.
-func Parse(path string, data []byte) (Config, error) {
-	return ParseFormat(FormatOf(path), path, data)
 }
 
 // MaxInputSize bounds the config files this package reads; config files
@@ -155,7 +145,7 @@ func ParseFormat(f Format, path string, data []byte) (Config, error) {
 		return nil, nil
 	}
 	if len(data) > MaxInputSize {
-		return nil, &ParseError{Path: path, Msg: fmt.Sprintf("%d bytes is larger than the %d a config file may be", len(data), MaxInputSize)}
+		return nil, &fileerr.Error{Path: path, Msg: fmt.Sprintf("%d bytes is larger than the %d a config file may be", len(data), MaxInputSize)}
 	}
 	// Editors on Windows put a byte order mark first; no format wants it in
 	// its first key.

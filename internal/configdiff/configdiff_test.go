@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/distbuild/dist/internal/fileerr"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -47,7 +49,7 @@ func TestParseGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := Parse(name, data)
+			c, err := parse(name, data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +66,7 @@ func TestParseSpotChecks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := Parse(name, data)
+		c, err := parse(name, data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,8 +138,8 @@ func TestFormatOf(t *testing.T) {
 		}
 	}
 	// nats.conf is not INI: it reads as nothing rather than failing.
-	if c, err := Parse("nats.conf", []byte("port: 4222\njetstream {\n  store_dir: /data\n}\n")); c != nil || err != nil {
-		t.Errorf("Parse(nats.conf) = %v, %v; want nil, nil", c, err)
+	if c, err := parse("nats.conf", []byte("port: 4222\njetstream {\n  store_dir: /data\n}\n")); c != nil || err != nil {
+		t.Errorf("parse(nats.conf) = %v, %v; want nil, nil", c, err)
 	}
 	if f := For("ini", "setup.cfg"); f != INI {
 		t.Errorf("For(ini, setup.cfg) = %q", f)
@@ -192,25 +194,25 @@ func TestParseErrors(t *testing.T) {
 		{"a.json", "{\"a\": [1,\n", "a.json:2: unexpected end of JSON input"},
 		{"a.json", "", "a.json:1: no JSON value"},
 	} {
-		_, err := Parse(tc.path, []byte(tc.data))
+		_, err := parse(tc.path, []byte(tc.data))
 		if err == nil || err.Error() != tc.want {
-			t.Errorf("Parse(%s, %q)\n got: %v\nwant: %s", tc.path, tc.data, err, tc.want)
+			t.Errorf("parse(%s, %q)\n got: %v\nwant: %s", tc.path, tc.data, err, tc.want)
 		}
-		var pe *ParseError
+		var pe *fileerr.Error
 		if err != nil && !errors.As(err, &pe) {
-			t.Errorf("Parse(%s, %q): %T is not a *ParseError", tc.path, tc.data, err)
+			t.Errorf("parse(%s, %q): %T is not a *fileerr.Error", tc.path, tc.data, err)
 		}
 	}
 }
 
 func TestEmptyInputs(t *testing.T) {
 	for _, p := range []string{"a.ini", "a.env", "a.yaml", "a.toml"} {
-		c, err := Parse(p, []byte("# only a comment\n"))
+		c, err := parse(p, []byte("# only a comment\n"))
 		if err != nil || len(c) != 0 {
-			t.Errorf("Parse(%s) of a comment = %v, %v; want no keys", p, c, err)
+			t.Errorf("parse(%s) of a comment = %v, %v; want no keys", p, c, err)
 		}
 	}
-	c, err := Parse("bom.ini", []byte("\xef\xbb\xbf[a]\nx = 1\n"))
+	c, err := parse("bom.ini", []byte("\xef\xbb\xbf[a]\nx = 1\n"))
 	if err != nil || c["a.x"].Value != "1" {
 		t.Errorf("a byte order mark broke the first line: %v %v", c, err)
 	}
@@ -259,11 +261,11 @@ func TestDiffAcrossFormats(t *testing.T) {
 		"x.json": {`{"s": {"port": 1, "old": "a", "list": ["a", "b"]}}`, `{"s": {"port": 2, "new": "a", "list": ["a", "b", "c"]}}`},
 	}
 	for path, p := range pairs {
-		a, err := Parse(path, []byte(p[0]))
+		a, err := parse(path, []byte(p[0]))
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := Parse(path, []byte(p[1]))
+		b, err := parse(path, []byte(p[1]))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -279,4 +281,10 @@ func TestDiffAcrossFormats(t *testing.T) {
 			t.Errorf("%s: %s\nwant %s", path, got, want)
 		}
 	}
+}
+
+// parse reads a config in the format its extension names (FormatOf), as
+// the tests name their files.
+func parse(path string, data []byte) (Config, error) {
+	return ParseFormat(FormatOf(path), path, data)
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/distbuild/dist/internal/fileerr"
 )
 
 // The env dialect is the common ground of shell "set -a; . file", systemd's
@@ -24,7 +26,7 @@ func parseEnv(path string, data []byte) (Config, error) {
 	c := Config{}
 	lines := strings.Split(string(data), "\n")
 	bad := func(line int, format string, args ...any) error {
-		return &ParseError{Path: path, Line: line, Msg: fmt.Sprintf(format, args...)}
+		return &fileerr.Error{Path: path, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
 	for i := 0; i < len(lines); i++ {
 		n := i + 1

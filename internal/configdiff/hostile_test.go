@@ -35,7 +35,7 @@ func TestAliasBomb(t *testing.T) {
 	for name, doc := range map[string]string{"sequences": billionLaughs, "mappings": mappingLaughs} {
 		t.Run(name, func(t *testing.T) {
 			start := time.Now()
-			_, err := Parse("conf/app.yaml", []byte(doc))
+			_, err := parse("conf/app.yaml", []byte(doc))
 			if err == nil || !strings.HasPrefix(err.Error(), "conf/app.yaml") || !strings.Contains(err.Error(), "alias") {
 				t.Fatalf("want an error naming the file and the aliases, got %v", err)
 			}
@@ -45,7 +45,7 @@ func TestAliasBomb(t *testing.T) {
 		})
 	}
 	// Aliases that stay within the bound still work.
-	c, err := Parse("ok.yaml", []byte("base: &b [1, 2]\nx: *b\nm: &m {k: v}\ny: *m\n"))
+	c, err := parse("ok.yaml", []byte("base: &b [1, 2]\nx: *b\nm: &m {k: v}\ny: *m\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,11 +60,11 @@ func TestInputSizeBound(t *testing.T) {
 	t.Cleanup(func() { MaxInputSize = old })
 	big := strings.Repeat("k = v\n", 200)
 	for _, p := range []string{"big.ini", "big.env", "big.yaml", "big.toml", "big.json"} {
-		if _, err := Parse(p, []byte(big)); err == nil || !strings.HasPrefix(err.Error(), p) || !strings.Contains(err.Error(), "larger than the 1000") {
+		if _, err := parse(p, []byte(big)); err == nil || !strings.HasPrefix(err.Error(), p) || !strings.Contains(err.Error(), "larger than the 1000") {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
-	if _, err := Parse("small.ini", []byte("k = v\n")); err != nil {
+	if _, err := parse("small.ini", []byte("k = v\n")); err != nil {
 		t.Error(err)
 	}
 }

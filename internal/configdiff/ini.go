@@ -3,6 +3,8 @@ package configdiff
 import (
 	"fmt"
 	"strings"
+
+	"github.com/distbuild/dist/internal/fileerr"
 )
 
 // The INI dialect is Python's configparser with its defaults, since that is
@@ -51,7 +53,7 @@ func parseINI(path string, data []byte) ([]iniEntry, error) {
 		indent   int  // its key's indentation
 	)
 	bad := func(line int, format string, args ...any) error {
-		return &ParseError{Path: path, Line: line, Msg: fmt.Sprintf(format, args...)}
+		return &fileerr.Error{Path: path, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
 	for i, raw := range strings.Split(string(data), "\n") {
 		n := i + 1

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/distbuild/dist/internal/fileerr"
 )
 
 // parseJSON walks the document with encoding/json's decoder rather than
@@ -19,10 +21,10 @@ func parseJSON(path string, data []byte) (Config, error) {
 	}
 	start := int(dec.InputOffset()) - len(raw)
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, &ParseError{Path: path, Line: lineAt(data, int(dec.InputOffset())), Msg: "unexpected text after the JSON value"}
+		return nil, &fileerr.Error{Path: path, Line: lineAt(data, int(dec.InputOffset())), Msg: "unexpected text after the JSON value"}
 	}
 	if raw[0] != '{' {
-		return nil, &ParseError{Path: path, Line: lineAt(data, start), Msg: "the top level is not an object"}
+		return nil, &fileerr.Error{Path: path, Line: lineAt(data, start), Msg: "the top level is not an object"}
 	}
 	c := Config{}
 	if err := walkJSON(c, path, "", data, start, raw, 0); err != nil {
@@ -35,13 +37,13 @@ func jsonError(path string, data []byte, err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		return &ParseError{Path: path, Line: lineAt(data, int(se.Offset)), Msg: se.Error()}
+		return &fileerr.Error{Path: path, Line: lineAt(data, int(se.Offset)), Msg: se.Error(), Err: err}
 	case errors.Is(err, io.EOF):
-		return &ParseError{Path: path, Line: 1, Msg: "no JSON value"}
+		return &fileerr.Error{Path: path, Line: 1, Msg: "no JSON value"}
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return &ParseError{Path: path, Line: lineAt(data, len(data)), Msg: "unexpected end of JSON input"}
+		return &fileerr.Error{Path: path, Line: lineAt(data, len(data)), Msg: "unexpected end of JSON input"}
 	}
-	return &ParseError{Path: path, Msg: err.Error()}
+	return fileerr.Wrap(path, 0, err)
 }
 
 // walkJSON flattens the object raw, which starts at byte base of data.
@@ -50,7 +52,7 @@ func jsonError(path string, data []byte, err error) error {
 func walkJSON(c Config, path, prefix string, data []byte, base int, raw []byte, depth int) error {
 	if depth > maxDepth {
 		// Each level decodes its object again, so depth costs time.
-		return &ParseError{Path: path, Line: lineAt(data, base), Msg: "objects nested too deeply"}
+		return &fileerr.Error{Path: path, Line: lineAt(data, base), Msg: "objects nested too deeply"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if _, err := dec.Token(); err != nil {
@@ -92,7 +94,7 @@ func walkJSON(c Config, path, prefix string, data []byte, base int, raw []byte, 
 			s = compact.String()
 		case '"':
 			if err := json.Unmarshal(v, &s); err != nil {
-				return &ParseError{Path: path, Line: line, Msg: fmt.Sprintf("%s: %v", key, err)}
+				return fileerr.Wrap(path, line, fmt.Errorf("%s: %w", key, err))
 			}
 		default:
 			s = string(v) // a number as written, true, false or null

@@ -6,11 +6,11 @@ import (
 )
 
 func TestMultiLineValues(t *testing.T) {
-	old, err := Parse("a.ini", []byte("[app:main]\nkinto.includes = kinto_signer\n    kinto_attachment\n\n    kinto_emailer\nport = 8888\n"))
+	old, err := parse("a.ini", []byte("[app:main]\nkinto.includes = kinto_signer\n    kinto_attachment\n\n    kinto_emailer\nport = 8888\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cur, err := Parse("a.ini", []byte("[app:main]\nkinto.includes =\n    kinto_signer\n    kinto_attachment\n    kinto_admin\nport = 8888\n"))
+	cur, err := parse("a.ini", []byte("[app:main]\nkinto.includes =\n    kinto_signer\n    kinto_attachment\n    kinto_admin\nport = 8888\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 )
@@ -23,9 +24,9 @@ func parseTOML(path string, data []byte) (Config, error) {
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
 			row, _ := de.Position()
-			return nil, &ParseError{Path: path, Line: row, Msg: strings.TrimPrefix(de.Error(), "toml: ")}
+			return nil, &fileerr.Error{Path: path, Line: row, Msg: strings.TrimPrefix(de.Error(), "toml: "), Err: err}
 		}
-		return nil, &ParseError{Path: path, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
+		return nil, &fileerr.Error{Path: path, Msg: strings.TrimPrefix(err.Error(), "toml: "), Err: err}
 	}
 	lines := tomlLines(data)
 	c := Config{}
@@ -132,7 +133,7 @@ func flattenMap(c Config, path, prefix string, m map[string]any, lines map[strin
 		case []any:
 			b, err := json.Marshal(tomlJSON(v))
 			if err != nil {
-				return &ParseError{Path: path, Line: lineOf(lines, key), Msg: fmt.Sprintf("%s: %v", key, err)}
+				return fileerr.Wrap(path, lineOf(lines, key), fmt.Errorf("%s: %w", key, err))
 			}
 			s = string(b)
 		default:

@@ -33,7 +33,7 @@ type budget struct {
 func (b *budget) spend(line int) error {
 	b.left--
 	if b.left < 0 {
-		return &ParseError{Path: b.path, Line: line, Msg: fmt.Sprintf("the aliases expand to more than %d values; refusing to expand it further (an alias bomb?)", MaxNodes)}
+		return &fileerr.Error{Path: b.path, Line: line, Msg: fmt.Sprintf("the aliases expand to more than %d values; refusing to expand it further (an alias bomb?)", MaxNodes)}
 	}
 	return nil
 }
@@ -73,7 +73,7 @@ func parseYAML(path string, data []byte) (Config, error) {
 			continue
 		}
 		if root.Kind != yaml.MappingNode {
-			return nil, &ParseError{Path: path, Line: root.Line, Msg: "the top level is not a mapping"}
+			return nil, &fileerr.Error{Path: path, Line: root.Line, Msg: "the top level is not a mapping"}
 		}
 		if err := flattenYAML(c, b, prefix, root, 0); err != nil {
 			return nil, err
@@ -97,7 +97,7 @@ type yamlPair struct{ key, value *yaml.Node }
 func pairs(b *budget, m *yaml.Node, depth int) ([]yamlPair, error) {
 	path := b.path
 	if depth > maxDepth {
-		return nil, &ParseError{Path: path, Line: m.Line, Msg: "merge keys nested too deeply"}
+		return nil, &fileerr.Error{Path: path, Line: m.Line, Msg: "merge keys nested too deeply"}
 	}
 	var out, merges []yamlPair
 	seen := map[string]int{}
@@ -107,14 +107,14 @@ func pairs(b *budget, m *yaml.Node, depth int) ([]yamlPair, error) {
 			return nil, err
 		}
 		if k.Kind != yaml.ScalarNode {
-			return nil, &ParseError{Path: path, Line: k.Line, Msg: "only scalar mapping keys can be compared"}
+			return nil, &fileerr.Error{Path: path, Line: k.Line, Msg: "only scalar mapping keys can be compared"}
 		}
 		if k.Tag == "!!merge" {
 			merges = append(merges, yamlPair{k, v})
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
-			return nil, &ParseError{Path: path, Line: k.Line, Msg: fmt.Sprintf("duplicate key %q (first at line %d)", k.Value, first)}
+			return nil, &fileerr.Error{Path: path, Line: k.Line, Msg: fmt.Sprintf("duplicate key %q (first at line %d)", k.Value, first)}
 		}
 		seen[k.Value] = k.Line
 		out = append(out, yamlPair{k, v})
@@ -132,7 +132,7 @@ func pairs(b *budget, m *yaml.Node, depth int) ([]yamlPair, error) {
 		}
 		for _, s := range sources {
 			if s.Kind != yaml.MappingNode {
-				return nil, &ParseError{Path: path, Line: mp.key.Line, Msg: "a merge key (<<) must refer to a mapping"}
+				return nil, &fileerr.Error{Path: path, Line: mp.key.Line, Msg: "a merge key (<<) must refer to a mapping"}
 			}
 			inner, err := pairs(b, s, depth+1)
 			if err != nil {
@@ -162,7 +162,7 @@ func flattenYAML(c Config, b *budget, prefix string, m *yaml.Node, depth int) er
 		switch {
 		case v.Kind == yaml.MappingNode && len(v.Content) > 0:
 			if depth >= maxDepth {
-				return &ParseError{Path: path, Line: line, Msg: "mappings nested too deeply"}
+				return &fileerr.Error{Path: path, Line: line, Msg: "mappings nested too deeply"}
 			}
 			if err := flattenYAML(c, b, key, v, depth+1); err != nil {
 				return err

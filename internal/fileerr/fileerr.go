@@ -11,8 +11,9 @@ type Error struct {
 	Path string
 	Line int // 1-based; 0 when the problem is the file as a whole
 	Msg  string
-	// Err is what the problem is, for errors.Is (a sentinel such as
-	// changelog.ErrNoUnreleased), or nil; Msg says it for people.
+	// Err is the cause, for errors.Is and errors.As (a sentinel such as
+	// changelog.ErrNoUnreleased, an *fs.PathError), or nil; Msg says it
+	// for people.
 	Err error
 }
 
@@ -25,7 +26,18 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// New returns an Error with a formatted message.
+// New returns an Error with a formatted message and no cause. To keep a
+// cause, use Wrap: New flattens its arguments into Msg.
 func New(path string, line int, format string, args ...any) *Error {
 	return &Error{Path: path, Line: line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Wrap returns an Error at path:line (line 0: the file as a whole) whose
+// Msg is err's message and whose Err is err, so errors.Is and errors.As
+// still reach the cause (an *fs.PathError, a parser's typed error, a
+// sentinel). To say where the cause came from, wrap it first:
+// Wrap(path, line, fmt.Errorf("lockfile %s: %w", p, err)). err must not
+// be nil.
+func Wrap(path string, line int, err error) *Error {
+	return &Error{Path: path, Line: line, Msg: err.Error(), Err: err}
 }

@@ -34,7 +34,7 @@ func LoadSigningKey(pathOrArmored string, passphrase []byte) (*openpgp.Entity, e
 		ring, err = openpgp.ReadKeyRing(bytes.NewReader(data))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s is not an OpenPGP key: %v", source, err)
+		return nil, fmt.Errorf("%s is not an OpenPGP key: %w", source, err)
 	}
 	now := time.Now()
 	for _, e := range ring {

@@ -163,7 +163,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return fail(err)
 	}
 	if err := module.CheckImportPath(opts.Main); err != nil {
-		return fail(fmt.Errorf("invalid main package: %v", err))
+		return fail(fmt.Errorf("invalid main package: %w", err))
 	}
 	mainPin := mainModule(pins, opts.Main)
 	if mainPin == nil {
@@ -300,7 +300,7 @@ func readPins(f *lockfile.File) ([]pin, error) {
 			return nil, fmt.Errorf("%s: extras and environment markers mean nothing to Go modules", at)
 		}
 		if err := module.Check(e.Name, e.Version); err != nil {
-			return nil, fmt.Errorf("%s: %v", at, err)
+			return nil, fmt.Errorf("%s: %w", at, err)
 		}
 		if e.Version != module.CanonicalVersion(e.Version) {
 			return nil, fmt.Errorf("%s: version %s is not canonical (the go command writes %s)", at, e.Version, module.CanonicalVersion(e.Version))
@@ -436,7 +436,7 @@ func checkBinary(bin string, opts Options, pins []pin, mainPin *pin, lockName st
 		if head, _ := readHead(bin, 8); string(head) == "!<arch>\n" {
 			return nil, "", fmt.Errorf("%s is not a main package: go build made a package archive, not a program", opts.Main)
 		}
-		return nil, "", fmt.Errorf("reading the build info of the binary: %v", err)
+		return nil, "", fmt.Errorf("reading the build info of the binary: %w", err)
 	}
 	if info.Path != opts.Main || info.Main.Path != mainPin.path {
 		return nil, "", fmt.Errorf("the binary says it is %s of module %s, not %s of %s", info.Path, info.Main.Path, opts.Main, mainPin.path)
@@ -608,11 +608,11 @@ func goEnvOf(ctx context.Context, goCmd string, logf func(string, ...any)) (goEn
 		if errors.As(err, &notFound) {
 			return goEnvValues{}, fmt.Errorf("building a Go server needs the go command: %w", err)
 		}
-		return goEnvValues{}, fmt.Errorf("go env: %v: %s", err, strings.TrimSpace(stderr.String()))
+		return goEnvValues{}, fmt.Errorf("go env: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	var v goEnvValues
 	if err := json.Unmarshal(out, &v); err != nil {
-		return goEnvValues{}, fmt.Errorf("go env: %v", err)
+		return goEnvValues{}, fmt.Errorf("go env: %w", err)
 	}
 	goEnvCache.Store(goCmd, v)
 	return v, nil

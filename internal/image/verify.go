@@ -180,7 +180,7 @@ func Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
 	}
 	created, err := time.Parse(time.RFC3339, rel.Created)
 	if err != nil {
-		return nil, fmt.Errorf("%s: release.json: created %q: %v", o.Image, rel.Created, err)
+		return nil, fmt.Errorf("%s: release.json: created %q: %w", o.Image, rel.Created, err)
 	}
 
 	bo := o.Build

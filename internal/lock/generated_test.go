@@ -339,15 +339,6 @@ func pipCommand(py string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// pipErrors keeps pip's ERROR line and what it lists.
-func pipErrors(out []byte) string {
-	_, rest, ok := strings.Cut(string(out), "ERROR:")
-	if !ok {
-		return string(out)
-	}
-	return "ERROR:" + rest
-}
-
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil

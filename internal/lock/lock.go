@@ -293,7 +293,7 @@ func AddTo(ctx context.Context, t *lockset.Target, specs []string, o Options) ([
 			return nil, failure.Usagef("%s is not a pypi lockfile of the set", t.Lock.Path)
 		}
 		if o.Set.IsDepsFile(into) {
-			return nil, failure.Usagef("%s holds the dependencies of %s: add to that lockfile instead", t.Lock.Path, o.Set.M.DependentsOf(into.Lock)[0].Path)
+			return nil, failure.Usagef("%s holds the dependencies of %s: add to that lockfile instead", t.Lock.Path, o.Set.Manifest.DependentsOf(into.Lock)[0].Path)
 		}
 		pins, err := resolveSet(ctx, o.Set, resolveRequest{into: into, specs: parsed, opts: o})
 		if err != nil {
@@ -328,7 +328,7 @@ func AddTo(ctx context.Context, t *lockset.Target, specs []string, o Options) ([
 	}
 	var out []Pinned
 	for i, rel := range rels {
-		p := writePin(t, rel, Added, true)
+		p := writePin(t, rel, Added)
 		if _, ok := t.Source.(source.Requirer); ok {
 			// Asked for by name: a direct pin, whatever pulled it in
 			// before.
@@ -367,7 +367,7 @@ func releases(ctx context.Context, src source.Source, pins []source.Pin) ([]*sou
 }
 
 // writePin writes rel into the file, replacing an existing entry in place.
-func writePin(t *lockset.Target, rel *source.Release, kind PinKind, force bool) Pinned {
+func writePin(t *lockset.Target, rel *source.Release, kind PinKind) Pinned {
 	eco := t.Source.Ecosystem()
 	norm := lockfile.Normalizer(eco)
 	hs := lockHashes(eco, rel)
@@ -411,7 +411,7 @@ func requirePin(t *lockset.Target, rel *source.Release, by string) *Pinned {
 			return nil
 		}
 	}
-	p := writePin(t, rel, Required, false)
+	p := writePin(t, rel, Required)
 	noted := false
 	if e = findPin(t.File, rel.Name, norm); note && e != nil {
 		noted = noteVia(t, e, by)
@@ -716,7 +716,7 @@ func upgrade(ctx context.Context, t *lockset.Target, specs []Spec, o Options) ([
 		if rel == nil {
 			continue
 		}
-		p := writePin(t, rel, Upgraded, false)
+		p := writePin(t, rel, Upgraded)
 		if p.Kind != Unchanged {
 			out = append(out, p)
 			moved = append(moved, rel)

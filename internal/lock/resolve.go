@@ -194,7 +194,7 @@ func entryRequirement(l lockset.Located) (pep508.Requirement, error) {
 
 // applyResolution writes a resolution into the set's files.
 func applyResolution(ctx context.Context, s *lockset.PySet, g *pydeps.Graph, rq resolveRequest, req pydeps.Request, res *pydeps.Result, existing map[string]lockset.Located) ([]Pinned, error) {
-	depsFile := s.TargetOf(s.M.DependenciesOf(rq.into.Lock))
+	depsFile := s.TargetOf(s.Manifest.DependenciesOf(rq.into.Lock))
 	if depsFile == nil {
 		depsFile = rq.into
 	}
@@ -238,7 +238,7 @@ func applyResolution(ctx context.Context, s *lockset.PySet, g *pydeps.Graph, rq 
 			}
 			had, movedFrom = false, l.Target.Lock.Path
 		}
-		pin := writePin(t, rels[i], Added, true)
+		pin := writePin(t, rels[i], Added)
 		if movedFrom != "" {
 			// Moved from the dependencies file: say so, and say it if the
 			// version moved too.

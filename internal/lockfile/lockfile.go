@@ -48,9 +48,6 @@ type Entry struct {
 	nl         string // line ending
 }
 
-// ParseError names the file and line of a problem.
-type ParseError = fileerr.Error
-
 // Parse reads a lockfile. path is used in errors only.
 func Parse(path string, data []byte) (*File, error) {
 	f := &File{Path: path}
@@ -75,7 +72,7 @@ func Parse(path string, data []byte) (*File, error) {
 		}
 		e, err := parseEntry(logical)
 		if err != nil {
-			return nil, &ParseError{Path: path, Line: start + 1, Msg: err.Error()}
+			return nil, fileerr.Wrap(path, start+1, err)
 		}
 		e.Line = start + 1
 		e.indent = leadingSpace(lines[start])

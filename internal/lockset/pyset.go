@@ -20,9 +20,11 @@ import (
 // `pip install -r default.txt -r constraints.txt` installs them: resolved
 // together, complete together.
 type PySet struct {
-	M       *manifest.Manifest
-	Targets []*Target
-	Envs    []pep508.Env
+	// Manifest is the dist.yaml the lockfiles are listed in, which says
+	// which of them holds another's dependencies.
+	Manifest *manifest.Manifest
+	Targets  []*Target
+	Envs     []pep508.Env
 }
 
 // NewPySet picks the pypi targets out of targets loaded by Load, to be
@@ -51,7 +53,7 @@ func NewPySet(m *manifest.Manifest, targets []*Target) (*PySet, error) {
 // given environments (an image's: its Python on one platform) rather than
 // the ones dist.yaml names. It returns nil when there is no pypi target.
 func PySetFor(m *manifest.Manifest, targets []*Target, envs []pep508.Env) (*PySet, error) {
-	s := &PySet{M: m, Envs: envs}
+	s := &PySet{Manifest: m, Envs: envs}
 	for _, t := range targets {
 		if t.Lock.Ecosystem == source.PyPI {
 			s.Targets = append(s.Targets, t)
@@ -104,7 +106,7 @@ func (s *PySet) Graph() (*pydeps.Graph, error) {
 }
 
 // IsDepsFile reports whether a lockfile receives another's dependencies.
-func (s *PySet) IsDepsFile(t *Target) bool { return len(s.M.DependentsOf(t.Lock)) > 0 }
+func (s *PySet) IsDepsFile(t *Target) bool { return len(s.Manifest.DependentsOf(t.Lock)) > 0 }
 
 // Direct tells a direct pin from a dependency (DESIGN §2): every pin of a
 // lockfile that names dependencies: is direct, every pin of the lockfile it

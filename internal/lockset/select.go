@@ -33,7 +33,7 @@ type SelectOptions struct {
 
 // Select loads every lockfile of m (a missing one is empty) and picks the
 // ones o.File names. A File that dist.yaml does not list is a
-// *manifest.Error; a manifest with no lockfiles, or a source that cannot be
+// *fileerr.Error; a manifest with no lockfiles, or a source that cannot be
 // opened, a *failure.UsageError; a line that does not parse names its
 // file:line.
 func Select(m *manifest.Manifest, o SelectOptions) (*Selection, error) {

@@ -7,6 +7,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/distbuild/dist/internal/channel"
+	"github.com/distbuild/dist/internal/fileerr"
 )
 
 // Channels is dist.yaml's channels: map (DESIGN §1), in the file's order:
@@ -77,7 +78,7 @@ func (c *Channels) validate(m *Manifest, line int) error {
 		return nil
 	}
 	if m.Image == nil || m.Image.Repository == "" {
-		return &Error{Path: m.Path, Line: line, Msg: "channels: each channel is a tag in image.repository: set it"}
+		return &fileerr.Error{Path: m.Path, Line: line, Msg: "channels: each channel is a tag in image.repository: set it"}
 	}
 	err := c.Config.Validate()
 	var ce *channel.Error
@@ -93,5 +94,5 @@ func (c *Channels) validate(m *Manifest, line int) error {
 			break
 		}
 	}
-	return &Error{Path: m.Path, Line: line, Msg: "channels: " + ce.Error()}
+	return &fileerr.Error{Path: m.Path, Line: line, Msg: "channels: " + ce.Error()}
 }

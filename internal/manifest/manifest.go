@@ -193,15 +193,12 @@ type GitHub struct {
 	TokenEnv   string `yaml:"token_env"`
 }
 
-// Error is a configuration error at a place in the manifest.
-type Error = fileerr.Error
-
 // ErrNotFound is returned by Load when dir has no dist.yaml: a usage error
 // (*failure.UsageError), since dist was started in the wrong place.
 var ErrNotFound = failure.Usage(errors.New("no " + FileName + " found (run dist init, or use -C DIR)"))
 
 // Load reads dir/dist.yaml. Every error is a usage or configuration one:
-// ErrNotFound, or an *Error (several joined when YAML reports several).
+// ErrNotFound, or an *fileerr.Error (several joined when YAML reports several).
 func Load(dir string) (*Manifest, error) {
 	p := filepath.Join(dir, FileName)
 	data, err := os.ReadFile(p)
@@ -213,7 +210,7 @@ func Load(dir string) (*Manifest, error) {
 		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
 			msg = pe.Err.Error()
 		}
-		return nil, &Error{Path: FileName, Msg: msg, Err: err}
+		return nil, &fileerr.Error{Path: FileName, Msg: msg, Err: err}
 	}
 	m, err := Parse(FileName, data)
 	if err != nil {
@@ -237,7 +234,7 @@ func Parse(path string, data []byte) (*Manifest, error) {
 		return nil, yamlError(path, err)
 	}
 	if line, ok := secondDocument(data); ok {
-		return nil, &Error{Path: path, Line: line, Msg: "a second YAML document (after ---): " + FileName + " must be a single document"}
+		return nil, &fileerr.Error{Path: path, Line: line, Msg: "a second YAML document (after ---): " + FileName + " must be a single document"}
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err == nil {
@@ -257,7 +254,7 @@ func Parse(path string, data []byte) (*Manifest, error) {
 	return m, nil
 }
 
-// yamlError turns yaml.v3's messages into "file:line: message", one *Error
+// yamlError turns yaml.v3's messages into "file:line: message", one *fileerr.Error
 // per problem, joined, so that every error reads the same.
 func yamlError(path string, err error) error {
 	var te *yaml.TypeError
@@ -319,7 +316,11 @@ func (m *Manifest) defaults() {
 
 func (m *Manifest) validate(root *yaml.Node) error {
 	bad := func(line int, format string, args ...any) error {
-		return &Error{Path: m.Path, Line: line, Msg: fmt.Sprintf(format, args...)}
+		return fileerr.New(m.Path, line, format, args...)
+	}
+	// wrap is bad for a message with a cause: format has one %w.
+	wrap := func(line int, format string, args ...any) error {
+		return fileerr.Wrap(m.Path, line, fmt.Errorf(format, args...))
 	}
 	if m.Name == "" {
 		return bad(0, "name is required")
@@ -333,7 +334,7 @@ func (m *Manifest) validate(root *yaml.Node) error {
 			return bad(l.Line, "lockfile without a path")
 		}
 		if err := checkRelative(l.Path); err != nil {
-			return bad(l.Line, "lockfile %s: %v", l.Path, err)
+			return wrap(l.Line, "lockfile %s: %w", l.Path, err)
 		}
 		if seen[filepath.Clean(l.Path)] {
 			return bad(l.Line, "lockfile %s is listed twice", l.Path)
@@ -351,7 +352,7 @@ func (m *Manifest) validate(root *yaml.Node) error {
 				return bad(l.Line, "lockfile %s: wheelhouse is for pypi lockfiles", l.Path)
 			}
 			if err := checkRelative(l.Wheelhouse); err != nil {
-				return bad(l.Line, "lockfile %s: wheelhouse %s: %v", l.Path, l.Wheelhouse, err)
+				return wrap(l.Line, "lockfile %s: wheelhouse %s: %w", l.Path, l.Wheelhouse, err)
 			}
 		}
 	}
@@ -385,22 +386,22 @@ func (m *Manifest) validate(root *yaml.Node) error {
 		}
 		if c.Format != "" {
 			if _, err := configdiff.FormatNamed(c.Format); err != nil {
-				return bad(lineAt(root, "configs", i, "format"), "config %s: format: %v", c.Output, err)
+				return wrap(lineAt(root, "configs", i, "format"), "config %s: format: %w", c.Output, err)
 			}
 		}
 		for _, p := range []string{c.Template, c.Output} {
 			if err := checkRelative(p); err != nil {
-				return bad(c.Line, "%s: %v", p, err)
+				return wrap(c.Line, "%s: %w", p, err)
 			}
 		}
 	}
 	for _, p := range m.paths {
 		if err := checkRelative(filepath.FromSlash(p.Rel)); err != nil {
-			return bad(p.Line, "%s %s: %v", p.Key, p.Rel, err)
+			return wrap(p.Line, "%s %s: %w", p.Key, p.Rel, err)
 		}
 	}
 	if _, err := policy.ParseRules(m.Policy.Levels, m.Policy.Below1); err != nil {
-		return bad(lineOf(root, "policy", -1), "%v", err)
+		return fileerr.Wrap(m.Path, lineOf(root, "policy", -1), err)
 	}
 	return m.Channels.validate(m, lineAt(root, "channels"))
 }
@@ -477,7 +478,7 @@ func (m *Manifest) Lockfile(path string) (*Lockfile, error) {
 			}
 		}
 	}
-	return nil, &Error{Path: m.Path, Msg: fmt.Sprintf("%s is not listed under lockfiles:", path)}
+	return nil, &fileerr.Error{Path: m.Path, Msg: fmt.Sprintf("%s is not listed under lockfiles:", path)}
 }
 
 // secondDocument reports whether data holds more than one YAML document,
@@ -619,11 +620,11 @@ func (m *Manifest) Resolve(rel string) (string, error) { return m.ResolveKey("",
 // error points at that key's line.
 func (m *Manifest) ResolveKey(key, rel string) (string, error) {
 	np := m.named(key, rel)
-	bad := func(format string, args ...any) error {
-		return &Error{Path: m.Path, Line: np.Line, Msg: fmt.Sprintf("%s %s: ", np.Key, rel) + fmt.Sprintf(format, args...)}
+	bad := func(err error) error {
+		return fileerr.Wrap(m.Path, np.Line, fmt.Errorf("%s %s: %w", np.Key, rel, err))
 	}
 	if err := checkRelative(filepath.FromSlash(rel)); err != nil {
-		return "", bad("%v", err)
+		return "", bad(err)
 	}
 	root, err := filepath.Abs(m.Dir)
 	if err != nil {
@@ -634,10 +635,10 @@ func (m *Manifest) ResolveKey(key, rel string) (string, error) {
 	}
 	real, err := evalMissing(filepath.Join(root, filepath.FromSlash(rel)), 0)
 	if err != nil {
-		return "", bad("%v", err)
+		return "", bad(err)
 	}
 	if r, err := filepath.Rel(root, real); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
-		return "", bad("leads outside the repository (to %s)", real)
+		return "", bad(fmt.Errorf("leads outside the repository (to %s)", real))
 	}
 	return real, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/version"
 )
 
@@ -17,17 +18,18 @@ import (
 // cannot be read, "VERSION:1: ..." when it is empty or not a version.
 func (m *Manifest) Version() (version.V, error) {
 	data, err := m.ReadFileKey("version_file", m.VersionFile)
-	if fe := (*Error)(nil); errors.As(err, &fe) {
+	if fe := (*fileerr.Error)(nil); errors.As(err, &fe) {
 		return version.V{}, err
 	}
 	if err != nil {
 		// The path is the one in the message already: the operating
 		// system's absolute form of it would say it twice.
+		msg := err.Error()
 		var pe *os.PathError
 		if errors.As(err, &pe) {
-			err = pe.Err
+			msg = pe.Err.Error()
 		}
-		return version.V{}, &Error{Path: m.VersionFile, Msg: err.Error()}
+		return version.V{}, &fileerr.Error{Path: m.VersionFile, Msg: msg, Err: err}
 	}
 	return version.ParseFile(m.VersionFile, data)
 }

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -55,6 +56,11 @@ func TestVersion(t *testing.T) {
 				}
 				if err.Error() != tc.want {
 					t.Errorf("got %q, want %q", err, tc.want)
+				}
+				// The message drops the path it already names; the
+				// cause stays for errors.Is.
+				if tc.content == nil && !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("%v: errors.Is(fs.ErrNotExist) = false", err)
 				}
 				return
 			}

@@ -115,37 +115,9 @@ func Valid(v string) bool {
 	return err == nil
 }
 
-// Normalize returns the PEP 440 normalized form of v ("1.0-1" -> "1.0.post1",
-// "V1.0ALPHA" -> "1.0a0", "1.0+Ubuntu-1" -> "1.0+ubuntu.1").
-// It fails for a string that is not a PEP 440 version.
-func Normalize(v string) (string, error) {
-	pv, err := parseVersion(v)
-	if err != nil {
-		return "", fmt.Errorf("pep440: %w", err)
-	}
-	return pv.norm, nil
-}
-
 // IsPrerelease reports whether v is a valid PEP 440 pre-release or
 // developmental release (1.0a1, 1.0rc1, 1.0.dev0, 1.0.post1.dev2).
 func IsPrerelease(v string) bool {
 	pv, err := parseVersion(v)
 	return err == nil && pv.isPrerelease()
-}
-
-// Compare orders two versions by PEP 440: it returns -1, 0 or +1 as a is
-// lower than, equal to or higher than b. Equality is PEP 440 equality
-// ("1.0" == "1.0.0", "1.0+A-1" == "1.0+a.1"). It fails if either does not parse.
-func Compare(a, b string) (int, error) {
-	va, err := parseVersion(a)
-	if err != nil {
-		return 0, fmt.Errorf("pep440: %w", err)
-	}
-	vb, err := parseVersion(b)
-	if err != nil {
-		return 0, fmt.Errorf("pep440: %w", err)
-	}
-	// The library pads the receiver's release slice in place; both values
-	// here are fresh, so nothing shared is written.
-	return va.lib.Compare(vb.lib), nil
 }

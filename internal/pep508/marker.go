@@ -313,31 +313,6 @@ func (m *Marker) UsesExtra() bool {
 	return false
 }
 
-// And returns a marker true where both a and b are. A nil marker is true, so
-// And(nil, b) is b; And(a, a) is a.
-func And(a, b *Marker) *Marker { return join(kindAnd, a, b) }
-
-// Or returns a marker true where either a or b is. A nil marker is true, so
-// Or with a nil argument is nil; Or(a, a) is a.
-func Or(a, b *Marker) *Marker {
-	if a == nil || b == nil {
-		return nil
-	}
-	return join(kindOr, a, b)
-}
-
-func join(kind markerKind, a, b *Marker) *Marker {
-	switch {
-	case a == nil:
-		return b
-	case b == nil:
-		return a
-	case a == b || a.String() == b.String():
-		return a
-	}
-	return combine(kind, []*Marker{a, b})
-}
-
 // Evaluate reports whether the marker holds in env. A nil marker is true.
 //
 // Following PEP 508 and pypa/packaging: when the operator is a version

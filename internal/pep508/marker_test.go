@@ -182,18 +182,18 @@ func TestAndOr(t *testing.T) {
 		got  *Marker
 		want string
 	}{
-		{And(nil, nil), ""},
-		{And(a, nil), `os_name == "posix"`},
-		{And(nil, b), `python_version >= "3.8"`},
-		{And(a, b), `os_name == "posix" and python_version >= "3.8"`},
-		{And(a, mustMarker(t, `os_name=='posix'`)), `os_name == "posix"`},
-		{And(Or(a, b), c), `(os_name == "posix" or python_version >= "3.8") and extra == "x"`},
-		{And(And(a, b), c), `os_name == "posix" and python_version >= "3.8" and extra == "x"`},
-		{Or(a, nil), ""},
-		{Or(nil, b), ""},
-		{Or(a, b), `os_name == "posix" or python_version >= "3.8"`},
-		{Or(And(a, b), c), `os_name == "posix" and python_version >= "3.8" or extra == "x"`},
-		{Or(Or(a, b), Or(c, a)), `os_name == "posix" or python_version >= "3.8" or extra == "x" or os_name == "posix"`},
+		{and(nil, nil), ""},
+		{and(a, nil), `os_name == "posix"`},
+		{and(nil, b), `python_version >= "3.8"`},
+		{and(a, b), `os_name == "posix" and python_version >= "3.8"`},
+		{and(a, mustMarker(t, `os_name=='posix'`)), `os_name == "posix"`},
+		{and(or(a, b), c), `(os_name == "posix" or python_version >= "3.8") and extra == "x"`},
+		{and(and(a, b), c), `os_name == "posix" and python_version >= "3.8" and extra == "x"`},
+		{or(a, nil), ""},
+		{or(nil, b), ""},
+		{or(a, b), `os_name == "posix" or python_version >= "3.8"`},
+		{or(and(a, b), c), `os_name == "posix" and python_version >= "3.8" or extra == "x"`},
+		{or(or(a, b), or(c, a)), `os_name == "posix" or python_version >= "3.8" or extra == "x" or os_name == "posix"`},
 	} {
 		if got := tc.got.String(); got != tc.want {
 			t.Errorf("got %s, want %s", got, tc.want)
@@ -205,7 +205,7 @@ func TestAndOr(t *testing.T) {
 		}
 	}
 	env := mustEnv(t, "3.7", "linux/amd64")
-	if And(a, b).Evaluate(env) || !Or(a, b).Evaluate(env) || !And(a, nil).Evaluate(env) {
+	if and(a, b).Evaluate(env) || !or(a, b).Evaluate(env) || !and(a, nil).Evaluate(env) {
 		t.Error("combinators evaluate wrongly")
 	}
 	// The operands are not changed.
@@ -339,8 +339,8 @@ func FuzzParseMarker(f *testing.F) {
 		if m.UsesExtra() != again.UsesExtra() {
 			t.Fatalf("UsesExtra changed in round trip: %q -> %q", in, out)
 		}
-		And(m, again).Evaluate(envs[0])
-		Or(m, again).Evaluate(envs[1])
+		and(m, again).Evaluate(envs[0])
+		or(m, again).Evaluate(envs[1])
 	})
 }
 
@@ -385,4 +385,29 @@ func TestDisjoint(t *testing.T) {
 	if Disjoint(nil, mustMarker(t, `python_version < "3.8"`)) {
 		t.Error("no marker is disjoint from nothing")
 	}
+}
+
+// and is a marker true where both a and b are, built as the parser builds
+// one: a nil marker is true, so and(nil, b) is b; and(a, a) is a.
+func and(a, b *Marker) *Marker { return join(kindAnd, a, b) }
+
+// or is a marker true where either a or b is: a nil marker is true, so or
+// with a nil argument is nil; or(a, a) is a.
+func or(a, b *Marker) *Marker {
+	if a == nil || b == nil {
+		return nil
+	}
+	return join(kindOr, a, b)
+}
+
+func join(kind markerKind, a, b *Marker) *Marker {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	case a == b || a.String() == b.String():
+		return a
+	}
+	return combine(kind, []*Marker{a, b})
 }

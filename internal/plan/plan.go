@@ -71,9 +71,6 @@ type Options struct {
 	Since string
 }
 
-// Error is a problem in one of the repository's files.
-type Error = fileerr.Error
-
 func parsePEP440(s string) (version.V, error) { return version.Parse("pypi", s) }
 
 // Base finds the release to compare with: the latest release tag reachable
@@ -122,7 +119,7 @@ func Compute(m *manifest.Manifest, repo *gitrepo.Repo, o Options) (*Plan, error)
 	}
 	rules, err := policy.ParseRules(m.Policy.Levels, m.Policy.Below1)
 	if err != nil {
-		return nil, &Error{Path: m.Path, Msg: err.Error()}
+		return nil, fileerr.Wrap(m.Path, 0, err)
 	}
 	cl, err := changelog.LoadFor(m)
 	if err != nil {
@@ -409,7 +406,7 @@ func configChanges(m *manifest.Manifest, repo *gitrepo.Repo, commit, tag string,
 	}
 	data, err := os.ReadFile(abs)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, &Error{Path: path, Msg: "not rendered (run dist config render)"}
+		return nil, &fileerr.Error{Path: path, Msg: "not rendered (run dist config render)"}
 	} else if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
@@ -167,3 +168,36 @@ func TestRemoteScrub(t *testing.T) {
 type staticKeychain struct{ a authn.Authenticator }
 
 func (k staticKeychain) Resolve(authn.Resource) (authn.Authenticator, error) { return k.a, nil }
+
+func TestCanonical(t *testing.T) {
+	for in, want := range map[string]string{
+		"python":                         "docker.io/library/python",
+		"docker.io/library/python":       "docker.io/library/python",
+		"index.docker.io/library/python": "docker.io/library/python",
+		"docker.io/bitnami/redis":        "docker.io/bitnami/redis",
+		"ghcr.io/owner/app":              "ghcr.io/owner/app",
+		"localhost:5000/x":               "localhost:5000/x",
+		"127.0.0.1:5000/a/b":             "127.0.0.1:5000/a/b",
+	} {
+		r, err := name.NewRepository(in)
+		if err != nil {
+			t.Errorf("NewRepository(%q): %v", in, err)
+			continue
+		}
+		if got := Canonical(r); got != want {
+			t.Errorf("Canonical(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for host, want := range map[string]bool{
+		"localhost": true, "localhost:5000": true, "127.0.0.1:5000": true, "127.1.2.3": true,
+		"[::1]:5000": true, "::1": true,
+		"docker.io": false, "10.0.0.1:5000": false, "192.168.1.2": false, "registry.local:5000": false,
+	} {
+		if got := IsLoopback(host); got != want {
+			t.Errorf("IsLoopback(%q) = %v, want %v", host, got, want)
+		}
+	}
+}

@@ -196,7 +196,7 @@ func (s developStep) Done(context.Context) (string, bool, error) {
 
 func (s developStep) dev() string { return s.next + s.env.Manifest.DevMarker }
 
-func (s developStep) Plan() string {
+func (s developStep) Preview() string {
 	m := s.env.Manifest
 	what := fmt.Sprintf("would set %s %s, add %s (unreleased) with \"- Nothing changed yet.\" to %s", m.VersionFile, s.dev(), s.next, m.Changelog)
 	if changes, err := renderChanges(s.env, s.dev()); err == nil && len(changes) > 0 {

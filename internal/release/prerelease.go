@@ -323,7 +323,7 @@ func (s prepareStep) Done(context.Context) (string, bool, error) {
 	return fmt.Sprintf("%s is already prepared (VERSION and a dated changelog entry)", s.cur), true, nil
 }
 
-func (s prepareStep) Plan() string {
+func (s prepareStep) Preview() string {
 	m := s.env.Manifest
 	what := fmt.Sprintf("would date %s %s (%s), set %s %s (was %s)", m.Changelog, s.v, s.env.today(), m.VersionFile, s.v, s.cur)
 	if outs, err := s.rendered(); err == nil && len(outs) > 0 {

@@ -263,7 +263,7 @@ func (imageStep) Name() string { return "image" }
 
 func (s imageStep) Skip() string { return s.imageSkip() }
 
-func (s imageStep) Plan() string {
+func (s imageStep) Preview() string {
 	return fmt.Sprintf("would build the image of %s from the files of commit %.12s", s.version, s.head)
 }
 
@@ -305,7 +305,7 @@ func (s tagStep) Done(context.Context) (string, bool, error) {
 	return s.tag + " already at HEAD", true, nil
 }
 
-func (s tagStep) Plan() string {
+func (s tagStep) Preview() string {
 	return fmt.Sprintf("would tag %s at %.12s: \"Tagging %s\"%s", s.tag, s.head, s.version, signedNote(s.o.SignKey))
 }
 
@@ -354,7 +354,7 @@ func (publishStep) Name() string { return "publish" }
 
 func (s publishStep) Skip() string { return s.imageSkip() }
 
-func (s publishStep) Plan() string {
+func (s publishStep) Preview() string {
 	return fmt.Sprintf("would write the image to %s", strings.Join(s.outputs(), " and "))
 }
 
@@ -414,7 +414,7 @@ func (draftStep) Name() string { return "github" }
 
 func (s draftStep) Skip() string { return s.githubSkip() }
 
-func (s draftStep) Plan() string {
+func (s draftStep) Preview() string {
 	return fmt.Sprintf("would draft the GitHub release %s on %s", s.tag, s.o.GitHub.Repo)
 }
 

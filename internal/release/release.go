@@ -404,7 +404,7 @@ func (s *pushStep) what() (refs []string, what string, err error) {
 	return refs, what, nil
 }
 
-func (s *pushStep) Plan() string {
+func (s *pushStep) Preview() string {
 	_, what, err := s.what()
 	if err != nil {
 		return fmt.Sprintf("would fail: %v", err)

@@ -19,9 +19,9 @@ import (
 //
 //   - a Skipper, when it may not apply (--skip, --no-push, no image);
 //   - a Doner, when it can tell that an earlier run did its work;
-//   - a Planner, when it changes anything: under --dry-run the runner
-//     asks Plan instead of calling Run. A step that is not a Planner only
-//     looks (every check) and runs under --dry-run as well;
+//   - a Previewer, when it changes anything: under --dry-run the runner
+//     asks Preview instead of calling Run. A step that is not a Previewer
+//     only looks (every check) and runs under --dry-run as well;
 //   - an Undoer, when a failure later in the same run should take its
 //     work back (the tag, while nothing has been pushed).
 //
@@ -41,9 +41,11 @@ type Doner interface {
 	Done(ctx context.Context) (what string, done bool, err error)
 }
 
-// Planner is a step that changes something: Plan says what it would do.
-type Planner interface {
-	Plan() string
+// Previewer is a step that changes something: Preview says, in one line
+// starting "would", what Run would do; under --dry-run it is asked
+// instead of Run.
+type Previewer interface {
+	Preview() string
 }
 
 // Undoer is a step whose work a later failure in the same run takes back.
@@ -169,8 +171,8 @@ func (r *runner) outcome(ctx context.Context, s Step, res *StepResult) error {
 			return nil
 		}
 	}
-	if p, ok := s.(Planner); ok && r.env.DryRun {
-		res.Outcome, res.Detail = DryRun, p.Plan()
+	if p, ok := s.(Previewer); ok && r.env.DryRun {
+		res.Outcome, res.Detail = DryRun, p.Preview()
 		return nil
 	}
 	detail, err := s.Run(ctx)

@@ -12,13 +12,13 @@ import (
 // fake is a step whose every part the test sets; calls records what the
 // runner asked of it.
 type fake struct {
-	name  string
-	skip  string
-	done  bool
-	plan  string
-	run   func() (string, error)
-	undo  func() (string, error)
-	calls *[]string
+	name    string
+	skip    string
+	done    bool
+	preview string
+	run     func() (string, error)
+	undo    func() (string, error)
+	calls   *[]string
 }
 
 func (f *fake) Name() string { return f.name }
@@ -31,7 +31,7 @@ func (f *fake) Run(context.Context) (string, error) {
 	return f.run()
 }
 
-// skipping, doing, planning and undoing fakes implement one interface
+// skipping, doing, previewing and undoing fakes implement one interface
 // more each.
 type skipping struct{ *fake }
 
@@ -44,13 +44,13 @@ func (d doing) Done(context.Context) (string, bool, error) {
 	return d.name + " was done", d.done, nil
 }
 
-type planning struct{ *fake }
+type previewing struct{ *fake }
 
-func (p planning) Plan() string { return p.plan }
+func (p previewing) Preview() string { return p.preview }
 
 type undoing struct{ *fake }
 
-func (u undoing) Plan() string { return "would " + u.name }
+func (u undoing) Preview() string { return "would " + u.name }
 
 func (u undoing) Undo(context.Context) (string, error) {
 	*u.calls = append(*u.calls, "undo "+u.name)
@@ -82,7 +82,7 @@ func TestRunnerOutcomes(t *testing.T) {
 		skipping{&fake{name: "skipped", skip: "--skip it", calls: &calls}},
 		doing{&fake{name: "done", done: true, calls: &calls}},
 		doing{f("notdone")},
-		planning{&fake{name: "planned", plan: "would plan", calls: &calls}},
+		previewing{&fake{name: "planned", preview: "would plan", calls: &calls}},
 		&fake{name: "late", calls: &calls, run: func() (string, error) { return "", AlreadyDone("it was there") }},
 	}
 	r, lines := newRunner(false)
@@ -102,8 +102,8 @@ func TestRunnerOutcomes(t *testing.T) {
 		t.Errorf("lines %q, want %q", *lines, wantLines)
 	}
 
-	// Under --dry-run a Planner is asked, not run; a step that is no
-	// Planner (a check) runs.
+	// Under --dry-run a Previewer is asked, not run; a step that is no
+	// Previewer (a check) runs.
 	calls = nil
 	r, _ = newRunner(true)
 	if err := r.run(context.Background(), []Step{f("look")}, steps); err != nil {
@@ -127,7 +127,7 @@ func TestRunnerRefusesWithEveryReason(t *testing.T) {
 		&fake{name: "b", calls: &calls},
 		&fake{name: "c", calls: &calls, run: no("c is wrong", "so is c'")},
 	}
-	steps := []Step{planning{&fake{name: "change", plan: "would change", calls: &calls}}}
+	steps := []Step{previewing{&fake{name: "change", preview: "would change", calls: &calls}}}
 	r, lines := newRunner(false)
 	err := r.run(context.Background(), checks, steps)
 	var ref *Refusal

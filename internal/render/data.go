@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/distbuild/dist/internal/failure"
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/lockfile"
 	"github.com/distbuild/dist/internal/manifest"
 )
@@ -59,11 +60,11 @@ func NewData(m *manifest.Manifest, vars map[string]string) (*Data, error) {
 	var aliasOrder []string
 	for _, l := range m.Lockfiles {
 		data, err := m.ReadFileKey("lockfile", l.Path)
-		if fe := (*manifest.Error)(nil); errors.As(err, &fe) {
+		if fe := (*fileerr.Error)(nil); errors.As(err, &fe) {
 			return nil, err
 		}
 		if err != nil {
-			return nil, &manifest.Error{Path: m.Path, Line: l.Line, Msg: fmt.Sprintf("lockfile %s: %v", l.Path, unwrapPath(err))}
+			return nil, fileerr.Wrap(m.Path, l.Line, fmt.Errorf("lockfile %s: %w", l.Path, unwrapPath(err)))
 		}
 		f, err := lockfile.Parse(l.Path, data)
 		if err != nil {

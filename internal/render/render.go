@@ -38,10 +38,6 @@ type Output struct {
 	Settings configdiff.Config
 }
 
-// Error is a problem at a line of a template or of a rendered output; its
-// Path is repository-relative.
-type Error = fileerr.Error
-
 // Render renders every configs: entry of m with vars (from --set) over the
 // manifest's vars:. It writes nothing: an error in the last template leaves
 // every output as it was.
@@ -73,16 +69,16 @@ func render(m *manifest.Manifest, d *Data) ([]Output, error) {
 	for _, c := range m.Configs {
 		out := slash(c.Output)
 		if first, dup := seen[out]; dup {
-			return nil, &manifest.Error{Path: m.Path, Line: c.Line, Msg: fmt.Sprintf("%s is already the output of the config at line %d", out, first)}
+			return nil, &fileerr.Error{Path: m.Path, Line: c.Line, Msg: fmt.Sprintf("%s is already the output of the config at line %d", out, first)}
 		}
 		seen[out] = c.Line
 		name := slash(c.Template)
 		text, err := m.ReadFileKey("config template", c.Template)
-		if fe := (*manifest.Error)(nil); errors.As(err, &fe) {
+		if fe := (*fileerr.Error)(nil); errors.As(err, &fe) {
 			return nil, err
 		}
 		if err != nil {
-			return nil, &manifest.Error{Path: m.Path, Line: c.Line, Msg: fmt.Sprintf("template %s: %v", name, unwrapPath(err))}
+			return nil, fileerr.Wrap(m.Path, c.Line, fmt.Errorf("template %s: %w", name, unwrapPath(err)))
 		}
 		content, err := Execute(name, text, d)
 		if err != nil {
@@ -99,9 +95,9 @@ func render(m *manifest.Manifest, d *Data) ([]Output, error) {
 		// Format none is rendered and not read.
 		o.Settings, err = configdiff.ParseFormat(o.Format, out, content)
 		if err != nil {
-			var pe *configdiff.ParseError
+			var pe *fileerr.Error
 			if errors.As(err, &pe) {
-				return nil, &Error{Path: out, Line: pe.Line, Msg: fmt.Sprintf("%s (rendered from %s, not written)", pe.Msg, name)}
+				return nil, &fileerr.Error{Path: out, Line: pe.Line, Msg: fmt.Sprintf("%s (rendered from %s, not written)", pe.Msg, name)}
 			}
 			return nil, err
 		}
@@ -138,10 +134,10 @@ func templateError(name string, err error) error {
 	if rest, ok := strings.CutPrefix(msg, "template: "+name+":"); ok {
 		if m := tmplPos.FindStringSubmatch(rest); m != nil {
 			line, _ := strconv.Atoi(m[1])
-			return &Error{Path: name, Line: line, Msg: tmplExecuting.ReplaceAllString(m[2], "at ")}
+			return &fileerr.Error{Path: name, Line: line, Msg: tmplExecuting.ReplaceAllString(m[2], "at ")}
 		}
 	}
-	return &Error{Path: name, Msg: strings.TrimPrefix(msg, "template: ")}
+	return &fileerr.Error{Path: name, Msg: strings.TrimPrefix(msg, "template: ")}
 }
 
 // unrepeatable are sprig functions a template cannot call: each gives a

@@ -118,17 +118,6 @@ type solver struct {
 	ps        partial
 }
 
-// pkg returns a package's versions, asking the provider the first time.
-func (s *solver) pkg(name string) (*pkgInfo, error) {
-	if pi := s.pkgs[name]; pi != nil {
-		return pi, nil
-	}
-	if err := s.load([]string{name}); err != nil {
-		return nil, err
-	}
-	return s.pkgs[name], nil
-}
-
 // load asks for the versions of every package not known yet, in parallel:
 // a version's dependencies are all needed at once.
 func (s *solver) load(names []string) error {
@@ -448,9 +437,6 @@ func (s *solver) decide() (string, error) {
 	}
 	return pick, nil
 }
-
-// negateIn is the complement within a package's n versions.
-func (s vset) negateIn(n int) vset { return fullSet(n).andNot(s) }
 
 // versionsText lists a set's versions for messages, shortened when long.
 func (s *solver) versionsText(pkg string, set vset) string {

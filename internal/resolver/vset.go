@@ -54,15 +54,6 @@ func (s vset) empty() bool {
 	return true
 }
 
-func (s vset) equal(o vset) bool {
-	for i := range s {
-		if s[i] != o[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func (s vset) count() int {
 	n := 0
 	for _, w := range s {

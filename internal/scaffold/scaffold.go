@@ -67,11 +67,6 @@ type Result struct {
 	Next []string `json:"next,omitempty"`
 }
 
-// OptionError is an option that cannot be scaffolded: a usage error.
-type OptionError struct{ Msg string }
-
-func (e *OptionError) Error() string { return e.Msg }
-
 // file is one file of the scaffold. A shaped file (a lockfile, the
 // template) is there for the scaffold's own dist.yaml to name: it is left
 // out when a dist.yaml exists, which would not name it.
@@ -85,9 +80,8 @@ type file struct {
 // repository that has a dist.yaml changes nothing of it; the files every
 // distribution has (VERSION, CHANGELOG.md, .gitignore) are still created,
 // and the lockfiles and template that only the scaffold's dist.yaml would
-// name are not. Errors: an *OptionError, wrapped in a
-// *failure.UsageError, for options that cannot be scaffolded, else the
-// filesystem's.
+// name are not. Errors: a *failure.UsageError for options that cannot be
+// scaffolded, else the filesystem's.
 func Init(dir string, o Options) (*Result, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -96,11 +90,8 @@ func Init(dir string, o Options) (*Result, error) {
 	if o.Name == "" {
 		o.Name = filepath.Base(abs)
 	}
-	files, next, err := plan(o)
-	if oe := (*OptionError)(nil); errors.As(err, &oe) {
-		// What was typed cannot be scaffolded.
-		return nil, failure.Usage(err)
-	} else if err != nil {
+	files, next, err := skeleton(o)
+	if err != nil {
 		return nil, err
 	}
 	res := &Result{Dir: abs, Files: []string{}, Kept: []string{}, DryRun: o.DryRun}
@@ -140,11 +131,13 @@ func Init(dir string, o Options) (*Result, error) {
 	return res, nil
 }
 
-// plan decides the files and the next steps, checking the options.
-func plan(o Options) ([]file, []string, error) {
+// skeleton is the scaffold o asks for: its files, and the commands that
+// complete it (Result.Next). Options that cannot be scaffolded are a
+// *failure.UsageError.
+func skeleton(o Options) ([]file, []string, error) {
 	d := data{Name: quote(o.Name), RawName: o.Name, Image: o.Repository != "" || o.Base != ""}
 	if strings.TrimSpace(o.Name) == "" {
-		return nil, nil, &OptionError{"--name: a distribution needs a name"}
+		return nil, nil, failure.Usagef("--name: a distribution needs a name")
 	}
 	switch o.Ecosystem {
 	case "", source.PyPI:
@@ -158,10 +151,10 @@ func plan(o Options) ([]file, []string, error) {
 	case source.OCI:
 		d.Ecosystem = source.OCI
 		if o.IndexURL != "" {
-			return nil, nil, &OptionError{"--index-url is for pypi and gomod lockfiles: an oci lockfile pins images from the registry its names say"}
+			return nil, nil, failure.Usagef("--index-url is for pypi and gomod lockfiles: an oci lockfile pins images from the registry its names say")
 		}
 	default:
-		return nil, nil, &OptionError{fmt.Sprintf("--ecosystem %q: want %s", o.Ecosystem, strings.Join(source.Ecosystems, ", "))}
+		return nil, nil, failure.Usagef("--ecosystem %q: want %s", o.Ecosystem, strings.Join(source.Ecosystems, ", "))
 	}
 	if err := checkIndex(d.Ecosystem, o.IndexURL); err != nil {
 		return nil, nil, err
@@ -242,7 +235,7 @@ func checkIndex(eco, index string) error {
 		return nil
 	}
 	bad := func(why string) error {
-		return &OptionError{fmt.Sprintf("--index-url %s: %s", redact.URL(index), why)}
+		return failure.Usagef("--index-url %s: %s", redact.URL(index), why)
 	}
 	if eco == source.PyPI {
 		u, err := url.Parse(index)
@@ -265,7 +258,7 @@ func checkIndex(eco, index string) error {
 
 func checkRepository(repo string) error {
 	if _, err := name.NewRepository(repo); err != nil {
-		return &OptionError{fmt.Sprintf("--image %s: want a repository without a tag, e.g. ghcr.io/OWNER/NAME: %v", repo, err)}
+		return failure.Usagef("--image %s: want a repository without a tag, e.g. ghcr.io/OWNER/NAME: %w", repo, err)
 	}
 	return nil
 }
@@ -275,10 +268,10 @@ func checkBase(b string) error {
 		return nil
 	}
 	if strings.Contains(b, "@") {
-		return &OptionError{fmt.Sprintf("--base %s: give NAME[:TAG]; dist lock add pins its digest in lockfiles/base.txt", b)}
+		return failure.Usagef("--base %s: give NAME[:TAG]; dist lock add pins its digest in lockfiles/base.txt", b)
 	}
 	if _, err := name.NewTag(b); err != nil {
-		return &OptionError{fmt.Sprintf("--base %s: want scratch or NAME[:TAG], e.g. %s: %v", b, DefaultPythonBase, err)}
+		return failure.Usagef("--base %s: want scratch or NAME[:TAG], e.g. %s: %w", b, DefaultPythonBase, err)
 	}
 	return nil
 }

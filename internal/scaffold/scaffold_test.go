@@ -37,7 +37,7 @@ func TestScaffoldsLoad(t *testing.T) {
 		{o: Options{Name: "y"}, lockfiles: []string{"lockfiles/default.txt:pypi", "lockfiles/constraints.txt:pypi"}, index: "https://pypi.org/simple"},
 		{o: Options{Name: "a: b #c"}, lockfiles: []string{"lockfiles/default.txt:pypi", "lockfiles/constraints.txt:pypi"}, index: "https://pypi.org/simple"},
 	} {
-		files, _, err := plan(tc.o)
+		files, _, err := skeleton(tc.o)
 		if err != nil {
 			t.Fatalf("%+v: %v", tc.o, err)
 		}
@@ -92,10 +92,10 @@ func TestOptionErrors(t *testing.T) {
 		{Options{Name: "x", Base: "Not An Image"}, "--base Not An Image: want scratch or NAME[:TAG]"},
 		{Options{Name: " "}, "--name: a distribution needs a name"},
 	} {
-		_, _, err := plan(tc.o)
-		var oe *OptionError
-		if !errors.As(err, &oe) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%+v: got %v, want an OptionError with %q", tc.o, err, tc.want)
+		_, _, err := skeleton(tc.o)
+		var usage *failure.UsageError
+		if !errors.As(err, &usage) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: got %v, want a usage error with %q", tc.o, err, tc.want)
 		}
 		if err != nil && strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("the password shows: %v", err)
@@ -153,8 +153,7 @@ func TestInitDefaultsAndUsage(t *testing.T) {
 	}
 	_, err = Init(t.TempDir(), Options{Ecosystem: "npm"})
 	var usage *failure.UsageError
-	var oe *OptionError
-	if !errors.As(err, &usage) || !errors.As(err, &oe) {
+	if !errors.As(err, &usage) {
 		t.Errorf("--ecosystem npm: %#v", err)
 	}
 }
@@ -162,7 +161,7 @@ func TestInitDefaultsAndUsage(t *testing.T) {
 // The scaffold's dist.yaml sends its reader to README's section of every
 // key, which must be there to be found.
 func TestManifestPointsToReference(t *testing.T) {
-	files, _, err := plan(Options{Name: "demo"})
+	files, _, err := skeleton(Options{Name: "demo"})
 	if err != nil {
 		t.Fatal(err)
 	}

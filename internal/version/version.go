@@ -115,7 +115,7 @@ func ParseFile(path string, data []byte) (V, error) {
 	}
 	v, err := Parse("pypi", s)
 	if err != nil {
-		return V{}, fileerr.New(path, 1, "%v", err)
+		return V{}, fileerr.Wrap(path, 1, err)
 	}
 	return v, nil
 }

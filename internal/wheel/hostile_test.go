@@ -31,7 +31,7 @@ func TestInstallRefusesWhiteouts(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			w, pin := build(t, "evil", "1.0", pyindex.File{Members: []pyindex.Member{{Name: name, Data: "x\n"}}})
-			files, err := Install(w, pin, imageLayout)
+			files, err := installBytes(w, pin, imageLayout)
 			wantPinError(t, err, ErrUnsafePath, "evil==1.0", `"`+name+`"`, "whiteout")
 			if files != nil {
 				t.Errorf("files returned with the error")
@@ -40,7 +40,7 @@ func TestInstallRefusesWhiteouts(t *testing.T) {
 	}
 	t.Run("entry point", func(t *testing.T) {
 		w, pin := build(t, "evil", "1.0", pyindex.File{EntryPoints: "[console_scripts]\n.wh.python3 = evil:main\n"})
-		_, err := Install(w, pin, imageLayout)
+		_, err := installBytes(w, pin, imageLayout)
 		if err == nil {
 			t.Fatal("an entry point named .wh.python3 was installed")
 		}
@@ -97,7 +97,7 @@ func TestInstallRefusesOverlappingMembers(t *testing.T) {
 			binary.LittleEndian.PutUint32(rec[42:], first)
 		}
 	})
-	_, err := Install(data, pinFor("bomb", data), imageLayout)
+	_, err := installBytes(data, pinFor("bomb", data), imageLayout)
 	wantPinError(t, err, ErrInvalidWheel, "bomb==1.0", "overlap", "bomb/part0.bin")
 }
 
@@ -106,7 +106,7 @@ func TestInstallSizeBounds(t *testing.T) {
 		{Name: "sized/a.py", Data: strings.Repeat("a = 1\n", 1000)},
 		{Name: "sized/b.py", Data: strings.Repeat("b = 2\n", 1000)},
 	}})
-	if _, err := Install(good, pin, imageLayout); err != nil {
+	if _, err := installBytes(good, pin, imageLayout); err != nil {
 		t.Fatal(err)
 	}
 	lower := func(t *testing.T, v *int64, to int64) {
@@ -116,12 +116,12 @@ func TestInstallSizeBounds(t *testing.T) {
 	}
 	t.Run("member", func(t *testing.T) {
 		lower(t, &MaxMemberSize, 5000)
-		_, err := Install(good, pin, imageLayout)
+		_, err := installBytes(good, pin, imageLayout)
 		wantPinError(t, err, ErrInvalidWheel, "sized==1.0", "sized/a.py declares 6000 bytes", "5000")
 	})
 	t.Run("total", func(t *testing.T) {
 		lower(t, &MaxTotalSize, 10000)
-		_, err := Install(good, pin, imageLayout)
+		_, err := installBytes(good, pin, imageLayout)
 		wantPinError(t, err, ErrInvalidWheel, "sized==1.0", "more than 10000 bytes")
 	})
 	// Sizes declared smaller or larger than the data: the smaller would let
@@ -133,7 +133,7 @@ func TestInstallSizeBounds(t *testing.T) {
 					binary.LittleEndian.PutUint32(rec[24:], size)
 				}
 			})
-			_, err := Install(data, pinFor("sized", data), imageLayout)
+			_, err := installBytes(data, pinFor("sized", data), imageLayout)
 			wantPinError(t, err, ErrInvalidWheel, "sized==1.0", "member sized/a.py")
 		})
 	}
@@ -190,7 +190,7 @@ func TestInstallRecordStrict(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			data := rezip(t, good, rerow(tc.row))
-			_, err := Install(data, pinFor("Demo.Tool", data), imageLayout)
+			_, err := installBytes(data, pinFor("Demo.Tool", data), imageLayout)
 			if tc.want == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -203,11 +203,11 @@ func TestInstallRecordStrict(t *testing.T) {
 
 	t.Run("signatures need not be listed", func(t *testing.T) {
 		data := addMember(t, good, "Demo_Tool-1.0.dist-info/RECORD.jws", "{}")
-		if _, err := Install(data, pinFor("Demo.Tool", data), imageLayout); err != nil {
+		if _, err := installBytes(data, pinFor("Demo.Tool", data), imageLayout); err != nil {
 			t.Fatal(err)
 		}
 		data = addMember(t, good, "Demo_Tool-1.0.dist-info/extra.txt", "unlisted")
-		_, err := Install(data, pinFor("Demo.Tool", data), imageLayout)
+		_, err := installBytes(data, pinFor("Demo.Tool", data), imageLayout)
 		wantPinError(t, err, ErrInvalidWheel, "Demo.Tool==1.0", "extra.txt is not listed")
 	})
 }

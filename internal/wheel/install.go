@@ -102,44 +102,12 @@ func (l Layout) resolve() (Layout, error) {
 // validName is PEP 508's project name; a pin names the headers directory.
 var validName = regexp.MustCompile(`(?i)^([a-z0-9]|[a-z0-9][a-z0-9._-]*[a-z0-9])$`)
 
-// InstallFile is Install of the wheel at file, as fetch.Download leaves it,
-// without holding the members in memory: the wheel is hashed and its
-// members checked as streams, and a member installed unchanged comes back
-// as a File with no Data whose Open reads it from the wheel again when the
-// layer is written (see File). Only what the install writes itself
-// (RECORD, INSTALLER, wrapper scripts, scripts whose "#!python" line is
-// replaced) is held in memory. The file must stay in place until the
-// returned files have been read.
-func InstallFile(file string, pin Pin, layout Layout) ([]File, error) {
-	if abs, err := filepath.Abs(file); err == nil {
-		file = abs
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", pin, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", pin, err)
-	}
-	return install(&archive{r: f, size: st.Size(), path: file}, pin, layout)
-}
-
-// archive is a wheel's bytes: a file, reopened by each installed member's
-// Open, or bytes in memory.
-type archive struct {
-	r    io.ReaderAt
-	size int64
-	// path is the wheel file; "" when r is bytes in memory.
-	path string
-}
-
-// Install unpacks a wheel's bytes for pin, laid out for an image, and
-// returns its files sorted by path; the same input gives the same output.
+// InstallFile unpacks the wheel at file (as fetch.Download leaves it) for
+// pin, laid out for an image, and returns its files sorted by path; the
+// same input gives the same output.
 //
-// The bytes are first checked against the pin's sha256 hashes; nothing is
-// parsed before. Then, as the binary distribution format says:
+// The wheel's bytes are first checked against the pin's sha256 hashes;
+// nothing is parsed before. Then, as the binary distribution format says:
 //   - members are refused if absolute or if a ".." would take them out of
 //     their directory (ErrUnsafePath);
 //   - the wheel's RECORD hashes and sizes are checked against its members;
@@ -162,30 +130,36 @@ type archive struct {
 // outside the layer. Directories are not returned: their modes are the
 // layer's business. No bytecode is compiled, since no Python runs.
 //
-// Install holds every file's content in Data, as the caller holds the
-// wheel; InstallFile streams.
-func Install(data []byte, pin Pin, layout Layout) ([]File, error) {
-	files, err := install(&archive{r: bytes.NewReader(data), size: int64(len(data))}, pin, layout)
+// Nothing is held in memory that the wheel holds: the wheel is hashed and
+// its members checked as streams, and a member installed unchanged comes
+// back as a File with no Data whose Open reads it from the wheel again
+// when the layer is written (see File). Only what the install writes
+// itself (RECORD, INSTALLER, wrapper scripts, scripts whose "#!python"
+// line is replaced) is held in memory. The file must stay in place until
+// the returned files have been read.
+func InstallFile(file string, pin Pin, layout Layout) ([]File, error) {
+	if abs, err := filepath.Abs(file); err == nil {
+		file = abs
+	}
+	f, err := os.Open(file)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", pin, err)
 	}
-	for i := range files {
-		f := &files[i]
-		if f.open == nil {
-			continue
-		}
-		rc, err := f.open()
-		if err != nil {
-			return nil, err
-		}
-		f.Data, err = io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			return nil, err
-		}
-		f.open = nil
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", pin, err)
 	}
-	return files, nil
+	return install(&archive{r: f, size: st.Size(), path: file}, pin, layout)
+}
+
+// archive is a wheel's bytes: a file, reopened by each installed member's
+// Open, or bytes in memory (the tests' installBytes).
+type archive struct {
+	r    io.ReaderAt
+	size int64
+	// path is the wheel file; "" when r is bytes in memory.
+	path string
 }
 
 func install(a *archive, pin Pin, layout Layout) ([]File, error) {

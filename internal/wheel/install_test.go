@@ -109,7 +109,7 @@ func byPath(files []File) map[string]File {
 
 func TestInstallLayout(t *testing.T) {
 	data, pin := build(t, "Demo.Tool", "1.0", demoWheel("py3-none-any"))
-	files, err := Install(data, pin, imageLayout)
+	files, err := installBytes(data, pin, imageLayout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestInstallLayout(t *testing.T) {
 
 	checkInstalledRecord(t, files, sp+"Demo_Tool-1.0.dist-info/RECORD", imageLayout.SitePackages)
 
-	again, err := Install(data, pin, imageLayout)
+	again, err := installBytes(data, pin, imageLayout)
 	if err != nil || !reflect.DeepEqual(files, again) {
 		t.Errorf("a second install differs (%v)", err)
 	}
@@ -235,7 +235,7 @@ func TestInstallModesAndPlatlib(t *testing.T) {
 			{Name: pyindex.DataDir("fastthing", "2.0") + "/scripts/fast", Data: "#!python\nprint(1)\n"},
 		},
 	})
-	files, err := Install(data, pin, Layout{SitePackages: "/opt/app/site", Interpreter: "/opt/py/bin/python3"})
+	files, err := installBytes(data, pin, Layout{SitePackages: "/opt/app/site", Interpreter: "/opt/py/bin/python3"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func TestInstallModesAndPlatlib(t *testing.T) {
 		t.Errorf("RECORD:\n%s", rec)
 	}
 	// No version in either path, and no headers: nothing needs one.
-	if _, err := Install(data, pin, Layout{SitePackages: "/usr/lib/python3/dist-packages", Interpreter: "/usr/bin/python3"}); err != nil {
+	if _, err := installBytes(data, pin, Layout{SitePackages: "/usr/lib/python3/dist-packages", Interpreter: "/usr/bin/python3"}); err != nil {
 		t.Errorf("Debian layout: %v", err)
 	}
 }
@@ -262,21 +262,21 @@ func TestInstallBadInput(t *testing.T) {
 	t.Run("bytes not matching the pin", func(t *testing.T) {
 		tampered := bytes.Clone(good)
 		tampered[len(tampered)-1] ^= 0xff
-		_, err := Install(tampered, pin, imageLayout)
+		_, err := installBytes(tampered, pin, imageLayout)
 		wantPinError(t, err, ErrHashMismatch, "Demo.Tool==1.0", "does not pin")
 		other := pin
 		other.Hashes = []string{"sha256:" + strings.Repeat("0", 64), "md5:abc"}
-		_, err = Install(good, other, imageLayout)
+		_, err = installBytes(good, other, imageLayout)
 		wantPinError(t, err, ErrHashMismatch, "Demo.Tool==1.0", strings.Repeat("0", 64))
 		other.Hashes = nil
-		_, err = Install(good, other, imageLayout)
+		_, err = installBytes(good, other, imageLayout)
 		wantPinError(t, err, ErrHashMismatch, "Demo.Tool==1.0", "no sha256")
 	})
 
 	for _, name := range []string{"../evil.py", "demo_tool/../../evil.py", "/etc/cron.d/evil", pyindex.DataDir("evil", "1.0") + "/scripts/../../../evil", "a\\..\\evil.py"} {
 		t.Run("member "+name, func(t *testing.T) {
 			data, pin := build(t, "evil", "1.0", pyindex.File{Members: []pyindex.Member{{Name: name, Data: "import os\n"}}})
-			files, err := Install(data, pin, imageLayout)
+			files, err := installBytes(data, pin, imageLayout)
 			wantPinError(t, err, ErrUnsafePath, "evil==1.0", strconv.Quote(name))
 			if files != nil {
 				t.Errorf("files returned with the error")
@@ -300,7 +300,7 @@ func TestInstallBadInput(t *testing.T) {
 	} {
 		t.Run("entry_points "+name, func(t *testing.T) {
 			data, pin := build(t, "epdemo", "1.0", pyindex.File{EntryPoints: ep})
-			_, err := Install(data, pin, imageLayout)
+			_, err := installBytes(data, pin, imageLayout)
 			wantPinError(t, err, ErrEntryPoints, "epdemo==1.0", "epdemo-1.0.dist-info/entry_points.txt: line ")
 		})
 	}
@@ -355,7 +355,7 @@ func TestInstallBadInput(t *testing.T) {
 			p := pin
 			sum := sha256.Sum256(data)
 			p.Hashes = []string{"sha256:" + strings.ToUpper(base16(sum[:]))}
-			_, err := Install(data, p, imageLayout)
+			_, err := installBytes(data, p, imageLayout)
 			wantPinError(t, err, tc.kind, "Demo.Tool==1.0", tc.want)
 		})
 	}
@@ -363,7 +363,7 @@ func TestInstallBadInput(t *testing.T) {
 	t.Run("not a zip", func(t *testing.T) {
 		data := []byte("<html>not found</html>")
 		sum := sha256.Sum256(data)
-		_, err := Install(data, Pin{Name: "x", Version: "1", Hashes: []string{"sha256:" + base16(sum[:])}}, imageLayout)
+		_, err := installBytes(data, Pin{Name: "x", Version: "1", Hashes: []string{"sha256:" + base16(sum[:])}}, imageLayout)
 		wantPinError(t, err, ErrInvalidWheel, "x==1", "not a zip")
 	})
 
@@ -373,11 +373,11 @@ func TestInstallBadInput(t *testing.T) {
 		{SitePackages: "/usr/lib/python3/dist-packages/", Interpreter: "/usr/bin/python3"},
 		{SitePackages: "/usr/lib/python3/dist-packages", Interpreter: "/usr/bin/../python3"},
 	} {
-		if _, err := Install(good, pin, l); err == nil || !strings.HasPrefix(err.Error(), "wheel: layout: ") {
+		if _, err := installBytes(good, pin, l); err == nil || !strings.HasPrefix(err.Error(), "wheel: layout: ") {
 			t.Errorf("layout %+v: %v", l, err)
 		}
 	}
-	if _, err := Install(good, pin, Layout{SitePackages: "/usr/lib/python3/dist-packages", Interpreter: "/usr/bin/python3"}); err == nil || !strings.Contains(err.Error(), "Layout.Include") {
+	if _, err := installBytes(good, pin, Layout{SitePackages: "/usr/lib/python3/dist-packages", Interpreter: "/usr/bin/python3"}); err == nil || !strings.Contains(err.Error(), "Layout.Include") {
 		t.Errorf("headers without a place to go: %v", err)
 	}
 }
@@ -442,7 +442,7 @@ func rezip(t *testing.T, data []byte, edit func(name string, data []byte) (strin
 }
 
 // TestFromIndex goes the way the image build will: the index's release,
-// Select for the platform, a verified download, Install.
+// Select for the platform, a verified download, an install.
 func TestFromIndex(t *testing.T) {
 	srv := pyindex.Start(t, pyindex.Project{Name: "Demo.Tool", Versions: []pyindex.Release{{Version: "1.0", Files: []pyindex.File{
 		pyindex.Sdist(),
@@ -549,7 +549,7 @@ func TestInstalledRuns(t *testing.T) {
 	}
 	data, pin := build(t, "Demo.Tool", "1.0", demoWheel("py3-none-any"))
 	layout := Layout{SitePackages: "/srv/app/lib/python" + vers + "/site-packages", Interpreter: py}
-	files, err := Install(data, pin, layout)
+	files, err := installBytes(data, pin, layout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -603,4 +603,30 @@ func TestInstalledRuns(t *testing.T) {
 			}
 		})
 	}
+}
+
+// installBytes is InstallFile of a wheel held in memory, every file's
+// content in Data: the tests build their wheels as bytes.
+func installBytes(data []byte, pin Pin, layout Layout) ([]File, error) {
+	files, err := install(&archive{r: bytes.NewReader(data), size: int64(len(data))}, pin, layout)
+	if err != nil {
+		return nil, err
+	}
+	for i := range files {
+		f := &files[i]
+		if f.open == nil {
+			continue
+		}
+		rc, err := f.open()
+		if err != nil {
+			return nil, err
+		}
+		f.Data, err = io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+		f.open = nil
+	}
+	return files, nil
 }

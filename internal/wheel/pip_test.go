@@ -33,7 +33,7 @@ func pipEnv() []string {
 var machines = map[string]string{"amd64": "x86_64", "arm64": "aarch64"}
 
 // TestSameAsPip installs the same wheels with pip --target and with
-// Install, and compares every file: paths, contents, exec bits. RECORD,
+// installBytes, and compares every file: paths, contents, exec bits. RECORD,
 // INSTALLER and pip's REQUESTED and direct_url.json are left aside.
 func TestSameAsPip(t *testing.T) {
 	t.Parallel()
@@ -83,7 +83,7 @@ func TestSameAsPip(t *testing.T) {
 			t.Fatal(err)
 		}
 		args = append(args, file)
-		files, err := Install(a.Data, Pin{Name: w.name, Version: w.version, Hashes: []string{a.SHA256}}, layout)
+		files, err := installBytes(a.Data, Pin{Name: w.name, Version: w.version, Hashes: []string{a.SHA256}}, layout)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -53,7 +53,7 @@ func TestMajorMinor(t *testing.T) {
 // install follows Debian's own scheme, everything under /usr.
 func TestInstallDebianLayout(t *testing.T) {
 	data, pin := build(t, "Demo.Tool", "1.0", demoWheel("py3-none-any"))
-	files, err := Install(data, pin, Layout{SitePackages: "/usr/lib/python3/dist-packages", Interpreter: "/usr/bin/python3", Python: "3.11.2"})
+	files, err := installBytes(data, pin, Layout{SitePackages: "/usr/lib/python3/dist-packages", Interpreter: "/usr/bin/python3", Python: "3.11.2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestInstallDebianLayout(t *testing.T) {
 		}
 	}
 	// The paths' own version, when they spell one, is not needed.
-	files, err = Install(data, pin, Layout{SitePackages: "/usr/lib/python3/dist-packages", Interpreter: "/usr/bin/python3.11"})
+	files, err = installBytes(data, pin, Layout{SitePackages: "/usr/lib/python3/dist-packages", Interpreter: "/usr/bin/python3.11"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,10 +33,10 @@ func writeWheel(t *testing.T, data []byte) string {
 	return file
 }
 
-// InstallFile gives what Install gives, members read from the wheel.
+// InstallFile gives what installBytes gives, members read from the wheel.
 func TestInstallFileStreamsMembers(t *testing.T) {
 	data, pin := build(t, "Demo.Tool", "1.0", demoWheel("py3-none-any"))
-	want, err := Install(data, pin, imageLayout)
+	want, err := installBytes(data, pin, imageLayout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,13 +46,13 @@ func TestInstallFileStreamsMembers(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(got) != len(want) {
-		t.Fatalf("InstallFile gave %d files, Install %d", len(got), len(want))
+		t.Fatalf("InstallFile gave %d files, installBytes %d", len(got), len(want))
 	}
 	streamed := 0
 	for i, f := range got {
 		w := want[i]
 		if f.Path != w.Path || f.Mode != w.Mode || f.Size != int64(len(w.Data)) || f.SHA256 != sha256.Sum256(w.Data) {
-			t.Errorf("%s: %v %d bytes, Install gives %s: %v %d bytes", f.Path, f.Mode, f.Size, w.Path, w.Mode, len(w.Data))
+			t.Errorf("%s: %v %d bytes, installBytes gives %s: %v %d bytes", f.Path, f.Mode, f.Size, w.Path, w.Mode, len(w.Data))
 		}
 		content, err := readAll(t, f)
 		if err != nil || !bytes.Equal(content, w.Data) {

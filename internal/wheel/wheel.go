@@ -1,9 +1,9 @@
 // Package wheel installs Python wheels without running Python, for images
 // built without a daemon: Select picks, among a pin's locked files, the wheel
-// pip would pick on the image's platform and interpreter, and Install unpacks
-// it as the binary distribution format says (PEP 427 and its successors on
-// packaging.python.org), returning the files for the image's dependencies
-// layer.
+// pip would pick on the image's platform and interpreter, and InstallFile
+// unpacks it as the binary distribution format says (PEP 427 and its
+// successors on packaging.python.org), returning the files for the image's
+// dependencies layer.
 //
 //	art, err := wheel.Select(pin, release.Artifacts, wheel.Target{Platform: "linux/arm64", Python: "3.12"})
 //	path, err := client.Download(ctx, art.URL, art.Hash)
@@ -92,8 +92,8 @@ type File struct {
 	Mode fs.FileMode
 	// Data is the content of a file the install wrote itself (RECORD,
 	// INSTALLER, wrapper scripts, a script whose "#!python" line it
-	// replaced), and of every file Install returns. It is nil for a member
-	// InstallFile installs unchanged: Open reads that from the wheel.
+	// replaced). It is nil for a member InstallFile installs unchanged:
+	// Open reads that from the wheel.
 	Data []byte
 	// Size and SHA256 are the content's, as the installed RECORD lists
 	// them.

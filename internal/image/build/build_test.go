@@ -19,6 +19,7 @@ import (
 
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/fetch"
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/image/cache"
 	"github.com/distbuild/dist/internal/image/imagetest"
@@ -322,7 +323,7 @@ func TestPrepareOutsideLinks(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := Prepare(Options{Manifest: m, Version: "1", Time: when})
-		var fe *manifest.Error
+		var fe *fileerr.Error
 		if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: got %v, want a manifest error %q", tc.yaml, err, tc.want)
 		}

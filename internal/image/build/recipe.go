@@ -21,6 +21,7 @@ import (
 
 	"github.com/distbuild/dist/internal/configdiff"
 	"github.com/distbuild/dist/internal/failure"
+	"github.com/distbuild/dist/internal/fileerr"
 	"github.com/distbuild/dist/internal/image/base"
 	"github.com/distbuild/dist/internal/image/meta"
 	"github.com/distbuild/dist/internal/image/tarlayer"
@@ -313,7 +314,7 @@ func release(p *Recipe) (*meta.Release, error) {
 	}
 	for _, lf := range m.Lockfiles {
 		data, err := m.ReadFileKey("lockfile", lf.Path)
-		if fe := (*manifest.Error)(nil); errors.As(err, &fe) {
+		if fe := (*fileerr.Error)(nil); errors.As(err, &fe) {
 			return nil, err
 		}
 		if err != nil {
@@ -371,7 +372,7 @@ func mergeEnvFile(m *manifest.Manifest, im *manifest.Image) error {
 		return nil
 	}
 	data, err := m.ReadFileKey("image.env_file", im.EnvFile)
-	if fe := (*manifest.Error)(nil); errors.As(err, &fe) {
+	if fe := (*fileerr.Error)(nil); errors.As(err, &fe) {
 		return err
 	}
 	if err != nil {

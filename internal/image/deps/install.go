@@ -169,7 +169,7 @@ func (in *installer) requireComplete(ctx context.Context, targets []*lockset.Tar
 func (in *installer) env(python, platform string) (pep508.Env, error) {
 	env, err := pep508.EnvFor(python, platform)
 	if err != nil {
-		return env, &fileerr.Error{Path: in.m.Path, Msg: err.Error(), Err: err}
+		return env, fileerr.Wrap(in.m.Path, 0, err)
 	}
 	return env, nil
 }

@@ -149,7 +149,7 @@ func (s *Source) goFile(ctx context.Context, rel string) (data []byte, local str
 			Error    *struct{ Err string }
 		}
 		if err := json.Unmarshal(out, &l); err != nil {
-			return nil, "", fmt.Errorf("go list -m -versions %s: %v", mod, err)
+			return nil, "", fmt.Errorf("go list -m -versions %s: %w", mod, err)
 		}
 		if l.Error != nil {
 			return nil, "", goError(l.Error.Err)
@@ -165,7 +165,7 @@ func (s *Source) goFile(ctx context.Context, rel string) (data []byte, local str
 			Error   *struct{ Err string }
 		}
 		if err := json.Unmarshal(out, &l); err != nil {
-			return nil, "", fmt.Errorf("go list -m %s@latest: %v", mod, err)
+			return nil, "", fmt.Errorf("go list -m %s@latest: %w", mod, err)
 		}
 		if l.Error != nil {
 			return nil, "", goError(l.Error.Err)
@@ -201,7 +201,7 @@ func (s *Source) goModDownload(ctx context.Context, mod, ver string) (*goDownloa
 	}
 	var d goDownload
 	if err := json.Unmarshal(out, &d); err != nil {
-		return nil, fmt.Errorf("go mod download %s@%s: %v", mod, ver, err)
+		return nil, fmt.Errorf("go mod download %s@%s: %w", mod, ver, err)
 	}
 	if d.Error != "" {
 		return nil, goError(d.Error)

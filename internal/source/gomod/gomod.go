@@ -153,10 +153,10 @@ func (s *Source) latest(ctx context.Context, name string) (string, error) {
 	}
 	var info struct{ Version string }
 	if err := json.Unmarshal(data, &info); err != nil {
-		return "", fmt.Errorf("invalid @latest answer: %v", err)
+		return "", fmt.Errorf("invalid @latest answer: %w", err)
 	}
 	if err := module.Check(name, info.Version); err != nil {
-		return "", fmt.Errorf("invalid @latest answer: %v", err)
+		return "", fmt.Errorf("invalid @latest answer: %w", err)
 	}
 	return info.Version, nil
 }

@@ -62,7 +62,7 @@ func newSumDB(s *Source, gosumdb string) (*sumDB, error) {
 	}
 	v, err := note.NewVerifier(f[0])
 	if err != nil {
-		return nil, fmt.Errorf("invalid GOSUMDB %q: %v", gosumdb, err)
+		return nil, fmt.Errorf("invalid GOSUMDB %q: %w", gosumdb, err)
 	}
 	// The state is kept per key, not per name: a tree signed by another key
 	// under the same name would otherwise fail every later check.
@@ -147,7 +147,7 @@ func (s *Source) checkSumDB(ctx context.Context, name, version, zipSum, modSum s
 				d.mu.Unlock()
 				return fmt.Errorf("checksum database %s: %w\n%s", d.name, err, msg)
 			}
-			return fmt.Errorf("checksum database %s: %v (for a private module, set GONOSUMDB or GOPRIVATE)", d.name, err)
+			return fmt.Errorf("checksum database %s: %w (for a private module, set GONOSUMDB or GOPRIVATE)", d.name, err)
 		}
 		var want string
 		for _, l := range lines {

@@ -48,20 +48,6 @@ func New(client *fetch.Client, opts Options) *Source {
 // Ecosystem implements source.Source.
 func (s *Source) Ecosystem() string { return source.OCI }
 
-// CanonicalName returns the fully qualified repository name: "python" is
-// "docker.io/library/python".
-func CanonicalName(repo string) (string, error) {
-	r, err := name.NewRepository(repo)
-	if err != nil {
-		return "", err
-	}
-	return regclient.Canonical(r), nil
-}
-
-// IsLoopback reports whether a registry host (with or without port) is
-// this machine.
-func IsLoopback(host string) bool { return regclient.IsLoopback(host) }
-
 func (s *Source) repository(repo string) (name.Repository, error) {
 	r, err := s.client.ParseRepository(repo)
 	if err != nil {

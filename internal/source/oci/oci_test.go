@@ -30,38 +30,6 @@ func isolate(t *testing.T) string {
 	return dir
 }
 
-func TestCanonicalName(t *testing.T) {
-	for in, want := range map[string]string{
-		"python":                         "docker.io/library/python",
-		"docker.io/library/python":       "docker.io/library/python",
-		"index.docker.io/library/python": "docker.io/library/python",
-		"docker.io/bitnami/redis":        "docker.io/bitnami/redis",
-		"ghcr.io/owner/app":              "ghcr.io/owner/app",
-		"localhost:5000/x":               "localhost:5000/x",
-		"127.0.0.1:5000/a/b":             "127.0.0.1:5000/a/b",
-	} {
-		got, err := CanonicalName(in)
-		if err != nil || got != want {
-			t.Errorf("CanonicalName(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	if _, err := CanonicalName("Python:3.12"); err == nil {
-		t.Error("CanonicalName accepted a reference with a tag")
-	}
-}
-
-func TestIsLoopback(t *testing.T) {
-	for host, want := range map[string]bool{
-		"localhost": true, "localhost:5000": true, "127.0.0.1:5000": true, "127.1.2.3": true,
-		"[::1]:5000": true, "::1": true,
-		"docker.io": false, "10.0.0.1:5000": false, "192.168.1.2": false, "registry.local:5000": false,
-	} {
-		if got := IsLoopback(host); got != want {
-			t.Errorf("IsLoopback(%q) = %v, want %v", host, got, want)
-		}
-	}
-}
-
 func TestProjectURL(t *testing.T) {
 	for in, want := range map[string]string{
 		"python":            "https://hub.docker.com/_/python",
