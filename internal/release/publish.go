@@ -109,7 +109,7 @@ func (c commitCheck) Run(context.Context) (string, error) {
 		return "", refuse("the branch has no commits")
 	}
 	c.head = head
-	data, ok, err := repo.FileAt(head, c.env.inRepo(m.VersionFile))
+	data, ok, err := repo.FileAtIn(head, m.Dir, m.VersionFile)
 	if err != nil {
 		return "", err
 	}
@@ -125,7 +125,7 @@ func (c commitCheck) Run(context.Context) (string, error) {
 		return "", refuse("VERSION is %s, a development version: run dist prerelease first", v)
 	}
 	c.version, c.tag = v, gitrepo.TagName(m.TagFormat, v)
-	data, ok, err = repo.FileAt(head, c.env.inRepo(m.Changelog))
+	data, ok, err = repo.FileAtIn(head, m.Dir, m.Changelog)
 	if err != nil {
 		return "", err
 	}

@@ -173,7 +173,7 @@ func commitChanges(env *Env, msg string, changes []change) (string, []string, er
 		if existed && bytes.Equal(old, c.data) {
 			// Written already, by a run killed before its commit: what
 			// counts is the commit, so it goes in when HEAD differs.
-			if committed, ok, err := env.Repo.FileAt("HEAD", env.inRepo(c.path)); err != nil || !ok || !bytes.Equal(committed, c.data) {
+			if committed, ok, err := env.Repo.FileAtIn("HEAD", env.Manifest.Dir, c.path); err != nil || !ok || !bytes.Equal(committed, c.data) {
 				files = append(files, filepath.ToSlash(c.path))
 				paths = append(paths, env.inRepo(c.path))
 			}
@@ -207,7 +207,7 @@ func commitChanges(env *Env, msg string, changes []change) (string, []string, er
 // judged from the commit, never from the work tree, which a run killed
 // between writing its files and committing them leaves changed.
 func committedVersion(env *Env) (string, error) {
-	data, ok, err := env.Repo.FileAt("HEAD", env.inRepo(env.Manifest.VersionFile))
+	data, ok, err := env.Repo.FileAtIn("HEAD", env.Manifest.Dir, env.Manifest.VersionFile)
 	if err != nil || !ok {
 		return "", err
 	}
