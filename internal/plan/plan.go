@@ -93,13 +93,12 @@ func Base(m *manifest.Manifest, repo *gitrepo.Repo, since string) (*gitrepo.Rele
 			}
 		}
 		// Not a release tag: the version the tree had then stands in.
-		data, found, err := repo.FileAtIn(commit, m.Dir, m.VersionFile)
+		v, found, err := m.VersionAt(repo, since)
+		if fe := (*fileerr.Error)(nil); errors.As(err, &fe) {
+			return nil, err
+		}
 		if err != nil || !found {
 			return nil, failure.Usagef("--since %s: no %s there to take the base version from", since, m.VersionFile)
-		}
-		v, err := version.ParseFile(since+":"+m.VersionFile, data)
-		if err != nil {
-			return nil, err
 		}
 		v, _ = parsePEP440(version.Final(v))
 		return &gitrepo.Release[version.V]{Tag: since, Commit: commit, Version: v}, nil

@@ -206,12 +206,10 @@ func commitChanges(env *Env, msg string, changes []change) (string, []string, er
 // committedVersion is VERSION as HEAD has it: whether a step is done is
 // judged from the commit, never from the work tree, which a run killed
 // between writing its files and committing them leaves changed.
+// It is "" when HEAD has no version file.
 func committedVersion(env *Env) (string, error) {
-	data, ok, err := env.Repo.FileAtIn("HEAD", env.Manifest.Dir, env.Manifest.VersionFile)
-	if err != nil || !ok {
-		return "", err
-	}
-	return strings.TrimSpace(string(data)), nil
+	v, _, err := env.Manifest.VersionAt(env.Repo, "HEAD")
+	return v.Raw, err
 }
 
 // cutShort reports whether every modified tracked file is one a release

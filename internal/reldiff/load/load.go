@@ -329,11 +329,11 @@ func fromTag(o Options, tag, asked string) (*reldiff.Release, error) {
 	}
 	version, ok := gitrepo.VersionFromTag(sm.TagFormat, tag)
 	if !ok {
-		v, err := fileAt(o, commit, sm.VersionFile)
+		v, _, err := sm.VersionAt(o.Git, tag)
 		if err != nil {
 			return nil, err
 		}
-		version = strings.TrimSpace(string(v.Data))
+		version = v.Raw
 	}
 	r := &reldiff.Release{Name: sm.Name, Version: version, Ref: asked, Source: fmt.Sprintf("git tag %s (%.12s)", tag, commit)}
 	locks := map[string]*lockfile.File{}
@@ -404,7 +404,13 @@ func manifestAt(o Options, commit, label string) (*manifest.Manifest, error) {
 	if !ok {
 		return o.Manifest, nil
 	}
-	return manifest.Parse(label+":"+manifest.FileName, data)
+	m, err := manifest.Parse(label+":"+manifest.FileName, data)
+	if err != nil {
+		return nil, err
+	}
+	// Its files are at the commit where this checkout keeps dist.yaml.
+	m.Dir = o.Manifest.Dir
+	return m, nil
 }
 
 // fileAt is a file of the commit, named by a path of dist.yaml; no Data
