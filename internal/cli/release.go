@@ -10,7 +10,6 @@ import (
 
 	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/failure"
-	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image"
 	"github.com/distbuild/dist/internal/image/build"
 	"github.com/distbuild/dist/internal/image/deps"
@@ -67,11 +66,6 @@ func (a *app) withRelease(dryRun bool, run func(env *release.Env) (*release.Repo
 	}
 	return err
 }
-
-// gitAuth leaves credentials to gitrepo, which sends GITHUB_TOKEN to
-// github.com only and otherwise asks the git credential helpers or the SSH
-// agent: a token must never reach another host.
-func gitAuth() gitrepo.Auth { return gitrepo.Auth{} }
 
 func newPrereleaseCmd(a *app) *cobra.Command {
 	var ver string
@@ -131,10 +125,11 @@ func newReleaseCmd(a *app) *cobra.Command {
 				}
 			}
 			return a.withRelease(dryRun, func(env *release.Env) (*release.Report, error) {
-				o.GitHub = release.GitHubClient(env.Manifest, os.Getenv)
+				token := release.ReadGitHubToken(env.Manifest, os.Getenv)
+				o.GitHub = release.GitHubClient(env.Manifest, token)
+				o.Auth = token.GitAuth()
 				o.Image = a.imageOptions(env.Manifest)
 				o.Image.SignKey = imageKey
-				o.Auth = gitAuth()
 				return release.Release(cmd.Context(), env, o)
 			})
 		},
@@ -156,8 +151,8 @@ func newPostreleaseCmd(a *app) *cobra.Command {
 		Short: "VERSION NEXT.dev0, a new unreleased changelog entry, commit \"Back to development: NEXT\"",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Auth = gitAuth()
 			return a.withRelease(dryRun, func(env *release.Env) (*release.Report, error) {
+				o.Auth = release.ReadGitHubToken(env.Manifest, os.Getenv).GitAuth()
 				return release.Postrelease(cmd.Context(), env, o)
 			})
 		},
