@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -42,7 +43,27 @@ func (a *app) releaseEnv(m *manifest.Manifest, dryRun bool) (*release.Env, error
 		repo.Close()
 		return nil, err
 	}
+	if step := os.Getenv(killAfterVar); step != "" {
+		env.AfterStep = func(s string) {
+			if s == step {
+				killSelf()
+			}
+		}
+	}
 	return env, nil
+}
+
+// killAfterVar names a release step after which the process kills itself
+// with SIGKILL: the crash tests' way to prove that a re-run carries on.
+const killAfterVar = "DIST_TEST_KILL_AFTER"
+
+// killSelf stops the process dead, as a crash or a kill -9 would: no
+// deferred call, no cleanup.
+func killSelf() {
+	if p, err := os.FindProcess(os.Getpid()); err == nil {
+		p.Kill()
+	}
+	time.Sleep(time.Second) // the signal is asynchronous
 }
 
 // withRelease loads the manifest and the repository, runs one of

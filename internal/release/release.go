@@ -44,6 +44,18 @@ type Env struct {
 	DryRun bool
 	// Log prints one line per step outcome.
 	Log func(format string, args ...any)
+	// AfterStep, when set, is called with a step's name after each step
+	// that changed something, and with "write" once a release commit's
+	// files are written and before they are committed. The crash tests
+	// stop the process dead there (the CLI's DIST_TEST_KILL_AFTER), as a
+	// kill -9 would, to prove that a re-run carries on.
+	AfterStep func(step string)
+}
+
+func (e *Env) afterStep(step string) {
+	if e.AfterStep != nil {
+		e.AfterStep(step)
+	}
 }
 
 func (e *Env) logf(format string, args ...any) {
@@ -194,7 +206,7 @@ func commitChanges(env *Env, msg string, changes []change) (string, []string, er
 	if len(paths) == 0 {
 		return "", nil, fmt.Errorf("%w: nothing to commit for %q", gitrepo.ErrNothingToDo, msg)
 	}
-	killPoint("write") // the crash tests: files written, no commit yet
+	env.afterStep("write") // files written, no commit yet
 	commit, err := env.Repo.Commit(msg, paths)
 	if err != nil {
 		restore()
