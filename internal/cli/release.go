@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/failure"
-	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image"
 	"github.com/distbuild/dist/internal/image/build"
 	"github.com/distbuild/dist/internal/image/deps"
@@ -44,7 +44,27 @@ func (a *app) releaseEnv(m *manifest.Manifest, dryRun bool) (*release.Env, error
 		repo.Close()
 		return nil, err
 	}
+	if step := os.Getenv(killAfterVar); step != "" {
+		env.AfterStep = func(s string) {
+			if s == step {
+				killSelf()
+			}
+		}
+	}
 	return env, nil
+}
+
+// killAfterVar names a release step after which the process kills itself
+// with SIGKILL: the crash tests' way to prove that a re-run carries on.
+const killAfterVar = "DIST_TEST_KILL_AFTER"
+
+// killSelf stops the process dead, as a crash or a kill -9 would: no
+// deferred call, no cleanup.
+func killSelf() {
+	if p, err := os.FindProcess(os.Getpid()); err == nil {
+		p.Kill()
+	}
+	time.Sleep(time.Second) // the signal is asynchronous
 }
 
 // withRelease loads the manifest and the repository, runs one of
@@ -68,11 +88,6 @@ func (a *app) withRelease(dryRun bool, run func(env *release.Env) (*release.Repo
 	}
 	return err
 }
-
-// gitAuth leaves credentials to gitrepo, which sends GITHUB_TOKEN to
-// github.com only and otherwise asks the git credential helpers or the SSH
-// agent: a token must never reach another host.
-func gitAuth() gitrepo.Auth { return gitrepo.Auth{} }
 
 func newPrereleaseCmd(a *app) *cobra.Command {
 	var ver string
@@ -132,10 +147,11 @@ func newReleaseCmd(a *app) *cobra.Command {
 				}
 			}
 			return a.withRelease(dryRun, func(env *release.Env) (*release.Report, error) {
-				o.GitHub = release.GitHubClient(env.Manifest, os.Getenv)
+				token := release.ReadGitHubToken(env.Manifest, os.Getenv)
+				o.GitHub = release.GitHubClient(env.Manifest, token)
+				o.Auth = token.GitAuth()
 				o.Image = a.imageOptions(env.Manifest)
 				o.Image.SignKey = imageKey
-				o.Auth = gitAuth()
 				return release.Release(cmd.Context(), env, o)
 			})
 		},
@@ -157,8 +173,8 @@ func newPostreleaseCmd(a *app) *cobra.Command {
 		Short: "VERSION NEXT.dev0, a new unreleased changelog entry, commit \"Back to development: NEXT\"",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Auth = gitAuth()
 			return a.withRelease(dryRun, func(env *release.Env) (*release.Report, error) {
+				o.Auth = release.ReadGitHubToken(env.Manifest, os.Getenv).GitAuth()
 				return release.Postrelease(cmd.Context(), env, o)
 			})
 		},

@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
@@ -90,9 +91,21 @@ func (a *app) manifest() (*manifest.Manifest, error) {
 	return manifest.Load(a.dir)
 }
 
+// netrcFile is where index credentials are found by host: $NETRC, else
+// ~/.netrc, as curl and pip look; "" when there is no home directory.
+func netrcFile() string {
+	if p := os.Getenv("NETRC"); p != "" {
+		return p
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".netrc")
+	}
+	return ""
+}
+
 func (a *app) http() *fetch.Client {
 	if a.client == nil {
-		a.client = fetch.New(fetch.Options{Jobs: a.jobs, Log: a.log(), CacheDir: os.Getenv("DIST_CACHE_DIR")})
+		a.client = fetch.New(fetch.Options{Jobs: a.jobs, Log: a.log(), CacheDir: os.Getenv("DIST_CACHE_DIR"), Netrc: netrcFile()})
 		a.client.Progress = &downloads{c: a.console()}
 	}
 	return a.client

@@ -46,6 +46,7 @@ type Client struct {
 	expected   map[string]int // announced by Expect, not yet started
 	pending    int            // announced by Expect, not yet ended
 
+	netrcPath string // Options.Netrc
 	netrcOnce sync.Once
 	netrc     *netrc.Netrc
 }
@@ -97,6 +98,11 @@ type Options struct {
 	Retries  int           // attempts after the first; 3 when 0, none when negative
 	Timeout  time.Duration // per request; 60s when 0
 	CacheDir string        // the CLI's DIST_CACHE_DIR; DefaultCacheDir() when empty
+	// Netrc is the netrc file that gives credentials by host for a URL
+	// that carries none (the CLI's $NETRC, else ~/.netrc, as curl and pip
+	// read it); none when empty. A file that is missing or does not parse
+	// gives none.
+	Netrc string
 	// RetryWaitMin is the first backoff; tests shorten it.
 	RetryWaitMin time.Duration
 	// RetryWaitMax caps every wait between attempts, a server's
@@ -143,7 +149,7 @@ func New(o Options) *Client {
 	if o.IdleTimeout == 0 {
 		o.IdleTimeout = o.Timeout
 	}
-	c := &Client{cache: &Cache{Dir: o.CacheDir}, sem: make(chan struct{}, o.Jobs), logf: o.Log}
+	c := &Client{cache: &Cache{Dir: o.CacheDir}, sem: make(chan struct{}, o.Jobs), logf: o.Log, netrcPath: o.Netrc}
 
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.MaxIdleConnsPerHost = o.Jobs
@@ -264,7 +270,7 @@ func Redact(raw string) string {
 }
 
 // Get performs a GET with the given headers and returns the response when it
-// is 2xx. Credentials in the URL, or for its host in ~/.netrc, are moved into
+// is 2xx. Credentials in the URL, or for its host in Options.Netrc, are moved into
 // an Authorization header so that they never appear in an error.
 func (c *Client) Get(ctx context.Context, rawURL string, header http.Header) (*http.Response, error) {
 	u, err := url.Parse(rawURL)
@@ -366,15 +372,10 @@ func (c *Client) credentials(u *url.URL) (user, pass string, ok bool) {
 		return u.User.Username(), p, true
 	}
 	c.netrcOnce.Do(func() {
-		path := os.Getenv("NETRC")
-		if path == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return
-			}
-			path = filepath.Join(home, ".netrc")
+		if c.netrcPath == "" {
+			return
 		}
-		if n, err := netrc.Parse(path); err == nil {
+		if n, err := netrc.Parse(c.netrcPath); err == nil {
 			c.netrc = n
 		}
 	})

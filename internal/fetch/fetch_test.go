@@ -165,12 +165,23 @@ func TestNetrc(t *testing.T) {
 	defer srv.Close()
 	rc := filepath.Join(t.TempDir(), "netrc")
 	os.WriteFile(rc, []byte("machine 127.0.0.1 login carol password hunter2\n"), 0o600)
-	t.Setenv("NETRC", rc)
-	if _, _, err := newClient(t, 1).GetBytes(context.Background(), srv.URL, nil); err != nil {
+	c := New(Options{Jobs: 1, CacheDir: t.TempDir(), Netrc: rc})
+	if _, _, err := c.GetBytes(context.Background(), srv.URL, nil); err != nil {
 		t.Fatal(err)
 	}
 	if auth.Load() != "carol:hunter2" {
 		t.Errorf("server saw %v", auth.Load())
+	}
+
+	// The library reads no NETRC (nor ~/.netrc): the CLI passes the path.
+	t.Setenv("NETRC", rc)
+	t.Setenv("HOME", filepath.Dir(rc))
+	os.WriteFile(filepath.Join(filepath.Dir(rc), ".netrc"), []byte("machine 127.0.0.1 login carol password hunter2\n"), 0o600)
+	if _, _, err := newClient(t, 1).GetBytes(context.Background(), srv.URL, nil); err != nil {
+		t.Fatal(err)
+	}
+	if auth.Load() != ":" {
+		t.Errorf("without Options.Netrc the server saw %v", auth.Load())
 	}
 }
 

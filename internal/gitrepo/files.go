@@ -75,6 +75,15 @@ func (r *Repo) FileAt(rev, p string) (data []byte, ok bool, err error) {
 	return nil, false, failure.Usagef("%s:%s: too many levels of symbolic links", rev, p)
 }
 
+// FileAtIn is FileAt for rel, a path relative to dir (a directory in the
+// work tree, such as dist.yaml's), which it turns into the path git names
+// the file by (see PathOf). Every file dist reads at a commit is named
+// relative to dist.yaml, so callers go through this rather than FileAt:
+// a distribution in a subdirectory then reads the files it means.
+func (r *Repo) FileAtIn(rev, dir, rel string) (data []byte, ok bool, err error) {
+	return r.FileAt(rev, r.PathOf(dir, rel))
+}
+
 // fileAt reads one tree entry; link reports that data is a symbolic
 // link's target.
 func (r *Repo) fileAt(rev, p string) (data []byte, ok, link bool, err error) {

@@ -92,3 +92,24 @@ func TestFileAtLinkOutside(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestFileAtIn: a path relative to a subdirectory (dist.yaml's) is read
+// where git has it, not at the root, which holds a different file.
+func TestFileAtIn(t *testing.T) {
+	t.Parallel()
+	g := gitenv.New(t)
+	g.Commit("one", map[string]string{"VERSION": "9.9.9\n", "d/VERSION": "1.0.0\n"})
+	r := open(t, g.Dir)
+	for _, c := range []struct{ dir, want string }{
+		{g.Dir, "9.9.9\n"},
+		{filepath.Join(g.Dir, "d"), "1.0.0\n"},
+	} {
+		got, ok, err := r.FileAtIn("HEAD", c.dir, "VERSION")
+		if err != nil || !ok || string(got) != c.want {
+			t.Errorf("FileAtIn(HEAD, %s, VERSION) = %q, %v, %v; want %q", c.dir, got, ok, err, c.want)
+		}
+	}
+	if _, ok, err := r.FileAtIn("HEAD", filepath.Join(g.Dir, "d"), "CHANGELOG.md"); ok || err != nil {
+		t.Errorf("absent file: %v, %v", ok, err)
+	}
+}

@@ -3,6 +3,7 @@ package gitrepo
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,10 +34,13 @@ import (
 //     passphrase-protected file is skipped, as dist never prompts; the
 //     host key must be in known_hosts;
 //   - http(s) uses, in order: credentials written in the URL; Token;
-//     GITHUB_TOKEN, only when the host is github.com, so that a GitHub
-//     token never reaches another server; the git credential helpers
+//     HostToken, only when the host is its Host, so that a GitHub token
+//     never reaches another server; the git credential helpers
 //     (`git credential fill`, never prompting), told afterwards whether
 //     the credentials worked (`git credential approve` / `reject`).
+//
+// No token is read from the environment here: the command line reads it
+// (GITHUB_TOKEN, or the variable github.token_env names) and passes it in.
 //
 // Secrets never appear in an error: any that the transport quotes are
 // replaced by "***".
@@ -46,6 +50,30 @@ type Auth struct {
 	// Token is an HTTPS token sent to any host as the password of user
 	// x-access-token (GitHub's convention; GitLab and Gitea accept it too).
 	Token string
+	// HostToken is an HTTPS token for one host only.
+	HostToken HostToken
+}
+
+// HostToken is an HTTPS token sent, as the password of user
+// x-access-token, only to Host: the GitHub token goes to "github.com"
+// and nowhere else.
+type HostToken struct {
+	// Host is the host name as remote URLs write it ("github.com"), or
+	// host:port to match one port only.
+	Host string
+	// Token is the secret; "" when the variable it comes from is unset.
+	Token string
+	// From names where Token is read ("GITHUB_TOKEN"), for messages: a
+	// push refused for want of credentials says to set it.
+	From string
+}
+
+// matches reports whether ep's host is h's.
+func (h HostToken) matches(ep *transport.Endpoint) bool {
+	if h.Host == "" {
+		return false
+	}
+	return h.Host == ep.Host || h.Host == fmt.Sprintf("%s:%d", ep.Host, ep.Port)
 }
 
 // remote is a resolved remote (see resolveRemote) with the secrets to
@@ -77,8 +105,8 @@ func (r *Repo) remote(nameOrURL string, a Auth) (*remote, error) {
 	if a.Token != "" {
 		rm.secrets = append(rm.secrets, a.Token)
 	}
-	if gh := r.getenv("GITHUB_TOKEN"); gh != "" {
-		rm.secrets = append(rm.secrets, gh)
+	if a.HostToken.Token != "" {
+		rm.secrets = append(rm.secrets, a.HostToken.Token)
 	}
 	return rm, nil
 }
@@ -131,9 +159,9 @@ func (rm *remote) conn(ctx context.Context, url string) (*conn, error) {
 		case rm.a.Token != "":
 			c.auth = &githttp.BasicAuth{Username: "x-access-token", Password: rm.a.Token}
 			c.creds = "from the token given"
-		case ep.Host == "github.com" && r.getenv("GITHUB_TOKEN") != "":
-			c.auth = &githttp.BasicAuth{Username: "x-access-token", Password: r.getenv("GITHUB_TOKEN")}
-			c.creds = "from GITHUB_TOKEN"
+		case rm.a.HostToken.Token != "" && rm.a.HostToken.matches(ep):
+			c.auth = &githttp.BasicAuth{Username: "x-access-token", Password: rm.a.HostToken.Token}
+			c.creds = "from " + cmp.Or(rm.a.HostToken.From, "the token given for "+rm.a.HostToken.Host)
 		default:
 			cred := r.credentialFill(ctx, ep)
 			if cred == nil {
@@ -189,8 +217,8 @@ func (c *conn) explainHTTP(err error) error {
 	switch {
 	case errors.Is(err, transport.ErrAuthenticationRequired):
 		if c.creds == "" {
-			if host == "github.com" {
-				return fmt.Errorf("%w: no credentials for %s: set GITHUB_TOKEN to a token that can push to the repository, or configure a git credential helper", err, host)
+			if ht := c.rm.a.HostToken; ht.From != "" && ht.matches(c.ep) {
+				return fmt.Errorf("%w: no credentials for %s: set %s to a token that can push to the repository, or configure a git credential helper", err, host, ht.From)
 			}
 			return fmt.Errorf("%w: no credentials for %s: configure a git credential helper that has them (git config credential.helper ...), or use an ssh remote", err, host)
 		}

@@ -2,6 +2,7 @@ package gitrepo_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -14,6 +15,8 @@ import (
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/testenv/gitenv"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 )
 
 func TestPushBareRemote(t *testing.T) {
@@ -120,6 +123,15 @@ func TestPushSSHNeedsAKey(t *testing.T) {
 // git http-backend, behind basic authentication for user and password.
 func gitHTTP(t *testing.T, root, user, password string) string {
 	t.Helper()
+	srv := httptest.NewServer(gitHTTPHandler(t, root, user, password))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// gitHTTPHandler serves the repositories under root with git-http-backend
+// to a client that sends user and password (basic auth).
+func gitHTTPHandler(t *testing.T, root, user, password string) http.Handler {
+	t.Helper()
 	execPath, err := gitenv.Run(root, gitenv.Env(), nil, "--exec-path")
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +140,7 @@ func gitHTTP(t *testing.T, root, user, password string) string {
 		Path: filepath.Join(execPath, "git-http-backend"),
 		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1", "REMOTE_USER=" + user, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=" + os.DevNull},
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		u, p, ok := req.BasicAuth()
 		if !ok || u != user || p != password {
 			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
@@ -136,9 +148,7 @@ func gitHTTP(t *testing.T, root, user, password string) string {
 			return
 		}
 		backend.ServeHTTP(w, req)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+	})
 }
 
 func TestPushHTTPCredentials(t *testing.T) {
@@ -218,15 +228,23 @@ func TestPushHTTPCredentials(t *testing.T) {
 		}
 		noSecret(t, err, "bad-token-123")
 	})
-	t.Run("GITHUB_TOKEN stays with github.com", func(t *testing.T) {
+	t.Run("host token stays with its host", func(t *testing.T) {
 		t.Parallel()
 		g, _ := newRepo(t, "")
-		r := open(t, g.Dir, "GITHUB_TOKEN="+secret)
-		err := r.Push(ctx, "origin", branch(t), gitrepo.Auth{})
+		r := open(t, g.Dir)
+		gh := gitrepo.Auth{HostToken: gitrepo.HostToken{Host: "github.com", Token: secret, From: "GITHUB_TOKEN"}}
+		err := r.Push(ctx, "origin", branch(t), gh)
 		if err == nil {
-			t.Fatal("GITHUB_TOKEN was sent to a host that is not github.com")
+			t.Fatal("a github.com token was sent to another host")
 		}
 		isErr(t, err, transport.ErrAuthenticationRequired)
+		if strings.Contains(err.Error(), "GITHUB_TOKEN") {
+			t.Errorf("another host's error names the GitHub token: %v", err)
+		}
+		local := gitrepo.Auth{HostToken: gitrepo.HostToken{Host: "127.0.0.1", Token: secret}}
+		if err := r.Push(ctx, "origin", branch(t), local); err != nil {
+			t.Errorf("the token for the remote's host was not sent: %v", err)
+		}
 	})
 	t.Run("password in the URL", func(t *testing.T) {
 		t.Parallel()
@@ -242,4 +260,47 @@ func TestPushHTTPCredentials(t *testing.T) {
 		}
 		noSecret(t, err, "Wr0ngPass")
 	})
+}
+
+// TestPushGitHubToken: the GitHub token a caller passes is what a push to
+// github.com sends, and GITHUB_TOKEN in the environment is never read by
+// the library (the command line reads it, or github.token_env's
+// variable). github.com is served locally: go-git's https transport is
+// pointed at a local TLS server for this test, which therefore does not
+// run in parallel with others.
+func TestPushGitHubToken(t *testing.T) {
+	ctx := context.Background()
+	const secret = "ghp_passed-in-token"
+	root := t.TempDir()
+	gitenv.Git(t, root, "init", "-q", "--bare", "-b", "main", "repo.git")
+	srv := httptest.NewTLSServer(gitHTTPHandler(t, root, "x-access-token", secret))
+	t.Cleanup(srv.Close)
+	tr := srv.Client().Transport.(*http.Transport).Clone()
+	tr.TLSClientConfig.InsecureSkipVerify = true // the test certificate does not name github.com
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	client.InstallProtocol("https", githttp.NewClient(&http.Client{Transport: tr}))
+	t.Cleanup(func() { client.InstallProtocol("https", githttp.DefaultClient) })
+
+	g := gitenv.New(t)
+	g.Commit("a", map[string]string{"f": "a"})
+	g.Git("remote", "add", "origin", "https://github.com/repo.git")
+	r := open(t, g.Dir, "GITHUB_TOKEN="+secret)
+
+	err := r.Push(ctx, "origin", []string{"refs/heads/main"}, gitrepo.Auth{HostToken: gitrepo.HostToken{Host: "github.com", From: "RELEASE_TOKEN"}})
+	if err == nil {
+		t.Fatal("GITHUB_TOKEN was read from the environment")
+	}
+	isErr(t, err, transport.ErrAuthenticationRequired)
+	if !strings.Contains(err.Error(), "set RELEASE_TOKEN to a token") {
+		t.Errorf("the error does not name the variable the token is read from: %v", err)
+	}
+	gh := gitrepo.Auth{HostToken: gitrepo.HostToken{Host: "github.com", Token: secret, From: "RELEASE_TOKEN"}}
+	if err := r.Push(ctx, "origin", []string{"refs/heads/main"}, gh); err != nil {
+		t.Fatalf("the token passed in was not sent: %v", err)
+	}
+	if got := gitenv.Git(t, root, "--git-dir=repo.git", "rev-parse", "main"); got != g.Head() {
+		t.Errorf("remote main %s, want %s", got, g.Head())
+	}
 }

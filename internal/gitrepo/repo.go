@@ -60,7 +60,7 @@ type Repo struct {
 type Option func(*Repo)
 
 // WithEnviron replaces the process environment as the source of
-// GIT_AUTHOR_*/GIT_COMMITTER_*, EMAIL, GITHUB_TOKEN, SSH_AUTH_SOCK, HOME
+// GIT_AUTHOR_*/GIT_COMMITTER_*, EMAIL, SSH_AUTH_SOCK, HOME
 // (the user's git config, ~/.ssh: config, keys, known_hosts),
 // XDG_CONFIG_HOME, GIT_CONFIG_GLOBAL/SYSTEM/NOSYSTEM and the environment
 // of git subprocesses, so a test can run in parallel with others and never

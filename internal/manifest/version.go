@@ -33,3 +33,27 @@ func (m *Manifest) Version() (version.V, error) {
 	}
 	return version.ParseFile(m.VersionFile, data)
 }
+
+// CommitFiles reads files as a commit has them (*gitrepo.Repo does):
+// rel is a path relative to dir, a directory of the work tree; ok is false
+// when the commit has no such file.
+type CommitFiles interface {
+	FileAtIn(rev, dir, rel string) (data []byte, ok bool, err error)
+}
+
+// VersionAt reads the version file as the commit rev names (a tag, a
+// branch, "HEAD", a hash) has it, parsed as Version parses the work
+// tree's. ok is false, with no error, when the commit has no version file:
+// each caller says what that means for it.
+//
+// Errors: those of files (an unknown revision, a directory at the path);
+// a *fileerr.Error at "REV:VERSION:1" when the file is empty or not a
+// PEP 440 version.
+func (m *Manifest) VersionAt(files CommitFiles, rev string) (v version.V, ok bool, err error) {
+	data, ok, err := files.FileAtIn(rev, m.Dir, m.VersionFile)
+	if err != nil || !ok {
+		return version.V{}, false, err
+	}
+	v, err = version.ParseFile(rev+":"+m.VersionFile, data)
+	return v, err == nil, err
+}

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/distbuild/dist/internal/fileerr"
+	"github.com/distbuild/dist/internal/gitrepo"
+	"github.com/distbuild/dist/internal/testenv/gitenv"
 )
 
 func TestVersion(t *testing.T) {
@@ -72,3 +74,39 @@ func TestVersion(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// TestVersionAt: VERSION as a commit has it, in dist.yaml's directory (a
+// subdirectory here), parsed as the work tree's; an unparsable one is an
+// error at REV:VERSION:1, a missing one is not found.
+func TestVersionAt(t *testing.T) {
+	g := gitenv.New(t)
+	g.Commit("one", map[string]string{"d/dist.yaml": "name: x\n", "d/VERSION": " 1.0.0\n", "VERSION": "9.9.9\n"})
+	g.Commit("two", map[string]string{"d/VERSION": "banana\n"})
+	g.Git("rm", "-q", "d/VERSION")
+	g.Git("commit", "-qm", "three")
+	repo, err := gitrepo.Open(g.Dir, gitrepo.WithEnviron(gitenv.Env()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	m, err := Load(filepath.Join(g.Dir, "d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	v, ok, err := m.VersionAt(repo, "HEAD~2")
+	if err != nil || !ok || v.Raw != "1.0.0" {
+		t.Errorf("HEAD~2: %q %v %v, want 1.0.0", v.Raw, ok, err)
+	}
+	_, ok, err = m.VersionAt(repo, "HEAD~1")
+	var fe *fileerr.Error
+	if ok || !errors.As(err, &fe) || err.Error() != `HEAD~1:VERSION:1: "banana" is not a PEP 440 version` {
+		t.Errorf("HEAD~1: %v %v", ok, err)
+	}
+	if _, ok, err := m.VersionAt(repo, "HEAD"); ok || err != nil {
+		t.Errorf("HEAD has none: %v %v", ok, err)
+	}
+	if _, _, err := m.VersionAt(repo, "no-such-rev"); err == nil {
+		t.Error("an unknown revision was accepted")
+	}
+}

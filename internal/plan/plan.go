@@ -90,13 +90,12 @@ func Base(m *manifest.Manifest, repo *gitrepo.Repo, since string) (*gitrepo.Rele
 			}
 		}
 		// Not a release tag: the version the tree had then stands in.
-		data, found, err := repo.FileAt(commit, m.VersionFile)
+		v, found, err := m.VersionAt(repo, since)
+		if fe := (*fileerr.Error)(nil); errors.As(err, &fe) {
+			return nil, err
+		}
 		if err != nil || !found {
 			return nil, failure.Usagef("--since %s: no %s there to take the base version from", since, m.VersionFile)
-		}
-		v, err := version.ParseFile(since+":"+m.VersionFile, data)
-		if err != nil {
-			return nil, err
 		}
 		v, _ = parsePEP440(version.Final(v))
 		return &gitrepo.Release[version.V]{Tag: since, Commit: commit, Version: v}, nil
@@ -192,7 +191,7 @@ func (p *Plan) lockChanges(m *manifest.Manifest, repo *gitrepo.Repo, commit, tag
 	var sides []side
 	listed := map[string]bool{}
 	for i, l := range m.Lockfiles {
-		old, err := readLock(repo, commit, tag, l.Path)
+		old, err := readLock(m, repo, commit, tag, l.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -207,12 +206,12 @@ func (p *Plan) lockChanges(m *manifest.Manifest, repo *gitrepo.Repo, commit, tag
 		sides = append(sides, side{m, &m.Lockfiles[i], lockfile.Pair{Path: l.Path, Old: old, New: cur}})
 		listed[path.Clean(filepath.ToSlash(l.Path))] = true
 	}
-	if om := baseManifest(repo, commit, tag); om != nil {
+	if om := baseManifest(m, repo, commit, tag); om != nil {
 		for i, l := range om.Lockfiles {
 			if listed[path.Clean(filepath.ToSlash(l.Path))] {
 				continue
 			}
-			old, err := readLock(repo, commit, tag, l.Path)
+			old, err := readLock(m, repo, commit, tag, l.Path)
 			if err != nil {
 				return nil, err
 			}
@@ -281,8 +280,8 @@ func (p *Plan) firstPins(m *manifest.Manifest) error {
 
 // baseManifest reads dist.yaml as it was at the base commit, or nil when
 // it cannot: the lockfiles it lists are then only the current ones.
-func baseManifest(repo *gitrepo.Repo, commit, tag string) *manifest.Manifest {
-	data, found, err := repo.FileAt(commit, manifest.FileName)
+func baseManifest(m *manifest.Manifest, repo *gitrepo.Repo, commit, tag string) *manifest.Manifest {
+	data, found, err := repo.FileAtIn(commit, m.Dir, manifest.FileName)
 	if err != nil || !found {
 		return nil
 	}
@@ -373,8 +372,10 @@ func (p *Plan) entry(m *manifest.Manifest, repo *gitrepo.Repo, cl *changelog.Cha
 	return nil, nil
 }
 
-func readLock(repo *gitrepo.Repo, commit, tag, path string) (*lockfile.File, error) {
-	data, found, err := repo.FileAt(commit, path)
+// readLock reads the lockfile at path (relative to dist.yaml) as commit
+// has it; nil when the commit has none.
+func readLock(m *manifest.Manifest, repo *gitrepo.Repo, commit, tag, path string) (*lockfile.File, error) {
+	data, found, err := repo.FileAtIn(commit, m.Dir, path)
 	if err != nil {
 		return nil, err
 	}
@@ -390,7 +391,7 @@ func readLock(repo *gitrepo.Repo, commit, tag, path string) (*lockfile.File, err
 func configChanges(m *manifest.Manifest, repo *gitrepo.Repo, commit, tag string, c manifest.Config) ([]policy.Change, error) {
 	path := c.Output
 	format := configdiff.For(c.Format, path)
-	oldData, found, err := repo.FileAt(commit, path)
+	oldData, found, err := repo.FileAtIn(commit, m.Dir, path)
 	if err != nil {
 		return nil, err
 	}

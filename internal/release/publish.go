@@ -15,7 +15,6 @@ import (
 	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image"
 	"github.com/distbuild/dist/internal/image/publish"
-	"github.com/distbuild/dist/internal/version"
 )
 
 // Options configures Release.
@@ -109,23 +108,19 @@ func (c commitCheck) Run(context.Context) (string, error) {
 		return "", refuse("the branch has no commits")
 	}
 	c.head = head
-	data, ok, err := repo.FileAt(head, c.env.inRepo(m.VersionFile))
+	pv, ok, err := m.VersionAt(repo, "HEAD")
 	if err != nil {
 		return "", err
 	}
 	if !ok {
 		return "", refuse("commit %.12s has no %s: run dist prerelease first", head, m.VersionFile)
 	}
-	pv, err := version.ParseFile("HEAD:"+m.VersionFile, data)
-	if err != nil {
-		return "", err
-	}
 	v := pv.Raw
 	if isDev(v) {
 		return "", refuse("VERSION is %s, a development version: run dist prerelease first", v)
 	}
 	c.version, c.tag = v, gitrepo.TagName(m.TagFormat, v)
-	data, ok, err = repo.FileAt(head, c.env.inRepo(m.Changelog))
+	data, ok, err := repo.FileAtIn(head, m.Dir, m.Changelog)
 	if err != nil {
 		return "", err
 	}

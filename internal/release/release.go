@@ -44,6 +44,18 @@ type Env struct {
 	DryRun bool
 	// Log prints one line per step outcome.
 	Log func(format string, args ...any)
+	// AfterStep, when set, is called with a step's name after each step
+	// that changed something, and with "write" once a release commit's
+	// files are written and before they are committed. The crash tests
+	// stop the process dead there (the CLI's DIST_TEST_KILL_AFTER), as a
+	// kill -9 would, to prove that a re-run carries on.
+	AfterStep func(step string)
+}
+
+func (e *Env) afterStep(step string) {
+	if e.AfterStep != nil {
+		e.AfterStep(step)
+	}
 }
 
 func (e *Env) logf(format string, args ...any) {
@@ -173,7 +185,7 @@ func commitChanges(env *Env, msg string, changes []change) (string, []string, er
 		if existed && bytes.Equal(old, c.data) {
 			// Written already, by a run killed before its commit: what
 			// counts is the commit, so it goes in when HEAD differs.
-			if committed, ok, err := env.Repo.FileAt("HEAD", env.inRepo(c.path)); err != nil || !ok || !bytes.Equal(committed, c.data) {
+			if committed, ok, err := env.Repo.FileAtIn("HEAD", env.Manifest.Dir, c.path); err != nil || !ok || !bytes.Equal(committed, c.data) {
 				files = append(files, filepath.ToSlash(c.path))
 				paths = append(paths, env.inRepo(c.path))
 			}
@@ -194,7 +206,7 @@ func commitChanges(env *Env, msg string, changes []change) (string, []string, er
 	if len(paths) == 0 {
 		return "", nil, fmt.Errorf("%w: nothing to commit for %q", gitrepo.ErrNothingToDo, msg)
 	}
-	killPoint("write") // the crash tests: files written, no commit yet
+	env.afterStep("write") // files written, no commit yet
 	commit, err := env.Repo.Commit(msg, paths)
 	if err != nil {
 		restore()
@@ -206,12 +218,10 @@ func commitChanges(env *Env, msg string, changes []change) (string, []string, er
 // committedVersion is VERSION as HEAD has it: whether a step is done is
 // judged from the commit, never from the work tree, which a run killed
 // between writing its files and committing them leaves changed.
+// It is "" when HEAD has no version file.
 func committedVersion(env *Env) (string, error) {
-	data, ok, err := env.Repo.FileAt("HEAD", env.inRepo(env.Manifest.VersionFile))
-	if err != nil || !ok {
-		return "", err
-	}
-	return strings.TrimSpace(string(data)), nil
+	v, _, err := env.Manifest.VersionAt(env.Repo, "HEAD")
+	return v.Raw, err
 }
 
 // cutShort reports whether every modified tracked file is one a release

@@ -5,6 +5,7 @@ import (
 
 	"github.com/distbuild/dist/internal/failure"
 	"github.com/distbuild/dist/internal/github"
+	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/manifest"
 )
 
@@ -29,17 +30,37 @@ func Clock(today string) (func() time.Time, error) {
 	return func() time.Time { return t }, nil
 }
 
+// GitHubToken is the GitHub token and the environment variable it was
+// read from.
+type GitHubToken struct {
+	Value string // "" when the variable is unset
+	Env   string // github.token_env, GITHUB_TOKEN by default
+}
+
+// ReadGitHubToken reads the token for m with getenv (os.Getenv: the
+// command line reads the environment) from the variable github.token_env
+// names, GITHUB_TOKEN by default. It is read once and handed both to the
+// GitHub client and to git pushes (GitAuth).
+func ReadGitHubToken(m *manifest.Manifest, getenv func(string) string) GitHubToken {
+	env := defaultTokenEnv
+	if m.GitHub != nil && m.GitHub.TokenEnv != "" {
+		env = m.GitHub.TokenEnv
+	}
+	return GitHubToken{Value: getenv(env), Env: env}
+}
+
+// GitAuth is the push credentials with t: sent to github.com only, so a
+// GitHub token never reaches another host; other hosts get the git
+// credential helpers' or the SSH agent's (gitrepo.Auth).
+func (t GitHubToken) GitAuth() gitrepo.Auth {
+	return gitrepo.Auth{HostToken: gitrepo.HostToken{Host: "github.com", Token: t.Value, From: t.Env}}
+}
+
 // GitHubClient is Options.GitHub for m: nil when dist.yaml has no
-// github.repository, else a client for its repository and API, with the
-// token read by getenv (os.Getenv: the command line reads the environment)
-// from the variable github.token_env names, GITHUB_TOKEN by default.
-func GitHubClient(m *manifest.Manifest, getenv func(string) string) *github.Client {
+// github.repository, else a client for its repository and API with t.
+func GitHubClient(m *manifest.Manifest, t GitHubToken) *github.Client {
 	if m.GitHub == nil || m.GitHub.Repository == "" {
 		return nil
 	}
-	tokenEnv := defaultTokenEnv
-	if m.GitHub.TokenEnv != "" {
-		tokenEnv = m.GitHub.TokenEnv
-	}
-	return &github.Client{API: m.GitHub.APIURL, Repo: m.GitHub.Repository, Token: getenv(tokenEnv), TokenEnv: tokenEnv}
+	return &github.Client{API: m.GitHub.APIURL, Repo: m.GitHub.Repository, Token: t.Value, TokenEnv: t.Env}
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/distbuild/dist/internal/failure"
+	"github.com/distbuild/dist/internal/github"
+	"github.com/distbuild/dist/internal/gitrepo"
 	"github.com/distbuild/dist/internal/image"
 	"github.com/distbuild/dist/internal/manifest"
 )
@@ -27,19 +29,35 @@ func TestClock(t *testing.T) {
 func TestGitHubClient(t *testing.T) {
 	env := map[string]string{"GITHUB_TOKEN": "default-token", "RELEASE_TOKEN": "own-token"}
 	getenv := func(k string) string { return env[k] }
-	if c := GitHubClient(&manifest.Manifest{}, getenv); c != nil {
+	client := func(m *manifest.Manifest) *github.Client { return GitHubClient(m, ReadGitHubToken(m, getenv)) }
+	if c := client(&manifest.Manifest{}); c != nil {
 		t.Errorf("no github: gave %+v", c)
 	}
-	if c := GitHubClient(&manifest.Manifest{GitHub: &manifest.GitHub{APIURL: "https://ghe.example.org/api/v3"}}, getenv); c != nil {
+	if c := client(&manifest.Manifest{GitHub: &manifest.GitHub{APIURL: "https://ghe.example.org/api/v3"}}); c != nil {
 		t.Errorf("github: without a repository gave %+v", c)
 	}
-	c := GitHubClient(&manifest.Manifest{GitHub: &manifest.GitHub{Repository: "o/r"}}, getenv)
+	c := client(&manifest.Manifest{GitHub: &manifest.GitHub{Repository: "o/r"}})
 	if c == nil || c.Repo != "o/r" || c.Token != "default-token" || c.TokenEnv != "GITHUB_TOKEN" || c.API != "" {
 		t.Errorf("default token: %+v", c)
 	}
-	c = GitHubClient(&manifest.Manifest{GitHub: &manifest.GitHub{Repository: "o/r", APIURL: "https://ghe.example.org/api/v3", TokenEnv: "RELEASE_TOKEN"}}, getenv)
+	c = client(&manifest.Manifest{GitHub: &manifest.GitHub{Repository: "o/r", APIURL: "https://ghe.example.org/api/v3", TokenEnv: "RELEASE_TOKEN"}})
 	if c == nil || c.Token != "own-token" || c.TokenEnv != "RELEASE_TOKEN" || c.API != "https://ghe.example.org/api/v3" {
 		t.Errorf("token_env: %+v", c)
+	}
+}
+
+// TestGitAuth: pushes get the token github.token_env names, for
+// github.com only; without github: in dist.yaml, GITHUB_TOKEN's.
+func TestGitAuth(t *testing.T) {
+	env := map[string]string{"GITHUB_TOKEN": "default-token", "RELEASE_TOKEN": "own-token"}
+	getenv := func(k string) string { return env[k] }
+	a := ReadGitHubToken(&manifest.Manifest{GitHub: &manifest.GitHub{TokenEnv: "RELEASE_TOKEN"}}, getenv).GitAuth()
+	if want := (gitrepo.HostToken{Host: "github.com", Token: "own-token", From: "RELEASE_TOKEN"}); a.HostToken != want || a.Token != "" || a.Method != nil {
+		t.Errorf("token_env: %+v", a)
+	}
+	a = ReadGitHubToken(&manifest.Manifest{}, getenv).GitAuth()
+	if want := (gitrepo.HostToken{Host: "github.com", Token: "default-token", From: "GITHUB_TOKEN"}); a.HostToken != want {
+		t.Errorf("default: %+v", a)
 	}
 }
 

@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/distbuild/dist/internal/failure"
 )
@@ -148,7 +145,7 @@ func (r *runner) one(ctx context.Context, s Step, check bool) error {
 	r.report.Steps = append(r.report.Steps, res)
 	r.log(res)
 	if err == nil && !check {
-		killPoint(s.Name())
+		r.env.afterStep(s.Name())
 	}
 	return err
 }
@@ -234,15 +231,5 @@ func (r *runner) log(res StepResult) {
 		r.env.logf("%s: failed", name)
 	default:
 		r.env.logf("%s: %s", name, res.Detail)
-	}
-}
-
-// killPoint lets a test stop the process dead after a step, as a crash or
-// a kill -9 would, to prove that a re-run carries on: DIST_TEST_KILL_AFTER
-// names the step.
-func killPoint(step string) {
-	if os.Getenv("DIST_TEST_KILL_AFTER") == step {
-		syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		time.Sleep(time.Second)
 	}
 }

@@ -117,6 +117,24 @@ func TestRunnerOutcomes(t *testing.T) {
 	}
 }
 
+// TestRunnerAfterStep: the AfterStep hook (the crash tests' kill point)
+// follows every step that went through, never a check nor a step that
+// failed; the library itself reads no variable for it.
+func TestRunnerAfterStep(t *testing.T) {
+	var calls, after []string
+	f := func(name string) *fake { return &fake{name: name, calls: &calls} }
+	r, _ := newRunner(false)
+	r.env.AfterStep = func(step string) { after = append(after, step) }
+	t.Setenv("DIST_TEST_KILL_AFTER", "tag")
+	steps := []Step{f("tag"), f("push"), &fake{name: "broken", calls: &calls, run: func() (string, error) { return "", errors.New("boom") }}}
+	if err := r.run(context.Background(), []Step{f("look")}, steps); err == nil {
+		t.Fatal("a failed step went through")
+	}
+	if want := []string{"tag", "push"}; !reflect.DeepEqual(after, want) {
+		t.Errorf("AfterStep %v, want %v", after, want)
+	}
+}
+
 func TestRunnerRefusesWithEveryReason(t *testing.T) {
 	var calls []string
 	no := func(why ...string) func() (string, error) {

@@ -329,16 +329,16 @@ func fromTag(o Options, tag, asked string) (*reldiff.Release, error) {
 	}
 	version, ok := gitrepo.VersionFromTag(sm.TagFormat, tag)
 	if !ok {
-		v, err := fileAt(o, commit, sm.VersionFile)
+		v, _, err := sm.VersionAt(o.Git, tag)
 		if err != nil {
 			return nil, err
 		}
-		version = strings.TrimSpace(string(v.Data))
+		version = v.Raw
 	}
 	r := &reldiff.Release{Name: sm.Name, Version: version, Ref: asked, Source: fmt.Sprintf("git tag %s (%.12s)", tag, commit)}
 	locks := map[string]*lockfile.File{}
 	for _, l := range sm.Lockfiles {
-		data, ok, err := o.Git.FileAt(commit, inRepo(o, l.Path))
+		data, ok, err := o.Git.FileAtIn(commit, o.Manifest.Dir, l.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -397,26 +397,28 @@ func indirect(m *manifest.Manifest, locks map[string]*lockfile.File) func(path, 
 // manifestAt is dist.yaml at commit; the work tree's when the commit has
 // none (a build outside the manifest's history).
 func manifestAt(o Options, commit, label string) (*manifest.Manifest, error) {
-	data, ok, err := o.Git.FileAt(commit, inRepo(o, manifest.FileName))
+	data, ok, err := o.Git.FileAtIn(commit, o.Manifest.Dir, manifest.FileName)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return o.Manifest, nil
 	}
-	return manifest.Parse(label+":"+manifest.FileName, data)
+	m, err := manifest.Parse(label+":"+manifest.FileName, data)
+	if err != nil {
+		return nil, err
+	}
+	// Its files are at the commit where this checkout keeps dist.yaml.
+	m.Dir = o.Manifest.Dir
+	return m, nil
 }
 
 // fileAt is a file of the commit, named by a path of dist.yaml; no Data
 // when the commit has none.
 func fileAt(o Options, commit, p string) (reldiff.File, error) {
-	data, ok, err := o.Git.FileAt(commit, inRepo(o, p))
+	data, ok, err := o.Git.FileAtIn(commit, o.Manifest.Dir, p)
 	if err != nil || !ok {
 		return reldiff.File{Path: p}, err
 	}
 	return reldiff.File{Path: p, Data: data}, nil
 }
-
-// inRepo turns a path relative to dist.yaml's directory into the path git
-// names it by, from the repository root.
-func inRepo(o Options, rel string) string { return o.Git.PathOf(o.Manifest.Dir, rel) }
