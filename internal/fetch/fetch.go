@@ -5,6 +5,7 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -224,9 +225,35 @@ func (l *limited) RoundTrip(req *http.Request) (*http.Response, error) {
 	if l.idle > 0 {
 		body = newIdleBody(ctx, body, l.idle, cancel)
 	}
-	resp.Body = &releaseOnClose{ReadCloser: body, release: func() { cancel(nil); <-l.sem }}
+	release := func() { cancel(nil); <-l.sem }
+	small := resp.ContentLength >= 0 && resp.ContentLength <= maxHeldBody
+	if small || resp.StatusCode < 200 || resp.StatusCode > 299 || req.Method == http.MethodHead {
+		// An answer that is no transfer (an error's few bytes, a HEAD, a
+		// manifest, an empty PUT answer) is read now and its slot given
+		// back: a caller that asks again before closing it, as
+		// go-containerregistry's referrers lookup does after a 404 to
+		// try the fallback tag, and its referrers write after a PUT,
+		// would otherwise wait for its own slot, for ever under --jobs 1.
+		buf, rerr := io.ReadAll(io.LimitReader(body, maxHeldBody+1))
+		if rerr == nil && len(buf) <= maxHeldBody {
+			body.Close()
+			release()
+			resp.Body = io.NopCloser(bytes.NewReader(buf))
+			return resp, nil
+		}
+		body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(buf), body), body}
+	}
+	resp.Body = &releaseOnClose{ReadCloser: body, release: release}
 	return resp, nil
 }
+
+// maxHeldBody bounds what limited reads of an answer to give its slot back
+// at once (bytes); a longer one, a blob being downloaded, keeps its slot
+// until closed.
+const maxHeldBody = 64 << 10
 
 type releaseOnClose struct {
 	io.ReadCloser

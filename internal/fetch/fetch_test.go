@@ -1,11 +1,13 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -87,6 +89,55 @@ func TestOneLimit(t *testing.T) {
 	if peak.Load() > 3 || peak.Load() < 2 {
 		t.Errorf("peak in flight %d, limit 3", peak.Load())
 	}
+}
+
+// TestErrorAnswerFreesItsSlot: under a limit of one, a caller that gets a
+// 404 and asks again before closing the first body (go-containerregistry's
+// referrers lookup falls back to the sha256-<hex> tag that way) is not
+// left waiting for its own slot; a transfer's body still holds its slot.
+func TestErrorAnswerFreesItsSlot(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/missing" {
+			http.NotFound(w, r)
+			return
+		}
+		// A transfer: longer than what an answer may be to give its slot
+		// back at once.
+		w.Write(bytes.Repeat([]byte("x"), maxHeldBody+1))
+	}))
+	defer srv.Close()
+	c := newClient(t, 1)
+	hc := &http.Client{Transport: c.Transport()}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	get := func(path string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		return resp
+	}
+	first := get("/missing")
+	if b, _ := io.ReadAll(first.Body); first.StatusCode != 404 || !strings.Contains(string(b), "not found") {
+		t.Errorf("404 body %q", b)
+	}
+	second := get("/found") // would block for ever if the 404 held the slot
+	defer first.Body.Close()
+	blocked, bctx := make(chan struct{}), ctx
+	go func() {
+		defer close(blocked)
+		short, cancel := context.WithTimeout(bctx, 200*time.Millisecond)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(short, http.MethodGet, srv.URL+"/found", nil)
+		if resp, err := hc.Do(req); err == nil {
+			resp.Body.Close()
+			t.Error("a third request got a slot while a transfer was open under --jobs 1")
+		}
+	}()
+	<-blocked
+	second.Body.Close()
 }
 
 func TestDownloadCache(t *testing.T) {
