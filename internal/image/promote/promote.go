@@ -8,6 +8,7 @@ package promote
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/distbuild/dist/internal/channel"
 	"github.com/distbuild/dist/internal/failure"
+	"github.com/distbuild/dist/internal/image/meta"
 	"github.com/distbuild/dist/internal/manifest"
 	"github.com/distbuild/dist/internal/regclient"
 )
@@ -133,6 +135,13 @@ func Promote(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	digest := desc.Digest.String()
+	// What was typed may be a channel or any tag ("dist promote stage
+	// prod"): the move records the version the image says it is.
+	if recorded, err := imageVersion(ctx, c, repo.Digest(digest)); err != nil {
+		return nil, err
+	} else if recorded != "" {
+		version = recorded
+	}
 	opts, err := c.Remote(ctx, repo.Registry)
 	if err != nil {
 		return nil, err
@@ -197,4 +206,21 @@ func target(c *regclient.Client, o Options) (name.Repository, channel.Config, er
 		return name.Repository{}, nil, failure.Usagef("repository %q: %w", repoStr, err)
 	}
 	return repo, channels, nil
+}
+
+// imageVersion is the version an image built by dist records in its
+// manifest's annotations (meta.Version), "" for an image that records
+// none (one dist did not build).
+func imageVersion(ctx context.Context, c *regclient.Client, ref name.Digest) (string, error) {
+	d, err := c.Get(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	var m struct {
+		Annotations map[string]string `json:"annotations"`
+	}
+	if err := json.Unmarshal(d.Manifest, &m); err != nil {
+		return "", fmt.Errorf("%s: %w", ref, err)
+	}
+	return m.Annotations[meta.Version], nil
 }
