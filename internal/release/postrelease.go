@@ -44,11 +44,7 @@ type postrelease struct {
 func Postrelease(ctx context.Context, env *Env, o PostreleaseOptions) (*Report, error) {
 	r := &postrelease{env: env, o: o, report: newReport("postrelease", env.DryRun)}
 	err := r.run(ctx)
-	r.report.Version = r.next
-	if err != nil {
-		r.report.Error = err.Error()
-	}
-	return r.report, err
+	return r.report.end(r.next, err)
 }
 
 func (r *postrelease) run(ctx context.Context) error {

@@ -49,11 +49,7 @@ type prerelease struct {
 func Prerelease(ctx context.Context, env *Env, o PrereleaseOptions) (*Report, error) {
 	r := &prerelease{env: env, o: o, report: newReport("prerelease", env.DryRun)}
 	err := r.run(ctx)
-	r.report.Version = r.v
-	if err != nil {
-		r.report.Error = err.Error()
-	}
-	return r.report, err
+	return r.report.end(r.v, err)
 }
 
 func (r *prerelease) run(ctx context.Context) error {

@@ -77,9 +77,8 @@ func Release(ctx context.Context, env *Env, o Options) (*Report, error) {
 	}
 	steps := []Step{imageStep{r}, tagStep{r}, publishStep{r}, r.push, draftStep{r}}
 	err := (&runner{env: env, report: r.report}).run(ctx, checks, steps)
-	r.report.Version, r.report.Tag, r.report.Commit = r.version, r.tag, r.head
-	if err != nil {
-		r.report.Error = err.Error()
+	r.report.Tag, r.report.Commit = r.tag, r.head
+	if _, err := r.report.end(r.version, err); err != nil {
 		return r.report, err
 	}
 	if !env.DryRun {

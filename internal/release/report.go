@@ -53,6 +53,16 @@ func newReport(command string, dryRun bool) *Report {
 	return &Report{Command: command, DryRun: dryRun, Pushed: []string{}, Steps: []StepResult{}}
 }
 
+// end records how a command ended, its version and its error if any, and
+// returns the report with the error, as each command returns them.
+func (r *Report) end(version string, err error) (*Report, error) {
+	r.Version = version
+	if err != nil {
+		r.Error = err.Error()
+	}
+	return r, err
+}
+
 // JSON is the report as --json prints it: indented, with < > & as they
 // are.
 func (r *Report) JSON() ([]byte, error) {
