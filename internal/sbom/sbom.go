@@ -291,43 +291,34 @@ func namespace(in Input) string {
 }
 
 func imagePackage(id common.ElementID, img Image) *spdx.Package {
-	version := img.Version
-	if version == "" {
-		version = img.Digest
-	}
-	return &spdx.Package{
-		PackageName:             img.Name,
-		PackageSPDXIdentifier:   id,
-		PackageVersion:          version,
-		PackageDownloadLocation: "NOASSERTION",
-		PackageChecksums:        []common.Checksum{{Algorithm: common.SHA256, Value: strings.TrimPrefix(img.Digest, "sha256:")}},
-		PackageLicenseConcluded: "NOASSERTION",
-		PackageLicenseDeclared:  "NOASSERTION",
-		PackageExternalReferences: []*spdx.PackageExternalReference{
-			purlRef(ociPURL(img.Name, img.Digest, "")),
-		},
-		PrimaryPackagePurpose: "CONTAINER",
-	}
+	return containerPackage(id, img.Name, img.Version, img.Digest, "")
 }
 
 func basePackage(id common.ElementID, b Base) *spdx.Package {
-	version := b.Tag
+	p := containerPackage(id, b.Name, b.Tag, b.Digest, b.Tag)
+	p.PackageComment = "The base image, pinned by digest."
+	return p
+}
+
+// containerPackage is an image as an SPDX package: its version as given,
+// else its digest; the digest as its checksum and in its purl (with tag,
+// when there is one).
+func containerPackage(id common.ElementID, name, version, digest, tag string) *spdx.Package {
 	if version == "" {
-		version = b.Digest
+		version = digest
 	}
 	return &spdx.Package{
-		PackageName:             b.Name,
+		PackageName:             name,
 		PackageSPDXIdentifier:   id,
 		PackageVersion:          version,
 		PackageDownloadLocation: "NOASSERTION",
-		PackageChecksums:        []common.Checksum{{Algorithm: common.SHA256, Value: strings.TrimPrefix(b.Digest, "sha256:")}},
+		PackageChecksums:        []common.Checksum{{Algorithm: common.SHA256, Value: strings.TrimPrefix(digest, "sha256:")}},
 		PackageLicenseConcluded: "NOASSERTION",
 		PackageLicenseDeclared:  "NOASSERTION",
 		PackageExternalReferences: []*spdx.PackageExternalReference{
-			purlRef(ociPURL(b.Name, b.Digest, b.Tag)),
+			purlRef(ociPURL(name, digest, tag)),
 		},
 		PrimaryPackagePurpose: "CONTAINER",
-		PackageComment:        "The base image, pinned by digest.",
 	}
 }
 
