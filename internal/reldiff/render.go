@@ -45,29 +45,15 @@ func (r *Result) Text() string {
 		tw.Flush()
 	}
 
-	b.WriteString("\nPins:")
-	if len(r.Pins) == 0 {
-		b.WriteString(" none changed\n")
-	} else {
-		b.WriteString("\n")
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		for _, p := range r.Pins {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", p.Level, p.Kind, p.Name, versions(p), p.File)
-		}
-		tw.Flush()
+	var pins, configs [][]string
+	for _, p := range r.Pins {
+		pins = append(pins, []string{p.Level, p.Kind, p.Name, versions(p), p.File})
 	}
-
-	b.WriteString("\nConfig keys:")
-	if len(r.Configs) == 0 {
-		b.WriteString(" none changed\n")
-	} else {
-		b.WriteString("\n")
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		for _, c := range r.Configs {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Level, c.Kind, c.File, setting(c))
-		}
-		tw.Flush()
+	for _, c := range r.Configs {
+		configs = append(configs, []string{c.Level, c.Kind, c.File, setting(c)})
 	}
+	table(&b, "Pins", pins)
+	table(&b, "Config keys", configs)
 
 	what := "Changelog:"
 	if r.Direction == "downgrade" {
@@ -230,4 +216,19 @@ func code(s string) string {
 		pad = " "
 	}
 	return fence + pad + cell(s) + pad + fence
+}
+
+// table writes a titled section of aligned rows, or "none changed".
+func table(b *strings.Builder, title string, rows [][]string) {
+	b.WriteString("\n" + title + ":")
+	if len(rows) == 0 {
+		b.WriteString(" none changed\n")
+		return
+	}
+	b.WriteString("\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	for _, row := range rows {
+		fmt.Fprintf(tw, "  %s\n", strings.Join(row, "\t"))
+	}
+	tw.Flush()
 }
